@@ -1,0 +1,46 @@
+/**
+ * shared/crypto — the ticket token and the key material of the system. Pure: no I/O, no clock (time is
+ * an argument), no database. Byte layouts are specified in README.md beside this file.
+ */
+export { BASE45_ALPHABET, decodeBase45, encodeBase45 } from './base45';
+export { equalBytes, fromBase64Url, isUuid, toBase64Url } from './bytes';
+export { publicKeyFromSeed } from './ed25519';
+export {
+  type DeviceKeyPair,
+  type EventKey,
+  generateDeviceKeyPair,
+  generateEventKey,
+  generateSigningKeyPair,
+  KeyUnwrapError,
+  parseKeyEncryptionKey,
+  type SigningKeyPair,
+  type TrustedSigningKey,
+  unwrapKey,
+  wrapKey,
+} from './keys';
+export {
+  createManifestPageVerifier,
+  type SignatureContext,
+  signDetached,
+  signManifestPage,
+  verifyDetached,
+} from './signatures';
+export {
+  checkValidityWindow,
+  type DecodedToken,
+  decodeTicketToken,
+  eventTagOf,
+  issueTicketToken,
+  type OpenedToken,
+  type TicketClaims,
+  TicketVerifier,
+  TOKEN_MAX_BYTES,
+  TOKEN_MAX_LENGTH,
+  TOKEN_MIN_BYTES,
+  TOKEN_VERSION,
+  type TokenRejection,
+  type TokenRejectionReason,
+  type TokenVerdict,
+  ticketTokenDigest,
+  verifyTicketToken,
+} from './ticket-token';
