@@ -1,0 +1,190 @@
+/**
+ * shared/admission — the admission decision for one scan, written once and used by both the gate
+ * agent (offline, against its SQLite manifest) and the cloud (`POST /api/v1/validate`, against
+ * PostgreSQL). Pure: the caller checks the token (shared/crypto), looks up what it knows, and passes
+ * the time in; the same situation therefore gets the same decision at the door and online.
+ *
+ * Order of the rules (the first that fails is the answer), chosen so the steward sees the most useful
+ * reason: token → event served → event cancelled → ticket revoked or superseded → ticket type and gate →
+ * validity window and doors → already inside → accept.
+ */
+import type { TicketClaims, TokenRejection } from '../crypto/index';
+
+export type ScanDirection = 'in' | 'out';
+
+export const ADMISSION_REASONS = [
+  'OK',
+  'OK_UNSYNCED',
+  'ALREADY_USED',
+  'REVOKED',
+  'EVENT_CANCELLED',
+  'WRONG_EVENT',
+  'WRONG_GATE',
+  'NOT_YET_VALID',
+  'EXPIRED',
+  'INVALID',
+] as const;
+export type AdmissionReason = (typeof ADMISSION_REASONS)[number];
+
+/** The token as the caller checked it: how its authenticity was established, or why it failed. */
+export type CheckedToken =
+  | {
+      ok: true;
+      claims: TicketClaims;
+      /**
+       * `signature`: Ed25519 verified. `manifest-digest`: decrypted and its digest equals the one the
+       * manifest holds for this ticket (see shared/crypto/README.md) — only valid with a known ticket.
+       */
+      authenticatedBy: 'signature' | 'manifest-digest';
+    }
+  | TokenRejection;
+
+export interface AdmissionEvent {
+  id: string;
+  status: 'draft' | 'published' | 'cancelled';
+  /** Unix ms. Entry opens at doorsOpenAt, or at startsAt when there is none. */
+  doorsOpenAt: number | null;
+  startsAt: number;
+  /** Unix ms; no entry from this instant on. */
+  endsAt: number;
+}
+
+export interface AdmissionTicketType {
+  typeNo: number;
+  name: string;
+  /** Gates this type may enter through; null = any gate of the event. */
+  gateIds: readonly string[] | null;
+}
+
+/** What the decider's side knows of the ticket (manifest row or database row). */
+export interface KnownTicket {
+  serial: number;
+  typeNo: number;
+  generation: number;
+  status: 'valid' | 'revoked';
+}
+
+/** The ticket's last accepted scan, wherever this side learnt of it. */
+export interface LastAdmission {
+  direction: ScanDirection;
+  at: number;
+  gateId: string;
+  gateName?: string | null;
+}
+
+export interface AdmissionInput {
+  token: CheckedToken;
+  /** The event of the token's claims as this side knows it; undefined when it does not serve it. */
+  event: AdmissionEvent | undefined;
+  ticketType: AdmissionTicketType | undefined;
+  /** undefined when the ticket is not (yet) known here: issued after the last sync. */
+  ticket: KnownTicket | undefined;
+  lastAdmission: LastAdmission | undefined;
+  gate: { id: string; name: string };
+  direction: ScanDirection;
+  /** Unix ms, the deciding side's clock. */
+  now: number;
+}
+
+export interface AdmissionDecision {
+  decision: 'accept' | 'reject';
+  reason: AdmissionReason;
+  /** A stable machine word that refines the reason (e.g. `superseded`, `doors-closed`). */
+  detail?: string;
+  /** The ticket as far as it could be identified (for the screen and the scan record). */
+  ticket?: { serial: number; typeNo: number; typeName?: string; generation: number };
+  /** ALREADY_USED: when and where the ticket went in. */
+  alreadyUsed?: { at: number; gateId: string; gateName?: string | null };
+  /** WRONG_GATE: the gates this ticket may use instead. */
+  allowedGateIds?: readonly string[];
+}
+
+function reject(
+  reason: AdmissionReason,
+  extra: Omit<AdmissionDecision, 'decision' | 'reason'> = {},
+): AdmissionDecision {
+  return { decision: 'reject', reason, ...extra };
+}
+
+const TOKEN_REASON: Record<TokenRejection['reason'], AdmissionReason> = {
+  INVALID: 'INVALID',
+  UNKNOWN_KEY: 'INVALID',
+  WRONG_EVENT: 'WRONG_EVENT',
+  EXPIRED: 'EXPIRED',
+  NOT_YET_VALID: 'NOT_YET_VALID',
+};
+
+/** Decides one scan. Pure and total: every input gets a decision, nothing throws. */
+export function decideAdmission(input: AdmissionInput): AdmissionDecision {
+  const { token, event, ticketType, ticket, lastAdmission, gate, direction, now } = input;
+  if (!token.ok) {
+    const detail = token.reason === 'UNKNOWN_KEY' ? 'unknown-signing-key' : token.detail;
+    return reject(TOKEN_REASON[token.reason] ?? 'INVALID', { detail });
+  }
+  const { claims } = token;
+  const identified = {
+    serial: claims.ticketSerial,
+    typeNo: claims.ticketTypeNo,
+    generation: claims.generation,
+    ...(ticketType ? { typeName: ticketType.name } : {}),
+  };
+  if (!event || event.id.toLowerCase() !== claims.eventId.toLowerCase()) {
+    return reject('WRONG_EVENT', { detail: 'event-not-served', ticket: identified });
+  }
+  if (event.status === 'cancelled') return reject('EVENT_CANCELLED', { ticket: identified });
+
+  // A manifest digest vouches only for the generation the manifest holds; anything else needs the signature.
+  const knownGeneration = ticket !== undefined && ticket.generation === claims.generation;
+  if (token.authenticatedBy === 'manifest-digest' && !knownGeneration) {
+    return reject('INVALID', { detail: 'unauthenticated', ticket: identified });
+  }
+  if (ticket) {
+    if (ticket.serial !== claims.ticketSerial)
+      return reject('INVALID', { detail: 'ticket-mismatch', ticket: identified });
+    if (ticket.generation > claims.generation)
+      return reject('REVOKED', { detail: 'superseded', ticket: identified });
+    // Revocation is final in the cloud (a refunded or cancelled ticket never gets a new generation), so
+    // a revoked row refuses every generation of the ticket.
+    if (ticket.status === 'revoked') return reject('REVOKED', { ticket: identified });
+    if (ticket.typeNo !== claims.ticketTypeNo)
+      return reject('INVALID', { detail: 'ticket-type-mismatch', ticket: identified });
+  }
+  // From here the ticket is either known and current, or validly signed and newer than what we know.
+  const unsynced = !knownGeneration;
+
+  if (!ticketType || ticketType.typeNo !== claims.ticketTypeNo) {
+    // A type created after the last sync: its gate restriction is unknown, so refuse rather than guess.
+    return reject('INVALID', { detail: 'unknown-ticket-type', ticket: identified });
+  }
+  if (ticketType.gateIds !== null && !ticketType.gateIds.includes(gate.id)) {
+    return reject('WRONG_GATE', { ticket: identified, allowedGateIds: ticketType.gateIds });
+  }
+
+  if (direction === 'out') {
+    // Leaving is always allowed for a current ticket: refusing an exit helps nobody, and an exit scan
+    // is what lets the holder back in later.
+    return { decision: 'accept', reason: unsynced ? 'OK_UNSYNCED' : 'OK', ticket: identified };
+  }
+
+  if (claims.validFrom !== undefined && now < claims.validFrom) {
+    return reject('NOT_YET_VALID', { detail: 'ticket-window', ticket: identified });
+  }
+  if (claims.validUntil !== undefined && now >= claims.validUntil) {
+    return reject('EXPIRED', { detail: 'ticket-window', ticket: identified });
+  }
+  const doorsOpen = event.doorsOpenAt ?? event.startsAt;
+  if (now < doorsOpen) return reject('NOT_YET_VALID', { detail: 'doors-closed', ticket: identified });
+  if (now >= event.endsAt) return reject('EXPIRED', { detail: 'event-ended', ticket: identified });
+
+  if (lastAdmission?.direction === 'in') {
+    return reject('ALREADY_USED', {
+      ticket: identified,
+      alreadyUsed: {
+        at: lastAdmission.at,
+        gateId: lastAdmission.gateId,
+        gateName: lastAdmission.gateName ?? null,
+      },
+    });
+  }
+  return { decision: 'accept', reason: unsynced ? 'OK_UNSYNCED' : 'OK', ticket: identified };
+}
