@@ -1,0 +1,252 @@
+/**
+ * shared/sync-protocol — the wire contract between the cloud and its gate agents (SPEC section 6):
+ * device enrollment and authentication, manifest pages (pull) and scan batches (push). Both sides
+ * validate with these zod schemas, so a change here is a protocol change for both.
+ *
+ * Device authentication: the device proves possession of its Ed25519 key by signing a one-time
+ * challenge from the cloud and receives a short-lived bearer token. Chosen over per-request signatures
+ * with timestamps because a gate's clock may be far off and skew must never block sync: the token's
+ * expiry is judged by the cloud's clock alone.
+ *
+ * Manifest pages are JSON; the response body's exact bytes are signed by the cloud (headers below) and
+ * sent compressed (Content-Encoding). The gate verifies the signature over the decompressed bytes
+ * before applying anything.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ADMISSION_REASONS } from '../admission/index';
+
+export const SYNC_PROTOCOL_VERSION = 1;
+
+/** Response headers carrying the cloud's signature over a manifest page body. */
+export const MANIFEST_SIGNATURE_HEADER = 'x-manifest-signature';
+export const MANIFEST_KEY_ID_HEADER = 'x-manifest-key-id';
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
+const base64url32 = base64url.length(43); // 32 bytes
+const epochMs = z.number().int().min(0).max(8.64e15);
+
+// ---------------------------------------------------------------------------------------------------
+// Enrollment and device authentication
+// ---------------------------------------------------------------------------------------------------
+
+export const EnrollRequest = z.strictObject({
+  enrollmentToken: z.string().min(16).max(256),
+  /** The device's own Ed25519 public key (32 bytes, base64url); the private key never leaves it. */
+  publicKey: base64url32,
+  name: z.string().trim().min(1).max(100),
+});
+export type EnrollRequest = z.infer<typeof EnrollRequest>;
+
+export const DeviceCredentials = z.object({
+  accessToken: z.string().min(1),
+  /** Cloud clock, unix ms. */
+  expiresAt: epochMs,
+});
+export type DeviceCredentials = z.infer<typeof DeviceCredentials>;
+
+export const GateInfo = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  venueId: z.uuid(),
+  zone: z.string().nullable(),
+});
+
+export const EnrollResponse = z.object({
+  deviceId: z.uuid(),
+  credentials: DeviceCredentials,
+  gate: GateInfo,
+  events: z.array(z.object({ id: z.uuid(), name: z.string() })),
+  /** The cloud's clock at the answer, unix ms: the first clock-offset measurement. */
+  cloudTime: epochMs,
+});
+export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+export const ChallengeRequest = z.strictObject({ deviceId: z.uuid() });
+export const ChallengeResponse = z.object({ challenge: base64url32, expiresAt: epochMs });
+
+export const DeviceTokenRequest = z.strictObject({
+  deviceId: z.uuid(),
+  challenge: base64url32,
+  /** Ed25519 ('device-request' context) over deviceTokenMessage(deviceId, challenge). */
+  signature: base64url.length(86), // 64 bytes
+});
+export type DeviceTokenRequest = z.infer<typeof DeviceTokenRequest>;
+export const DeviceTokenResponse = DeviceCredentials;
+
+/** The bytes a device signs to exchange a challenge for an access token. */
+export function deviceTokenMessage(deviceId: string, challenge: string): Uint8Array {
+  return new TextEncoder().encode(`device-token\n${deviceId}\n${challenge}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Manifest pull: GET /api/v1/sync/manifest?eventId=&epoch=&after=&limit=
+// ---------------------------------------------------------------------------------------------------
+
+export const MAX_MANIFEST_PAGE = 10_000;
+
+export const ManifestQuery = z.strictObject({
+  eventId: z.uuid(),
+  /** The epoch the gate's copy belongs to; absent for a snapshot. A different epoch → 409. */
+  epoch: z.string().min(1).max(64).optional(),
+  /** The last change sequence the gate has applied; 0 for a snapshot. Beyond the head → 409. */
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(MAX_MANIFEST_PAGE).default(5000),
+});
+export type ManifestQuery = z.infer<typeof ManifestQuery>;
+
+/** A ticket row as of change `seq`. A ticket is one row; revocation is a tombstone (status). */
+export const ManifestTicket = z.object({
+  seq: z.number().int().min(1),
+  serial: z.number().int().min(1).max(0xffff_ffff),
+  typeNo: z.number().int().min(0).max(0xffff),
+  generation: z.number().int().min(0).max(0xffff),
+  status: z.enum(['valid', 'revoked']),
+  /** shared/crypto ticketTokenDigest of the ticket's current token ('' when revoked). */
+  digest: z.string().max(32),
+});
+export type ManifestTicket = z.infer<typeof ManifestTicket>;
+
+export const ManifestTicketType = z.object({
+  typeNo: z.number().int().min(0).max(0xffff),
+  id: z.uuid(),
+  name: z.string(),
+  /** Gates this type may enter through; null = every gate. */
+  gateIds: z.array(z.uuid()).nullable(),
+});
+
+export const ManifestEvent = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  status: z.enum(['draft', 'published', 'cancelled']),
+  startsAt: epochMs,
+  endsAt: epochMs,
+  doorsOpenAt: epochMs.nullable(),
+  timezone: z.string(),
+  ticketTypes: z.array(ManifestTicketType),
+});
+export type ManifestEvent = z.infer<typeof ManifestEvent>;
+
+export const ManifestKeys = z.object({
+  /** Public keys that sign tickets and manifest pages. */
+  signingKeys: z.array(z.object({ keyId: z.number().int().min(0).max(255), publicKey: base64url32 })),
+  /** The event's symmetric keys (decrypt tokens only; cannot sign). */
+  eventKeys: z.array(z.object({ keyVersion: z.number().int().min(0).max(255), key: base64url32 })),
+});
+export type ManifestKeys = z.infer<typeof ManifestKeys>;
+
+export const ManifestPage = z.object({
+  protocol: z.literal(SYNC_PROTOCOL_VERSION),
+  eventId: z.uuid(),
+  epoch: z.string(),
+  /** The cursor this page starts after. */
+  after: z.number().int().min(0),
+  /** The cursor after applying this page (the last op's seq, or `after` when there are none). */
+  nextAfter: z.number().int().min(0),
+  /** The event's change sequence when the page was built. */
+  head: z.number().int().min(0),
+  hasMore: z.boolean(),
+  /** The cloud's clock when the page was built, unix ms (clock-offset measurement). */
+  cloudTime: epochMs,
+  event: ManifestEvent,
+  keys: ManifestKeys,
+  tickets: z.array(ManifestTicket),
+  /** On the last page (hasMore = false): what the gate's whole copy must equal at `nextAfter`. */
+  summary: z
+    .object({ rowCount: z.number().int().min(0), checksum: z.string().regex(/^[0-9a-f]{16}$/) })
+    .nullable(),
+});
+export type ManifestPage = z.infer<typeof ManifestPage>;
+
+/** Error code of the 409 that tells a gate to drop its copy and install a fresh snapshot. */
+export const MANIFEST_RESET_CODE = 'MANIFEST_RESET';
+
+/**
+ * One ticket row's contribution to the manifest checksum: the first 8 bytes of
+ * SHA-256("serial|typeNo|generation|status|digest") as an unsigned 64-bit integer.
+ * The checksum of a copy is the XOR of its rows, so it is independent of order and a gate can update it
+ * row by row (XOR the old row out, the new one in). PostgreSQL computes the same with
+ * `lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || type_no || '|' ||
+ * generation || '|' || status || '|' || digest, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0')`.
+ */
+export function manifestRowHash(
+  row: Pick<ManifestTicket, 'serial' | 'typeNo' | 'generation' | 'status' | 'digest'>,
+): bigint {
+  const hash = createHash('sha256')
+    .update(`${row.serial}|${row.typeNo}|${row.generation}|${row.status}|${row.digest}`)
+    .digest();
+  return hash.readBigUInt64BE(0);
+}
+
+/** Formats an XOR accumulator as the 16-hex-digit checksum pages carry. */
+export function formatChecksum(xor: bigint): string {
+  return (xor & 0xffff_ffff_ffff_ffffn).toString(16).padStart(16, '0');
+}
+
+/** The checksum of a whole copy (for tests and full re-checks; gates keep it incrementally). */
+export function manifestChecksum(rows: Iterable<Parameters<typeof manifestRowHash>[0]>): string {
+  let xor = 0n;
+  for (const row of rows) xor ^= manifestRowHash(row);
+  return formatChecksum(xor);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scan upload: POST /api/v1/sync/scans
+// ---------------------------------------------------------------------------------------------------
+
+export const MAX_SCAN_BATCH = 1000;
+
+/** One scan as the gate recorded it, accepted or rejected. */
+export const ScanRecord = z.strictObject({
+  /** Client-made UUIDv7: the scan's identity everywhere. */
+  id: z.uuid(),
+  /** Per-device sequence number, gap-free from 1. */
+  seq: z.number().int().min(1),
+  gateId: z.uuid(),
+  /** The event the token named, when it could be read. */
+  eventId: z.uuid().nullable(),
+  ticketSerial: z.number().int().min(1).max(0xffff_ffff).nullable(),
+  generation: z.number().int().min(0).max(0xffff).nullable(),
+  direction: z.enum(['in', 'out']),
+  decision: z.enum(['accept', 'reject']),
+  reason: z.enum(ADMISSION_REASONS),
+  detail: z.string().max(64).nullable(),
+  /** base64url of the first 16 bytes of SHA-256 of the raw scanned text (the code itself never leaves the gate). */
+  codeHash: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  /** The device's wall clock at the scan, unix ms. Never used as a cursor. */
+  scannedAt: epochMs,
+  /** cloud clock − device clock, measured at the last sync (ms); the cloud's estimate is scannedAt + offset. */
+  clockOffsetMs: z.number().int().min(-8.64e15).max(8.64e15),
+  /** The manifest change sequence of this event the gate had applied when it decided. */
+  manifestSeq: z.number().int().min(0),
+});
+export type ScanRecord = z.infer<typeof ScanRecord>;
+
+/**
+ * A batch is accepted as long as every row carries a usable `seq`; rows that fail ScanRecord are
+ * quarantined by the cloud and still acknowledged, so one bad row never blocks a gate's queue.
+ */
+export const ScanBatch = z.strictObject({
+  scans: z
+    .array(z.looseObject({ seq: z.number().int().min(1) }))
+    .min(1)
+    .max(MAX_SCAN_BATCH),
+});
+export type ScanBatch = z.infer<typeof ScanBatch>;
+
+export const ScanAck = z.object({
+  /** The longest gap-free prefix of this device's sequence the cloud holds: the gate marks up to here as sent. */
+  ackedSeq: z.number().int().min(0),
+  stored: z.number().int().min(0),
+  duplicates: z.number().int().min(0),
+  quarantined: z.number().int().min(0),
+  cloudTime: epochMs,
+});
+export type ScanAck = z.infer<typeof ScanAck>;
+
+// ---------------------------------------------------------------------------------------------------
+// Push channel: GET /api/v1/sync/stream (Server-Sent Events)
+// ---------------------------------------------------------------------------------------------------
+
+/** `event: manifest` — data: {eventId, head}; the gate pulls that event now. `event: revoked` — wipe. */
+export const StreamManifestMessage = z.object({ eventId: z.uuid(), head: z.number().int().min(0) });
