@@ -1,0 +1,90 @@
+/**
+ * Turns one signed manifest page from the cloud into store writes: check the cloud's signature over the
+ * exact body bytes first, then parse, then hand the page to the store, which applies it in one
+ * transaction. Nothing is written for a page that fails any check.
+ *
+ * Trust bootstrap (documented in the report): the enrollment answer is the first moment the device and
+ * the cloud talk over an authenticated channel (the one-time enrollment token). When that answer carries
+ * the cloud's signing keys (`signingKeys`, an additive field beyond the current EnrollResponse) they are
+ * pinned there. If none are pinned when the first page arrives, the device trusts the keys of that first
+ * page — provided the page is signed by one of the keys it carries — and pins them (trust on first use
+ * over the device-authenticated HTTPS session). From then on a page must be signed by a pinned key, and
+ * only such a page can rotate the pinned set.
+ */
+import { createManifestPageVerifier, type TrustedSigningKey } from '../../shared/crypto/index';
+import { ManifestPage } from '../../shared/sync-protocol/index';
+import type { GateStore, PageOutcome, PageTarget } from '../store/gate-store';
+
+/** A page as it came off the wire (after decompression): the body and the cloud's signature over it. */
+export interface SignedPage {
+  body: Uint8Array;
+  keyId: number;
+  signature: Uint8Array;
+}
+
+export type ApplyVerdict = PageOutcome | { kind: 'bad-signature' } | { kind: 'bad-page'; why: string };
+
+export interface ApplySignedPageOptions {
+  target: PageTarget;
+  /** The event the request asked for: a page of another event is refused. */
+  eventId: string;
+  now: number;
+  clockOffsetMs: number;
+  beforeCommit?: () => void;
+}
+
+function parsePage(body: Uint8Array): ManifestPage | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  const parsed = ManifestPage.safeParse(json);
+  return parsed.success ? parsed.data : `schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+}
+
+function keysOf(page: ManifestPage): TrustedSigningKey[] {
+  return page.keys.signingKeys.map((k) => ({
+    keyId: k.keyId,
+    publicKey: new Uint8Array(Buffer.from(k.publicKey, 'base64url')),
+  }));
+}
+
+function verifies(keys: readonly TrustedSigningKey[], signed: SignedPage): boolean {
+  try {
+    return createManifestPageVerifier(keys)(signed.keyId, signed.body, signed.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Verifies and applies one page; see the module header for the trust rules. Never throws on bad input. */
+export function applySignedPage(
+  store: GateStore,
+  signed: SignedPage,
+  options: ApplySignedPageOptions,
+): ApplyVerdict {
+  const trusted = store.trustedSigningKeys();
+  let page: ManifestPage | string;
+  if (trusted.length > 0) {
+    // Signature before parsing: nothing the cloud did not sign is even interpreted.
+    if (!verifies(trusted, signed)) return { kind: 'bad-signature' };
+    page = parsePage(signed.body);
+    if (typeof page === 'string') return { kind: 'bad-page', why: page };
+  } else {
+    page = parsePage(signed.body);
+    if (typeof page === 'string') return { kind: 'bad-page', why: page };
+    const offered = keysOf(page);
+    if (!verifies(offered, signed)) return { kind: 'bad-signature' };
+    store.pinSigningKeys(offered, 'first-page');
+  }
+  if (page.eventId.toLowerCase() !== options.eventId.toLowerCase())
+    return { kind: 'bad-page', why: 'another event' };
+  return store.applyPage(page, {
+    target: options.target,
+    now: options.now,
+    clockOffsetMs: options.clockOffsetMs,
+    ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
+  });
+}
