@@ -1,0 +1,86 @@
+/**
+ * Opens the cloud database: PostgreSQL through a `pg` Pool when DATABASE_URL is set, otherwise embedded
+ * PGlite in DATA_DIR. Both are drizzle pg-core databases over the same schema, so services never know
+ * which one they run on.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** The drizzle database every service receives (PostgreSQL or PGlite). */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; services that take `Executor` run inside the caller's transaction. */
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Executor = Database | Transaction;
+
+/** An open database with its lifecycle. */
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  /** Throws when the database does not answer (used by /health/ready). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The underlying pg Pool (postgres only), for migrations that need one session. */
+  pool?: pg.Pool;
+  /** The underlying PGlite instance (pglite only). */
+  pglite?: PGlite;
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** Directory for PGlite files; undefined = in-memory (tests). */
+  pgliteDir?: string | undefined;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+/** Opens PostgreSQL when a URL is given, PGlite otherwise. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 20,
+      // A request must not hang forever on an exhausted pool or a dead server.
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+    return {
+      db,
+      kind: 'postgres',
+      pool,
+      ping: async () => {
+        await pool.query('select 1');
+      },
+      close: () => pool.end(),
+    };
+  }
+  let client: PGlite;
+  if (options.pgliteDir) {
+    const dir = join(options.pgliteDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+    client = await PGlite.create(dir);
+  } else {
+    client = await PGlite.create();
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    pglite: client,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,402 @@
+/**
+ * Purchases and refunds.
+ *
+ * Purchase (POST /reservations/:id/purchase, `Idempotency-Key` required):
+ *  1. a replay of a known key answers the first order (fast path, no writes);
+ *  2. serials are allocated and tokens minted outside any transaction (CPU work must not hold locks);
+ *  3. the provider is charged with an idempotency key derived from the client's key, so racing
+ *     duplicates get the same charge;
+ *  4. one transaction: INSERT the order ON CONFLICT DO NOTHING on UNIQUE (tenant_id, idempotency_key)
+ *     — a racing duplicate blocks on the winner's index entry and, once it commits, inserts nothing and
+ *     reads the winner's order — then lock the hold (FOR UPDATE, which excludes the expiry sweep), move
+ *     held → sold, insert tickets, and append the change-log rows under the event lock, last.
+ * A purchase that cannot complete after charging (hold expired, event cancelled) voids its charge.
+ *
+ * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { events, type OrderStatus, orders, reservations, tickets, ticketTypes } from '../db/schema';
+import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
+import { type Failure, fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import { appendTicketChanges } from './changes';
+import type { ServiceContext } from './context';
+import { type ReservationRow, returnSeats } from './reservations';
+import { allocateSerials, type MintedToken, mintToken } from './tickets';
+
+export interface OrderView {
+  id: string;
+  status: OrderStatus;
+  totalCents: number;
+  currency: string;
+}
+
+export interface PurchaseView {
+  order: OrderView;
+  tickets: { id: string; ticketTypeId: string; qr: string }[];
+}
+
+type OrderRow = typeof orders.$inferSelect;
+
+function orderView(row: OrderRow): OrderView {
+  return { id: row.id, status: row.status, totalCents: row.totalCents, currency: row.currency };
+}
+
+async function purchaseView(ctx: ServiceContext, actor: Actor, order: OrderRow): Promise<PurchaseView> {
+  // Only tickets the caller still holds: a replay must not reveal the QR of a ticket given away since.
+  const rows = await ctx.db
+    .select({ id: tickets.id, ticketTypeId: tickets.ticketTypeId, qr: tickets.qr })
+    .from(tickets)
+    .where(and(eq(tickets.orderId, order.id), eq(tickets.ownerUserId, actor.userId)))
+    .orderBy(tickets.serial);
+  return { order: orderView(order), tickets: rows };
+}
+
+async function orderByKey(ctx: ServiceContext, tenantId: string, key: string): Promise<OrderRow | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.tenantId, tenantId), eq(orders.idempotencyKey, key)));
+  return row;
+}
+
+async function replay(
+  ctx: ServiceContext,
+  actor: Actor,
+  order: OrderRow,
+  reservationId: string,
+): Promise<Result<{ purchase: PurchaseView; replayed: boolean }>> {
+  if (order.reservationId !== reservationId || order.userId !== actor.userId) {
+    return fail('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different purchase');
+  }
+  ctx.business.purchase('replayed');
+  return { ok: true, purchase: await purchaseView(ctx, actor, order), replayed: true };
+}
+
+/** Marks an active hold whose time is up as expired and returns its seats. */
+async function expireHold(ctx: ServiceContext, reservationId: string, now: number): Promise<void> {
+  await inTransaction(ctx.db, async (tx) => {
+    const [row] = await tx
+      .update(reservations)
+      .set({ status: 'expired', updatedAt: new Date(now) })
+      .where(and(eq(reservations.id, reservationId), eq(reservations.status, 'active')))
+      .returning({ items: reservations.items });
+    if (row) await returnSeats(tx, [row.items]);
+  });
+}
+
+function holdFailure(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: number): Failure | undefined {
+  switch (row.status) {
+    case 'purchased':
+      return fail('RESERVATION_NOT_ACTIVE', 'the reservation was already purchased');
+    case 'cancelled':
+      return fail('EVENT_CANCELLED', 'the event is cancelled');
+    case 'expired':
+    case 'released':
+      return fail('RESERVATION_EXPIRED', 'the reservation expired');
+    case 'active':
+      return row.expiresAt.getTime() <= now
+        ? fail('RESERVATION_EXPIRED', 'the reservation expired')
+        : undefined;
+  }
+}
+
+/** Buys a held reservation. See the module header for the concurrency design. */
+export async function purchaseReservation(
+  ctx: ServiceContext,
+  actor: Actor,
+  reservationId: string,
+  input: { paymentToken: string; idempotencyKey: string },
+): Promise<Result<{ purchase: PurchaseView; replayed: boolean }>> {
+  const key = input.idempotencyKey;
+  const known = await orderByKey(ctx, actor.tenantId, key);
+  if (known) return replay(ctx, actor, known, reservationId);
+
+  const now = ctx.clock();
+  const [hold] = await ctx.db
+    .select()
+    .from(reservations)
+    .where(
+      and(
+        eq(reservations.id, reservationId),
+        eq(reservations.tenantId, actor.tenantId),
+        eq(reservations.userId, actor.userId),
+      ),
+    );
+  if (!hold) return fail('NOT_FOUND', 'reservation not found');
+  const early = holdFailure(hold, now);
+  if (early) {
+    if (early.code === 'RESERVATION_EXPIRED') {
+      if (hold.status === 'active') await expireHold(ctx, hold.id, now);
+      ctx.business.purchase('expired');
+    }
+    return early;
+  }
+
+  // Mint outside every lock.
+  const typeRows = await ctx.db
+    .select({ id: ticketTypes.id, typeNo: ticketTypes.typeNo })
+    .from(ticketTypes)
+    .where(
+      inArray(
+        ticketTypes.id,
+        hold.items.map((item) => item.ticketTypeId),
+      ),
+    );
+  const typeNoOf = new Map(typeRows.map((row) => [row.id, row.typeNo]));
+  const [event] = await ctx.db
+    .select({ keyVersion: events.keyVersion })
+    .from(events)
+    .where(eq(events.id, hold.eventId));
+  if (!event) return fail('NOT_FOUND', 'reservation not found');
+  const count = hold.items.reduce((sum, item) => sum + item.quantity, 0);
+  let serial = await allocateSerials(ctx, hold.eventId, count);
+  const planned: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[] =
+    [];
+  for (const item of hold.items) {
+    const typeNo = typeNoOf.get(item.ticketTypeId);
+    if (typeNo === undefined) throw new Error(`purchase: ticket type ${item.ticketTypeId} vanished`);
+    for (let i = 0; i < item.quantity; i++) {
+      const token = await mintToken(ctx, {
+        eventId: hold.eventId,
+        keyVersion: event.keyVersion,
+        serial,
+        typeNo,
+        generation: 1,
+      });
+      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo, token });
+      serial++;
+    }
+  }
+
+  const charge = await ctx.payments.charge({
+    amountCents: hold.totalCents,
+    currency: hold.currency,
+    paymentToken: input.paymentToken,
+    idempotencyKey: `purchase:${actor.tenantId}:${key}`,
+  });
+  if (!charge.ok) {
+    ctx.business.purchase(charge.code === 'PAYMENT_DECLINED' ? 'declined' : 'failed');
+    return fail(charge.code, charge.message);
+  }
+
+  const orderId = ctx.newId();
+  const nowDate = new Date(now);
+  type Outcome = { ok: true; order: OrderRow } | { ok: false; conflict: true } | Failure;
+  const outcome = await transactionOutcome<Outcome, Outcome>(ctx.db, async (tx) => {
+    const [order] = await tx
+      .insert(orders)
+      .values({
+        id: orderId,
+        tenantId: actor.tenantId,
+        eventId: hold.eventId,
+        userId: actor.userId,
+        reservationId: hold.id,
+        idempotencyKey: key,
+        status: 'paid',
+        totalCents: hold.totalCents,
+        currency: hold.currency,
+        paymentId: charge.paymentId,
+        createdAt: nowDate,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!order) throw new Rollback({ ok: false, conflict: true });
+
+    const [locked] = await tx
+      .select({ status: reservations.status, expiresAt: reservations.expiresAt })
+      .from(reservations)
+      .where(eq(reservations.id, hold.id))
+      .for('update');
+    const late = locked ? holdFailure(locked, ctx.clock()) : fail('NOT_FOUND', 'reservation not found');
+    if (late) throw new Rollback(late);
+    await tx
+      .update(reservations)
+      .set({ status: 'purchased', updatedAt: nowDate })
+      .where(eq(reservations.id, hold.id));
+    for (const item of [...hold.items].sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : 1))) {
+      await tx
+        .update(ticketTypes)
+        .set({
+          held: sql`${ticketTypes.held} - ${item.quantity}`,
+          sold: sql`${ticketTypes.sold} + ${item.quantity}`,
+        })
+        .where(eq(ticketTypes.id, item.ticketTypeId));
+    }
+    await tx.insert(tickets).values(
+      planned.map((ticket) => ({
+        id: ticket.id,
+        tenantId: actor.tenantId,
+        eventId: hold.eventId,
+        ticketTypeId: ticket.ticketTypeId,
+        orderId,
+        ownerUserId: actor.userId,
+        serial: ticket.serial,
+        typeNo: ticket.typeNo,
+        generation: 1,
+        status: 'valid' as const,
+        qr: ticket.token.qr,
+        digest: ticket.token.digest,
+        issuedAt: nowDate,
+        updatedAt: nowDate,
+      })),
+    );
+    const head = await appendTicketChanges(tx, {
+      tenantId: actor.tenantId,
+      eventId: hold.eventId,
+      now: nowDate,
+      requireStatus: ['published'],
+      changes: planned.map((ticket) => ({
+        op: 'issue',
+        ticketId: ticket.id,
+        serial: ticket.serial,
+        typeNo: ticket.typeNo,
+        generation: 1,
+        status: 'valid',
+        digest: ticket.token.digest,
+      })),
+    });
+    if (head === undefined) throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
+    return { ok: true as const, order };
+  });
+
+  if (outcome.ok) {
+    ctx.business.purchase('completed');
+    return { ok: true, purchase: await purchaseView(ctx, actor, outcome.order), replayed: false };
+  }
+  if ('conflict' in outcome) {
+    // Lost a race: either the same key (the winner's order is ours, and the provider gave both requests
+    // the same charge) or another key bought this hold first (our charge is ours alone: void it).
+    const winner = await orderByKey(ctx, actor.tenantId, key);
+    if (winner) return replay(ctx, actor, winner, reservationId);
+    await voidCharge(ctx, charge.paymentId, hold, key);
+    return fail('RESERVATION_NOT_ACTIVE', 'the reservation was already purchased');
+  }
+  await voidCharge(ctx, charge.paymentId, hold, key);
+  if (outcome.code === 'RESERVATION_EXPIRED') {
+    await expireHold(ctx, hold.id, ctx.clock());
+    ctx.business.purchase('expired');
+  }
+  return outcome;
+}
+
+async function voidCharge(
+  ctx: ServiceContext,
+  paymentId: string,
+  hold: ReservationRow,
+  key: string,
+): Promise<void> {
+  await ctx.payments.refund({
+    paymentId,
+    amountCents: hold.totalCents,
+    currency: hold.currency,
+    idempotencyKey: `void:${hold.tenantId}:${key}`,
+  });
+}
+
+/**
+ * Refunds an order: money back through the provider, its valid tickets revoked (change-log rows), their
+ * seats returned. Idempotent: refunding a refunded order succeeds with `alreadyRefunded`. With an
+ * `actor` who is a customer, only their own order, before the event starts, with no ticket given away.
+ */
+export async function refundOrder(
+  ctx: ServiceContext,
+  input: { tenantId: string; orderId: string; reason: string; actor?: Actor },
+): Promise<Result<{ order: OrderView; revokedTickets: number; alreadyRefunded: boolean }>> {
+  const now = new Date(ctx.clock());
+  const customer = input.actor?.role === 'customer' ? input.actor : undefined;
+  const outcome = await transactionOutcome<
+    { ok: true; order: OrderRow; revokedTickets: number; alreadyRefunded: boolean },
+    Failure
+  >(ctx.db, async (tx) => {
+    const [order] = await tx
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.id, input.orderId),
+          eq(orders.tenantId, input.tenantId),
+          customer ? eq(orders.userId, customer.userId) : undefined,
+        ),
+      )
+      .for('update');
+    if (!order) throw new Rollback(fail('NOT_FOUND', 'order not found'));
+    if (order.status === 'refunded')
+      return { ok: true as const, order, revokedTickets: 0, alreadyRefunded: true };
+
+    if (customer) {
+      const [event] = await tx
+        .select({ startsAt: events.startsAt })
+        .from(events)
+        .where(eq(events.id, order.eventId));
+      if (event && event.startsAt.getTime() <= now.getTime()) {
+        throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'the event has started'));
+      }
+      const [given] = await tx
+        .select({ id: tickets.id })
+        .from(tickets)
+        .where(and(eq(tickets.orderId, order.id), sql`${tickets.ownerUserId} <> ${customer.userId}`))
+        .limit(1);
+      if (given) throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'a ticket of this order was transferred'));
+    }
+
+    // The order row stays locked across the provider call: a concurrent refund of the same order waits
+    // and then sees `refunded`; the provider's idempotency key covers a crash between call and commit.
+    const refund = await ctx.payments.refund({
+      paymentId: order.paymentId,
+      amountCents: order.totalCents,
+      currency: order.currency,
+      idempotencyKey: `refund:${order.tenantId}:${order.id}`,
+    });
+    if (!refund.ok) throw new Rollback(fail('PAYMENT_UNAVAILABLE', 'the payment provider is unavailable'));
+
+    const revoked = await tx
+      .update(tickets)
+      .set({ status: 'revoked', revokedReason: input.reason, updatedAt: now })
+      .where(and(eq(tickets.orderId, order.id), eq(tickets.status, 'valid')))
+      .returning();
+    const perType = new Map<string, number>();
+    for (const ticket of revoked)
+      perType.set(ticket.ticketTypeId, (perType.get(ticket.ticketTypeId) ?? 0) + 1);
+    for (const [ticketTypeId, quantity] of [...perType.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await tx
+        .update(ticketTypes)
+        .set({ sold: sql`${ticketTypes.sold} - ${quantity}` })
+        .where(eq(ticketTypes.id, ticketTypeId));
+    }
+    const [updated] = await tx
+      .update(orders)
+      .set({ status: 'refunded', refundId: refund.refundId, refundReason: input.reason, refundedAt: now })
+      .where(eq(orders.id, order.id))
+      .returning();
+    if (revoked.length > 0) {
+      await appendTicketChanges(tx, {
+        tenantId: order.tenantId,
+        eventId: order.eventId,
+        now,
+        changes: revoked.map((ticket) => ({
+          op: 'revoke',
+          ticketId: ticket.id,
+          serial: ticket.serial,
+          typeNo: ticket.typeNo,
+          generation: ticket.generation,
+          status: 'revoked',
+          digest: ticket.digest,
+          reason: input.reason,
+        })),
+      });
+    }
+    return { ok: true as const, order: updated!, revokedTickets: revoked.length, alreadyRefunded: false };
+  });
+  if (!outcome.ok) {
+    if (outcome.code === 'PAYMENT_UNAVAILABLE') ctx.business.refund('failed');
+    return outcome;
+  }
+  ctx.business.refund(outcome.alreadyRefunded ? 'already_refunded' : 'completed');
+  return {
+    ok: true,
+    order: orderView(outcome.order),
+    revokedTickets: outcome.revokedTickets,
+    alreadyRefunded: outcome.alreadyRefunded,
+  };
+}
