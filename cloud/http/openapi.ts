@@ -80,6 +80,19 @@ export function errorResponses(...statuses: number[]) {
 
 export const Uuid = z.uuid();
 
+// C0/C1 control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a name.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Human text (names, reasons): trimmed, bounded, no control characters. */
+export function text(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+}
+
 /** `:id`-style path parameter schema. */
 export function idParams<K extends string>(...names: K[]) {
   const shape = {} as Record<K, typeof Uuid>;

@@ -12,6 +12,7 @@ import {
   pageOf,
   type RouteDeps,
   security,
+  text,
   unwrap,
   z,
 } from '../http/openapi';
@@ -46,7 +47,7 @@ const Event = z
 const CreateEvent = z
   .strictObject({
     venueId: z.uuid(),
-    name: z.string().trim().min(1).max(200),
+    name: text(200),
     startsAt: Instant,
     endsAt: Instant,
     doorsOpenAt: Instant.optional(),
@@ -55,7 +56,7 @@ const CreateEvent = z
 
 const UpdateEvent = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: text(200).optional(),
     startsAt: Instant.optional(),
     endsAt: Instant.optional(),
     doorsOpenAt: Instant.nullable().optional(),
@@ -63,7 +64,7 @@ const UpdateEvent = z
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
   .openapi('UpdateEvent');
 
-const CancelEvent = z.strictObject({ reason: z.string().trim().min(1).max(500) }).openapi('CancelEvent');
+const CancelEvent = z.strictObject({ reason: text(500) }).openapi('CancelEvent');
 
 const CancelResult = z
   .object({ event: Event, revokedTickets: z.number().int(), refundsQueued: z.number().int() })
@@ -85,7 +86,7 @@ const TicketType = z
   .openapi('TicketType');
 
 const ticketTypeFields = {
-  name: z.string().trim().min(1).max(200),
+  name: text(200),
   priceCents: z.number().int().min(0).max(100_000_000),
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
   capacity: z.number().int().min(0).max(1_000_000),

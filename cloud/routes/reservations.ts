@@ -11,6 +11,7 @@ import {
   jsonResponse,
   type RouteDeps,
   security,
+  text,
   unwrap,
   z,
 } from '../http/openapi';
@@ -48,7 +49,7 @@ const CreateReservation = z
   )
   .openapi('CreateReservation');
 
-const Purchase = z.strictObject({ paymentToken: z.string().min(1).max(200) }).openapi('PurchaseRequest');
+const Purchase = z.strictObject({ paymentToken: text(200) }).openapi('PurchaseRequest');
 
 const PurchaseResult = z
   .object({

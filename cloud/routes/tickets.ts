@@ -12,6 +12,7 @@ import {
   pageOf,
   type RouteDeps,
   security,
+  text,
   unwrap,
   z,
 } from '../http/openapi';
@@ -37,9 +38,7 @@ const Transfer = z
   .strictObject({ toUserId: z.string().regex(/^[A-Za-z0-9._:@|-]{1,128}$/, 'a user id') })
   .openapi('TransferRequest');
 
-const Refund = z
-  .strictObject({ reason: z.string().trim().min(1).max(500).optional() })
-  .openapi('RefundRequest');
+const Refund = z.strictObject({ reason: text(500).optional() }).openapi('RefundRequest');
 
 const RefundResult = z
   .object({

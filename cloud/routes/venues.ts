@@ -12,6 +12,7 @@ import {
   pageOf,
   type RouteDeps,
   security,
+  text,
   unwrap,
   z,
 } from '../http/openapi';
@@ -32,14 +33,14 @@ const Gate = z
 
 const CreateVenue = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    timezone: z.string().min(1).max(64).openapi({ example: 'Europe/Berlin' }),
+    name: text(200),
+    timezone: text(64).openapi({ example: 'Europe/Berlin' }),
   })
   .openapi('CreateVenue');
 const CreateGate = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    zone: z.string().trim().min(1).max(200).optional(),
+    name: text(200),
+    zone: text(200).optional(),
   })
   .openapi('CreateGate');
 

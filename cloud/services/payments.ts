@@ -44,6 +44,8 @@ export class TestPaymentProvider implements PaymentProvider {
   #sequence = 0;
   /** Refunds performed, for tests and the dev console. */
   readonly refunded: RefundRequest[] = [];
+  /** Successful charges (first time per idempotency key), for tests. */
+  readonly charged: (ChargeRequest & { paymentId: string })[] = [];
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const previous = this.#charges.get(request.idempotencyKey);
@@ -53,6 +55,7 @@ export class TestPaymentProvider implements PaymentProvider {
         ? { ok: false, code: 'PAYMENT_DECLINED', message: 'the card was declined' }
         : { ok: true, paymentId: `pay_test_${++this.#sequence}` };
     this.#charges.set(request.idempotencyKey, result);
+    if (result.ok) this.charged.push({ ...request, paymentId: result.paymentId });
     return result;
   }
 
