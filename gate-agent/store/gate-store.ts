@@ -289,6 +289,25 @@ export class GateStore {
     this.#settings = this.#loadSettings();
   }
 
+  /** The events this gate serves (from enrollment and the cloud's stream). */
+  servedEvents(): { eventId: string; name: string }[] {
+    return this.db.select().from(schema.servedEvents).all();
+  }
+
+  /** Adds (or renames) served events; an event is never dropped here, only by a wipe. */
+  addServedEvents(events: readonly { id: string; name: string }[]): void {
+    this.sqlite.transaction(() => {
+      for (const e of events) {
+        const eventId = e.id.toLowerCase();
+        this.db
+          .insert(schema.servedEvents)
+          .values({ eventId, name: e.name })
+          .onConflictDoUpdate({ target: schema.servedEvents.eventId, set: { name: e.name } })
+          .run();
+      }
+    })();
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Keys
   // ------------------------------------------------------------------------------------------------
@@ -896,6 +915,7 @@ export class GateStore {
   wipe(): void {
     this.sqlite.transaction(() => {
       for (const table of [
+        'served_events',
         'tickets',
         'ticket_types',
         'events',

@@ -122,7 +122,7 @@ describe('page authenticity', () => {
     const transport: Parameters<typeof pullEvent>[1]['fetchPage'] = async (request) => ({
       kind: 'page',
       page: fixture.sign(fixture.page(request.after, request.limit), rogue),
-      clockOffsetMs: 0,
+      deviceTime: fixture.cloudTime,
     });
     await expect(
       pullEvent(fixture.eventId, { store: temp.store, fetchPage: transport, clock: () => fixture.cloudTime }),
@@ -137,7 +137,7 @@ describe('page authenticity', () => {
       const transport: Parameters<typeof pullEvent>[1]['fetchPage'] = async (request) => ({
         kind: 'page',
         page: fixture.sign(fixture.page(request.after, request.limit), rogue),
-        clockOffsetMs: 0,
+        deviceTime: fixture.cloudTime,
       });
       await expect(
         pullEvent(fixture.eventId, {

@@ -28,6 +28,15 @@ export const device = sqliteTable('device', {
   clockOffsetMs: integer('clock_offset_ms').notNull().default(0),
 });
 
+/**
+ * The events this gate serves, as the cloud named them at enrollment or in its stream; the pull loop
+ * keeps one manifest per row. Distinct from `events`, which holds only what an installed copy says.
+ */
+export const servedEvents = sqliteTable('served_events', {
+  eventId: text('event_id').primaryKey(),
+  name: text('name').notNull(),
+});
+
 /** Public keys that sign tickets and manifest pages (global to the cloud, not per event). */
 export const signingKeys = sqliteTable('signing_keys', {
   keyId: integer('key_id').primaryKey(),

@@ -29,7 +29,8 @@ export interface ApplySignedPageOptions {
   /** The event the request asked for: a page of another event is refused. */
   eventId: string;
   now: number;
-  clockOffsetMs: number;
+  /** Device clock estimate of when the cloud built the page (see PageResponse). */
+  deviceTime: number;
   beforeCommit?: () => void;
 }
 
@@ -84,7 +85,7 @@ export function applySignedPage(
   return store.applyPage(page, {
     target: options.target,
     now: options.now,
-    clockOffsetMs: options.clockOffsetMs,
+    clockOffsetMs: Math.round(page.cloudTime - options.deviceTime),
     ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
   });
 }

@@ -19,8 +19,11 @@ export interface PageRequest {
   limit: number;
 }
 
-/** What the transport got: a signed page (with the measured clock offset), or a 409 reset. */
-export type PageResponse = { kind: 'page'; page: SignedPage; clockOffsetMs: number } | { kind: 'reset' };
+/**
+ * What the transport got: a signed page, or a 409 reset. `deviceTime` is the device clock when the cloud
+ * most likely built the page (the request's midpoint): the clock offset is the page's cloudTime minus it.
+ */
+export type PageResponse = { kind: 'page'; page: SignedPage; deviceTime: number } | { kind: 'reset' };
 
 export type FetchPage = (request: PageRequest) => Promise<PageResponse>;
 
@@ -90,7 +93,7 @@ export async function pullEvent(eventId: string, options: PullOptions): Promise<
       target,
       eventId,
       now: options.clock(),
-      clockOffsetMs: response.clockOffsetMs,
+      deviceTime: response.deviceTime,
       ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
     });
     options.onPage?.(verdict);

@@ -46,7 +46,7 @@ export function tempStore(): TempStore {
 /** A FetchPage answering from fixtures (several events), optionally observing each request. */
 export function fixtureTransport(
   fixtures: ManifestFixture | ManifestFixture[],
-  hooks: { beforeAnswer?: (request: PageRequest) => void | Promise<void>; clockOffsetMs?: number } = {},
+  hooks: { beforeAnswer?: (request: PageRequest) => void | Promise<void>; deviceTime?: () => number } = {},
 ): FetchPage {
   const byId = new Map((Array.isArray(fixtures) ? fixtures : [fixtures]).map((f) => [f.eventId, f]));
   return async (request) => {
@@ -59,7 +59,7 @@ export function fixtureTransport(
     return {
       kind: 'page',
       page: fixture.signedPage(request.after, request.limit),
-      clockOffsetMs: hooks.clockOffsetMs ?? 0,
+      deviceTime: hooks.deviceTime?.() ?? fixture.cloudTime,
     };
   };
 }
