@@ -54,11 +54,14 @@ export function cameraErrorState(error: unknown): CameraState {
 interface FrameDecoder {
   decode(request: DecodeRequest): Promise<string | null>;
   close(): void;
+  /** True once the decoder cannot work (a worker that failed to load). */
+  readonly failed?: boolean;
 }
 
 class WorkerDecoder implements FrameDecoder {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, (code: string | null) => void>();
+  failed = false;
   constructor(url: string) {
     this.worker = new Worker(url);
     this.worker.onmessage = (event: MessageEvent<DecodeResponse>) => {
@@ -67,6 +70,8 @@ class WorkerDecoder implements FrameDecoder {
       resolve?.(event.data.code);
     };
     this.worker.onerror = () => {
+      // E.g. a page loaded from file://, where Chromium refuses workers: fall back to inline decoding.
+      this.failed = true;
       for (const resolve of this.waiting.values()) resolve(null);
       this.waiting.clear();
     };
@@ -200,6 +205,10 @@ export class CameraScanner {
     const interval = this.options.intervalMs ?? 80;
     const tick = async () => {
       if (generation !== this.generation) return;
+      if (this.decoder?.failed) {
+        this.decoder.close();
+        this.decoder = new InlineDecoder();
+      }
       const frame = this.grab();
       if (frame && this.decoder) {
         const code = await this.decoder.decode(frame);

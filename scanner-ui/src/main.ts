@@ -289,6 +289,12 @@ async function fillCameraChooser(selected?: string): Promise<void> {
       return option;
     }),
   );
+  if (cameras.length === 0) {
+    const option = document.createElement('option');
+    option.textContent = 'No camera found';
+    option.value = '';
+    ui.cameraSelect.replaceChildren(option);
+  }
   ui.cameraSelect.disabled = cameras.length < 2;
 }
 
@@ -378,4 +384,5 @@ document.addEventListener('pointerdown', () => sounds.unlock(), { once: true });
 clearVerdict();
 scheduleStatus(0);
 renderCameraState({ kind: 'off' });
+void fillCameraChooser(savedCamera());
 if (new URLSearchParams(location.search).get('camera') !== 'off') void camera.start(savedCamera());

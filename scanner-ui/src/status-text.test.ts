@@ -18,8 +18,8 @@ describe('describeStatus', () => {
       gateName: 'North Gate',
       eventNames: 'Summer Concert',
       connection: { text: 'Online', tone: 'ok' },
-      manifest: { text: 'List 4 s old', tone: 'ok' },
-      pending: { text: 'All uploaded', tone: 'ok' },
+      manifest: { text: '4 s old', tone: 'ok' },
+      pending: { text: 'all sent', tone: 'ok' },
       accepted: '12',
       rejected: '3',
     });
@@ -33,8 +33,8 @@ describe('describeStatus', () => {
       events: [{ ...BASE.events[0]!, manifestAgeSeconds: 3_700 }],
     });
     expect(text.connection).toEqual({ text: 'Offline', tone: 'bad' });
-    expect(text.pending).toEqual({ text: '7 to upload', tone: 'warn' });
-    expect(text.manifest).toEqual({ text: 'List 1 h old', tone: 'warn' });
+    expect(text.pending).toEqual({ text: '7 waiting', tone: 'warn' });
+    expect(text.manifest).toEqual({ text: '1 h old', tone: 'warn' });
   });
 
   it('no event or a never-synced list is bad', () => {
@@ -42,7 +42,7 @@ describe('describeStatus', () => {
     expect(
       describeStatus({ ...BASE, events: [{ ...BASE.events[0]!, manifestAgeSeconds: null }] }).manifest,
     ).toEqual({
-      text: 'List never synced',
+      text: 'never synced',
       tone: 'bad',
     });
   });
@@ -56,7 +56,7 @@ describe('describeStatus', () => {
       ],
     });
     expect(text.eventNames).toBe('Summer Concert · Matinee');
-    expect(text.manifest.text).toBe('List 6 min old');
+    expect(text.manifest.text).toBe('6 min old');
   });
 });
 

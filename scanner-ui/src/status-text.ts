@@ -36,11 +36,11 @@ export function describeStatus(status: AgentStatus): StatusText {
     .filter((age): age is number => typeof age === 'number');
   const oldest = ages.length > 0 ? Math.max(...ages) : null;
   let manifest: StatusText['manifest'];
-  if (status.events.length === 0) manifest = { text: 'No event loaded', tone: 'bad' };
-  else if (oldest === null) manifest = { text: 'List never synced', tone: 'bad' };
+  if (status.events.length === 0) manifest = { text: 'no event loaded', tone: 'bad' };
+  else if (oldest === null) manifest = { text: 'never synced', tone: 'bad' };
   else
     manifest = {
-      text: `List ${durationText(oldest)} old`,
+      text: `${durationText(oldest)} old`,
       tone: oldest > STALE_MANIFEST_SECONDS ? 'warn' : 'ok',
     };
   const pendingCount = status.pendingUploads;
@@ -50,7 +50,7 @@ export function describeStatus(status: AgentStatus): StatusText {
     connection: status.online ? { text: 'Online', tone: 'ok' } : { text: 'Offline', tone: 'bad' },
     manifest,
     pending: {
-      text: pendingCount === 0 ? 'All uploaded' : `${pendingCount} to upload`,
+      text: pendingCount === 0 ? 'all sent' : `${pendingCount} waiting`,
       tone: pendingCount === 0 ? 'ok' : status.online ? 'ok' : 'warn',
     },
     accepted: String(status.counters.accepted),

@@ -80,7 +80,7 @@ function detailFor(
       const used = result.alreadyUsed;
       if (!used) return 'This ticket has already been scanned in';
       const gate = used.gateName?.trim() || 'another gate';
-      return `Entered at ${clockTime(used.at, options)} at ${gate} (${agoText(Math.max(0, options.now - used.at))})`;
+      return `Went in ${agoText(Math.max(0, options.now - used.at))} at ${gate} (${clockTime(used.at, options)})`;
     }
     case 'REVOKED':
       return result.detail === 'superseded'

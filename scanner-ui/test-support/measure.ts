@@ -1,12 +1,13 @@
 /**
  * Scan-to-painted-verdict latency in Chromium (SPEC section 9: p95 ≤ 50 ms). Types each code as a
- * keyboard-wedge burst, then reads the page's own `scan-to-paint` performance measure: from the
- * timeStamp of the key that ended the burst (Enter, or the last character when the scanner sends no
- * suffix) to the first frame painted with the verdict. It includes the call to the agent, so point it
+ * keyboard-wedge burst ended by Enter, then reads the page's own `scan-to-paint` performance measure:
+ * from the Enter keydown's timeStamp (when the browser received it) to the first frame painted with
+ * the verdict (requestAnimationFrame, then a task: that frame has been presented). It includes the call to the agent, so point it
  * at the real gate agent for the benchmark (`npm run bench`) and at scripted-agent in the UI's tests.
  */
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './browser';
+import { typeLikeScanner } from './scanner-keys';
 
 export interface ScanToPaintOptions {
   /** URL of the scanner UI, served by a gate agent. `camera=off` is added. */
@@ -18,8 +19,12 @@ export interface ScanToPaintOptions {
   warmup?: number;
   /** Milliseconds between keystrokes of a burst (default 5, a typical USB scanner). */
   keyDelayMs?: number;
-  /** Burst suffix; 'none' measures the idle-gap ending too. Default 'Enter'. */
-  terminator?: 'Enter' | 'none';
+  /**
+   * How keys are sent: 'scanner' (default) stamps them like a USB scanner (test-support/scanner-keys),
+   * so a loaded machine cannot split a burst; 'playwright' uses page.keyboard.type, whose gaps stretch
+   * under load (a split burst then shows as an INVALID fragment).
+   */
+  input?: 'scanner' | 'playwright';
   /** Reuse a browser; otherwise Debian's Chromium is launched and closed. */
   browser?: Browser;
 }
@@ -57,8 +62,12 @@ export async function measureScanToPaint(options: ScanToPaintOptions): Promise<S
     const samples: number[] = [];
     for (let index = 0; index < warmup + scans; index++) {
       const before = await page.evaluate(() => document.getElementById('verdict')!.dataset['painted'] ?? '');
-      await page.keyboard.type(codeAt(index), { delay });
-      if (options.terminator !== 'none') await page.keyboard.press('Enter', { delay: 0 });
+      if (options.input === 'playwright') {
+        await page.keyboard.type(codeAt(index), { delay });
+        await page.keyboard.press('Enter', { delay: 0 });
+      } else {
+        await typeLikeScanner(page, codeAt(index), { gapMs: delay, suffix: 'Enter' });
+      }
       await page.waitForFunction(
         (previous) => (document.getElementById('verdict')!.dataset['painted'] ?? '') !== previous,
         before,
