@@ -23,9 +23,9 @@ import {
   type ManifestEvent,
   type ManifestPage,
   type ManifestTicket,
-  manifestRowHash,
   type ScanRecord,
 } from '../../shared/sync-protocol/index';
+import { formatXor, parseXor, type Xor64, xorRow } from './checksum';
 import { type GateDrizzle, type OpenedDatabase, openDatabase } from './database';
 import * as schema from './schema';
 
@@ -137,10 +137,6 @@ interface AdmissionRow {
 
 /** Rows of stale copies removed per garbage-collection transaction: short enough never to stall a scan. */
 const GC_CHUNK = 2000;
-
-function parseChecksum(hex: string): bigint {
-  return BigInt(`0x${hex}`);
-}
 
 function ticketTypesOf(event: ManifestEvent): Map<number, AdmissionTicketType> {
   return new Map(
@@ -613,12 +609,12 @@ export class GateStore {
         if (cursor.after !== page.after) return { kind: 'out-of-order', expectedAfter: cursor.after };
         const totals = this.#applyTickets(eventId, cursor.liveCopy, page.tickets, {
           rowCount: cursor.rowCount,
-          xor: parseChecksum(cursor.checksum),
+          xor: parseXor(cursor.checksum),
         });
         this.#replaceSigningKeys(signingKeys, 'page');
         this.#mergeEventKeys(eventId, page.keys.eventKeys);
         this.#writeEvent(page.event);
-        const checksum = formatChecksum(totals.xor);
+        const checksum = formatXor(totals.xor);
         const mismatch =
           page.summary && (page.summary.rowCount !== totals.rowCount || page.summary.checksum !== checksum);
         this.db
@@ -661,12 +657,12 @@ export class GateStore {
       }
       const totals = this.#applyTickets(eventId, staging.copy, page.tickets, {
         rowCount: staging.rowCount,
-        xor: parseChecksum(staging.checksum),
+        xor: parseXor(staging.checksum),
       });
       this.#replaceSigningKeys(signingKeys, 'page');
       // Event keys only add decryption ability; they are merged at once so a new event's tokens open.
       this.#mergeEventKeys(eventId, page.keys.eventKeys);
-      const checksum = formatChecksum(totals.xor);
+      const checksum = formatXor(totals.xor);
       if (page.summary && !page.hasMore) {
         if (page.summary.rowCount !== totals.rowCount || page.summary.checksum !== checksum) {
           this.abandonSnapshot(eventId);
@@ -725,13 +721,15 @@ export class GateStore {
     eventId: string,
     copy: number,
     rows: readonly ManifestTicket[],
-    totals: { rowCount: number; xor: bigint },
-  ): { rowCount: number; xor: bigint } {
-    let { rowCount, xor } = totals;
+    totals: { rowCount: number; xor: Xor64 },
+  ): { rowCount: number; xor: Xor64 } {
+    let { rowCount } = totals;
+    const xor = { ...totals.xor };
     for (const t of rows) {
       const old = this.#selectTicketAnyCopy.get(eventId, copy, t.serial);
       if (old) {
-        xor ^= manifestRowHash({
+        // XOR the row's previous contribution out before the new one goes in.
+        xorRow(xor, {
           serial: t.serial,
           typeNo: old.type_no,
           generation: old.generation,
@@ -741,7 +739,7 @@ export class GateStore {
       } else {
         rowCount++;
       }
-      xor ^= manifestRowHash(t);
+      xorRow(xor, t);
       this.#upsertTicket.run(eventId, copy, t.serial, t.typeNo, t.generation, t.status, t.digest, t.seq);
     }
     return { rowCount, xor };

@@ -6,7 +6,7 @@
  * re-snapshot is written into another copy beside it and swapped in by changing that one number, so
  * scanning keeps answering from the old copy until the new one is complete and verified (SPEC 6).
  */
-import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** One row (id = 1): who this device is and how to reach the cloud. A later start needs only the data dir. */
 export const device = sqliteTable('device', {
@@ -147,29 +147,27 @@ export const admissions = sqliteTable(
 );
 
 /** The durable scan log, accepted and rejected; `seq` is this device's gap-free sequence from 1. */
-export const scans = sqliteTable(
-  'scans',
-  {
-    seq: integer('seq').primaryKey(),
-    id: text('id').notNull().unique(),
-    gateId: text('gate_id'),
-    eventId: text('event_id'),
-    serial: integer('serial'),
-    generation: integer('generation'),
-    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
-    decision: text('decision', { enum: ['accept', 'reject'] }).notNull(),
-    reason: text('reason').notNull(),
-    detail: text('detail'),
-    /** base64url of SHA-256(raw scanned text)[0..16]: the code itself is never stored. */
-    codeHash: text('code_hash').notNull(),
-    /** Device wall clock, unix ms. */
-    scannedAt: integer('scanned_at').notNull(),
-    clockOffsetMs: integer('clock_offset_ms').notNull(),
-    manifestSeq: integer('manifest_seq').notNull(),
-    uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
-  },
-  (t) => [index('scans_pending_idx').on(t.uploaded, t.seq)],
-);
+export const scans = sqliteTable('scans', {
+  seq: integer('seq').primaryKey(),
+  id: text('id').notNull().unique(),
+  gateId: text('gate_id'),
+  eventId: text('event_id'),
+  serial: integer('serial'),
+  generation: integer('generation'),
+  direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+  decision: text('decision', { enum: ['accept', 'reject'] }).notNull(),
+  reason: text('reason').notNull(),
+  detail: text('detail'),
+  /** base64url of SHA-256(raw scanned text)[0..16]: the code itself is never stored. */
+  codeHash: text('code_hash').notNull(),
+  /** Device wall clock, unix ms. */
+  scannedAt: integer('scanned_at').notNull(),
+  clockOffsetMs: integer('clock_offset_ms').notNull(),
+  manifestSeq: integer('manifest_seq').notNull(),
+  uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
+  // No index on `uploaded`: uploads read by seq (the primary key) from the acknowledged cursor, and
+  // every extra index is one more page written by each scan's FULL-synchronous commit.
+});
 
 /** One row (id = 1): the longest gap-free scan sequence the cloud has acknowledged. */
 export const uploadCursor = sqliteTable('upload_cursor', {

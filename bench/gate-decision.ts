@@ -1,0 +1,232 @@
+/**
+ * The gate agent's numbers (SPEC 9), on a real SQLite file with synchronous=FULL:
+ *  - one full decision (decode, decrypt, look up, authenticate by manifest digest, rules, durable record
+ *    of the scan and the admission in one FULL transaction) against a 100,000-ticket manifest: p50, p99,
+ *    decisions per second, and the floor — the same bare primitives timed in the same run (ChaCha20-
+ *    Poly1305 decrypt, SHA-256, an indexed lookup in the same table, one FULL-synchronous insert) — and
+ *    the ratio of the median to it;
+ *  - installing a snapshot of 100,000 tickets (gunzip, signature check, parse, apply, verify totals);
+ *  - applying a delta of 1,000 changes.
+ * Run alone: `npx tsx bench/gate-decision.ts` (BENCH_QUICK=1 for a harness check); exported for bench/run.ts.
+ */
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { v7 as uuidv7 } from 'uuid';
+import { openGateStore } from '../gate-agent/store/gate-store';
+import { type ApplyVerdict, applySignedPage, type SignedPage } from '../gate-agent/sync/manifest-apply';
+import { ManifestFixture } from '../gate-agent/test-support/manifest-fixture';
+import { makeTempDir } from '../gate-agent/test-support/stores';
+import { createScanPipeline } from '../gate-agent/verify/pipeline';
+import { concatBytes, uuidToBytes } from '../shared/crypto/bytes';
+import { decodeTicketToken } from '../shared/crypto/index';
+import { timeEach } from './lib/measure';
+import type { BenchResult } from './lib/report';
+
+const PAGE_LIMIT = 5000;
+
+function wirePages(fixture: ManifestFixture, after: number, limit: number): Buffer[] {
+  // What the cloud sends: signed JSON pages, gzip-compressed. Built before the clock starts: that is
+  // the cloud's cost, not the gate's.
+  const pages: Buffer[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = fixture.page(cursor, limit);
+    const signed = fixture.sign(page);
+    pages.push(
+      Buffer.concat([Buffer.from([signed.keyId]), Buffer.from(signed.signature), gzipSync(signed.body)]),
+    );
+    if (!page.hasMore) return pages;
+    cursor = page.nextAfter;
+  }
+}
+
+function unwire(wire: Buffer): SignedPage {
+  return { keyId: wire[0]!, signature: wire.subarray(1, 65), body: gunzipSync(wire.subarray(65)) };
+}
+
+/** Installs wire pages through the gate's real path; returns the verdicts. */
+function install(
+  store: ReturnType<typeof openGateStore>,
+  eventId: string,
+  pages: Buffer[],
+  target: 'live' | 'staging',
+  now: number,
+): ApplyVerdict[] {
+  return pages.map((wire) => applySignedPage(store, unwire(wire), { target, eventId, now, deviceTime: now }));
+}
+
+export async function benchGate(options: { quick: boolean }): Promise<BenchResult[]> {
+  const ticketCount = options.quick ? 10_000 : 100_000;
+  const realTokens = options.quick ? 500 : 2000;
+  const decisions = options.quick ? 2000 : 20_000;
+  const dir = makeTempDir('gate-bench-');
+  const store = openGateStore(join(dir, 'gate.sqlite'));
+  try {
+    const fixture = new ManifestFixture();
+    const now = fixture.cloudTime;
+    // Real tokens for the tickets we scan; random digests for the rest (minting 100k tokens would only
+    // time the cloud's signing).
+    for (let serial = 1; serial <= ticketCount; serial++) {
+      if (serial <= realTokens) fixture.issue(serial);
+      else fixture.issueSynthetic(serial);
+    }
+    store.updateSettings({ gateId: uuidv7(), gateName: 'Bench gate' });
+
+    // --- snapshot of 100k: gunzip + verify + parse + apply + totals -------------------------------
+    const snapshotPages = wirePages(fixture, 0, PAGE_LIMIT);
+    const snapshotBytes = snapshotPages.reduce((n, p) => n + p.length, 0);
+    const snapStart = performance.now();
+    store.beginSnapshot(fixture.eventId, now);
+    const verdicts = install(store, fixture.eventId, snapshotPages, 'staging', now);
+    const snapshotSeconds = (performance.now() - snapStart) / 1000;
+    const last = verdicts[verdicts.length - 1];
+    if (last?.kind !== 'applied' || !last.swapped)
+      throw new Error(`snapshot did not install: ${JSON.stringify(last)}`);
+
+    // --- delta of 1,000 changes ---------------------------------------------------------------------
+    const afterSnapshot = fixture.head;
+    for (let i = 0; i < 1000; i++) {
+      const serial = realTokens + 1 + i * 7;
+      if (i % 2 === 0) fixture.revoke(serial);
+      else fixture.issueSynthetic(ticketCount + 1 + i);
+    }
+    const deltaPages = wirePages(fixture, afterSnapshot, PAGE_LIMIT);
+    const deltaStart = performance.now();
+    const deltaVerdicts = install(store, fixture.eventId, deltaPages, 'live', now);
+    const deltaMs = performance.now() - deltaStart;
+    if (deltaVerdicts.some((v) => v.kind !== 'applied')) throw new Error('delta did not apply');
+
+    // --- the decision ---------------------------------------------------------------------------------
+    const pipeline = createScanPipeline({ store, clock: () => now });
+    const tokens = [...fixture.tokens.values()];
+    // Alternate in/out per pass over the tokens so every decision takes the full accept path.
+    const scanAt = (i: number) => {
+      const pass = Math.floor(i / tokens.length);
+      return pipeline.scan(tokens[i % tokens.length]!, pass % 2 === 0 ? 'in' : 'out');
+    };
+    // One running index (timeEach reuses its own for the warm-up), so every scan continues the in/out
+    // alternation and takes the full accept path.
+    let k = 0;
+    let rejects = 0;
+    const next = () => {
+      if (scanAt(k++).decision !== 'accept') rejects++;
+    };
+    const decision = timeEach(next, { iterations: decisions, warmup: tokens.length, maxMs: 30_000 });
+    const throughputCount = options.quick ? 2000 : 20_000;
+    const tpStart = performance.now();
+    for (let i = 0; i < throughputCount; i++) next();
+    const perSecond = throughputCount / ((performance.now() - tpStart) / 1000);
+    if (rejects > 0) throw new Error(`${rejects} bench scans were rejected`);
+
+    // --- the floor: the same primitives, bare, same file, same run -----------------------------------
+    const decoded = tokens.map((t) => {
+      const d = decodeTicketToken(t);
+      if ('ok' in d) throw new Error('bench token does not decode');
+      return d;
+    });
+    const eventIdBytes = uuidToBytes(fixture.eventId);
+    const iterations = options.quick ? 2000 : 20_000;
+    const decrypt = timeEach(
+      (i) => {
+        const d = decoded[i % decoded.length]!;
+        return chacha20poly1305(
+          fixture.eventKey.key,
+          d.nonce,
+          concatBytes(d.signedPart.subarray(0, 7), eventIdBytes),
+        ).decrypt(d.sealed);
+      },
+      { iterations },
+    );
+    const sha = timeEach(
+      (i) =>
+        createHash('sha256')
+          .update(decoded[i % decoded.length]!.bytes)
+          .digest(),
+      { iterations },
+    );
+    const liveCopy = store.cursorOf(fixture.eventId)!.liveCopy;
+    const lookupStatement = store.sqlite.prepare(
+      'SELECT type_no, generation, status, digest FROM tickets WHERE event_id = ? AND copy = ? AND serial = ?',
+    );
+    const lookup = timeEach(
+      (i) => lookupStatement.get(fixture.eventId, liveCopy, 1 + ((i * 7919) % ticketCount)),
+      {
+        iterations,
+      },
+    );
+    store.sqlite.exec(
+      'CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)',
+    );
+    const insertStatement = store.sqlite.prepare('INSERT INTO bench_floor (payload) VALUES (?)');
+    const insert = timeEach((i) => insertStatement.run(`scan-${i}`), {
+      iterations: options.quick ? 1000 : 5000,
+      maxMs: 20_000,
+    });
+    const floorUs = decrypt.medianUs + sha.medianUs + lookup.medianUs + insert.medianUs;
+
+    const pages = snapshotPages.length;
+    return [
+      {
+        name: `gate decision p99 (${ticketCount / 1000}k manifest, FULL sync)`,
+        value: decision.p99Us / 1000,
+        unit: 'ms',
+        target: '<= 1 ms',
+        pass: decision.p99Us <= 1000,
+        note: `p50 ${(decision.medianUs / 1000).toFixed(3)} ms, p95 ${(decision.p95Us / 1000).toFixed(3)} ms over ${decision.count} accepted decisions`,
+      },
+      {
+        name: 'gate decision median vs floor',
+        value: decision.medianUs,
+        unit: 'µs',
+        target: '<= 3× floor',
+        floor: floorUs,
+        ratio: decision.medianUs / floorUs,
+        pass: decision.medianUs <= 3 * floorUs,
+        note: `floor = decrypt ${decrypt.medianUs.toFixed(1)} + SHA-256 ${sha.medianUs.toFixed(1)} + indexed lookup ${lookup.medianUs.toFixed(1)} + FULL insert ${insert.medianUs.toFixed(1)} µs (medians)`,
+      },
+      {
+        name: 'gate decisions per second (one agent)',
+        value: perSecond,
+        unit: '/s',
+        target: '>= 5000',
+        pass: perSecond >= 5000,
+        note: `${throughputCount} sequential accepted decisions, each durably committed before the next`,
+      },
+      {
+        name: `snapshot install ${ticketCount / 1000}k tickets`,
+        value: snapshotSeconds,
+        unit: 's',
+        target: '<= 3 s',
+        pass: snapshotSeconds <= 3,
+        note: `${pages} pages of ${PAGE_LIMIT}: gunzip + Ed25519 page check + parse + apply + checksum + swap; ${(snapshotBytes / ticketCount).toFixed(1)} bytes/ticket gzipped (download not included: no cloud here)`,
+      },
+      {
+        name: 'delta of 1,000 changes',
+        value: deltaMs,
+        unit: 'ms',
+        target: '<= 100 ms',
+        pass: deltaMs <= 100,
+        note: '500 revocations + 500 new tickets in one signed page, one transaction',
+      },
+      {
+        name: 'floor: one FULL-synchronous insert',
+        value: insert.medianUs,
+        unit: 'µs',
+        target: null,
+        pass: null,
+        note: `p99 ${insert.p99Us.toFixed(0)} µs`,
+      },
+    ];
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { printTable } = await import('./lib/report');
+  printTable(await benchGate({ quick: process.env.BENCH_QUICK === '1' }));
+}
