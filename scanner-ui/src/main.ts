@@ -10,7 +10,7 @@ import { RecentCodes } from './recent-codes';
 import { VerdictSounds } from './sound';
 import { describeStatus } from './status-text';
 import { describeFailure, describeScan, type VerdictText } from './verdict';
-import { normalizeScannedCode, WedgeDetector } from './wedge';
+import { createWedgeDetector, normalizeScannedCode } from './wedge';
 
 const STATUS_INTERVAL_MS = 2_000;
 const VERDICT_MS = 2_500;
@@ -26,7 +26,7 @@ function byId<T extends HTMLElement>(id: string): T {
 
 const client = createAgentClient();
 const sounds = new VerdictSounds();
-const wedge = new WedgeDetector();
+const wedge = createWedgeDetector(location.search);
 const recentCameraCodes = new RecentCodes(3_000);
 
 const ui = {
@@ -321,9 +321,14 @@ function savedCamera(): string | undefined {
 let statusTimer: ReturnType<typeof setTimeout> | undefined;
 let statusInFlight = false;
 
+const OFFLINE_TEXT = 'Offline: scanning goes on, scans upload when the connection returns.';
+
 function renderStatusFailure(): void {
   setChip(ui.connection, 'Gate agent not reachable', 'bad');
   ui.connection.dataset['online'] = 'unknown';
+  ui.offlineBanner.textContent =
+    'The gate agent is not answering: scans cannot be checked. Call a supervisor.';
+  ui.offlineBanner.hidden = false;
 }
 
 async function refreshStatus(): Promise<void> {
@@ -339,6 +344,7 @@ async function refreshStatus(): Promise<void> {
     setChip(ui.pending, text.pending.text, text.pending.tone);
     ui.accepted.textContent = text.accepted;
     ui.rejected.textContent = text.rejected;
+    ui.offlineBanner.textContent = OFFLINE_TEXT;
     ui.offlineBanner.hidden = text.connection.tone === 'ok';
     document.title = `${text.gateName} · ${text.connection.text}`;
   } catch {

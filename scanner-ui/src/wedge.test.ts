@@ -245,3 +245,28 @@ describe('WedgeDetector', () => {
     expect(judgeBurst(chars, times, DEFAULT_WEDGE_OPTIONS)).toBe('ABCDEFGHIJ');
   });
 });
+
+describe('wedge settings from the URL', () => {
+  it('reads sensible values and ignores the rest', async () => {
+    const { wedgeOptionsFromQuery } = await import('./wedge');
+    expect(
+      wedgeOptionsFromQuery('?wedgeGapMs=50&wedgeIdleMs=120&wedgeMinLength=12&wedgeSuffix=required'),
+    ).toEqual({
+      maxGapMs: 50,
+      idleEndMs: 120,
+      minLength: 12,
+      requireTerminator: true,
+    });
+    expect(wedgeOptionsFromQuery('?wedgeGapMs=abc&wedgeIdleMs=-5&wedgeMinLength=&wedgeSuffix=yes')).toEqual(
+      {},
+    );
+  });
+
+  it('falls back to the defaults when the settings contradict each other', async () => {
+    const { createWedgeDetector } = await import('./wedge');
+    expect(createWedgeDetector('?wedgeGapMs=100&wedgeIdleMs=50').idleEndMs).toBe(
+      DEFAULT_WEDGE_OPTIONS.idleEndMs,
+    );
+    expect(createWedgeDetector('?wedgeGapMs=40&wedgeIdleMs=150').idleEndMs).toBe(150);
+  });
+});

@@ -210,3 +210,36 @@ export class WedgeDetector {
     return code === null ? undefined : { consume: false, code, endedBy, lastKeyAt: this.times.at(-1)! };
   }
 }
+
+/**
+ * Station settings from the page URL, for scanners that need them: `wedgeGapMs`, `wedgeIdleMs`,
+ * `wedgeMinLength` (numbers) and `wedgeSuffix=required`. Values that are not sensible numbers are
+ * ignored; the detector's constructor rejects contradictory ones.
+ */
+export function wedgeOptionsFromQuery(search: string): Partial<WedgeOptions> {
+  const params = new URLSearchParams(search);
+  const options: Partial<WedgeOptions> = {};
+  const number = (name: string, min: number, max: number): number | undefined => {
+    const raw = params.get(name);
+    if (raw === null || raw.trim() === '') return undefined;
+    const value = Number(raw);
+    return Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+  };
+  const gap = number('wedgeGapMs', 1, 200);
+  const idle = number('wedgeIdleMs', 2, 2_000);
+  const minLength = number('wedgeMinLength', 2, 512);
+  if (gap !== undefined) options.maxGapMs = gap;
+  if (idle !== undefined) options.idleEndMs = idle;
+  if (minLength !== undefined) options.minLength = Math.round(minLength);
+  if (params.get('wedgeSuffix') === 'required') options.requireTerminator = true;
+  return options;
+}
+
+/** A detector with the URL's settings, or the defaults when they contradict each other. */
+export function createWedgeDetector(search: string): WedgeDetector {
+  try {
+    return new WedgeDetector(wedgeOptionsFromQuery(search));
+  } catch {
+    return new WedgeDetector();
+  }
+}

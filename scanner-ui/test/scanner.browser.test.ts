@@ -258,6 +258,16 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
     expect(await page.isVisible('#offline-banner')).toBe(false);
   });
 
+  it('an agent that stops answering status is shown as not reachable', async () => {
+    await page.route('**/api/status', (route) => route.abort('connectionrefused'));
+    await page.waitForSelector('#chip-connection[data-online="unknown"]', { timeout: 5_000 });
+    expect(await page.textContent('#chip-connection')).toContain('Gate agent not reachable');
+    expect(await page.textContent('#offline-banner')).toMatch(/not answering/);
+    await page.unroute('**/api/status');
+    await page.waitForSelector('#chip-connection[data-online="yes"]', { timeout: 5_000 });
+    expect(await page.isVisible('#offline-banner')).toBe(false);
+  });
+
   it('an agent that does not answer is NOT CHECKED, never ACCEPT', async () => {
     await page.route('**/api/scan', (route) => route.abort('connectionrefused'));
     await scanWithWedge(VALID);
