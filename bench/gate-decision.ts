@@ -17,6 +17,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { v7 as uuidv7 } from 'uuid';
 import { openGateStore } from '../gate-agent/store/gate-store';
 import { type ApplyVerdict, applySignedPage, type SignedPage } from '../gate-agent/sync/manifest-apply';
+import { DEFAULT_PAGE_LIMIT } from '../gate-agent/sync/pull';
 import { ManifestFixture } from '../gate-agent/test-support/manifest-fixture';
 import { makeTempDir } from '../gate-agent/test-support/stores';
 import { createScanPipeline } from '../gate-agent/verify/pipeline';
@@ -25,7 +26,7 @@ import { decodeTicketToken } from '../shared/crypto/index';
 import { timeEach } from './lib/measure';
 import type { BenchResult } from './lib/report';
 
-const PAGE_LIMIT = 5000;
+const PAGE_LIMIT = DEFAULT_PAGE_LIMIT;
 
 function wirePages(fixture: ManifestFixture, after: number, limit: number): Buffer[] {
   // What the cloud sends: signed JSON pages, gzip-compressed. Built before the clock starts: that is

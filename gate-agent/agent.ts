@@ -32,7 +32,7 @@ export interface GateAgentOptions {
   logger?: Logger;
   /** Where the scanner UI's built files are (default scanner-ui/dist). */
   uiDir?: string;
-  /** Tickets per manifest page requested from the cloud (default 5000). */
+  /** Tickets per manifest page requested from the cloud (default 2000). */
   pageLimit?: number;
 }
 

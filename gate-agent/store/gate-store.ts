@@ -167,6 +167,7 @@ export class GateStore {
   // Manifest statements.
   readonly #selectTicketAnyCopy: Database.Statement<[string, number, number], TicketRow>;
   readonly #upsertTicket: Database.Statement<unknown[]>;
+  readonly #insertTicket: Database.Statement<unknown[]>;
 
   constructor(opened: OpenedDatabase) {
     this.sqlite = opened.sqlite;
@@ -232,6 +233,10 @@ export class GateStore {
       }
       return row.seq;
     });
+    this.#insertTicket = this.sqlite.prepare(
+      `INSERT INTO tickets (event_id, copy, serial, type_no, generation, status, digest, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, copy, serial) DO NOTHING`,
+    );
     this.#upsertTicket = this.sqlite.prepare(
       `INSERT INTO tickets (event_id, copy, serial, type_no, generation, status, digest, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -726,9 +731,15 @@ export class GateStore {
     let { rowCount } = totals;
     const xor = { ...totals.xor };
     for (const t of rows) {
-      const old = this.#selectTicketAnyCopy.get(eventId, copy, t.serial);
-      if (old) {
-        // XOR the row's previous contribution out before the new one goes in.
+      // Most rows of a snapshot are new to their copy: try the plain insert first (one B-tree probe),
+      // and only when the row exists read it to XOR its old contribution out, then update it.
+      if (
+        this.#insertTicket.run(eventId, copy, t.serial, t.typeNo, t.generation, t.status, t.digest, t.seq)
+          .changes === 1
+      ) {
+        rowCount++;
+      } else {
+        const old = this.#selectTicketAnyCopy.get(eventId, copy, t.serial)!;
         xorRow(xor, {
           serial: t.serial,
           typeNo: old.type_no,
@@ -736,11 +747,9 @@ export class GateStore {
           status: old.status,
           digest: old.digest,
         });
-      } else {
-        rowCount++;
+        this.#upsertTicket.run(eventId, copy, t.serial, t.typeNo, t.generation, t.status, t.digest, t.seq);
       }
       xorRow(xor, t);
-      this.#upsertTicket.run(eventId, copy, t.serial, t.typeNo, t.generation, t.status, t.digest, t.seq);
     }
     return { rowCount, xor };
   }

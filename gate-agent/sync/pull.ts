@@ -56,7 +56,8 @@ export interface PullResult {
 
 const MAX_RESETS_PER_PULL = 3;
 const MAX_STALLS = 5;
-export const DEFAULT_PAGE_LIMIT = 5000;
+/** 2,000 rows keep one page transaction (the longest pause a scan can see during sync) near 10–30 ms. */
+export const DEFAULT_PAGE_LIMIT = 2000;
 
 /** Brings one event up to the cloud's head. Throws ManifestSyncError on a page that fails its checks. */
 export async function pullEvent(eventId: string, options: PullOptions): Promise<PullResult> {

@@ -17,7 +17,7 @@ export interface SyncEngineOptions {
   logger?: Logger;
   /** Pull (and upload) at least this often, ms (default 30 s). */
   intervalMs?: number;
-  /** Tickets per manifest page (default 5000). */
+  /** Tickets per manifest page (default 2000). */
   pageLimit?: number;
   /** Upload batch size (default 500, at most the protocol's 1000). */
   uploadBatch?: number;
