@@ -32,6 +32,8 @@ import type { ServiceContext } from './services/context';
 import type { Keyring } from './services/keyring';
 import { refundOrder } from './services/orders';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
+import { SerialAllocator } from './services/serials';
+import { allocateSerials } from './services/tickets';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -81,6 +83,7 @@ export function createApp(deps: AppDeps): CloudApp {
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? (() => uuidv7()),
     keyring: deps.keyring,
+    serials: new SerialAllocator((eventId, size) => allocateSerials(services, eventId, size)),
     payments,
     reservationTtlSeconds: config.reservationTtlSeconds,
     business: metrics.business,
@@ -137,15 +140,23 @@ export function createApp(deps: AppDeps): CloudApp {
       maxAge: 600,
     }),
   );
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MiB');
-      },
-    }),
-  );
+  const streamingLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MiB');
+    },
+  });
+  app.use('/api/*', async (c, next) => {
+    // With a Content-Length the check is one comparison (the body parser will not read past it); only a
+    // chunked body needs the counting stream.
+    const declared = c.req.header('content-length');
+    if (declared === undefined) return streamingLimit(c, next);
+    if (!/^\d+$/.test(declared)) throw new AppError('VALIDATION_FAILED', 'Content-Length: not a number');
+    if (Number(declared) > MAX_BODY_BYTES) {
+      throw new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MiB');
+    }
+    await next();
+  });
   app.use('/api/*', async (c, next) => {
     // A write with a body must be JSON: anything else is refused before it reaches a validator.
     const method = c.req.method;
@@ -162,6 +173,11 @@ export function createApp(deps: AppDeps): CloudApp {
     await next();
   });
   app.use('/api/v1/*', requireUser);
+  app.use('/api/v1/*', async (c, next) => {
+    await next();
+    // A successful write is reported only once it is durable (db/client.ts explains the async commits).
+    if (c.req.method !== 'GET' && c.res.status < 300) await deps.database.flush();
+  });
 
   const routeDeps: RouteDeps = {
     services,

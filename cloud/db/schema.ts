@@ -137,8 +137,11 @@ export const ticketTypes = pgTable(
     priceCents: integer('price_cents').notNull(),
     currency: text('currency').notNull(),
     capacity: integer('capacity').notNull(),
-    sold: integer('sold').notNull().default(0),
-    held: integer('held').notNull().default(0),
+    /**
+     * Seats taken: in active holds plus valid tickets. The one counter the capacity check reads, so a
+     * purchase (hold → tickets) leaves it alone and never locks this hot row (SPEC section 9 throughput).
+     */
+    taken: integer('taken').notNull().default(0),
     /** Gates this type may enter through; null = any gate of the venue. */
     gateIds: uuid('gate_ids').array(),
     createdAt: createdAt(),
@@ -147,10 +150,7 @@ export const ticketTypes = pgTable(
   (t) => [
     uniqueIndex('ticket_types_event_type_no_idx').on(t.eventId, t.typeNo),
     index('ticket_types_tenant_idx').on(t.tenantId, t.eventId),
-    check(
-      'ticket_types_capacity_check',
-      sql`${t.sold} >= 0 AND ${t.held} >= 0 AND ${t.sold} + ${t.held} <= ${t.capacity}`,
-    ),
+    check('ticket_types_capacity_check', sql`${t.taken} >= 0 AND ${t.taken} <= ${t.capacity}`),
     check('ticket_types_type_no_check', sql`${t.typeNo} BETWEEN 1 AND 65535`),
     check('ticket_types_price_check', sql`${t.priceCents} >= 0`),
   ],
@@ -161,6 +161,8 @@ export type ReservationStatus = 'active' | 'purchased' | 'released' | 'expired' 
 /** One line of a hold: the unit price is fixed when the seats are held. */
 export interface ReservationItem {
   ticketTypeId: string;
+  /** The type's per-event number, copied at hold time so minting needs no lookup. */
+  typeNo: number;
   quantity: number;
   unitPriceCents: number;
 }
@@ -252,6 +254,7 @@ export const tickets = pgTable(
     uniqueIndex('tickets_event_serial_idx').on(t.eventId, t.serial),
     index('tickets_owner_idx').on(t.tenantId, t.ownerUserId, t.id),
     index('tickets_order_idx').on(t.orderId),
+    index('tickets_type_status_idx').on(t.ticketTypeId, t.status),
     check('tickets_serial_check', sql`${t.serial} BETWEEN 1 AND 4294967295`),
     check('tickets_generation_check', sql`${t.generation} BETWEEN 1 AND 65535`),
   ],

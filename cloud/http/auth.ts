@@ -4,6 +4,7 @@
  * query is scoped to; `role` is one of the four roles, nothing else.
  */
 
+import { createSecretKey } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import type { Config } from '../config';
@@ -26,6 +27,38 @@ function actorFrom(payload: JWTPayload): Actor | undefined {
   return { userId: sub, tenantId: tid, role: role as Role };
 }
 
+const CACHE_LIMIT = 10_000;
+const CACHE_TTL_MS = 60_000;
+
+/**
+ * Remembers verified tokens for up to a minute (never past their `exp`): clients send the same token on
+ * every request, and verifying its signature again each time was a tenth of a purchase's CPU. The key is
+ * the whole token, signature included, so only a token that did verify can hit.
+ */
+function withCache(
+  verify: (token: string) => Promise<{ actor: Actor; exp: number } | undefined>,
+): Authenticator {
+  const cache = new Map<string, { actor: Actor; until: number }>();
+  return async (token) => {
+    const now = Date.now();
+    const hit = cache.get(token);
+    if (hit) {
+      if (hit.until > now) return hit.actor;
+      cache.delete(token);
+    }
+    const verified = await verify(token);
+    if (!verified) return undefined;
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(token, { actor: verified.actor, until: Math.min(now + CACHE_TTL_MS, verified.exp * 1000) });
+    return verified.actor;
+  };
+}
+
+function verified(payload: JWTPayload): { actor: Actor; exp: number } | undefined {
+  const actor = actorFrom(payload);
+  return actor && typeof payload.exp === 'number' ? { actor, exp: payload.exp } : undefined;
+}
+
 /** Builds the verifier from configuration (fails at start, not on the first request, if misconfigured). */
 export function createAuthenticator(
   config: Pick<Config, 'auth' | 'authIssuer' | 'authAudience'>,
@@ -39,28 +72,29 @@ export function createAuthenticator(
   };
   if (config.auth.kind === 'hs256') {
     if (config.auth.secret.length < 32) throw new Error('createAuthenticator: HS256 secret shorter than 32');
-    const secret = new TextEncoder().encode(config.auth.secret);
-    return async (token) => {
+    // A KeyObject made once, instead of importing the raw secret on every verification.
+    const secret = createSecretKey(Buffer.from(config.auth.secret, 'utf8'));
+    return withCache(async (token) => {
       try {
         const { payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] });
-        return actorFrom(payload);
+        return verified(payload);
       } catch {
         return undefined;
       }
-    };
+    });
   }
   const jwks = createRemoteJWKSet(new URL(config.auth.url));
-  return async (token) => {
+  return withCache(async (token) => {
     try {
       const { payload } = await jwtVerify(token, jwks, {
         ...options,
         algorithms: ['RS256', 'ES256', 'EdDSA'],
       });
-      return actorFrom(payload);
+      return verified(payload);
     } catch {
       return undefined;
     }
-  };
+  });
 }
 
 /**

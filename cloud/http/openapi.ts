@@ -81,6 +81,7 @@ export function errorResponses(...statuses: number[]) {
 export const Uuid = z.uuid();
 
 // C0/C1 control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a name.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Human text (names, reasons): trimmed, bounded, no control characters. */

@@ -9,9 +9,9 @@
  * Callers must make this the LAST lock they take in a transaction (see db/transaction.ts), so the event
  * row is held only for the final inserts and the commit.
  */
-import { and, eq, sql } from 'drizzle-orm';
-import type { Transaction } from '../db/client';
-import { events, type TicketChangeOp, type TicketStatus, ticketChanges } from '../db/schema';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Transaction } from '../db/client';
+import type { TicketChangeOp, TicketStatus } from '../db/schema';
 
 /** One change to record; `seq` is assigned here. */
 export interface TicketChange {
@@ -25,13 +25,13 @@ export interface TicketChange {
   reason?: string | null;
 }
 
-// PostgreSQL allows 65,535 bind parameters per statement; 12 columns × 2,000 rows stays well below.
-const INSERT_CHUNK = 2_000;
-
 /**
  * Appends changes to an event's log and returns the new head, or undefined when the event is missing or
  * not in one of `requireStatus` (checked under the same lock, so e.g. a purchase can never commit tickets
  * after the event's cancellation committed).
+ *
+ * One statement: the event row is locked, numbered and the rows inserted in a single round trip, so the
+ * lock is held only for this statement and the COMMIT that follows.
  */
 export async function appendTicketChanges(
   tx: Transaction,
@@ -43,38 +43,31 @@ export async function appendTicketChanges(
     requireStatus?: ('draft' | 'published' | 'cancelled')[];
   },
 ): Promise<number | undefined> {
-  const count = input.changes.length;
-  const statusFilter = input.requireStatus
-    ? sql`${events.status} in (${sql.join(
-        input.requireStatus.map((status) => sql`${status}`),
-        sql`, `,
-      )})`
-    : undefined;
-  const [head] = await tx
-    .update(events)
-    .set({ changeSeq: sql`${events.changeSeq} + ${count}` })
-    .where(and(eq(events.id, input.eventId), eq(events.tenantId, input.tenantId), statusFilter))
-    .returning({ changeSeq: events.changeSeq });
-  if (!head) return undefined;
-  const first = head.changeSeq - count + 1;
-  for (let start = 0; start < count; start += INSERT_CHUNK) {
-    const chunk = input.changes.slice(start, start + INSERT_CHUNK);
-    await tx.insert(ticketChanges).values(
-      chunk.map((change, index) => ({
-        eventId: input.eventId,
-        seq: first + start + index,
-        tenantId: input.tenantId,
-        op: change.op,
-        ticketId: change.ticketId,
-        serial: change.serial,
-        typeNo: change.typeNo,
-        generation: change.generation,
-        status: change.status,
-        digest: change.digest,
-        reason: change.reason ?? null,
-        createdAt: input.now,
-      })),
-    );
-  }
-  return head.changeSeq;
+  const n = input.changes.length;
+  const statuses = input.requireStatus ?? ['draft', 'published', 'cancelled'];
+  const column = <T>(pick: (change: TicketChange) => T) => sql.param(input.changes.map(pick));
+  const result = await tx.execute(sql`
+    with head as (
+      update events set change_seq = change_seq + ${n}::int
+       where id = ${input.eventId}::uuid and tenant_id = ${input.tenantId}::text
+         and status = any(${sql.param(statuses)}::text[])
+      returning change_seq
+    ), inserted as (
+      insert into ticket_changes
+        (event_id, seq, tenant_id, op, ticket_id, serial, type_no, generation, status, digest, reason, created_at)
+      select ${input.eventId}::uuid, head.change_seq - ${n}::int + c.ord, ${input.tenantId}::text, c.op,
+             c.ticket_id, c.serial, c.type_no, c.generation, c.status, c.digest, c.reason,
+             ${input.now.toISOString()}::timestamptz
+        from head,
+             unnest(${column((c) => c.op)}::text[], ${column((c) => c.ticketId)}::uuid[],
+                    ${column((c) => c.serial)}::bigint[], ${column((c) => c.typeNo)}::int[],
+                    ${column((c) => c.generation)}::int[], ${column((c) => c.status)}::text[],
+                    ${column((c) => c.digest)}::text[], ${column((c) => c.reason ?? null)}::text[])
+             with ordinality as c(op, ticket_id, serial, type_no, generation, status, digest, reason, ord)
+      returning seq
+    )
+    select (select change_seq from head)::bigint as head, (select count(*) from inserted)::int as inserted`);
+  const [row] = rowsOf<{ head: string | number | null; inserted: number }>(result);
+  if (!row || row.head === null) return undefined;
+  return Number(row.head);
 }

@@ -5,6 +5,7 @@
 import type { Database } from '../db/client';
 import type { Keyring } from './keyring';
 import type { PaymentProvider } from './payments';
+import type { SerialAllocator } from './serials';
 
 /** Business outcomes services report, counted by the metrics layer. */
 export interface BusinessEvents {
@@ -25,6 +26,8 @@ export interface ServiceContext {
   /** New primary keys (UUIDv7 in production: time-ordered, which keeps indexes and cursors cheap). */
   newId: () => string;
   keyring: Keyring;
+  /** Ticket serials, from per-process blocks. */
+  serials: SerialAllocator;
   payments: PaymentProvider;
   reservationTtlSeconds: number;
   business: BusinessEvents;

@@ -349,14 +349,15 @@ async function cancelActiveHolds(tx: Transaction, eventId: string, now: Date): P
     for (const item of hold.items) {
       await tx
         .update(ticketTypes)
-        .set({ held: sql`${ticketTypes.held} - ${item.quantity}` })
+        .set({ taken: sql`${ticketTypes.taken} - ${item.quantity}` })
         .where(eq(ticketTypes.id, item.ticketTypeId));
     }
   }
 }
 
+/** Revokes every valid ticket of the event and gives their seats back (`taken`). */
 async function revokeValidTickets(tx: Transaction, eventId: string, now: Date) {
-  return tx
+  const revoked = await tx
     .update(tickets)
     .set({ status: 'revoked', revokedReason: 'event_cancelled', updatedAt: now })
     .where(and(eq(tickets.eventId, eventId), eq(tickets.status, 'valid')))
@@ -366,5 +367,15 @@ async function revokeValidTickets(tx: Transaction, eventId: string, now: Date) {
       typeNo: tickets.typeNo,
       generation: tickets.generation,
       digest: tickets.digest,
+      ticketTypeId: tickets.ticketTypeId,
     });
+  const perType = new Map<string, number>();
+  for (const ticket of revoked) perType.set(ticket.ticketTypeId, (perType.get(ticket.ticketTypeId) ?? 0) + 1);
+  for (const [ticketTypeId, count] of [...perType.entries()].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    await tx
+      .update(ticketTypes)
+      .set({ taken: sql`${ticketTypes.taken} - ${count}` })
+      .where(eq(ticketTypes.id, ticketTypeId));
+  }
+  return revoked;
 }

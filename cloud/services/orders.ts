@@ -2,19 +2,23 @@
  * Purchases and refunds.
  *
  * Purchase (POST /reservations/:id/purchase, `Idempotency-Key` required):
- *  1. a replay of a known key answers the first order (fast path, no writes);
- *  2. serials are allocated and tokens minted outside any transaction (CPU work must not hold locks);
+ *  1. a hold that is no longer active is checked for a replay of its key (same key → the first order);
+ *  2. serials are taken from a per-process block and tokens minted outside any transaction (CPU work
+ *     must not hold locks);
  *  3. the provider is charged with an idempotency key derived from the client's key, so racing
  *     duplicates get the same charge;
  *  4. one transaction: INSERT the order ON CONFLICT DO NOTHING on UNIQUE (tenant_id, idempotency_key)
  *     — a racing duplicate blocks on the winner's index entry and, once it commits, inserts nothing and
- *     reads the winner's order — then lock the hold (FOR UPDATE, which excludes the expiry sweep), move
- *     held → sold, insert tickets, and append the change-log rows under the event lock, last.
+ *     reads the winner's order — then `UPDATE reservations SET status = 'purchased' WHERE status =
+ *     'active' AND expires_at > now` (the row lock excludes the expiry sweep), insert the tickets, and
+ *     append the change-log rows under the event lock, last. Seats held become tickets without touching
+ *     the ticket type (`taken` counts both), so purchases never queue on the ticket-type row.
  * A purchase that cannot complete after charging (hold expired, event cancelled) voids its charge.
  *
  * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client';
 import { events, type OrderStatus, orders, reservations, tickets, ticketTypes } from '../db/schema';
 import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
@@ -22,7 +26,7 @@ import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { type ReservationRow, returnSeats } from './reservations';
-import { allocateSerials, type MintedToken, mintToken } from './tickets';
+import { type MintedToken, mintToken } from './tickets';
 
 export interface OrderView {
   id: string;
@@ -109,13 +113,11 @@ export async function purchaseReservation(
   input: { paymentToken: string; idempotencyKey: string },
 ): Promise<Result<{ purchase: PurchaseView; replayed: boolean }>> {
   const key = input.idempotencyKey;
-  const known = await orderByKey(ctx, actor.tenantId, key);
-  if (known) return replay(ctx, actor, known, reservationId);
-
   const now = ctx.clock();
-  const [hold] = await ctx.db
-    .select()
+  const [found] = await ctx.db
+    .select({ hold: reservations, keyVersion: events.keyVersion })
     .from(reservations)
+    .innerJoin(events, eq(events.id, reservations.eventId))
     .where(
       and(
         eq(reservations.id, reservationId),
@@ -123,9 +125,13 @@ export async function purchaseReservation(
         eq(reservations.userId, actor.userId),
       ),
     );
-  if (!hold) return fail('NOT_FOUND', 'reservation not found');
+  if (!found) return fail('NOT_FOUND', 'reservation not found');
+  const { hold, keyVersion } = found;
   const early = holdFailure(hold, now);
   if (early) {
+    // A hold that is no longer active may be the retry of a purchase that succeeded: replay it.
+    const known = await orderByKey(ctx, actor.tenantId, key);
+    if (known) return replay(ctx, actor, known, reservationId);
     if (early.code === 'RESERVATION_EXPIRED') {
       if (hold.status === 'active') await expireHold(ctx, hold.id, now);
       ctx.business.purchase('expired');
@@ -134,41 +140,26 @@ export async function purchaseReservation(
   }
 
   // Mint outside every lock.
-  const typeRows = await ctx.db
-    .select({ id: ticketTypes.id, typeNo: ticketTypes.typeNo })
-    .from(ticketTypes)
-    .where(
-      inArray(
-        ticketTypes.id,
-        hold.items.map((item) => item.ticketTypeId),
-      ),
-    );
-  const typeNoOf = new Map(typeRows.map((row) => [row.id, row.typeNo]));
-  const [event] = await ctx.db
-    .select({ keyVersion: events.keyVersion })
-    .from(events)
-    .where(eq(events.id, hold.eventId));
-  if (!event) return fail('NOT_FOUND', 'reservation not found');
   const count = hold.items.reduce((sum, item) => sum + item.quantity, 0);
-  let serial = await allocateSerials(ctx, hold.eventId, count);
+  let serial = await ctx.serials.allocate(hold.eventId, count);
   const planned: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[] =
     [];
   for (const item of hold.items) {
-    const typeNo = typeNoOf.get(item.ticketTypeId);
-    if (typeNo === undefined) throw new Error(`purchase: ticket type ${item.ticketTypeId} vanished`);
     for (let i = 0; i < item.quantity; i++) {
       const token = await mintToken(ctx, {
         eventId: hold.eventId,
-        keyVersion: event.keyVersion,
+        keyVersion,
         serial,
-        typeNo,
+        typeNo: item.typeNo,
         generation: 1,
       });
-      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo, token });
+      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo: item.typeNo, token });
       serial++;
     }
   }
 
+  // The provider deduplicates on this key: a retried or racing request with the same key gets the
+  // same charge, never a second one.
   const charge = await ctx.payments.charge({
     amountCents: hold.totalCents,
     currency: hold.currency,
@@ -181,70 +172,48 @@ export async function purchaseReservation(
   }
 
   const orderId = ctx.newId();
-  const nowDate = new Date(now);
-  type Outcome = { ok: true; order: OrderRow } | { ok: false; conflict: true } | Failure;
+  const nowIso = new Date(now).toISOString();
+  const column = <T>(pick: (ticket: (typeof planned)[number]) => T) => sql.param(planned.map(pick));
+  type Outcome = { ok: true } | { ok: false; lost: 'hold' | 'key' } | Failure;
   const outcome = await transactionOutcome<Outcome, Outcome>(ctx.db, async (tx) => {
-    const [order] = await tx
-      .insert(orders)
-      .values({
-        id: orderId,
-        tenantId: actor.tenantId,
-        eventId: hold.eventId,
-        userId: actor.userId,
-        reservationId: hold.id,
-        idempotencyKey: key,
-        status: 'paid',
-        totalCents: hold.totalCents,
-        currency: hold.currency,
-        paymentId: charge.paymentId,
-        createdAt: nowDate,
-      })
-      .onConflictDoNothing()
-      .returning();
-    if (!order) throw new Rollback({ ok: false, conflict: true });
-
-    const [locked] = await tx
-      .select({ status: reservations.status, expiresAt: reservations.expiresAt })
-      .from(reservations)
-      .where(eq(reservations.id, hold.id))
-      .for('update');
-    const late = locked ? holdFailure(locked, ctx.clock()) : fail('NOT_FOUND', 'reservation not found');
-    if (late) throw new Rollback(late);
-    await tx
-      .update(reservations)
-      .set({ status: 'purchased', updatedAt: nowDate })
-      .where(eq(reservations.id, hold.id));
-    for (const item of [...hold.items].sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : 1))) {
-      await tx
-        .update(ticketTypes)
-        .set({
-          held: sql`${ticketTypes.held} - ${item.quantity}`,
-          sold: sql`${ticketTypes.sold} + ${item.quantity}`,
-        })
-        .where(eq(ticketTypes.id, item.ticketTypeId));
-    }
-    await tx.insert(tickets).values(
-      planned.map((ticket) => ({
-        id: ticket.id,
-        tenantId: actor.tenantId,
-        eventId: hold.eventId,
-        ticketTypeId: ticket.ticketTypeId,
-        orderId,
-        ownerUserId: actor.userId,
-        serial: ticket.serial,
-        typeNo: ticket.typeNo,
-        generation: 1,
-        status: 'valid' as const,
-        qr: ticket.token.qr,
-        digest: ticket.token.digest,
-        issuedAt: nowDate,
-        updatedAt: nowDate,
-      })),
-    );
+    // One statement: take the hold (its row lock excludes the sweep and serialises racing requests for
+    // it), create the order (UNIQUE tenant + key), issue the tickets. Each step only if the previous did.
+    const result = await tx.execute(sql`
+      with hold as (
+        update reservations set status = 'purchased', updated_at = ${nowIso}::timestamptz
+         where id = ${hold.id}::uuid and status = 'active' and expires_at > ${nowIso}::timestamptz
+        returning id
+      ), ordered as (
+        insert into orders (id, tenant_id, event_id, user_id, reservation_id, idempotency_key, status,
+                            total_cents, currency, payment_id, created_at)
+        select ${orderId}::uuid, ${actor.tenantId}::text, ${hold.eventId}::uuid, ${actor.userId}::text,
+               ${hold.id}::uuid, ${key}::text, 'paid', ${hold.totalCents}::int, ${hold.currency}::text,
+               ${charge.paymentId}::text, ${nowIso}::timestamptz
+         where exists (select 1 from hold)
+        on conflict do nothing
+        returning id
+      ), issued as (
+        insert into tickets (id, tenant_id, event_id, ticket_type_id, order_id, owner_user_id, serial, type_no,
+                             generation, status, qr, digest, issued_at, updated_at)
+        select t.id, ${actor.tenantId}::text, ${hold.eventId}::uuid, t.ticket_type_id, ${orderId}::uuid,
+               ${actor.userId}::text, t.serial, t.type_no, 1, 'valid', t.qr, t.digest,
+               ${nowIso}::timestamptz, ${nowIso}::timestamptz
+          from unnest(${column((t) => t.id)}::uuid[], ${column((t) => t.ticketTypeId)}::uuid[],
+                      ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
+                      ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[])
+               as t(id, ticket_type_id, serial, type_no, qr, digest)
+         where exists (select 1 from ordered)
+        returning id
+      )
+      select (select count(*) from hold)::int as held, (select count(*) from ordered)::int as ordered,
+             (select count(*) from issued)::int as issued`);
+    const [step] = rowsOf<{ held: number; ordered: number; issued: number }>(result);
+    if (!step || step.held === 0) throw new Rollback({ ok: false, lost: 'hold' });
+    if (step.ordered === 0) throw new Rollback({ ok: false, lost: 'key' });
     const head = await appendTicketChanges(tx, {
       tenantId: actor.tenantId,
       eventId: hold.eventId,
-      now: nowDate,
+      now: new Date(now),
       requireStatus: ['published'],
       changes: planned.map((ticket) => ({
         op: 'issue',
@@ -257,26 +226,45 @@ export async function purchaseReservation(
       })),
     });
     if (head === undefined) throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
-    return { ok: true as const, order };
+    return { ok: true as const };
   });
 
   if (outcome.ok) {
     ctx.business.purchase('completed');
-    return { ok: true, purchase: await purchaseView(ctx, actor, outcome.order), replayed: false };
+    return {
+      ok: true,
+      replayed: false,
+      purchase: {
+        order: { id: orderId, status: 'paid', totalCents: hold.totalCents, currency: hold.currency },
+        tickets: planned.map((ticket) => ({
+          id: ticket.id,
+          ticketTypeId: ticket.ticketTypeId,
+          qr: ticket.token.qr,
+        })),
+      },
+    };
   }
-  if ('conflict' in outcome) {
-    // Lost a race: either the same key (the winner's order is ours, and the provider gave both requests
-    // the same charge) or another key bought this hold first (our charge is ours alone: void it).
+  if ('lost' in outcome) {
     const winner = await orderByKey(ctx, actor.tenantId, key);
+    // The same key already made an order: a racing duplicate (same hold) or a reuse (another hold). Our
+    // charge carried that key, so the provider handed back the first charge: nothing to void.
     if (winner) return replay(ctx, actor, winner, reservationId);
+    // Another key bought or a sweep expired this hold first: our charge is ours alone, void it.
     await voidCharge(ctx, charge.paymentId, hold, key);
-    return fail('RESERVATION_NOT_ACTIVE', 'the reservation was already purchased');
+    const [current] = await ctx.db
+      .select({ status: reservations.status, expiresAt: reservations.expiresAt })
+      .from(reservations)
+      .where(eq(reservations.id, hold.id));
+    const failure =
+      (current && holdFailure(current, ctx.clock())) ??
+      fail('RESERVATION_EXPIRED', 'the reservation expired');
+    if (failure.code === 'RESERVATION_EXPIRED') {
+      if (current?.status === 'active') await expireHold(ctx, hold.id, ctx.clock());
+      ctx.business.purchase('expired');
+    }
+    return failure;
   }
   await voidCharge(ctx, charge.paymentId, hold, key);
-  if (outcome.code === 'RESERVATION_EXPIRED') {
-    await expireHold(ctx, hold.id, ctx.clock());
-    ctx.business.purchase('expired');
-  }
   return outcome;
 }
 
@@ -361,7 +349,7 @@ export async function refundOrder(
     for (const [ticketTypeId, quantity] of [...perType.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       await tx
         .update(ticketTypes)
-        .set({ sold: sql`${ticketTypes.sold} - ${quantity}` })
+        .set({ taken: sql`${ticketTypes.taken} - ${quantity}` })
         .where(eq(ticketTypes.id, ticketTypeId));
     }
     const [updated] = await tx

@@ -1,9 +1,10 @@
 /**
  * Ticket types of an event: price, capacity and an optional gate restriction (e.g. the VIP door).
- * Capacity changes are one conditional UPDATE (`... WHERE sold + held <= $capacity`), so a capacity can
- * never be set below what is sold and held, whatever runs concurrently.
+ * Capacity changes are one conditional UPDATE (`... WHERE taken <= $capacity`, taken = held + sold), so
+ * a capacity can never be set below what is sold and held, whatever runs concurrently. `sold` is counted
+ * from the tickets (index on ticket_type_id, status) rather than kept on the hot ticket-type row.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { events, gates, ticketTypes } from '../db/schema';
 import { Rollback, transactionOutcome } from '../db/transaction';
 import { fail, type Result } from '../errors';
@@ -27,7 +28,13 @@ export interface TicketTypeView {
 
 export type TicketTypeRow = typeof ticketTypes.$inferSelect;
 
-export function ticketTypeView(row: TicketTypeRow): TicketTypeView {
+/** Valid tickets of a type: `sold`. */
+// Written out in full: drizzle renders an interpolated column unqualified, which inside this subquery
+// would bind to tickets.id.
+const soldOf = sql<number>`(select count(*)::int from tickets k where k.ticket_type_id = "ticket_types"."id" and k.status = 'valid')`;
+
+export function ticketTypeView(row: TicketTypeRow & { sold: number }): TicketTypeView {
+  const sold = Number(row.sold);
   return {
     id: row.id,
     eventId: row.eventId,
@@ -35,9 +42,9 @@ export function ticketTypeView(row: TicketTypeRow): TicketTypeView {
     priceCents: row.priceCents,
     currency: row.currency,
     capacity: row.capacity,
-    sold: row.sold,
-    held: row.held,
-    available: Math.max(0, row.capacity - row.sold - row.held),
+    sold,
+    held: row.taken - sold,
+    available: Math.max(0, row.capacity - row.taken),
     gates: row.gateIds ?? null,
   };
 }
@@ -106,7 +113,7 @@ export async function createTicketType(
         updatedAt: now,
       })
       .returning();
-    return { ok: true as const, ticketType: ticketTypeView(row!) };
+    return { ok: true as const, ticketType: ticketTypeView({ ...row!, sold: 0 }) };
   });
 }
 
@@ -146,12 +153,8 @@ export async function updateTicketType(
         : {}),
       updatedAt: new Date(ctx.clock()),
     })
-    .where(
-      patch.capacity !== undefined
-        ? and(where, sql`${ticketTypes.sold} + ${ticketTypes.held} <= ${patch.capacity}`)
-        : where,
-    )
-    .returning();
+    .where(patch.capacity !== undefined ? and(where, sql`${ticketTypes.taken} <= ${patch.capacity}`) : where)
+    .returning({ ...getTableColumns(ticketTypes), sold: soldOf });
   if (row) return { ok: true, ticketType: ticketTypeView(row) };
   const [exists] = await ctx.db.select({ id: ticketTypes.id }).from(ticketTypes).where(where);
   return exists
@@ -169,7 +172,7 @@ export async function listTicketTypes(
   if (!event) return fail('NOT_FOUND', 'event not found');
   await releaseExpiredHolds(ctx, { now: ctx.clock(), eventId });
   const rows = await ctx.db
-    .select()
+    .select({ ...getTableColumns(ticketTypes), sold: soldOf })
     .from(ticketTypes)
     .where(and(eq(ticketTypes.eventId, eventId), eq(ticketTypes.tenantId, actor.tenantId)))
     .orderBy(asc(ticketTypes.typeNo));

@@ -45,7 +45,7 @@ export async function createTestDatabase(options: { maxConnections?: number } = 
   url.pathname = `/${name}`;
   const handle = await openDatabase({
     databaseUrl: url.toString(),
-    maxConnections: options.maxConnections ?? 30,
+    maxConnections: options.maxConnections ?? 10,
   });
   await runMigrations(handle);
   return {

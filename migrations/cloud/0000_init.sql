@@ -120,12 +120,11 @@ CREATE TABLE "ticket_types" (
 	"price_cents" integer NOT NULL,
 	"currency" text NOT NULL,
 	"capacity" integer NOT NULL,
-	"sold" integer DEFAULT 0 NOT NULL,
-	"held" integer DEFAULT 0 NOT NULL,
+	"taken" integer DEFAULT 0 NOT NULL,
 	"gate_ids" uuid[],
 	"created_at" timestamp with time zone NOT NULL,
 	"updated_at" timestamp with time zone NOT NULL,
-	CONSTRAINT "ticket_types_capacity_check" CHECK ("ticket_types"."sold" >= 0 AND "ticket_types"."held" >= 0 AND "ticket_types"."sold" + "ticket_types"."held" <= "ticket_types"."capacity"),
+	CONSTRAINT "ticket_types_capacity_check" CHECK ("ticket_types"."taken" >= 0 AND "ticket_types"."taken" <= "ticket_types"."capacity"),
 	CONSTRAINT "ticket_types_type_no_check" CHECK ("ticket_types"."type_no" BETWEEN 1 AND 65535),
 	CONSTRAINT "ticket_types_price_check" CHECK ("ticket_types"."price_cents" >= 0)
 );
@@ -185,4 +184,5 @@ CREATE INDEX "ticket_types_tenant_idx" ON "ticket_types" USING btree ("tenant_id
 CREATE UNIQUE INDEX "tickets_event_serial_idx" ON "tickets" USING btree ("event_id","serial");--> statement-breakpoint
 CREATE INDEX "tickets_owner_idx" ON "tickets" USING btree ("tenant_id","owner_user_id","id");--> statement-breakpoint
 CREATE INDEX "tickets_order_idx" ON "tickets" USING btree ("order_id");--> statement-breakpoint
+CREATE INDEX "tickets_type_status_idx" ON "tickets" USING btree ("ticket_type_id","status");--> statement-breakpoint
 CREATE INDEX "venues_tenant_idx" ON "venues" USING btree ("tenant_id","id");
