@@ -42,8 +42,11 @@ export interface ScanResult {
   ticket?: ScannedTicket;
   /** ALREADY_USED: when (unix ms) and at which gate the ticket went in. */
   alreadyUsed?: { at: number; gateId: string; gateName?: string | null };
-  /** WRONG_GATE: where the holder should go instead. */
-  allowedGates?: GateRef[];
+  /**
+   * WRONG_GATE: where the holder should go instead. Gates with names are shown; bare gate ids (what the
+   * agent sends when it knows no names) are not, since a UUID tells a steward nothing.
+   */
+  allowedGates?: ReadonlyArray<GateRef | string>;
   /** Unix ms, the agent's clock. */
   scannedAt: number;
   /** The agent's own decision time. */

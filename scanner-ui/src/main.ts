@@ -136,7 +136,9 @@ async function submitScan(rawCode: string, source: ScanSource, inputAt: number):
   let reason: string;
   try {
     const result: ScanResult = await client.scan(code, scanDirection);
-    text = describeScan(result, scanDirection, { now: Date.now() });
+    // "x min ago" on the agent's own clock: alreadyUsed.at and scannedAt come from the same clock.
+    const now = Number.isFinite(result.scannedAt) ? result.scannedAt : Date.now();
+    text = describeScan(result, scanDirection, { now });
     reason = result.reason;
   } catch (error) {
     const message =

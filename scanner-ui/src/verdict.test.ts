@@ -91,6 +91,15 @@ describe('describeScan', () => {
     expect(text.detail).toBe('Go to: VIP Door, East Gate');
   });
 
+  it('WRONG_GATE with bare gate ids falls back to the information desk', () => {
+    const text = describeScan(
+      result('WRONG_GATE', { allowedGates: ['0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'] }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.detail).toBe('Not valid at this gate — send to the information desk');
+  });
+
   it('refines by detail: superseded, doors closed, event ended', () => {
     expect(describeScan(result('REVOKED', { detail: 'superseded' }), 'in', OPTIONS).detail).toMatch(
       /newer ticket/,

@@ -91,7 +91,11 @@ function detailFor(
     case 'WRONG_EVENT':
       return 'This ticket is for a different event or date';
     case 'WRONG_GATE': {
-      const names = (result.allowedGates ?? []).map((gate) => gate.name.trim()).filter(Boolean);
+      const names = (result.allowedGates ?? [])
+        .map((gate) =>
+          typeof gate === 'object' && gate !== null && typeof gate.name === 'string' ? gate.name.trim() : '',
+        )
+        .filter(Boolean);
       return names.length > 0
         ? `Go to: ${names.join(', ')}`
         : 'Not valid at this gate — send to the information desk';
