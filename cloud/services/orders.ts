@@ -7,12 +7,12 @@
  *     must not hold locks);
  *  3. the provider is charged with an idempotency key derived from the client's key, so racing
  *     duplicates get the same charge;
- *  4. one transaction: INSERT the order ON CONFLICT DO NOTHING on UNIQUE (tenant_id, idempotency_key)
- *     — a racing duplicate blocks on the winner's index entry and, once it commits, inserts nothing and
- *     reads the winner's order — then `UPDATE reservations SET status = 'purchased' WHERE status =
- *     'active' AND expires_at > now` (the row lock excludes the expiry sweep), insert the tickets, and
- *     append the change-log rows under the event lock, last. Seats held become tickets without touching
- *     the ticket type (`taken` counts both), so purchases never queue on the ticket-type row.
+ *  4. one statement (the `purchase_hold` function, migration 0001): `UPDATE reservations SET status =
+ *     'purchased' WHERE status = 'active' AND expires_at > now` (the row lock serialises racing requests
+ *     for the hold and excludes the expiry sweep; a loser finds it purchased and replays the winner's
+ *     order), INSERT the order on UNIQUE (tenant_id, idempotency_key), insert the tickets, and append the
+ *     change-log rows under the event lock, last. Seats held become tickets without touching the ticket
+ *     type (`taken` counts both), so purchases never queue on the ticket-type row.
  * A purchase that cannot complete after charging (hold expired, event cancelled) voids its charge.
  *
  * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice.
@@ -20,7 +20,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client';
 import { events, type OrderStatus, orders, reservations, tickets, ticketTypes } from '../db/schema';
-import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
+import { inTransaction, Rollback, sqlState, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
@@ -172,61 +172,18 @@ export async function purchaseReservation(
   }
 
   const orderId = ctx.newId();
-  const nowIso = new Date(now).toISOString();
-  const column = <T>(pick: (ticket: (typeof planned)[number]) => T) => sql.param(planned.map(pick));
-  type Outcome = { ok: true } | { ok: false; lost: 'hold' | 'key' } | Failure;
-  const outcome = await transactionOutcome<Outcome, Outcome>(ctx.db, async (tx) => {
-    // One statement: take the hold (its row lock excludes the sweep and serialises racing requests for
-    // it), create the order (UNIQUE tenant + key), issue the tickets. Each step only if the previous did.
-    const result = await tx.execute(sql`
-      with hold as (
-        update reservations set status = 'purchased', updated_at = ${nowIso}::timestamptz
-         where id = ${hold.id}::uuid and status = 'active' and expires_at > ${nowIso}::timestamptz
-        returning id
-      ), ordered as (
-        insert into orders (id, tenant_id, event_id, user_id, reservation_id, idempotency_key, status,
-                            total_cents, currency, payment_id, created_at)
-        select ${orderId}::uuid, ${actor.tenantId}::text, ${hold.eventId}::uuid, ${actor.userId}::text,
-               ${hold.id}::uuid, ${key}::text, 'paid', ${hold.totalCents}::int, ${hold.currency}::text,
-               ${charge.paymentId}::text, ${nowIso}::timestamptz
-         where exists (select 1 from hold)
-        on conflict do nothing
-        returning id
-      ), issued as (
-        insert into tickets (id, tenant_id, event_id, ticket_type_id, order_id, owner_user_id, serial, type_no,
-                             generation, status, qr, digest, issued_at, updated_at)
-        select t.id, ${actor.tenantId}::text, ${hold.eventId}::uuid, t.ticket_type_id, ${orderId}::uuid,
-               ${actor.userId}::text, t.serial, t.type_no, 1, 'valid', t.qr, t.digest,
-               ${nowIso}::timestamptz, ${nowIso}::timestamptz
-          from unnest(${column((t) => t.id)}::uuid[], ${column((t) => t.ticketTypeId)}::uuid[],
-                      ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
-                      ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[])
-               as t(id, ticket_type_id, serial, type_no, qr, digest)
-         where exists (select 1 from ordered)
-        returning id
-      )
-      select (select count(*) from hold)::int as held, (select count(*) from ordered)::int as ordered,
-             (select count(*) from issued)::int as issued`);
-    const [step] = rowsOf<{ held: number; ordered: number; issued: number }>(result);
-    if (!step || step.held === 0) throw new Rollback({ ok: false, lost: 'hold' });
-    if (step.ordered === 0) throw new Rollback({ ok: false, lost: 'key' });
-    const head = await appendTicketChanges(tx, {
-      tenantId: actor.tenantId,
-      eventId: hold.eventId,
-      now: new Date(now),
-      requireStatus: ['published'],
-      changes: planned.map((ticket) => ({
-        op: 'issue',
-        ticketId: ticket.id,
-        serial: ticket.serial,
-        typeNo: ticket.typeNo,
-        generation: 1,
-        status: 'valid',
-        digest: ticket.token.digest,
-      })),
-    });
-    if (head === undefined) throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
-    return { ok: true as const };
+  const outcome = await writePurchase(ctx, {
+    reservationId: hold.id,
+    tenantId: actor.tenantId,
+    eventId: hold.eventId,
+    userId: actor.userId,
+    now: new Date(now),
+    orderId,
+    key,
+    totalCents: hold.totalCents,
+    currency: hold.currency,
+    paymentId: charge.paymentId,
+    tickets: planned,
   });
 
   if (outcome.ok) {
@@ -266,6 +223,55 @@ export async function purchaseReservation(
   }
   await voidCharge(ctx, charge.paymentId, hold, key);
   return outcome;
+}
+
+type WriteOutcome = { ok: true } | { ok: false; lost: 'hold' | 'key' } | Failure;
+
+/**
+ * The write half of a purchase: one call of the `purchase_hold` database function (migration 0001), in
+ * its own implicit transaction. Holding the event row's lock only inside the database matters under load:
+ * with BEGIN … COMMIT from here, every purchase of an event waited for the previous one's COMMIT to make
+ * its way through this process's busy event loop.
+ */
+async function writePurchase(
+  ctx: ServiceContext,
+  input: {
+    reservationId: string;
+    tenantId: string;
+    eventId: string;
+    userId: string;
+    now: Date;
+    orderId: string;
+    key: string;
+    totalCents: number;
+    currency: string;
+    paymentId: string;
+    tickets: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[];
+  },
+): Promise<WriteOutcome> {
+  const column = <T>(pick: (ticket: (typeof input.tickets)[number]) => T) =>
+    sql.param(input.tickets.map(pick));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await ctx.db.execute(sql`
+        select purchase_hold(
+          ${input.reservationId}::uuid, ${input.tenantId}::text, ${input.eventId}::uuid, ${input.userId}::text,
+          ${input.now.toISOString()}::timestamptz, ${input.orderId}::uuid, ${input.key}::text,
+          ${input.totalCents}::int, ${input.currency}::text, ${input.paymentId}::text,
+          ${column((t) => t.id)}::uuid[], ${column((t) => t.ticketTypeId)}::uuid[],
+          ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
+          ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[]) as outcome`);
+      const [row] = rowsOf<{ outcome: string }>(result);
+      return row?.outcome === 'ok' ? { ok: true } : { ok: false, lost: 'hold' };
+    } catch (error) {
+      const state = sqlState(error);
+      // TKKEY: the key made another order. 23505: a concurrent insert of the same key or hold won.
+      if (state === 'TKKEY' || state === '23505') return { ok: false, lost: 'key' };
+      if (state === 'TKEVT') return fail('EVENT_CANCELLED', 'the event is cancelled');
+      if ((state === '40P01' || state === '40001') && attempt < 4) continue;
+      throw error;
+    }
+  }
 }
 
 async function voidCharge(
