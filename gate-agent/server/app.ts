@@ -13,7 +13,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ScanPipeline, ScanResponse } from '../verify/pipeline';
+import type { ScanResponse } from '../verify/pipeline';
 import type { GateMetrics } from './metrics';
 import { staticUi } from './static-ui';
 
@@ -38,7 +38,8 @@ export interface AgentStatus {
 }
 
 export interface LocalApiOptions {
-  pipeline: ScanPipeline;
+  /** Decides and durably records one scan (the agent's group-committing batcher). */
+  scan: (code: string, direction: 'in' | 'out') => Promise<ScanResponse>;
   status: () => Promise<AgentStatus>;
   syncNow: () => Promise<AgentStatus>;
   metrics: GateMetrics;
@@ -129,7 +130,7 @@ export function createLocalApp(options: LocalApiOptions): Hono {
           `expected {"code": string, "direction"?: "in" | "out"}${issue ? `: ${issue.path.join('.') || 'body'} ${issue.message}` : ''}`,
         );
       }
-      const response: ScanResponse = options.pipeline.scan(parsed.data.code, parsed.data.direction ?? 'in');
+      const response = await options.scan(parsed.data.code, parsed.data.direction ?? 'in');
       return c.json(response);
     },
   );

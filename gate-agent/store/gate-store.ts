@@ -175,12 +175,7 @@ export class GateStore {
     this.sqlite.prepare('INSERT OR IGNORE INTO device (id) VALUES (1)').run();
     this.sqlite.prepare('INSERT OR IGNORE INTO upload_cursor (id, acked_seq) VALUES (1, 0)').run();
     this.#settings = this.#loadSettings();
-    for (const row of this.sqlite
-      .prepare('SELECT decision, count(*) AS n FROM scans GROUP BY decision')
-      .all() as { decision: string; n: number }[]) {
-      if (row.decision === 'accept') this.#counters.accepted = row.n;
-      else this.#counters.rejected += row.n;
-    }
+    this.reloadCounters();
 
     this.#selectTicket = this.sqlite.prepare(
       'SELECT type_no, generation, status, digest FROM tickets WHERE event_id = ? AND copy = ? AND serial = ?',
@@ -463,6 +458,22 @@ export class GateStore {
     if (scan.decision === 'accept') this.#counters.accepted++;
     else this.#counters.rejected++;
     return seq;
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  inTransaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn)();
+  }
+
+  /** Recounts accepted/rejected from the log (after a failed group commit rolled scans back). */
+  reloadCounters(): void {
+    this.#counters = { accepted: 0, rejected: 0 };
+    for (const row of this.sqlite
+      .prepare('SELECT decision, count(*) AS n FROM scans GROUP BY decision')
+      .all() as { decision: string; n: number }[]) {
+      if (row.decision === 'accept') this.#counters.accepted = row.n;
+      else this.#counters.rejected += row.n;
+    }
   }
 
   get counters(): { accepted: number; rejected: number } {

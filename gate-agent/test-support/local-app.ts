@@ -8,6 +8,7 @@ import { type AgentStatus, createLocalApp } from '../server/app';
 import { createGateMetrics } from '../server/metrics';
 import { pullEvent } from '../sync/pull';
 import { createScanPipeline } from '../verify/pipeline';
+import { createScanBatcher } from '../verify/scan-batcher';
 import { ManifestFixture } from './manifest-fixture';
 import { fixtureTransport, type TempStore, tempStore } from './stores';
 
@@ -37,8 +38,9 @@ export async function localAppHarness(options: { uiDir?: string } = {}): Promise
     counters: temp.store.counters,
     events: [],
   });
+  const batcher = createScanBatcher(pipeline);
   harness.app = createLocalApp({
-    pipeline,
+    scan: (code, direction) => batcher.submit(code, direction),
     status,
     syncNow: async () => {
       harness.syncCalls++;

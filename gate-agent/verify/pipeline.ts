@@ -56,9 +56,21 @@ export interface ScanPipelineOptions {
   onError?: (error: unknown) => void;
 }
 
+/** One scan of a batch; `receivedAt` (performance.now()) is when the code arrived, for latency. */
+export interface ScanRequestItem {
+  code: unknown;
+  direction?: unknown;
+  receivedAt?: number;
+}
+
 export interface ScanPipeline {
-  /** Decides and durably records one scan. Never throws. */
+  /** Decides and durably records one scan in its own FULL-synchronous transaction. Never throws. */
   scan(code: unknown, direction?: unknown): ScanResponse;
+  /**
+   * Decides and records several scans, in order, in ONE transaction (group commit: one fsync for all).
+   * Every answer is returned only after that commit. Never throws.
+   */
+  scanMany(items: readonly ScanRequestItem[]): ScanResponse[];
 }
 
 /** Upper bound on the text hashed into the log: anything longer is not a ticket anyway. */
@@ -204,66 +216,107 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
     return response;
   }
 
+  /** Decides and records one scan (its own transaction, or a savepoint inside scanMany's). */
+  function decideAndRecord(code: unknown, requestedDirection: unknown, started: number): ScanResponse {
+    let scannedAt = Date.now();
+    try {
+      scannedAt = clock();
+      const direction: ScanDirection = requestedDirection === 'out' ? 'out' : 'in';
+      const raw = typeof code === 'string' ? code : '';
+      const gate = { id: store.settings.gateId ?? '', name: store.settings.gateName ?? '' };
+      const result =
+        typeof code === 'string'
+          ? decide(normaliseScannedText(raw), direction, scannedAt, gate)
+          : {
+              decision: {
+                decision: 'reject',
+                reason: 'INVALID',
+                detail: 'not-a-string',
+              } as AdmissionDecision,
+              eventId: null,
+              manifestSeq: 0,
+            };
+      const { decision, eventId } = result;
+      const accepted = decision.decision === 'accept' && eventId !== null && decision.ticket !== undefined;
+      const seq = store.recordScan({
+        id: uuidv7(),
+        gateId: store.settings.gateId,
+        eventId,
+        serial: decision.ticket && eventId ? decision.ticket.serial : null,
+        generation: decision.ticket && eventId ? decision.ticket.generation : null,
+        direction,
+        decision: accepted ? 'accept' : 'reject',
+        reason: decision.reason,
+        detail: decision.detail?.slice(0, 64) ?? null,
+        codeHash: codeHashOf(raw),
+        scannedAt,
+        manifestSeq: result.manifestSeq,
+        ...(accepted && eventId && decision.ticket
+          ? { admission: { eventId, serial: decision.ticket.serial, gateName: gate.name || null } }
+          : {}),
+      });
+      return respond(decision, eventId, result.eventName, scannedAt, started, seq);
+    } catch (error) {
+      // Only the disk can get here (the decision itself is total). Without a durable record there is
+      // no accept: the steward sees a reject and scans again.
+      options.onError?.(error);
+      return notRecorded(scannedAt, started);
+    }
+  }
+
+  function notRecorded(scannedAt: number, started: number): ScanResponse {
+    return respond(
+      { decision: 'reject', reason: 'INVALID', detail: 'not-recorded' },
+      null,
+      undefined,
+      scannedAt,
+      started,
+      undefined,
+    );
+  }
+
+  function observe(response: ScanResponse): void {
+    try {
+      options.onDecision?.(response);
+    } catch {
+      // metrics must never change a decision
+    }
+  }
+
   return {
     scan(code: unknown, requestedDirection?: unknown): ScanResponse {
-      const started = performance.now();
-      let scannedAt = Date.now();
+      const response = decideAndRecord(code, requestedDirection, performance.now());
+      observe(response);
+      return response;
+    },
+
+    scanMany(items: readonly ScanRequestItem[]): ScanResponse[] {
+      const batchStarted = performance.now();
+      let responses: ScanResponse[];
       try {
-        scannedAt = clock();
-        const direction: ScanDirection = requestedDirection === 'out' ? 'out' : 'in';
-        const raw = typeof code === 'string' ? code : '';
-        const gate = { id: store.settings.gateId ?? '', name: store.settings.gateName ?? '' };
-        const result =
-          typeof code === 'string'
-            ? decide(normaliseScannedText(raw), direction, scannedAt, gate)
-            : {
-                decision: {
-                  decision: 'reject',
-                  reason: 'INVALID',
-                  detail: 'not-a-string',
-                } as AdmissionDecision,
-                eventId: null,
-                manifestSeq: 0,
-              };
-        const { decision, eventId } = result;
-        const accepted = decision.decision === 'accept' && eventId !== null && decision.ticket !== undefined;
-        const seq = store.recordScan({
-          id: uuidv7(),
-          gateId: store.settings.gateId,
-          eventId,
-          serial: decision.ticket && eventId ? decision.ticket.serial : null,
-          generation: decision.ticket && eventId ? decision.ticket.generation : null,
-          direction,
-          decision: accepted ? 'accept' : 'reject',
-          reason: decision.reason,
-          detail: decision.detail?.slice(0, 64) ?? null,
-          codeHash: codeHashOf(raw),
-          scannedAt,
-          manifestSeq: result.manifestSeq,
-          ...(accepted && eventId && decision.ticket
-            ? { admission: { eventId, serial: decision.ticket.serial, gateName: gate.name || null } }
-            : {}),
-        });
-        const response = respond(decision, eventId, result.eventName, scannedAt, started, seq);
-        try {
-          options.onDecision?.(response);
-        } catch {
-          // metrics must never change a decision
-        }
-        return response;
-      } catch (error) {
-        // Only the disk can get here (the decision itself is total). Without a durable record there is
-        // no accept: the steward sees a reject and scans again.
-        options.onError?.(error);
-        return respond(
-          { decision: 'reject', reason: 'INVALID', detail: 'not-recorded' },
-          null,
-          undefined,
-          scannedAt,
-          started,
-          undefined,
+        // One outer transaction, one fsync for the batch: each scan is a savepoint inside it and sees
+        // the admissions written by the scans before it (two scans of one ticket: the second is
+        // ALREADY_USED). Nothing is answered before COMMIT returns.
+        responses = store.inTransaction(() =>
+          items.map((item) => decideAndRecord(item.code, item.direction, item.receivedAt ?? batchStarted)),
         );
+      } catch (error) {
+        options.onError?.(error);
+        try {
+          store.reloadCounters();
+        } catch {
+          // the store is gone; the counters no longer matter
+        }
+        responses = items.map((item) => notRecorded(Date.now(), item.receivedAt ?? batchStarted));
       }
+      // Latency runs to the commit that made the answer durable.
+      const committed = performance.now();
+      for (let i = 0; i < responses.length; i++) {
+        const response = responses[i]!;
+        response.latencyMs = Math.round((committed - (items[i]!.receivedAt ?? batchStarted)) * 1000) / 1000;
+        observe(response);
+      }
+      return responses;
     },
   };
 }
