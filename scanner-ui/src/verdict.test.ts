@@ -64,7 +64,7 @@ describe('describeScan', () => {
       'in',
       OPTIONS,
     );
-    expect(text.detail).toBe('Went in 17 min ago at North Gate (18:43)');
+    expect(text.detail).toBe('17 min ago at North Gate (18:43)');
     expect(text.ticketLine).toBe('Standing · No. 1042');
   });
 
@@ -74,7 +74,7 @@ describe('describeScan', () => {
       'in',
       OPTIONS,
     );
-    expect(text.detail).toBe('Went in 3 h ago at another gate (16:00)');
+    expect(text.detail).toBe('3 h ago at another gate (16:00)');
   });
 
   it('WRONG_GATE names where to go instead', () => {

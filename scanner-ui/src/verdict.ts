@@ -80,7 +80,8 @@ function detailFor(
       const used = result.alreadyUsed;
       if (!used) return 'This ticket has already been scanned in';
       const gate = used.gateName?.trim() || 'another gate';
-      return `Went in ${agoText(Math.max(0, options.now - used.at))} at ${gate} (${clockTime(used.at, options)})`;
+      const ago = agoText(Math.max(0, options.now - used.at));
+      return `${ago.charAt(0).toUpperCase()}${ago.slice(1)} at ${gate} (${clockTime(used.at, options)})`;
     }
     case 'REVOKED':
       return result.detail === 'superseded'
