@@ -165,7 +165,6 @@ export class GateStore {
   readonly #upsertAdmission: Database.Statement<unknown[]>;
   readonly #recordScanTx: (scan: ScanToRecord) => number;
   // Manifest statements.
-  readonly #selectTicketAnyCopy: Database.Statement<[string, number, number], TicketRow>;
   readonly #upsertTicket: Database.Statement<unknown[]>;
   readonly #insertTicket: Database.Statement<unknown[]>;
 
@@ -180,7 +179,6 @@ export class GateStore {
     this.#selectTicket = this.sqlite.prepare(
       'SELECT type_no, generation, status, digest FROM tickets WHERE event_id = ? AND copy = ? AND serial = ?',
     );
-    this.#selectTicketAnyCopy = this.#selectTicket;
     this.#selectAdmission = this.sqlite.prepare(
       'SELECT direction, at, gate_id, gate_name FROM admissions WHERE event_id = ? AND serial = ?',
     );
@@ -488,9 +486,9 @@ export class GateStore {
   syncStates(): EventSyncState[] {
     const rows = this.sqlite
       .prepare(
-        `SELECT c.*, e.name,
-           (SELECT count(*) FROM tickets t WHERE t.event_id = c.event_id AND t.copy = c.live_copy) AS tickets
-         FROM sync_cursors c LEFT JOIN events e ON e.id = c.event_id ORDER BY c.event_id`,
+        // Row counts come from the cursor (kept exact by every page), not count(*): status and metrics
+        // are polled, and counting 100,000 rows each time would stall scans.
+        `SELECT c.*, e.name FROM sync_cursors c LEFT JOIN events e ON e.id = c.event_id ORDER BY c.event_id`,
       )
       .all() as {
       event_id: string;
@@ -503,7 +501,6 @@ export class GateStore {
       live_copy: number;
       last_sync_at: number | null;
       needs_snapshot: number;
-      tickets: number;
     }[];
     return rows.map((r) => ({
       eventId: r.event_id,
@@ -516,7 +513,7 @@ export class GateStore {
       liveCopy: r.live_copy,
       lastSyncAt: r.last_sync_at,
       needsSnapshot: r.needs_snapshot === 1,
-      tickets: r.tickets,
+      tickets: r.row_count,
       staging: this.stagingOf(r.event_id),
     }));
   }
@@ -750,7 +747,7 @@ export class GateStore {
       ) {
         rowCount++;
       } else {
-        const old = this.#selectTicketAnyCopy.get(eventId, copy, t.serial)!;
+        const old = this.#selectTicket.get(eventId, copy, t.serial)!;
         xorRow(xor, {
           serial: t.serial,
           typeNo: old.type_no,
