@@ -5,6 +5,7 @@
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { sqlState } from '../db/transaction';
 import { AppError, type ErrorCode } from '../errors';
 import type { AppEnv } from './context';
 import type { Metrics } from './metrics';
@@ -38,6 +39,22 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
   );
 }
 
+/**
+ * What of an unexpected error goes to the log. A failed query's error carries its SQL and bound
+ * parameters (tokens, payment ids, names); the log keeps only the SQLSTATE and the database's message.
+ */
+function loggableCause(error: unknown): unknown {
+  if (error && typeof error === 'object' && 'query' in error && 'params' in error) {
+    const inner = (error as { cause?: { message?: unknown } }).cause;
+    return {
+      name: 'DatabaseError',
+      sqlState: sqlState(error),
+      message: typeof inner?.message === 'string' ? inner.message : 'query failed',
+    };
+  }
+  return error;
+}
+
 export function createErrorHandler(metrics: Metrics): ErrorHandler<AppEnv> {
   return (error, c) => {
     let appError: AppError;
@@ -46,7 +63,10 @@ export function createErrorHandler(metrics: Metrics): ErrorHandler<AppEnv> {
     else appError = new AppError('INTERNAL', 'internal error', { cause: error });
     metrics.errorsByCode.inc({ code: appError.code });
     if (appError.status >= 500) {
-      c.get('logger')?.error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
+      c.get('logger')?.error(
+        { err: loggableCause(appError.cause ?? appError), code: appError.code },
+        'request failed',
+      );
     }
     return errorResponse(c, appError);
   };

@@ -370,3 +370,29 @@ describe('business errors', () => {
     expectEnvelope(response, 404, 'NOT_FOUND');
   });
 });
+
+describe('unexpected failures', () => {
+  it('answer 500 INTERNAL without details, and the process keeps serving', async () => {
+    const hold = await cloud.call('POST', `/api/v1/events/${seeded.eventId}/reservations`, {
+      token: customer,
+      body: { items: [{ ticketTypeId: seeded.ticketTypeIds[0], quantity: 1 }] },
+    });
+    const original = cloud.payments.charge.bind(cloud.payments);
+    cloud.payments.charge = async () => {
+      throw new Error('provider exploded at /srv/secret/path with key sk_live_123');
+    };
+    try {
+      const response = await cloud.call('POST', `/api/v1/reservations/${hold.body.id}/purchase`, {
+        token: customer,
+        headers: { 'idempotency-key': `k-${randomUUID()}` },
+        body: { paymentToken: 'tok_visa' },
+      });
+      expectEnvelope(response, 500, 'INTERNAL');
+      expect(JSON.stringify(response.body)).not.toMatch(/exploded|secret|sk_live/);
+    } finally {
+      cloud.payments.charge = original;
+    }
+    expect((await cloud.call('GET', '/api/v1/events', { token: customer })).status).toBe(200);
+    await cloud.call('DELETE', `/api/v1/reservations/${hold.body.id}`, { token: customer });
+  });
+});
