@@ -262,3 +262,30 @@ describe('idempotent purchase', () => {
     expect((await purchase(held.body.id, token, `k-${randomUUID()}`)).status).toBe(201);
   });
 });
+
+describe('online validation under concurrency', () => {
+  it('admits a ticket once when ten stewards scan it at the same instant', async () => {
+    const seeded = await seedEvent(cloud, { capacities: [5] });
+    const token = await cloud.token('customer', seeded.tenant);
+    const held = await hold(seeded, token, 1);
+    const bought = await purchase(held.body.id, token, `k-${randomUUID()}`);
+    const qr = bought.body.tickets[0].qr;
+    const staff = await Promise.all(
+      Array.from({ length: 10 }, () => cloud.token('venue_staff', seeded.tenant)),
+    );
+    cloud.advance(2 * 3600_000);
+    try {
+      const results = await Promise.all(
+        staff.map((t, i) =>
+          cloud.call('POST', '/api/v1/validate', { token: t, body: { qr, gateId: seeded.gateIds[i % 2] } }),
+        ),
+      );
+      const accepted = results.filter((r) => r.body.decision === 'accept');
+      expect(accepted).toHaveLength(1);
+      for (const r of results.filter((r) => r.body.decision === 'reject'))
+        expect(r.body.reason).toBe('ALREADY_USED');
+    } finally {
+      cloud.advance(-2 * 3600_000);
+    }
+  });
+});
