@@ -101,6 +101,29 @@ describe('enrollment and pull', () => {
     expect(status.online).toBe(true);
   });
 
+  it('a port given again overrides the stored one; 0 (ephemeral) is never stored', async () => {
+    const probe = await start({ enrollmentToken: cloud.newEnrollmentToken() });
+    const freePort = probe.port; // free a moment ago: reuse it as the explicit port
+    await probe.close();
+    const explicit = await startGateAgent({
+      dataDir,
+      port: freePort,
+      clock: () => fixture.cloudTime,
+      logger,
+      syncIntervalMs: 3_600_000,
+    });
+    expect(explicit.port).toBe(freePort);
+    await explicit.close();
+    const stored = await startGateAgent({
+      dataDir,
+      clock: () => fixture.cloudTime,
+      logger,
+      syncIntervalMs: 3_600_000,
+    });
+    agents.push(stored);
+    expect(stored.port).toBe(freePort);
+  });
+
   it('re-snapshots after the cloud was restored from a backup (409) and sees changes made since', async () => {
     const agent = await start({ enrollmentToken: cloud.newEnrollmentToken() });
     await agent.syncNow();

@@ -9,7 +9,7 @@
  * OK_UNSYNCED), other generations, digest mismatches (forgeries) and tokens of events this gate has no key
  * for (to tell a genuine WRONG_EVENT from garbage).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type AdmissionDecision,
@@ -89,11 +89,7 @@ export function normaliseScannedText(raw: string): string {
 
 /** base64url(SHA-256(raw)[0..16]): identifies a scanned text in the log without storing it. */
 export function codeHashOf(raw: string): string {
-  return createHash('sha256')
-    .update(raw.slice(0, MAX_HASHED_LENGTH))
-    .digest()
-    .subarray(0, 16)
-    .toString('base64url');
+  return hash('sha256', raw.slice(0, MAX_HASHED_LENGTH), 'buffer').subarray(0, 16).toString('base64url');
 }
 
 /** Builds the pipeline; it keeps one TicketVerifier and rebuilds it only when the store's keys change. */
