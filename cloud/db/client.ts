@@ -63,14 +63,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       // A request must not hang forever on an exhausted pool or a dead server.
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
-      options: '-c synchronous_commit=off',
+      // Per session rather than as a startup option (which connection poolers such as PgBouncer refuse);
+      // the pool hands the connection out only after this ran.
+      onConnect: async (client) => {
+        await client.query('SET synchronous_commit TO off');
+      },
     });
     const flushPool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 4,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
-      options: '-c synchronous_commit=on',
     });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
