@@ -23,6 +23,7 @@ runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60
   let agent: ScriptedAgent;
   let camera: Browser;
   let noCamera: Browser;
+  let deniedCamera: Browser;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scanner-ui-camera-'));
@@ -45,11 +46,16 @@ runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60
     });
     camera = await launchChromium({ fakeCameraFile: video });
     noCamera = await launchChromium({ extraArgs: ['--use-fake-ui-for-media-stream'] });
+    // A camera exists, but the permission prompt answers "block".
+    deniedCamera = await launchChromium({
+      extraArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream=deny'],
+    });
   });
 
   afterAll(async () => {
     await camera?.close();
     await noCamera?.close();
+    await deniedCamera?.close();
     await agent?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -76,14 +82,20 @@ runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60
     }
   });
 
-  it('with no camera, says so in plain words and keeps the other inputs', async () => {
-    const context = await noCamera.newContext({ viewport: { width: 1024, height: 600 } });
+  it.each([
+    ['no camera', () => noCamera, 'No camera found. Use a hand scanner or type the code.'],
+    [
+      'permission denied',
+      () => deniedCamera,
+      'Camera permission denied. Allow the camera for this page, or use a hand scanner.',
+    ],
+  ])('%s: says so in plain words and keeps the other inputs', async (_, browser, message) => {
+    const context = await browser().newContext({ viewport: { width: 1024, height: 600 } });
     try {
       const page = await context.newPage();
       await page.goto(agent.url);
-      await expect
-        .poll(() => page.textContent('#camera-message'), { timeout: 10_000 })
-        .toMatch(/No camera found|permission denied|cannot use a camera/);
+      await expect.poll(() => page.textContent('#camera-message'), { timeout: 10_000 }).toBe(message);
+      expect(await page.textContent('#camera-toggle')).toBe('Start camera');
       expect(await page.isVisible('#manual-code')).toBe(true);
     } finally {
       await context.close();
