@@ -33,6 +33,11 @@ export interface GateAgentOptions {
   logger?: Logger;
   /** Where the scanner UI's built files are (default scanner-ui/dist). */
   uiDir?: string;
+  /**
+   * Where migrations/gate/ is (default: resolved from this module; a bundle that moves the code, such as
+   * the Electron build, can pass its packaged path).
+   */
+  migrationsFolder?: string;
   /** Tickets per manifest page requested from the cloud (default 2000). */
   pageLimit?: number;
 }
@@ -56,6 +61,7 @@ const Options = z.object({
   syncIntervalMs: z.number().int().min(100).max(86_400_000).optional(),
   pageLimit: z.number().int().min(1).max(10_000).optional(),
   uiDir: z.string().min(1).optional(),
+  migrationsFolder: z.string().min(1).optional(),
 });
 
 /** Options are checked here so a bad value fails at start, naming the option. */
@@ -99,7 +105,10 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
   checkOptions(options);
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? pino({ name: 'gate-agent' });
-  const store = openGateStore(storePath(options.dataDir));
+  const store = openGateStore(
+    storePath(options.dataDir),
+    options.migrationsFolder ? { migrationsFolder: options.migrationsFolder } : {},
+  );
   let engine: SyncEngine | undefined;
   let server: ReturnType<typeof serve> | undefined;
   try {
