@@ -809,19 +809,31 @@ export class GateStore {
    * (left by a swap or an abandoned snapshot). Returns the number of rows removed; call until 0.
    */
   collectGarbage(): number {
-    const stale = this.sqlite
-      .prepare(
-        `SELECT rowid FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM sync_cursors c WHERE c.event_id = t.event_id AND c.live_copy = t.copy)
-           AND NOT EXISTS (SELECT 1 FROM sync_staging s WHERE s.event_id = t.event_id AND s.copy = t.copy) LIMIT ${GC_CHUNK}`,
-      )
-      .pluck()
-      .all() as number[];
-    if (stale.length === 0) return 0;
-    const del = this.sqlite.prepare('DELETE FROM tickets WHERE rowid = ?');
-    this.sqlite.transaction(() => {
-      for (const rowid of stale) del.run(rowid);
-    })();
-    return stale.length;
+    // Index seeks only — (event_id, copy) leads the primary key — never a scan of the whole table: this
+    // runs after every pull, between scans.
+    const eventIds = new Set<string>([
+      ...this.servedEvents().map((e) => e.eventId),
+      ...(this.sqlite
+        .prepare('SELECT event_id FROM sync_cursors UNION SELECT event_id FROM sync_staging')
+        .pluck()
+        .all() as string[]),
+    ]);
+    const maxCopy = this.sqlite.prepare('SELECT max(copy) FROM tickets WHERE event_id = ?').pluck();
+    const hasCopy = this.sqlite
+      .prepare('SELECT 1 FROM tickets WHERE event_id = ? AND copy = ? LIMIT 1')
+      .pluck();
+    const deleteChunk = this.sqlite.prepare(
+      `DELETE FROM tickets WHERE rowid IN (SELECT rowid FROM tickets WHERE event_id = ? AND copy = ? LIMIT ${GC_CHUNK})`,
+    );
+    for (const eventId of eventIds) {
+      const top = (maxCopy.get(eventId) as number | null) ?? 0;
+      const keep = new Set([this.cursorOf(eventId)?.liveCopy, this.stagingOf(eventId)?.copy]);
+      for (let copy = 1; copy <= top; copy++) {
+        if (keep.has(copy) || !hasCopy.get(eventId, copy)) continue;
+        return deleteChunk.run(eventId, copy).changes;
+      }
+    }
+    return 0;
   }
 
   /** The live copy's rows of an event, ordered by serial (tests and full re-checks). */

@@ -111,6 +111,10 @@ describe('re-snapshot beside the live copy', () => {
     ).rejects.toBeInstanceOf(ManifestSyncError);
     expect(temp.store.cursorOf(fixture.eventId)!.liveCopy).toBe(liveCopy);
     expect(pipeline.scan(fixture.tokens.get(1)!).reason).toBe('OK');
+    // The dropped attempts' rows are collected; the live copy's stay.
+    while (temp.store.collectGarbage() > 0);
+    expect(temp.store.sqlite.prepare('SELECT count(*) FROM tickets').pluck().get()).toBe(30);
+    expect(temp.store.liveTickets(fixture.eventId)).toHaveLength(30);
   });
 });
 
