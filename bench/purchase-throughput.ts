@@ -9,7 +9,7 @@
  * A second, contended phase sells a small capacity to all buyers at once and counts oversold seats.
  *
  *   npx tsx bench/purchase-throughput.ts            (BENCH_QUICK=1 for a short harness check)
- *   env: BENCH_CONNECTIONS (500), BENCH_SECONDS (20, at most 30)
+ *   env: BENCH_CONNECTIONS (500), BENCH_SECONDS (20, at most 30), BENCH_SERVER_NODE_ARGS (profiling)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -67,7 +67,9 @@ async function freePort(): Promise<number> {
 }
 
 async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cloud/main.ts'], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'cloud/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,

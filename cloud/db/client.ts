@@ -88,9 +88,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       },
       // Assigning a transaction id forces a commit record, and a synchronous commit flushes the WAL
       // up to it — which covers every transaction that committed before this one started.
-      flush: async () => {
+      flush: coalesce(async () => {
         await flushPool.query('select pg_current_xact_id()');
-      },
+      }),
       close: async () => {
         await pool.end();
         await flushPool.end();
@@ -116,6 +116,33 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // PGlite commits synchronously to its own store; there is nothing to wait for.
     flush: async () => {},
     close: () => client.close(),
+  };
+}
+
+/**
+ * Group commit for flushes: callers that arrive while a flush is running share the next one (which
+ * starts after theirs began, so it covers their commits); callers that find nothing running start one.
+ * Under load this turns one flush per request into one per round trip.
+ */
+export function coalesce(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const current = run().finally(() => {
+      if (running === current) running = undefined;
+    });
+    running = current;
+    return current;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running
+      .catch(() => {})
+      .then(() => {
+        next = undefined;
+        return start();
+      });
+    return next;
   };
 }
 
