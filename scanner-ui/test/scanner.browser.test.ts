@@ -111,6 +111,19 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
     });
   }
 
+  /** Waits for a verdict attribute; on timeout, says what the page and the agent saw instead. */
+  async function waitVerdict(selector: string, timeout = 15_000) {
+    try {
+      await page.waitForSelector(`#verdict${selector}`, { state: 'attached', timeout });
+    } catch (error) {
+      const state = await page.evaluate(() => ({ ...document.getElementById('verdict')!.dataset }));
+      throw new Error(
+        `no verdict ${selector}: page shows ${JSON.stringify(state)}, agent got ${JSON.stringify(agent.scans.map((scan) => scan.code))}`,
+        { cause: error },
+      );
+    }
+  }
+
   async function scanWithWedge(code: string, enter = true) {
     await typeLikeScanner(page, code, { gapMs: 5, suffix: enter ? 'Enter' : 'none' });
   }
@@ -157,7 +170,7 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
 
   it('a wedge burst paints ACCEPT with the ticket type', async () => {
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     const shown = await verdict();
     expect(shown).toMatchObject({ kind: 'accept', reason: 'OK', title: 'ACCEPT', headline: 'Valid ticket' });
     expect(shown.ticket).toBe('Standing · No. 1042');
@@ -167,10 +180,10 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
 
   it('the same code again paints ALREADY USED with when and the gate', async () => {
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     await page.waitForTimeout(100);
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-reason="ALREADY_USED"]');
+    await waitVerdict('[data-reason="ALREADY_USED"]');
     const shown = await verdict();
     expect(shown).toMatchObject({ kind: 'reject', title: 'REJECT', headline: 'Already used' });
     expect(shown.detail).toContain('North Gate');
@@ -181,13 +194,13 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
 
   it('garbage paints INVALID', async () => {
     await scanWithWedge('GARBAGE-123$%*+./:NOT A TICKET');
-    await page.waitForSelector('#verdict[data-reason="INVALID"]');
+    await waitVerdict('[data-reason="INVALID"]');
     expect(await verdict()).toMatchObject({ kind: 'reject', headline: 'Not a valid ticket' });
   });
 
   it('a burst without Enter is taken after the idle gap', async () => {
     await scanWithWedge(VALID, false);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     expect(agent.scans.map((scan) => scan.code)).toEqual([VALID]);
   });
 
@@ -201,11 +214,11 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
 
   it('wrong gate says where to go; OK_UNSYNCED is ACCEPT with a note', async () => {
     await scanWithWedge(OTHER_GATE);
-    await page.waitForSelector('#verdict[data-reason="WRONG_GATE"]');
+    await waitVerdict('[data-reason="WRONG_GATE"]');
     expect((await verdict()).detail).toBe('Go to: VIP Door');
     await page.waitForTimeout(100);
     await scanWithWedge(UNSYNCED);
-    await page.waitForSelector('#verdict[data-reason="OK_UNSYNCED"]');
+    await waitVerdict('[data-reason="OK_UNSYNCED"]');
     const shown = await verdict();
     expect(shown.title).toBe('ACCEPT');
     expect(shown.note).toMatch(/not yet synced/i);
@@ -213,10 +226,10 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
 
   it('the verdict clears after about 2.5 s, and Escape clears it at once', async () => {
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     await page.waitForSelector('#verdict[data-kind="none"]', { state: 'attached', timeout: 4_000 });
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="reject"]');
+    await waitVerdict('[data-kind="reject"]');
     await page.keyboard.press('Escape');
     expect((await verdict()).kind).toBe('none');
   });
@@ -234,7 +247,7 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
     // Codes contain spaces; while the radio has focus a scan must neither toggle it nor lose a character.
     await page.waitForTimeout(100);
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     expect(agent.scans).toEqual([expect.objectContaining({ code: VALID, direction: 'out' })]);
     expect(await page.isChecked('#direction-out')).toBe(true);
     expect((await verdict()).headline).toBe('Exit recorded');
@@ -248,7 +261,7 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
     expect(agent.scans).toEqual([]); // a fast burst into the box is typing, not a scan
     await page.fill('#manual-code', VALID);
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     expect(agent.scans).toEqual([expect.objectContaining({ code: VALID })]);
     expect(await page.inputValue('#manual-code')).toBe('');
   });
@@ -279,7 +292,7 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
   it('an agent that does not answer is NOT CHECKED, never ACCEPT', async () => {
     await page.route('**/api/scan', (route) => route.abort('connectionrefused'));
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="error"]');
+    await waitVerdict('[data-kind="error"]');
     expect((await verdict()).title).toBe('NOT CHECKED');
   });
 
@@ -334,11 +347,11 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
       });
     Object.assign(ratios, await measure());
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     for (const [key, value] of Object.entries(await measure())) ratios[`accept ${key}`] = value;
     await page.waitForTimeout(100);
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="reject"]');
+    await waitVerdict('[data-kind="reject"]');
     for (const [key, value] of Object.entries(await measure())) ratios[`reject ${key}`] = value;
     expect(Object.keys(ratios).length).toBeGreaterThan(15);
     for (const [selector, ratio] of Object.entries(ratios)) {
@@ -363,13 +376,13 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
       );
     expect(await outsideNow()).toEqual([]);
     await scanWithWedge(OTHER_GATE);
-    await page.waitForSelector('#verdict[data-kind="reject"]');
+    await waitVerdict('[data-kind="reject"]');
     expect(await outsideNow()).toEqual([]);
   });
 
   it('talks to nobody but its own agent, has a strict CSP and no console errors', async () => {
     await scanWithWedge(VALID);
-    await page.waitForSelector('#verdict[data-kind="accept"]');
+    await waitVerdict('[data-kind="accept"]');
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
     expect(csp).toMatch(/default-src 'self'/);
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
