@@ -35,7 +35,7 @@ export async function seedDemo(cloud: CloudApp, options: { tenantId?: string } =
   const ctx = cloud.services;
   const tenantId = options.tenantId ?? 'demo';
   const [existing] = await ctx.db.select().from(venues).where(eq(venues.tenantId, tenantId)).limit(1);
-  if (existing) return describe(cloud, tenantId, existing.id, false);
+  if (existing) return summarise(cloud, tenantId, existing.id, false);
 
   const admin: Actor = { userId: 'demo-admin', tenantId, role: 'admin' };
   const { venue } = must(
@@ -99,10 +99,10 @@ export async function seedDemo(cloud: CloudApp, options: { tenantId?: string } =
       );
     }
   }
-  return describe(cloud, tenantId, venue.id, true);
+  return summarise(cloud, tenantId, venue.id, true);
 }
 
-async function describe(
+async function summarise(
   cloud: CloudApp,
   tenantId: string,
   venueId: string,
