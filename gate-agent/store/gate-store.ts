@@ -878,12 +878,16 @@ export class GateStore {
 
   /** The next scans to upload, in sequence order, from just after the acknowledged sequence. */
   scansToUpload(limit: number): ScanRecord[] {
+    return this.#scanRows(this.ackedSeq, limit);
+  }
+
+  #scanRows(afterSeq: number, limit: number): ScanRecord[] {
     const rows = this.sqlite
       .prepare(
         `SELECT seq, id, gate_id, event_id, serial, generation, direction, decision, reason, detail, code_hash,
            scanned_at, clock_offset_ms, manifest_seq FROM scans WHERE seq > ? ORDER BY seq LIMIT ?`,
       )
-      .all(this.ackedSeq, limit) as {
+      .all(afterSeq, limit) as {
       seq: number;
       id: string;
       gate_id: string | null;
@@ -918,17 +922,34 @@ export class GateStore {
     }));
   }
 
-  /** Marks every scan up to `ackedSeq` as uploaded; an acknowledgement never moves the cursor back. */
-  acknowledgeUploads(ackedSeq: number, now: number): void {
-    this.sqlite.transaction(() => {
+  /**
+   * Applies the cloud's acknowledgement: every scan up to `ackedSeq` is marked uploaded. An
+   * acknowledgement BELOW the local cursor means the cloud lost scans it had acknowledged (restored from
+   * a backup, SPEC 10): the cursor moves back and those scans are marked pending again, so the uploader
+   * sends them once more (the cloud stores each seq once, so nothing is doubled). Returns the new cursor.
+   */
+  acknowledgeUploads(ackedSeq: number, now: number): number {
+    return this.sqlite.transaction(() => {
       const current = this.ackedSeq;
-      const target = Math.min(ackedSeq, this.lastScanSeq);
-      if (target <= current) return;
-      this.sqlite.prepare('UPDATE scans SET uploaded = 1 WHERE seq > ? AND seq <= ?').run(current, target);
+      const target = Math.max(0, Math.min(ackedSeq, this.lastScanSeq));
+      if (target === current) return current;
+      if (target > current) {
+        this.sqlite.prepare('UPDATE scans SET uploaded = 1 WHERE seq > ? AND seq <= ?').run(current, target);
+      } else {
+        this.sqlite.prepare('UPDATE scans SET uploaded = 0 WHERE seq > ? AND seq <= ?').run(target, current);
+      }
       this.sqlite
         .prepare('UPDATE upload_cursor SET acked_seq = ?, last_upload_at = ? WHERE id = 1')
         .run(target, now);
+      return target;
     })();
+  }
+
+  /** The last scan the cloud acknowledged, re-sent as a probe to learn whether the cloud still has it. */
+  lastAcknowledgedScan(): ScanRecord | undefined {
+    const acked = this.ackedSeq;
+    if (acked === 0) return undefined;
+    return this.#scanRows(acked - 1, 1)[0];
   }
 
   // ------------------------------------------------------------------------------------------------

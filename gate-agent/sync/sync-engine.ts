@@ -134,6 +134,8 @@ export class SyncEngine {
     revoked: false,
   };
   #pullFailures = 0;
+  /** Probe the cloud's acknowledgement once at start and after every manifest reset (see #uploadAll). */
+  #probeUploads = true;
   #uploadFailures = 0;
 
   constructor(options: SyncEngineOptions) {
@@ -187,6 +189,7 @@ export class SyncEngine {
         clock,
         ...(this.#options.pageLimit ? { pageLimit: this.#options.pageLimit } : {}),
       });
+      if (result.snapshots > 0) this.#probeUploads = true;
       if (result.snapshots > 0)
         this.#options.logger?.info({ eventId, ...result }, 'manifest snapshot installed');
     }
@@ -199,18 +202,33 @@ export class SyncEngine {
     const { store, client, clock } = this.#options;
     if (!store.settings.deviceId) return;
     const batchSize = Math.min(this.#options.uploadBatch ?? 500, MAX_SCAN_BATCH);
+    let rewinds = 0;
     for (;;) {
-      const batch = store.scansToUpload(batchSize);
-      if (batch.length === 0) break;
+      let batch = store.scansToUpload(batchSize);
+      if (batch.length === 0) {
+        // Nothing new: after a start or a manifest reset, re-send the last acknowledged scan once to
+        // learn whether the cloud still holds everything it acknowledged (a restored backup may not).
+        const probe = this.#probeUploads ? store.lastAcknowledgedScan() : undefined;
+        this.#probeUploads = false;
+        if (!probe) break;
+        batch = [probe];
+      }
       const before = store.ackedSeq;
       const { ack, clockOffsetMs } = await client.uploadScans(batch);
       this.#reachable();
       store.setClockOffset(clockOffsetMs);
-      store.acknowledgeUploads(ack.ackedSeq, clock());
+      const after = store.acknowledgeUploads(ack.ackedSeq, clock());
       this.#state.lastUploadAt = clock();
-      // The cloud holds a gap below this batch (it lost rows, e.g. restored from a backup): the ack
-      // cannot move until it has them, and we resend from the acked sequence next round anyway.
-      if (store.ackedSeq <= before)
+      if (after < before) {
+        // The cloud lost scans it had acknowledged: the cursor moved back, send them again.
+        this.#options.logger?.warn({ before, after }, 'the cloud lost acknowledged scans; re-uploading');
+        if (++rewinds > 3)
+          throw new CloudError('ACK_REWOUND', 200, `cloud acknowledgement keeps moving back (${after})`);
+        continue;
+      }
+      if (batch.length === 1 && batch[0]!.seq <= before) break; // a probe that found nothing missing
+      // The cloud holds a gap below this batch: the ack cannot move until it has those rows.
+      if (after <= before)
         throw new CloudError('ACK_STALLED', 200, `cloud acknowledged ${ack.ackedSeq}, stuck`);
     }
   }
