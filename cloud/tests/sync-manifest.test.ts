@@ -84,7 +84,7 @@ describe('manifest pages', () => {
     const signature = signManifestPage(cloud.keyring.signingKey(), pulled.body).signature;
     expect(verify(1, pulled.body, signature)).toBe(true);
     const tampered = Buffer.from(pulled.body);
-    tampered[tampered.length - 5] ^= 1;
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 5) ^ 1, tampered.length - 5);
     expect(verify(1, tampered, signature)).toBe(false);
   });
 
@@ -148,7 +148,7 @@ describe('manifest pages', () => {
         headers: { authorization: `Bearer ${device.accessToken}` },
       });
       expect(response.status, query).toBe(400);
-      expect((await response.json()).error.code).toBe('VALIDATION_FAILED');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     }
   });
 });

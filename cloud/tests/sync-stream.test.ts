@@ -36,7 +36,9 @@ async function readUntil(
   while (Date.now() < deadline) {
     const chunk = await Promise.race([
       reader.read(),
-      new Promise<undefined>((resolve) => setTimeout(resolve, Math.max(1, deadline - Date.now()))),
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), Math.max(1, deadline - Date.now())),
+      ),
     ]);
     if (!chunk || chunk.done) break;
     buffer += decoder.decode(chunk.value, { stream: true });
