@@ -157,11 +157,13 @@ export async function benchScanIngest(options: { quick: boolean }): Promise<Benc
     // Floor: the same number of rows written by bare multi-row INSERTs over one connection per device.
     const client = new pg.Pool({ connectionString: cloud.databaseUrl, max: devicesCount });
     await client.query('create table floor_scans (like device_scans including defaults including indexes)');
+    const floorBatches = devices.map((device) =>
+      Array.from({ length: perDevice / BATCH }, (_, b) => scansFor(device, event.id, BATCH, b * BATCH + 1)),
+    );
     const floorStart = performance.now();
     await Promise.all(
       devices.map(async (device, d) => {
-        for (let b = 0; b < perDevice / BATCH; b++) {
-          const rows = scansFor(device, event.id, BATCH, b * BATCH + 1);
+        for (const rows of floorBatches[d]!) {
           const values: unknown[] = [];
           const tuples = rows.map((r, i) => {
             values.push(
