@@ -1,0 +1,365 @@
+/**
+ * Purchase throughput on real PostgreSQL (SPEC section 9: ≥ 1,000 purchases/s, p95 ≤ 100 ms, 0 oversold
+ * with 500 concurrent buyers on this 2-core machine).
+ *
+ * Starts the real cloud server (a child process running cloud/main.ts, so it has its own event loop)
+ * against a fresh database created from DATABASE_URL or TEST_DATABASE_URL, seeds an event through the
+ * API, and drives it with autocannon: every connection is one buyer that loops hold → purchase (with its
+ * own Idempotency-Key). Latencies are measured per request from autocannon's hooks so p95 is exact.
+ * A second, contended phase sells a small capacity to all buyers at once and counts oversold seats.
+ *
+ *   npx tsx bench/purchase-throughput.ts            (BENCH_QUICK=1 for a short harness check)
+ *   env: BENCH_CONNECTIONS (500), BENCH_SECONDS (20, at most 30), BENCH_SERVER_NODE_ARGS (profiling)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { mintUserToken } from '../cloud/test-support/tokens';
+import { percentile } from './lib/measure';
+import type { BenchResult } from './lib/report';
+
+/** The part of autocannon's API used here (the package ships no type declarations). */
+interface AutocannonRequest {
+  method?: string;
+  path?: string;
+  body?: string;
+  setupRequest?: (
+    request: Record<string, unknown>,
+    context: BuyerContext,
+  ) => Record<string, unknown> | undefined;
+  onResponse?: (status: number, body: string, context: BuyerContext) => void;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  timeout: number;
+  requests?: AutocannonRequest[];
+}) => Promise<{ requests: { average: number } }>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECRET = randomBytes(32).toString('base64url');
+
+interface Phase {
+  purchases: number;
+  holds: number;
+  soldOut: number;
+  errors: Record<string, number>;
+  purchaseMs: number[];
+  holdMs: number[];
+  seconds: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'cloud/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: '',
+      AUTH_JWT_SECRET: SECRET,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PURCHASE_PER_MINUTE: '1000000',
+      RATE_LIMIT_READ_PER_MINUTE: '1000000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (child.exitCode !== null) throw new Error(`cloud exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+  }
+  throw new Error('cloud did not become ready');
+}
+
+async function api(base: string, token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as { id: string };
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function seed(base: string, tenant: string, capacity: number) {
+  const admin = await mintUserToken({ sub: 'bench-admin', tid: tenant, role: 'admin', secret: SECRET });
+  const venue = await api(base, admin, 'POST', '/api/v1/venues', { name: 'Bench Arena', timezone: 'UTC' });
+  const now = Date.now();
+  const event = await api(base, admin, 'POST', '/api/v1/events', {
+    venueId: venue.id,
+    name: 'Bench Night',
+    startsAt: new Date(now + 86_400_000).toISOString(),
+    endsAt: new Date(now + 90_000_000).toISOString(),
+  });
+  const type = await api(base, admin, 'POST', `/api/v1/events/${event.id}/ticket-types`, {
+    name: 'General',
+    priceCents: 4900,
+    currency: 'EUR',
+    capacity,
+  });
+  await api(base, admin, 'POST', `/api/v1/events/${event.id}/publish`);
+  return { eventId: event.id, typeId: type.id };
+}
+
+interface BuyerContext {
+  token?: string;
+  reservationId?: string;
+  started?: number;
+}
+
+async function drive(
+  base: string,
+  tenant: string,
+  target: { eventId: string; typeId: string },
+  connections: number,
+  seconds: number,
+): Promise<Phase> {
+  const tokens = await Promise.all(
+    Array.from({ length: connections }, (_, i) =>
+      mintUserToken({
+        sub: `buyer-${i}`,
+        tid: tenant,
+        role: 'customer',
+        secret: SECRET,
+        expiresInSeconds: 3600,
+      }),
+    ),
+  );
+  let nextToken = 0;
+  const phase: Phase = {
+    purchases: 0,
+    holds: 0,
+    soldOut: 0,
+    errors: {},
+    purchaseMs: [],
+    holdMs: [],
+    seconds,
+  };
+  const countError = (kind: string, status: number) => {
+    const key = `${kind} ${status}`;
+    phase.errors[key] = (phase.errors[key] ?? 0) + 1;
+  };
+  const holdBody = JSON.stringify({ items: [{ ticketTypeId: target.typeId, quantity: 1 }] });
+  const started = performance.now();
+  await autocannon({
+    url: base,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: `/api/v1/events/${target.eventId}/reservations`,
+        body: holdBody,
+        setupRequest: (request: Record<string, unknown>, context: BuyerContext) => {
+          context.token ??= tokens[nextToken++ % tokens.length];
+          context.started = performance.now();
+          return {
+            ...request,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${context.token}` },
+          };
+        },
+        onResponse: (status: number, body: string, context: BuyerContext) => {
+          phase.holdMs.push(performance.now() - (context.started ?? 0));
+          context.reservationId = undefined;
+          if (status === 201) {
+            phase.holds++;
+            context.reservationId = (JSON.parse(body) as { id: string }).id;
+          } else if (status === 409) phase.soldOut++;
+          else countError('hold', status);
+        },
+      },
+      {
+        method: 'POST',
+        setupRequest: (request: Record<string, unknown>, context: BuyerContext) => {
+          if (!context.reservationId) return undefined; // sold out: start over with a new hold
+          context.started = performance.now();
+          return {
+            ...request,
+            path: `/api/v1/reservations/${context.reservationId}/purchase`,
+            body: '{"paymentToken":"tok_visa"}',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${context.token}`,
+              'idempotency-key': `bench-${randomUUID()}`,
+            },
+          };
+        },
+        onResponse: (status: number, _body: string, context: BuyerContext) => {
+          phase.purchaseMs.push(performance.now() - (context.started ?? 0));
+          if (status === 201) phase.purchases++;
+          else countError('purchase', status);
+        },
+      },
+    ],
+  });
+  phase.seconds = (performance.now() - started) / 1000;
+  return phase;
+}
+
+async function oversold(db: pg.Client, typeId: string) {
+  const { rows } = await db.query<{
+    capacity: number;
+    taken: number;
+    tickets: number;
+    serials: number;
+    held: number;
+  }>(
+    `select t.capacity, t.taken,
+            (select count(*)::int from tickets k where k.ticket_type_id = t.id and k.status = 'valid') as tickets,
+            (select count(distinct serial)::int from tickets k where k.event_id = t.event_id) as serials,
+            (select coalesce(sum((i->>'quantity')::int), 0)::int from reservations r, jsonb_array_elements(r.items) i
+              where r.event_id = t.event_id and r.status = 'active') as held
+       from ticket_types t where t.id = $1`,
+    [typeId],
+  );
+  const row = rows[0]!;
+  return {
+    ...row,
+    sold: row.tickets,
+    oversold: Math.max(0, row.tickets - row.capacity) + Math.max(0, row.taken - row.capacity),
+    inconsistent: row.taken !== row.held + row.tickets || row.serials < row.tickets,
+  };
+}
+
+/** Runs both phases; returns figures for the bench report. */
+export async function benchPurchaseThroughput(options: { quick?: boolean } = {}): Promise<BenchResult[]> {
+  const baseUrl = process.env['DATABASE_URL'] || process.env['TEST_DATABASE_URL'];
+  if (!baseUrl) throw new Error('purchase throughput needs DATABASE_URL or TEST_DATABASE_URL (PostgreSQL)');
+  const connections = Math.min(500, Number(process.env['BENCH_CONNECTIONS'] ?? (options.quick ? 50 : 500)));
+  const seconds = Math.min(30, Number(process.env['BENCH_SECONDS'] ?? (options.quick ? 3 : 20)));
+
+  const name = `bench_purchase_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const db = new pg.Client({ connectionString: url.toString() });
+  try {
+    child = await startServer(url.toString(), port);
+    await db.connect();
+    const base = `http://127.0.0.1:${port}`;
+    const tenant = `bench-${randomUUID()}`;
+
+    // Floor: the same server, clients and connections on GET /health (no auth, no database) — the most
+    // requests per second this machine gives any route. A purchase costs two requests (hold + buy).
+    const floor = await autocannon({
+      url: `${base}/health`,
+      connections,
+      duration: options.quick ? 2 : 5,
+      timeout: 30,
+    });
+    const floorPerSecond = floor.requests.average;
+
+    // Phase 1: throughput with plenty of seats.
+    const open = await seed(base, tenant, 1_000_000);
+    const throughput = await drive(base, tenant, open, connections, seconds);
+    const openCheck = await oversold(db, open.typeId);
+
+    // Phase 2: contention — every buyer competes for far fewer seats than there are buyers × seconds.
+    const scarceSeats = options.quick ? 100 : 2_000;
+    const scarce = await seed(base, tenant, scarceSeats);
+    await drive(base, tenant, scarce, connections, options.quick ? 2 : 5);
+    const scarceCheck = await oversold(db, scarce.typeId);
+
+    const sortedPurchase = [...throughput.purchaseMs].sort((a, b) => a - b);
+    const sortedAll = [...throughput.purchaseMs, ...throughput.holdMs].sort((a, b) => a - b);
+    const perSecond = throughput.purchases / throughput.seconds;
+    const p95 = percentile(sortedPurchase, 95);
+    const totalOversold = openCheck.oversold + scarceCheck.oversold;
+    const details = {
+      connections,
+      seconds: Math.round(throughput.seconds * 10) / 10,
+      purchases: throughput.purchases,
+      holds: throughput.holds,
+      purchasesPerSecond: Math.round(perSecond),
+      floorHealthRequestsPerSecond: Math.round(floorPerSecond),
+      purchaseLatencyMs: {
+        p50: percentile(sortedPurchase, 50),
+        p95,
+        p99: percentile(sortedPurchase, 99),
+      },
+      anyRequestLatencyMs: {
+        p50: percentile(sortedAll, 50),
+        p95: percentile(sortedAll, 95),
+        p99: percentile(sortedAll, 99),
+      },
+      errors: throughput.errors,
+      contended: {
+        capacity: scarceSeats,
+        sold: scarceCheck.sold,
+        held: scarceCheck.held,
+        tickets: scarceCheck.tickets,
+      },
+      oversold: totalOversold,
+      inconsistent: openCheck.inconsistent || scarceCheck.inconsistent,
+    };
+    console.log(JSON.stringify(details, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v), 2));
+    return [
+      {
+        name: `purchases/s (${connections} buyers, PostgreSQL)`,
+        value: perSecond,
+        unit: '/s',
+        target: '>= 1000',
+        floor: floorPerSecond / 2,
+        ratio: perSecond / (floorPerSecond / 2),
+        pass: perSecond >= 1000,
+        note: `floor = half the GET /health requests/s of the same server and clients (${Math.round(floorPerSecond)}/s): a purchase is two requests`,
+      },
+      { name: 'purchase p50', value: details.purchaseLatencyMs.p50, unit: 'ms', target: null, pass: null },
+      { name: 'purchase p95', value: p95, unit: 'ms', target: '<= 100 ms', pass: p95 <= 100 },
+      { name: 'purchase p99', value: details.purchaseLatencyMs.p99, unit: 'ms', target: null, pass: null },
+      {
+        name: 'oversold seats',
+        value: totalOversold,
+        unit: '',
+        target: '0',
+        pass: totalOversold === 0 && !details.inconsistent,
+        note: `contended phase: ${scarceCheck.tickets} tickets for ${scarceSeats} seats`,
+      },
+    ];
+  } finally {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child?.once('exit', r));
+    }
+    await db.end().catch(() => {});
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    await admin.end();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { printTable } = await import('./lib/report');
+  printTable(await benchPurchaseThroughput({ quick: process.env['BENCH_QUICK'] === '1' }));
+}

@@ -1,0 +1,204 @@
+/**
+ * Builds the cloud's Hono app from injected dependencies (database, configuration, clock, ids, payment
+ * provider, logger, optional Redis). Tests call `app.request()` on exactly this app; server.ts adds only
+ * the listening socket and shutdown.
+ */
+
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import type { Config } from './config';
+import type { DatabaseHandle } from './db/client';
+import { AppError } from './errors';
+import { authenticate, createAuthenticator, requireRole } from './http/auth';
+import type { AppEnv } from './http/context';
+import { createErrorHandler, notFound } from './http/errors';
+import { createMetrics, type Metrics } from './http/metrics';
+import type { RouteDeps } from './http/openapi';
+import { createRateLimiter, rateLimit } from './http/rate-limit';
+import { InProcessRefundQueue } from './jobs/refunds';
+import { eventRoutes } from './routes/events';
+import { mountOpsRoutes } from './routes/ops';
+import { reservationRoutes } from './routes/reservations';
+import { ticketRoutes } from './routes/tickets';
+import { venueRoutes } from './routes/venues';
+import type { ServiceContext } from './services/context';
+import type { Keyring } from './services/keyring';
+import { refundOrder } from './services/orders';
+import { type PaymentProvider, TestPaymentProvider } from './services/payments';
+import { SerialAllocator } from './services/serials';
+import { allocateSerials } from './services/tickets';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  /** Initialised keyring (Keyring.init called). */
+  keyring: Keyring;
+  logger: Logger;
+  /** Unix ms; defaults to Date.now. */
+  clock?: () => number;
+  /** New ids; defaults to UUIDv7. */
+  newId?: () => string;
+  /** Defaults to the built-in test provider (SPEC section 4). */
+  payments?: PaymentProvider;
+  /** Shared rate-limit store and readiness check when REDIS_URL is set. */
+  redis?: Redis;
+  metrics?: Metrics;
+}
+
+export interface CloudApp {
+  app: OpenAPIHono<AppEnv>;
+  services: ServiceContext;
+  refunds: InProcessRefundQueue;
+  metrics: Metrics;
+}
+
+/** The client address for per-address limits; tests (app.request) have none. */
+function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'local';
+  }
+}
+
+/** Creates the app and the service context behind it. */
+export function createApp(deps: AppDeps): CloudApp {
+  const { config, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const payments = deps.payments ?? new TestPaymentProvider();
+  const refundHolder: { queue?: InProcessRefundQueue } = {};
+  const services: ServiceContext = {
+    db: deps.database.db,
+    clock: deps.clock ?? Date.now,
+    newId: deps.newId ?? (() => uuidv7()),
+    keyring: deps.keyring,
+    serials: new SerialAllocator((eventId, size) => allocateSerials(services, eventId, size)),
+    payments,
+    reservationTtlSeconds: config.reservationTtlSeconds,
+    business: metrics.business,
+    refunds: { enqueueRefund: (job) => refundHolder.queue?.enqueueRefund(job) },
+  };
+  const refunds = new InProcessRefundQueue(
+    (job) => refundOrder(services, job),
+    logger.child({ job: 'refunds' }),
+  );
+  refundHolder.queue = refunds;
+
+  const limiter = createRateLimiter(config.rateLimits, deps.redis);
+  const authenticator = createAuthenticator(config);
+  const requireUser = authenticate(authenticator, (c) => limiter('auth', clientAddress(c)));
+
+  const app = new OpenAPIHono<AppEnv>();
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : uuidv7();
+    c.set('requestId', requestId);
+    c.set('logger', logger.child({ requestId }));
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      c.res.headers.set('x-request-id', requestId);
+      c.get('logger').info(
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    }
+  });
+  app.use('*', metrics.middleware);
+  app.use('*', secureHeaders());
+  app.use(
+    '*',
+    cors({
+      origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
+      maxAge: 600,
+    }),
+  );
+  const streamingLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MiB');
+    },
+  });
+  app.use('/api/*', async (c, next) => {
+    // With a Content-Length the check is one comparison (the body parser will not read past it); only a
+    // chunked body needs the counting stream.
+    const declared = c.req.header('content-length');
+    if (declared === undefined) return streamingLimit(c, next);
+    if (!/^\d+$/.test(declared)) throw new AppError('VALIDATION_FAILED', 'Content-Length: not a number');
+    if (Number(declared) > MAX_BODY_BYTES) {
+      throw new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MiB');
+    }
+    await next();
+  });
+  app.use('/api/*', async (c, next) => {
+    // A write with a body must be JSON: anything else is refused before it reaches a validator.
+    const method = c.req.method;
+    const hasBody = c.req.header('content-length') !== undefined && c.req.header('content-length') !== '0';
+    if (
+      (method === 'POST' || method === 'PATCH' || method === 'PUT') &&
+      (hasBody || c.req.header('transfer-encoding'))
+    ) {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'request bodies must be application/json');
+      }
+    }
+    await next();
+  });
+  app.use('/api/v1/*', requireUser);
+  app.use('/api/v1/*', async (c, next) => {
+    await next();
+    // A successful write is reported only once it is durable (db/client.ts explains the async commits).
+    if (c.req.method !== 'GET' && c.res.status < 300) await deps.database.flush();
+  });
+
+  const routeDeps: RouteDeps = {
+    services,
+    limiter,
+    limits: { read: rateLimit(limiter, 'read'), purchase: rateLimit(limiter, 'purchase') },
+  };
+  app.route('/api/v1', venueRoutes(routeDeps));
+  app.route('/api/v1', eventRoutes(routeDeps));
+  app.route('/api/v1', reservationRoutes(routeDeps));
+  app.route('/api/v1', ticketRoutes(routeDeps));
+
+  const readinessChecks: Record<string, () => Promise<void>> = { database: () => deps.database.ping() };
+  const redis = deps.redis;
+  if (redis) {
+    readinessChecks['redis'] = async () => {
+      await redis.ping();
+    };
+  }
+  mountOpsRoutes(app, { metrics, readinessChecks, opsOnly: [requireUser, requireRole('ops')] });
+
+  app.onError(createErrorHandler(metrics));
+  app.notFound(notFound);
+  return { app, services, refunds, metrics };
+}

@@ -1,0 +1,204 @@
+/**
+ * Cloud configuration: the environment parsed once at start with zod (SPEC section 2). A bad value
+ * stops the process with a message naming the variable; nothing else in the cloud reads process.env.
+ * Development conveniences (a generated JWT secret and key-encryption key) are persisted in DATA_DIR so
+ * tokens and wrapped keys survive a restart; with NODE_ENV=production they must be given explicitly.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
+  REDIS_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./data/cloud'),
+  AUTH_JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  AUTH_ISSUER: z.string().min(1).default('tickets-dev'),
+  AUTH_AUDIENCE: z.string().min(1).default('tickets-api'),
+  KEY_ENCRYPTION_KEY: optionalText.pipe(
+    z
+      .string()
+      .refine((value) => decodeKek(value) !== undefined, 'must be 32 bytes encoded as base64')
+      .optional(),
+  ),
+  RESERVATION_TTL_SECONDS: positiveInt(600, 86_400),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CORS_ORIGINS: z.string().default('*'),
+  RATE_LIMIT_AUTH_PER_MINUTE: positiveInt(30, 1_000_000),
+  RATE_LIMIT_PURCHASE_PER_MINUTE: positiveInt(120, 1_000_000),
+  RATE_LIMIT_READ_PER_MINUTE: positiveInt(1200, 1_000_000),
+  RATE_LIMIT_SYNC_PER_MINUTE: positiveInt(600, 1_000_000),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+});
+
+/** How user JWTs are verified: a shared HS256 secret or an identity provider's JWKS. */
+export type AuthConfig = { kind: 'hs256'; secret: string } | { kind: 'jwks'; url: string };
+
+/** Requests allowed per minute for each rate-limit class (SPEC section 4, "Operations"). */
+export interface RateLimitConfig {
+  auth: number;
+  purchase: number;
+  read: number;
+  sync: number;
+}
+
+/** The parsed, validated configuration of one cloud process. */
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  auth: AuthConfig;
+  authIssuer: string;
+  authAudience: string;
+  /** 32 bytes that wrap per-event and signing keys at rest. Never logged. */
+  keyEncryptionKey: Uint8Array;
+  reservationTtlSeconds: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  corsOrigins: string[] | '*';
+  rateLimits: RateLimitConfig;
+  shutdownGraceMs: number;
+}
+
+/** A configuration value that stops the process; `variable` names the environment variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`invalid configuration: ${variable}: ${detail}`);
+  }
+}
+
+function decodeKek(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+  return bytes.length === 32 ? new Uint8Array(bytes) : undefined;
+}
+
+export interface LoadConfigOptions {
+  /**
+   * Generate and persist a JWT secret / key-encryption key in DATA_DIR when they are missing outside
+   * production. Tests pass false to keep loadConfig free of file-system effects.
+   */
+  generateDevSecrets?: boolean;
+  /** Where to announce generated development secrets (default: stderr). */
+  announce?: (message: string) => void;
+}
+
+/**
+ * Parses the environment into a Config. Throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(variable, issue?.message ?? 'invalid value');
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const generate = options.generateDevSecrets ?? true;
+  const announce = options.announce ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const dataDir = resolve(e.DATA_DIR);
+
+  if (e.AUTH_JWT_SECRET && e.AUTH_JWKS_URL) {
+    throw new ConfigError('AUTH_JWKS_URL', 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both');
+  }
+
+  let auth: AuthConfig;
+  if (e.AUTH_JWKS_URL) auth = { kind: 'jwks', url: e.AUTH_JWKS_URL };
+  else if (e.AUTH_JWT_SECRET) auth = { kind: 'hs256', secret: e.AUTH_JWT_SECRET };
+  else if (production || !generate) {
+    throw new ConfigError('AUTH_JWT_SECRET', 'required (or AUTH_JWKS_URL) when NODE_ENV=production');
+  } else {
+    const secret = devSecret(dataDir, 'auth-jwt-secret', () => randomBytes(32).toString('base64url'));
+    announce(
+      `[config] AUTH_JWT_SECRET not set: using the development secret stored in ${dataDir}: ${secret}`,
+    );
+    auth = { kind: 'hs256', secret };
+  }
+
+  let keyEncryptionKey: Uint8Array;
+  if (e.KEY_ENCRYPTION_KEY) keyEncryptionKey = decodeKek(e.KEY_ENCRYPTION_KEY)!;
+  else if (production || !generate) {
+    throw new ConfigError('KEY_ENCRYPTION_KEY', 'required (32 bytes, base64) when NODE_ENV=production');
+  } else {
+    const text = devSecret(dataDir, 'key-encryption-key', () => randomBytes(32).toString('base64'));
+    const key = decodeKek(text);
+    if (!key)
+      throw new ConfigError('KEY_ENCRYPTION_KEY', `the stored development key in ${dataDir} is corrupt`);
+    announce(`[config] KEY_ENCRYPTION_KEY not set: using the development key stored in ${dataDir}`);
+    keyEncryptionKey = key;
+  }
+
+  const origins = e.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `not an origin: ${origin}`);
+    }
+  }
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir,
+    auth,
+    authIssuer: e.AUTH_ISSUER,
+    authAudience: e.AUTH_AUDIENCE,
+    keyEncryptionKey,
+    reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    corsOrigins: origins.includes('*') || origins.length === 0 ? '*' : origins,
+    rateLimits: {
+      auth: e.RATE_LIMIT_AUTH_PER_MINUTE,
+      purchase: e.RATE_LIMIT_PURCHASE_PER_MINUTE,
+      read: e.RATE_LIMIT_READ_PER_MINUTE,
+      sync: e.RATE_LIMIT_SYNC_PER_MINUTE,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** Reads a development secret from DATA_DIR, creating it (mode 0600) on first use. */
+function devSecret(dataDir: string, name: string, create: () => string): string {
+  const file = join(dataDir, `dev-${name}`);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = create();
+  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return value;
+}

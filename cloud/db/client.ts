@@ -1,0 +1,152 @@
+/**
+ * Opens the cloud database: PostgreSQL through a `pg` Pool when DATABASE_URL is set, otherwise embedded
+ * PGlite in DATA_DIR. Both are drizzle pg-core databases over the same schema, so services never know
+ * which one they run on.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** The drizzle database every service receives (PostgreSQL or PGlite). */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; services that take `Executor` run inside the caller's transaction. */
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Executor = Database | Transaction;
+
+/** An open database with its lifecycle. */
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  /** Throws when the database does not answer (used by /health/ready). */
+  ping(): Promise<void>;
+  /**
+   * Resolves once every transaction committed so far is durable (WAL flushed). The main pool commits
+   * asynchronously; callers make a write durable with this before they report success (see below).
+   */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** The underlying pg Pool (postgres only), for migrations that need one session. */
+  pool?: pg.Pool;
+  /** The underlying PGlite instance (pglite only). */
+  pglite?: PGlite;
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** Directory for PGlite files; undefined = in-memory (tests). */
+  pgliteDir?: string | undefined;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+/** Opens PostgreSQL when a URL is given, PGlite otherwise. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) {
+    // Commits on the main pool do not wait for the WAL flush (synchronous_commit=off). Row locks — the
+    // event row that numbers the change log, the hot ticket-type row — are released at commit, so with
+    // synchronous commits every purchase of an event would hold the lock through an fsync (~5 ms here),
+    // capping an event at ~200 purchases/s. Durability is restored where it matters: `flush()` commits a
+    // transaction synchronously on a second pool, which flushes the WAL up to and including every earlier
+    // commit; the HTTP layer calls it before answering any successful write, and concurrent flushes share
+    // one fsync (group commit). A crash can lose only writes whose success was never reported.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.maxConnections ?? 20,
+      // A request must not hang forever on an exhausted pool or a dead server.
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      // Per session rather than as a startup option (which connection poolers such as PgBouncer refuse);
+      // the pool hands the connection out only after this ran.
+      onConnect: async (client) => {
+        await client.query('SET synchronous_commit TO off');
+      },
+    });
+    const flushPool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 4,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    flushPool.on('error', () => {});
+    const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+    return {
+      db,
+      kind: 'postgres',
+      pool,
+      ping: async () => {
+        await pool.query('select 1');
+      },
+      // Assigning a transaction id forces a commit record, and a synchronous commit flushes the WAL
+      // up to it — which covers every transaction that committed before this one started.
+      flush: coalesce(async () => {
+        await flushPool.query('select pg_current_xact_id()');
+      }),
+      close: async () => {
+        await pool.end();
+        await flushPool.end();
+      },
+    };
+  }
+  let client: PGlite;
+  if (options.pgliteDir) {
+    const dir = join(options.pgliteDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+    client = await PGlite.create(dir);
+  } else {
+    client = await PGlite.create();
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    pglite: client,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    // PGlite commits synchronously to its own store; there is nothing to wait for.
+    flush: async () => {},
+    close: () => client.close(),
+  };
+}
+
+/**
+ * Group commit for flushes: callers that arrive while a flush is running share the next one (which
+ * starts after theirs began, so it covers their commits); callers that find nothing running start one.
+ * Under load this turns one flush per request into one per round trip.
+ */
+export function coalesce(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const current = run().finally(() => {
+      if (running === current) running = undefined;
+    });
+    running = current;
+    return current;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running
+      .catch(() => {})
+      .then(() => {
+        next = undefined;
+        return start();
+      });
+    return next;
+  };
+}
+
+/** The rows of a raw `execute()` result (node-postgres and PGlite both answer `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}

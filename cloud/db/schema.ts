@@ -1,0 +1,314 @@
+/**
+ * The one PostgreSQL schema of the cloud (drizzle pg-core). Every tenant table carries `tenant_id` and
+ * every query filters by it. Invariants that protect money and capacity are also CHECK constraints, so
+ * a bug in application code fails a transaction instead of overselling.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tenantId = () => text('tenant_id').notNull();
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull();
+
+export const venues = pgTable(
+  'venues',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    name: text('name').notNull(),
+    timezone: text('timezone').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('venues_tenant_idx').on(t.tenantId, t.id)],
+);
+
+export const gates = pgTable(
+  'gates',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    zone: text('zone'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('gates_venue_idx').on(t.tenantId, t.venueId, t.id)],
+);
+
+export type EventStatus = 'draft' | 'published' | 'cancelled';
+
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id),
+    name: text('name').notNull(),
+    startsAt: timestamp('starts_at', { withTimezone: true, mode: 'date' }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true, mode: 'date' }).notNull(),
+    doorsOpenAt: timestamp('doors_open_at', { withTimezone: true, mode: 'date' }),
+    status: text('status').$type<EventStatus>().notNull(),
+    cancelReason: text('cancel_reason'),
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true, mode: 'date' }),
+    /** Identifies this event's change history; changes only if the history is rebuilt (SPEC section 6). */
+    epoch: uuid('epoch').notNull(),
+    /**
+     * Head of the manifest change log. Taken with `UPDATE ... SET change_seq = change_seq + n RETURNING`
+     * inside the transaction that makes the change: the row lock orders commits like the numbers.
+     */
+    changeSeq: bigint('change_seq', { mode: 'number' }).notNull().default(0),
+    /** Next ticket type number (u16 inside the token). */
+    nextTypeNo: integer('next_type_no').notNull().default(1),
+    /** Current event key version (u8 inside the token). */
+    keyVersion: smallint('key_version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('events_tenant_idx').on(t.tenantId, t.id),
+    index('events_venue_idx').on(t.venueId),
+    check('events_times_check', sql`${t.endsAt} > ${t.startsAt}`),
+  ],
+);
+
+/**
+ * Ticket serial allocation, kept off the `events` row so that minting (which happens before the
+ * purchase transaction takes the event's change lock) never waits behind that lock. Gaps are harmless.
+ */
+export const eventCounters = pgTable('event_counters', {
+  eventId: uuid('event_id')
+    .primaryKey()
+    .references(() => events.id, { onDelete: 'cascade' }),
+  tenantId: tenantId(),
+  nextSerial: bigint('next_serial', { mode: 'number' }).notNull().default(1),
+});
+
+/** Per-event symmetric keys, wrapped with KEY_ENCRYPTION_KEY (context `event-key:<eventId>:<version>`). */
+export const eventKeys = pgTable(
+  'event_keys',
+  {
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    keyVersion: smallint('key_version').notNull(),
+    tenantId: tenantId(),
+    wrappedKey: text('wrapped_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.keyVersion] })],
+);
+
+/** The platform's Ed25519 token-signing keys; private halves wrapped (context `signing-key:<keyId>`). */
+export const signingKeys = pgTable('signing_keys', {
+  keyId: smallint('key_id').primaryKey(),
+  publicKey: text('public_key').notNull(),
+  wrappedPrivateKey: text('wrapped_private_key').notNull(),
+  status: text('status').$type<'active' | 'retired'>().notNull(),
+  createdAt: createdAt(),
+});
+
+export const ticketTypes = pgTable(
+  'ticket_types',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    typeNo: integer('type_no').notNull(),
+    name: text('name').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull(),
+    capacity: integer('capacity').notNull(),
+    /**
+     * Seats taken: in active holds plus valid tickets. The one counter the capacity check reads, so a
+     * purchase (hold → tickets) leaves it alone and never locks this hot row (SPEC section 9 throughput).
+     */
+    taken: integer('taken').notNull().default(0),
+    /** Gates this type may enter through; null = any gate of the venue. */
+    gateIds: uuid('gate_ids').array(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('ticket_types_event_type_no_idx').on(t.eventId, t.typeNo),
+    index('ticket_types_tenant_idx').on(t.tenantId, t.eventId),
+    check('ticket_types_capacity_check', sql`${t.taken} >= 0 AND ${t.taken} <= ${t.capacity}`),
+    check('ticket_types_type_no_check', sql`${t.typeNo} BETWEEN 1 AND 65535`),
+    check('ticket_types_price_check', sql`${t.priceCents} >= 0`),
+  ],
+);
+
+export type ReservationStatus = 'active' | 'purchased' | 'released' | 'expired' | 'cancelled';
+
+/** One line of a hold: the unit price is fixed when the seats are held. */
+export interface ReservationItem {
+  ticketTypeId: string;
+  /** The type's per-event number, copied at hold time so minting needs no lookup. */
+  typeNo: number;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+export const reservations = pgTable(
+  'reservations',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    status: text('status').$type<ReservationStatus>().notNull(),
+    items: jsonb('items').$type<ReservationItem[]>().notNull(),
+    totalCents: integer('total_cents').notNull(),
+    currency: text('currency').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('reservations_expiry_idx').on(t.status, t.expiresAt),
+    index('reservations_event_idx').on(t.eventId, t.status),
+  ],
+);
+
+export type OrderStatus = 'paid' | 'refunded';
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id),
+    userId: text('user_id').notNull(),
+    reservationId: uuid('reservation_id').notNull(),
+    /** Client-chosen key; unique per tenant so a retried purchase finds the first order. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    status: text('status').$type<OrderStatus>().notNull(),
+    totalCents: integer('total_cents').notNull(),
+    currency: text('currency').notNull(),
+    paymentId: text('payment_id').notNull(),
+    refundId: text('refund_id'),
+    refundReason: text('refund_reason'),
+    createdAt: createdAt(),
+    refundedAt: timestamp('refunded_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('orders_idempotency_idx').on(t.tenantId, t.idempotencyKey),
+    uniqueIndex('orders_reservation_idx').on(t.reservationId),
+    index('orders_event_idx').on(t.eventId, t.status),
+    index('orders_user_idx').on(t.tenantId, t.userId),
+  ],
+);
+
+export type TicketStatus = 'valid' | 'revoked';
+
+/** One row per ticket for its whole life: a revocation is a status (tombstone), never a delete. */
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id),
+    ticketTypeId: uuid('ticket_type_id')
+      .notNull()
+      .references(() => ticketTypes.id),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    ownerUserId: text('owner_user_id').notNull(),
+    serial: bigint('serial', { mode: 'number' }).notNull(),
+    typeNo: integer('type_no').notNull(),
+    generation: integer('generation').notNull(),
+    status: text('status').$type<TicketStatus>().notNull(),
+    revokedReason: text('revoked_reason'),
+    /** The current token (what the QR holds) and its digest, which gates use to bind scans. */
+    qr: text('qr').notNull(),
+    digest: text('digest').notNull(),
+    issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('tickets_event_serial_idx').on(t.eventId, t.serial),
+    index('tickets_owner_idx').on(t.tenantId, t.ownerUserId, t.id),
+    index('tickets_order_idx').on(t.orderId),
+    index('tickets_type_status_idx').on(t.ticketTypeId, t.status),
+    check('tickets_serial_check', sql`${t.serial} BETWEEN 1 AND 4294967295`),
+    check('tickets_generation_check', sql`${t.generation} BETWEEN 1 AND 65535`),
+  ],
+);
+
+export type TicketChangeOp = 'issue' | 'transfer' | 'revoke' | 'event_cancel';
+
+/**
+ * The manifest change log of an event (SPEC section 6): one row per change to a ticket's admissibility,
+ * numbered by `events.change_seq` in the same transaction as the change. Served to gates by the sync
+ * issue as the ops after a cursor.
+ */
+export const ticketChanges = pgTable(
+  'ticket_changes',
+  {
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    tenantId: tenantId(),
+    op: text('op').$type<TicketChangeOp>().notNull(),
+    /** Null for event-level ops (event_cancel). */
+    ticketId: uuid('ticket_id'),
+    serial: bigint('serial', { mode: 'number' }),
+    typeNo: integer('type_no'),
+    generation: integer('generation'),
+    status: text('status').$type<TicketStatus>(),
+    digest: text('digest'),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.seq] })],
+);
+
+export type ScanDirection = 'in' | 'out';
+
+/** Online scans recorded by POST /validate; accepted ones decide whether a ticket is inside. */
+export const scans = pgTable(
+  'scans',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    eventId: uuid('event_id'),
+    ticketId: uuid('ticket_id'),
+    gateId: uuid('gate_id').notNull(),
+    staffUserId: text('staff_user_id').notNull(),
+    direction: text('direction').$type<ScanDirection>().notNull(),
+    accepted: integer('accepted').notNull(),
+    reason: text('reason').notNull(),
+    generation: integer('generation'),
+    scannedAt: timestamp('scanned_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    index('scans_ticket_idx').on(t.ticketId, t.scannedAt),
+    index('scans_event_idx').on(t.tenantId, t.eventId, t.scannedAt),
+  ],
+);

@@ -1,0 +1,8 @@
+/** drizzle-kit configuration: generates the SQL migrations of the cloud schema into migrations/cloud/. */
+import { defineConfig } from 'drizzle-kit';
+
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './cloud/db/schema.ts',
+  out: './migrations/cloud',
+});

@@ -1,0 +1,381 @@
+/**
+ * Events: drafts, publication, edits, deletion and cancellation. Creating an event also creates its
+ * serial counter and its first event key (wrapped), in one transaction, so an event never exists
+ * without the key its tickets will be sealed with.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import type { Transaction } from '../db/client';
+import {
+  type EventStatus,
+  eventCounters,
+  events,
+  orders,
+  reservations,
+  tickets,
+  ticketTypes,
+} from '../db/schema';
+import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
+import { fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import { appendTicketChanges, type TicketChange } from './changes';
+import type { ServiceContext } from './context';
+import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+import { getVenue } from './venues';
+
+export interface EventView {
+  id: string;
+  venueId: string;
+  name: string;
+  startsAt: string;
+  endsAt: string;
+  doorsOpenAt: string | null;
+  status: EventStatus;
+  cancelReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type EventRow = typeof events.$inferSelect;
+
+export function eventView(row: EventRow): EventView {
+  return {
+    id: row.id,
+    venueId: row.venueId,
+    name: row.name,
+    startsAt: row.startsAt.toISOString(),
+    endsAt: row.endsAt.toISOString(),
+    doorsOpenAt: row.doorsOpenAt ? row.doorsOpenAt.toISOString() : null,
+    status: row.status,
+    cancelReason: row.cancelReason,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Which event statuses a role may see: drafts are for admins only (SPEC section 4). */
+function visibleStatuses(actor: Actor): EventStatus[] | undefined {
+  return actor.role === 'admin' ? undefined : ['published', 'cancelled'];
+}
+
+function visibility(actor: Actor): SQL | undefined {
+  const statuses = visibleStatuses(actor);
+  return statuses ? inArray(events.status, statuses) : undefined;
+}
+
+function checkTimes(startsAt: Date, endsAt: Date, doorsOpenAt: Date | null): Result<object> {
+  if (endsAt.getTime() <= startsAt.getTime())
+    return fail('VALIDATION_FAILED', 'endsAt: must be after startsAt');
+  if (doorsOpenAt && doorsOpenAt.getTime() > startsAt.getTime()) {
+    return fail('VALIDATION_FAILED', 'doorsOpenAt: must not be after startsAt');
+  }
+  return { ok: true };
+}
+
+/** An event of the tenant as the actor may see it (raw row), or undefined. */
+export async function findEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+): Promise<EventRow | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(events)
+    .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId), visibility(actor)));
+  return row;
+}
+
+/** Creates a draft event with its serial counter and first event key. */
+export async function createEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  input: {
+    venueId: string;
+    name: string;
+    startsAt: string;
+    endsAt: string;
+    doorsOpenAt?: string | undefined;
+  },
+): Promise<Result<{ event: EventView }>> {
+  const venue = await getVenue(ctx, actor, input.venueId);
+  if (!venue.ok) return fail('NOT_FOUND', 'venueId: venue not found');
+  const startsAt = new Date(input.startsAt);
+  const endsAt = new Date(input.endsAt);
+  const doorsOpenAt = input.doorsOpenAt ? new Date(input.doorsOpenAt) : null;
+  const times = checkTimes(startsAt, endsAt, doorsOpenAt);
+  if (!times.ok) return times;
+  const now = new Date(ctx.clock());
+  const id = ctx.newId();
+  const row = await inTransaction(ctx.db, async (tx) => {
+    const [created] = await tx
+      .insert(events)
+      .values({
+        id,
+        tenantId: actor.tenantId,
+        venueId: input.venueId,
+        name: input.name,
+        startsAt,
+        endsAt,
+        doorsOpenAt,
+        status: 'draft',
+        epoch: randomUUID(),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await tx.insert(eventCounters).values({ eventId: id, tenantId: actor.tenantId });
+    await ctx.keyring.createEventKey(tx, { tenantId: actor.tenantId, eventId: id, keyVersion: 1, now });
+    return created!;
+  });
+  return { ok: true, event: eventView(row) };
+}
+
+/** Lists events the actor may see. */
+export async function listEvents(
+  ctx: ServiceContext,
+  actor: Actor,
+  page: PageRequest,
+): Promise<Result<{ page: Page<EventView> }>> {
+  const cursor = decodeCursor(page.cursor);
+  if (!cursor.ok) return cursor;
+  const size = pageSize(page.limit);
+  const rows = await ctx.db
+    .select()
+    .from(events)
+    .where(
+      and(
+        eq(events.tenantId, actor.tenantId),
+        visibility(actor),
+        cursor.afterId ? gt(events.id, cursor.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(events.id))
+    .limit(size + 1);
+  return { ok: true, page: toPage(rows, size, eventView) };
+}
+
+/** One event the actor may see. */
+export async function getEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+): Promise<Result<{ event: EventView }>> {
+  const row = await findEvent(ctx, actor, eventId);
+  return row ? { ok: true, event: eventView(row) } : fail('NOT_FOUND', 'event not found');
+}
+
+/** Changes name or times of an event that is not cancelled. */
+export async function updateEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  patch: {
+    name?: string | undefined;
+    startsAt?: string | undefined;
+    endsAt?: string | undefined;
+    doorsOpenAt?: string | null | undefined;
+  },
+): Promise<Result<{ event: EventView }>> {
+  return transactionOutcome(ctx.db, async (tx) => {
+    const [current] = await tx
+      .select()
+      .from(events)
+      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)))
+      .for('update');
+    if (!current) throw new Rollback(fail('NOT_FOUND', 'event not found'));
+    if (current.status === 'cancelled') throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
+    const startsAt = patch.startsAt ? new Date(patch.startsAt) : current.startsAt;
+    const endsAt = patch.endsAt ? new Date(patch.endsAt) : current.endsAt;
+    const doorsOpenAt =
+      patch.doorsOpenAt === undefined
+        ? current.doorsOpenAt
+        : patch.doorsOpenAt
+          ? new Date(patch.doorsOpenAt)
+          : null;
+    const times = checkTimes(startsAt, endsAt, doorsOpenAt);
+    if (!times.ok) throw new Rollback(times);
+    const [row] = await tx
+      .update(events)
+      .set({
+        name: patch.name ?? current.name,
+        startsAt,
+        endsAt,
+        doorsOpenAt,
+        updatedAt: new Date(ctx.clock()),
+      })
+      .where(eq(events.id, eventId))
+      .returning();
+    return { ok: true as const, event: eventView(row!) };
+  });
+}
+
+/** Puts a draft on sale. */
+export async function publishEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+): Promise<Result<{ event: EventView }>> {
+  const [row] = await ctx.db
+    .update(events)
+    .set({ status: 'published', updatedAt: new Date(ctx.clock()) })
+    .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId), eq(events.status, 'draft')))
+    .returning();
+  if (row) return { ok: true, event: eventView(row) };
+  const existing = await findEvent(ctx, actor, eventId);
+  if (!existing) return fail('NOT_FOUND', 'event not found');
+  return existing.status === 'cancelled'
+    ? fail('EVENT_CANCELLED', 'the event is cancelled')
+    : fail('EVENT_NOT_DRAFT', 'the event is already published');
+}
+
+/** Deletes an event that never issued a ticket (409 HAS_TICKETS otherwise: history must stay). */
+export async function deleteEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+): Promise<Result<object>> {
+  return transactionOutcome(ctx.db, async (tx) => {
+    const [current] = await tx
+      .select({ id: events.id })
+      .from(events)
+      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)))
+      .for('update');
+    if (!current) throw new Rollback(fail('NOT_FOUND', 'event not found'));
+    const [sold] = await tx
+      .select({ id: tickets.id })
+      .from(tickets)
+      .where(eq(tickets.eventId, eventId))
+      .limit(1);
+    const [ordered] = await tx
+      .select({ id: orders.id })
+      .from(orders)
+      .where(eq(orders.eventId, eventId))
+      .limit(1);
+    if (sold || ordered)
+      throw new Rollback(fail('HAS_TICKETS', 'tickets were sold for this event; cancel it instead'));
+    // Holds, ticket types, keys, counters and the change log go with the event (ON DELETE CASCADE).
+    await tx.delete(events).where(eq(events.id, eventId));
+    return { ok: true as const };
+  });
+}
+
+/**
+ * Cancels an event: active holds are dropped, every valid ticket is revoked (one change-log row each, so
+ * gates learn it on their next sync), and every paid order is queued for a refund after commit.
+ *
+ * Lock order: holds, then tickets, then the event row last (as everywhere). Tickets whose purchase
+ * committed between the first revocation pass and taking the event lock are revoked in a second pass;
+ * after the event row is locked and marked cancelled no purchase can commit (it checks the status under
+ * the same lock).
+ */
+export async function cancelEvent(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  input: { reason: string },
+): Promise<Result<{ event: EventView; revokedTickets: number; refundsQueued: number }>> {
+  const now = new Date(ctx.clock());
+  const outcome = await transactionOutcome<
+    { ok: true; event: EventRow; revokedTickets: number },
+    Result<never>
+  >(ctx.db, async (tx) => {
+    const [current] = await tx
+      .select({ status: events.status })
+      .from(events)
+      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)));
+    if (!current) throw new Rollback(fail('NOT_FOUND', 'event not found'));
+    if (current.status === 'cancelled')
+      throw new Rollback(fail('EVENT_CANCELLED', 'the event is already cancelled'));
+
+    await cancelActiveHolds(tx, eventId, now);
+    const revoked = await revokeValidTickets(tx, eventId, now);
+    const [locked] = await tx
+      .update(events)
+      .set({ status: 'cancelled', cancelReason: input.reason, cancelledAt: now, updatedAt: now })
+      .where(and(eq(events.id, eventId), ne(events.status, 'cancelled')))
+      .returning();
+    if (!locked) throw new Rollback(fail('EVENT_CANCELLED', 'the event is already cancelled'));
+    // Holds made after the first pass are not touched again here: locking them after the event row
+    // could deadlock with a purchase, and they can no longer be bought (purchase checks the status).
+    revoked.push(...(await revokeValidTickets(tx, eventId, now)));
+
+    const changes: TicketChange[] = revoked.map((ticket) => ({
+      op: 'revoke',
+      ticketId: ticket.id,
+      serial: ticket.serial,
+      typeNo: ticket.typeNo,
+      generation: ticket.generation,
+      status: 'revoked',
+      digest: ticket.digest,
+      reason: 'event_cancelled',
+    }));
+    changes.push({
+      op: 'event_cancel',
+      ticketId: null,
+      serial: null,
+      typeNo: null,
+      generation: null,
+      status: null,
+      digest: null,
+      reason: input.reason,
+    });
+    await appendTicketChanges(tx, { tenantId: actor.tenantId, eventId, changes, now });
+    return { ok: true as const, event: locked, revokedTickets: revoked.length };
+  });
+  if (!outcome.ok) return outcome;
+
+  const paid = await ctx.db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.eventId, eventId), eq(orders.tenantId, actor.tenantId), eq(orders.status, 'paid')));
+  for (const order of paid) {
+    ctx.refunds.enqueueRefund({ tenantId: actor.tenantId, orderId: order.id, reason: 'event_cancelled' });
+  }
+  return {
+    ok: true,
+    event: eventView(outcome.event),
+    revokedTickets: outcome.revokedTickets,
+    refundsQueued: paid.length,
+  };
+}
+
+async function cancelActiveHolds(tx: Transaction, eventId: string, now: Date): Promise<void> {
+  const dropped = await tx
+    .update(reservations)
+    .set({ status: 'cancelled', updatedAt: now })
+    .where(and(eq(reservations.eventId, eventId), eq(reservations.status, 'active')))
+    .returning({ items: reservations.items });
+  for (const hold of dropped) {
+    for (const item of hold.items) {
+      await tx
+        .update(ticketTypes)
+        .set({ taken: sql`${ticketTypes.taken} - ${item.quantity}` })
+        .where(eq(ticketTypes.id, item.ticketTypeId));
+    }
+  }
+}
+
+/** Revokes every valid ticket of the event and gives their seats back (`taken`). */
+async function revokeValidTickets(tx: Transaction, eventId: string, now: Date) {
+  const revoked = await tx
+    .update(tickets)
+    .set({ status: 'revoked', revokedReason: 'event_cancelled', updatedAt: now })
+    .where(and(eq(tickets.eventId, eventId), eq(tickets.status, 'valid')))
+    .returning({
+      id: tickets.id,
+      serial: tickets.serial,
+      typeNo: tickets.typeNo,
+      generation: tickets.generation,
+      digest: tickets.digest,
+      ticketTypeId: tickets.ticketTypeId,
+    });
+  const perType = new Map<string, number>();
+  for (const ticket of revoked) perType.set(ticket.ticketTypeId, (perType.get(ticket.ticketTypeId) ?? 0) + 1);
+  for (const [ticketTypeId, count] of [...perType.entries()].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    await tx
+      .update(ticketTypes)
+      .set({ taken: sql`${ticketTypes.taken} - ${count}` })
+      .where(eq(ticketTypes.id, ticketTypeId));
+  }
+  return revoked;
+}

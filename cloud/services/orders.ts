@@ -1,0 +1,396 @@
+/**
+ * Purchases and refunds.
+ *
+ * Purchase (POST /reservations/:id/purchase, `Idempotency-Key` required):
+ *  1. a hold that is no longer active is checked for a replay of its key (same key → the first order);
+ *  2. serials are taken from a per-process block and tokens minted outside any transaction (CPU work
+ *     must not hold locks);
+ *  3. the provider is charged with an idempotency key derived from the client's key, so racing
+ *     duplicates get the same charge;
+ *  4. one statement (the `purchase_hold` function, migration 0001): `UPDATE reservations SET status =
+ *     'purchased' WHERE status = 'active' AND expires_at > now` (the row lock serialises racing requests
+ *     for the hold and excludes the expiry sweep; a loser finds it purchased and replays the winner's
+ *     order), INSERT the order on UNIQUE (tenant_id, idempotency_key), insert the tickets, and append the
+ *     change-log rows under the event lock, last. Seats held become tickets without touching the ticket
+ *     type (`taken` counts both), so purchases never queue on the ticket-type row.
+ * A purchase that cannot complete after charging (hold expired, event cancelled) voids its charge.
+ *
+ * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import { rowsOf } from '../db/client';
+import { events, type OrderStatus, orders, reservations, tickets, ticketTypes } from '../db/schema';
+import { inTransaction, Rollback, sqlState, transactionOutcome } from '../db/transaction';
+import { type Failure, fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import { appendTicketChanges } from './changes';
+import type { ServiceContext } from './context';
+import { type ReservationRow, returnSeats } from './reservations';
+import { type MintedToken, mintToken } from './tickets';
+
+export interface OrderView {
+  id: string;
+  status: OrderStatus;
+  totalCents: number;
+  currency: string;
+}
+
+export interface PurchaseView {
+  order: OrderView;
+  tickets: { id: string; ticketTypeId: string; qr: string }[];
+}
+
+type OrderRow = typeof orders.$inferSelect;
+
+function orderView(row: OrderRow): OrderView {
+  return { id: row.id, status: row.status, totalCents: row.totalCents, currency: row.currency };
+}
+
+async function purchaseView(ctx: ServiceContext, actor: Actor, order: OrderRow): Promise<PurchaseView> {
+  // Only tickets the caller still holds: a replay must not reveal the QR of a ticket given away since.
+  const rows = await ctx.db
+    .select({ id: tickets.id, ticketTypeId: tickets.ticketTypeId, qr: tickets.qr })
+    .from(tickets)
+    .where(and(eq(tickets.orderId, order.id), eq(tickets.ownerUserId, actor.userId)))
+    .orderBy(tickets.serial);
+  return { order: orderView(order), tickets: rows };
+}
+
+async function orderByKey(ctx: ServiceContext, tenantId: string, key: string): Promise<OrderRow | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.tenantId, tenantId), eq(orders.idempotencyKey, key)));
+  return row;
+}
+
+async function replay(
+  ctx: ServiceContext,
+  actor: Actor,
+  order: OrderRow,
+  reservationId: string,
+): Promise<Result<{ purchase: PurchaseView; replayed: boolean }>> {
+  if (order.reservationId !== reservationId || order.userId !== actor.userId) {
+    return fail('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different purchase');
+  }
+  ctx.business.purchase('replayed');
+  return { ok: true, purchase: await purchaseView(ctx, actor, order), replayed: true };
+}
+
+/** Marks an active hold whose time is up as expired and returns its seats. */
+async function expireHold(ctx: ServiceContext, reservationId: string, now: number): Promise<void> {
+  await inTransaction(ctx.db, async (tx) => {
+    const [row] = await tx
+      .update(reservations)
+      .set({ status: 'expired', updatedAt: new Date(now) })
+      .where(and(eq(reservations.id, reservationId), eq(reservations.status, 'active')))
+      .returning({ items: reservations.items });
+    if (row) await returnSeats(tx, [row.items]);
+  });
+}
+
+function holdFailure(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: number): Failure | undefined {
+  switch (row.status) {
+    case 'purchased':
+      return fail('RESERVATION_NOT_ACTIVE', 'the reservation was already purchased');
+    case 'cancelled':
+      return fail('EVENT_CANCELLED', 'the event is cancelled');
+    case 'expired':
+    case 'released':
+      return fail('RESERVATION_EXPIRED', 'the reservation expired');
+    case 'active':
+      return row.expiresAt.getTime() <= now
+        ? fail('RESERVATION_EXPIRED', 'the reservation expired')
+        : undefined;
+  }
+}
+
+/** Buys a held reservation. See the module header for the concurrency design. */
+export async function purchaseReservation(
+  ctx: ServiceContext,
+  actor: Actor,
+  reservationId: string,
+  input: { paymentToken: string; idempotencyKey: string },
+): Promise<Result<{ purchase: PurchaseView; replayed: boolean }>> {
+  const key = input.idempotencyKey;
+  const now = ctx.clock();
+  const [found] = await ctx.db
+    .select({ hold: reservations, keyVersion: events.keyVersion })
+    .from(reservations)
+    .innerJoin(events, eq(events.id, reservations.eventId))
+    .where(
+      and(
+        eq(reservations.id, reservationId),
+        eq(reservations.tenantId, actor.tenantId),
+        eq(reservations.userId, actor.userId),
+      ),
+    );
+  if (!found) return fail('NOT_FOUND', 'reservation not found');
+  const { hold, keyVersion } = found;
+  const early = holdFailure(hold, now);
+  if (early) {
+    // A hold that is no longer active may be the retry of a purchase that succeeded: replay it.
+    const known = await orderByKey(ctx, actor.tenantId, key);
+    if (known) return replay(ctx, actor, known, reservationId);
+    if (early.code === 'RESERVATION_EXPIRED') {
+      if (hold.status === 'active') await expireHold(ctx, hold.id, now);
+      ctx.business.purchase('expired');
+    }
+    return early;
+  }
+
+  // Mint outside every lock.
+  const count = hold.items.reduce((sum, item) => sum + item.quantity, 0);
+  let serial = await ctx.serials.allocate(hold.eventId, count);
+  const planned: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[] =
+    [];
+  for (const item of hold.items) {
+    for (let i = 0; i < item.quantity; i++) {
+      const token = await mintToken(ctx, {
+        eventId: hold.eventId,
+        keyVersion,
+        serial,
+        typeNo: item.typeNo,
+        generation: 1,
+      });
+      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo: item.typeNo, token });
+      serial++;
+    }
+  }
+
+  // The provider deduplicates on this key: a retried or racing request with the same key gets the
+  // same charge, never a second one.
+  const charge = await ctx.payments.charge({
+    amountCents: hold.totalCents,
+    currency: hold.currency,
+    paymentToken: input.paymentToken,
+    idempotencyKey: `purchase:${actor.tenantId}:${key}`,
+  });
+  if (!charge.ok) {
+    ctx.business.purchase(charge.code === 'PAYMENT_DECLINED' ? 'declined' : 'failed');
+    return fail(charge.code, charge.message);
+  }
+
+  const orderId = ctx.newId();
+  const outcome = await writePurchase(ctx, {
+    reservationId: hold.id,
+    tenantId: actor.tenantId,
+    eventId: hold.eventId,
+    userId: actor.userId,
+    now: new Date(now),
+    orderId,
+    key,
+    totalCents: hold.totalCents,
+    currency: hold.currency,
+    paymentId: charge.paymentId,
+    tickets: planned,
+  });
+
+  if (outcome.ok) {
+    ctx.business.purchase('completed');
+    return {
+      ok: true,
+      replayed: false,
+      purchase: {
+        order: { id: orderId, status: 'paid', totalCents: hold.totalCents, currency: hold.currency },
+        tickets: planned.map((ticket) => ({
+          id: ticket.id,
+          ticketTypeId: ticket.ticketTypeId,
+          qr: ticket.token.qr,
+        })),
+      },
+    };
+  }
+  if ('lost' in outcome) {
+    const winner = await orderByKey(ctx, actor.tenantId, key);
+    // The same key already made an order: a racing duplicate (same hold) or a reuse (another hold). Our
+    // charge carried that key, so the provider handed back the first charge: nothing to void.
+    if (winner) return replay(ctx, actor, winner, reservationId);
+    // Another key bought or a sweep expired this hold first: our charge is ours alone, void it.
+    await voidCharge(ctx, charge.paymentId, hold, key);
+    const [current] = await ctx.db
+      .select({ status: reservations.status, expiresAt: reservations.expiresAt })
+      .from(reservations)
+      .where(eq(reservations.id, hold.id));
+    const failure =
+      (current && holdFailure(current, ctx.clock())) ??
+      fail('RESERVATION_EXPIRED', 'the reservation expired');
+    if (failure.code === 'RESERVATION_EXPIRED') {
+      if (current?.status === 'active') await expireHold(ctx, hold.id, ctx.clock());
+      ctx.business.purchase('expired');
+    }
+    return failure;
+  }
+  await voidCharge(ctx, charge.paymentId, hold, key);
+  return outcome;
+}
+
+type WriteOutcome = { ok: true } | { ok: false; lost: 'hold' | 'key' } | Failure;
+
+/**
+ * The write half of a purchase: one call of the `purchase_hold` database function (migration 0001), in
+ * its own implicit transaction. Holding the event row's lock only inside the database matters under load:
+ * with BEGIN … COMMIT from here, every purchase of an event waited for the previous one's COMMIT to make
+ * its way through this process's busy event loop.
+ */
+async function writePurchase(
+  ctx: ServiceContext,
+  input: {
+    reservationId: string;
+    tenantId: string;
+    eventId: string;
+    userId: string;
+    now: Date;
+    orderId: string;
+    key: string;
+    totalCents: number;
+    currency: string;
+    paymentId: string;
+    tickets: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[];
+  },
+): Promise<WriteOutcome> {
+  const column = <T>(pick: (ticket: (typeof input.tickets)[number]) => T) =>
+    sql.param(input.tickets.map(pick));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await ctx.db.execute(sql`
+        select purchase_hold(
+          ${input.reservationId}::uuid, ${input.tenantId}::text, ${input.eventId}::uuid, ${input.userId}::text,
+          ${input.now.toISOString()}::timestamptz, ${input.orderId}::uuid, ${input.key}::text,
+          ${input.totalCents}::int, ${input.currency}::text, ${input.paymentId}::text,
+          ${column((t) => t.id)}::uuid[], ${column((t) => t.ticketTypeId)}::uuid[],
+          ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
+          ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[]) as outcome`);
+      const [row] = rowsOf<{ outcome: string }>(result);
+      return row?.outcome === 'ok' ? { ok: true } : { ok: false, lost: 'hold' };
+    } catch (error) {
+      const state = sqlState(error);
+      // TKKEY: the key made another order. 23505: a concurrent insert of the same key or hold won.
+      if (state === 'TKKEY' || state === '23505') return { ok: false, lost: 'key' };
+      if (state === 'TKEVT') return fail('EVENT_CANCELLED', 'the event is cancelled');
+      if ((state === '40P01' || state === '40001') && attempt < 4) continue;
+      throw error;
+    }
+  }
+}
+
+async function voidCharge(
+  ctx: ServiceContext,
+  paymentId: string,
+  hold: ReservationRow,
+  key: string,
+): Promise<void> {
+  await ctx.payments.refund({
+    paymentId,
+    amountCents: hold.totalCents,
+    currency: hold.currency,
+    idempotencyKey: `void:${hold.tenantId}:${key}`,
+  });
+}
+
+/**
+ * Refunds an order: money back through the provider, its valid tickets revoked (change-log rows), their
+ * seats returned. Idempotent: refunding a refunded order succeeds with `alreadyRefunded`. With an
+ * `actor` who is a customer, only their own order, before the event starts, with no ticket given away.
+ */
+export async function refundOrder(
+  ctx: ServiceContext,
+  input: { tenantId: string; orderId: string; reason: string; actor?: Actor },
+): Promise<Result<{ order: OrderView; revokedTickets: number; alreadyRefunded: boolean }>> {
+  const now = new Date(ctx.clock());
+  const customer = input.actor?.role === 'customer' ? input.actor : undefined;
+  const outcome = await transactionOutcome<
+    { ok: true; order: OrderRow; revokedTickets: number; alreadyRefunded: boolean },
+    Failure
+  >(ctx.db, async (tx) => {
+    const [order] = await tx
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.id, input.orderId),
+          eq(orders.tenantId, input.tenantId),
+          customer ? eq(orders.userId, customer.userId) : undefined,
+        ),
+      )
+      .for('update');
+    if (!order) throw new Rollback(fail('NOT_FOUND', 'order not found'));
+    if (order.status === 'refunded')
+      return { ok: true as const, order, revokedTickets: 0, alreadyRefunded: true };
+
+    if (customer) {
+      const [event] = await tx
+        .select({ startsAt: events.startsAt })
+        .from(events)
+        .where(eq(events.id, order.eventId));
+      if (event && event.startsAt.getTime() <= now.getTime()) {
+        throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'the event has started'));
+      }
+      const [given] = await tx
+        .select({ id: tickets.id })
+        .from(tickets)
+        .where(and(eq(tickets.orderId, order.id), sql`${tickets.ownerUserId} <> ${customer.userId}`))
+        .limit(1);
+      if (given) throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'a ticket of this order was transferred'));
+    }
+
+    // The order row stays locked across the provider call: a concurrent refund of the same order waits
+    // and then sees `refunded`; the provider's idempotency key covers a crash between call and commit.
+    const refund = await ctx.payments.refund({
+      paymentId: order.paymentId,
+      amountCents: order.totalCents,
+      currency: order.currency,
+      idempotencyKey: `refund:${order.tenantId}:${order.id}`,
+    });
+    if (!refund.ok) throw new Rollback(fail('PAYMENT_UNAVAILABLE', 'the payment provider is unavailable'));
+
+    const revoked = await tx
+      .update(tickets)
+      .set({ status: 'revoked', revokedReason: input.reason, updatedAt: now })
+      .where(and(eq(tickets.orderId, order.id), eq(tickets.status, 'valid')))
+      .returning();
+    const perType = new Map<string, number>();
+    for (const ticket of revoked)
+      perType.set(ticket.ticketTypeId, (perType.get(ticket.ticketTypeId) ?? 0) + 1);
+    for (const [ticketTypeId, quantity] of [...perType.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await tx
+        .update(ticketTypes)
+        .set({ taken: sql`${ticketTypes.taken} - ${quantity}` })
+        .where(eq(ticketTypes.id, ticketTypeId));
+    }
+    const [updated] = await tx
+      .update(orders)
+      .set({ status: 'refunded', refundId: refund.refundId, refundReason: input.reason, refundedAt: now })
+      .where(eq(orders.id, order.id))
+      .returning();
+    if (revoked.length > 0) {
+      await appendTicketChanges(tx, {
+        tenantId: order.tenantId,
+        eventId: order.eventId,
+        now,
+        changes: revoked.map((ticket) => ({
+          op: 'revoke',
+          ticketId: ticket.id,
+          serial: ticket.serial,
+          typeNo: ticket.typeNo,
+          generation: ticket.generation,
+          status: 'revoked',
+          digest: ticket.digest,
+          reason: input.reason,
+        })),
+      });
+    }
+    return { ok: true as const, order: updated!, revokedTickets: revoked.length, alreadyRefunded: false };
+  });
+  if (!outcome.ok) {
+    if (outcome.code === 'PAYMENT_UNAVAILABLE') ctx.business.refund('failed');
+    return outcome;
+  }
+  ctx.business.refund(outcome.alreadyRefunded ? 'already_refunded' : 'completed');
+  return {
+    ok: true,
+    order: orderView(outcome.order),
+    revokedTickets: outcome.revokedTickets,
+    alreadyRefunded: outcome.alreadyRefunded,
+  };
+}

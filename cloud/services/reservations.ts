@@ -1,0 +1,324 @@
+/**
+ * Holds (reservations): seats set aside for a buyer for RESERVATION_TTL_SECONDS.
+ *
+ * No oversell, under any concurrency, rests on one conditional statement per ticket type:
+ *
+ *   UPDATE ticket_types SET taken = taken + $q
+ *    WHERE id = $id AND tenant_id = $t AND event_id = $e AND taken + $q <= capacity
+ *   RETURNING type_no, price_cents, currency
+ *
+ * (`taken` = seats in active holds + valid tickets). PostgreSQL re-checks the WHERE clause against the
+ * latest committed row after waiting for a concurrent writer's lock, so two holds for the last seat cannot
+ * both match; a CHECK constraint (taken <= capacity) backs it up. A one-type hold is that UPDATE and the
+ * reservation INSERT in a single statement, so the hot ticket-type row is locked for one round trip only;
+ * a multi-type hold runs the UPDATEs in one transaction, in ticket-type id order so two never deadlock.
+ *
+ * Expired holds give their seats back through `releaseExpiredHolds` (a periodic sweep, also run lazily
+ * before availability is shown or a hold is refused).
+ */
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { type Executor, rowsOf, type Transaction } from '../db/client';
+import {
+  events,
+  type ReservationItem,
+  type ReservationStatus,
+  reservations,
+  ticketTypes,
+} from '../db/schema';
+import { Rollback, transactionOutcome } from '../db/transaction';
+import { type Failure, fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import type { ServiceContext } from './context';
+
+export interface ReservationView {
+  id: string;
+  eventId: string;
+  status: ReservationStatus;
+  expiresAt: string;
+  items: ReservationItem[];
+  totalCents: number;
+  currency: string;
+}
+
+export type ReservationRow = typeof reservations.$inferSelect;
+
+export function reservationView(row: ReservationRow): ReservationView {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    status: row.status,
+    expiresAt: row.expiresAt.toISOString(),
+    items: row.items,
+    totalCents: row.totalCents,
+    currency: row.currency,
+  };
+}
+
+const SWEEP_BATCH = 500;
+
+/** Holds seats for the actor. 409 SOLD_OUT when any item does not fit. */
+export async function createReservation(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  input: { items: { ticketTypeId: string; quantity: number }[] },
+): Promise<Result<{ reservation: ReservationView }>> {
+  const now = ctx.clock();
+  // One line per ticket type, in id order (the lock order).
+  const quantities = new Map<string, number>();
+  for (const item of input.items) {
+    quantities.set(item.ticketTypeId, (quantities.get(item.ticketTypeId) ?? 0) + item.quantity);
+  }
+  const lines = [...quantities.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+  let result = await tryHold(ctx, actor, eventId, lines, now);
+  if (!result.ok) {
+    // The hold statement only matches an event on sale; say precisely why it did not (an event of
+    // another tenant must answer 404 like a missing one, before anything about its ticket types).
+    const [event] = await ctx.db
+      .select({ status: events.status, endsAt: events.endsAt })
+      .from(events)
+      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)));
+    if (!event || event.status === 'draft') return fail('NOT_FOUND', 'event not found');
+    if (event.status === 'cancelled') return fail('EVENT_CANCELLED', 'the event is cancelled');
+    if (event.endsAt.getTime() <= now) return fail('EVENT_NOT_ON_SALE', 'the event is over');
+  }
+  if (!result.ok && result.code === 'SOLD_OUT') {
+    // Seats may be sitting in holds that expired but were not swept yet: give them back and retry once.
+    if ((await releaseExpiredHolds(ctx, { now, eventId })) > 0) {
+      result = await tryHold(ctx, actor, eventId, lines, now);
+    }
+  }
+  if (result.ok) ctx.business.hold('created');
+  else if (result.code === 'SOLD_OUT') ctx.business.hold('sold_out');
+  return result;
+}
+
+async function tryHold(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  lines: [string, number][],
+  now: number,
+): Promise<Result<{ reservation: ReservationView }>> {
+  const id = ctx.newId();
+  const expiresAt = new Date(now + ctx.reservationTtlSeconds * 1000);
+  if (lines.length === 1) {
+    const [ticketTypeId, quantity] = lines[0]!;
+    const result = await ctx.db.execute(sql`
+      with taken as (
+        update ticket_types set taken = taken + ${quantity}::int
+         where id = ${ticketTypeId}::uuid and tenant_id = ${actor.tenantId}::text and event_id = ${eventId}::uuid
+           and taken + ${quantity}::int <= capacity
+           and exists (select 1 from events e where e.id = ${eventId}::uuid and e.status = 'published'
+                         and e.ends_at > ${new Date(now).toISOString()}::timestamptz)
+        returning id, type_no, price_cents, currency
+      )
+      insert into reservations
+        (id, tenant_id, event_id, user_id, status, items, total_cents, currency, expires_at, created_at, updated_at)
+      select ${id}::uuid, ${actor.tenantId}::text, ${eventId}::uuid, ${actor.userId}::text, 'active',
+             jsonb_build_array(jsonb_build_object('ticketTypeId', id, 'typeNo', type_no,
+               'quantity', ${quantity}::int, 'unitPriceCents', price_cents)),
+             price_cents * ${quantity}::int, currency, ${expiresAt.toISOString()}::timestamptz,
+             ${new Date(now).toISOString()}::timestamptz, ${new Date(now).toISOString()}::timestamptz
+        from taken
+      returning items, total_cents, currency`);
+    const [row] = rowsOf<{ items: ReservationItem[] | string; total_cents: number; currency: string }>(
+      result,
+    );
+    if (!row) return holdRefusal(ctx, actor, eventId, ticketTypeId);
+    const items = typeof row.items === 'string' ? (JSON.parse(row.items) as ReservationItem[]) : row.items;
+    return {
+      ok: true,
+      reservation: {
+        id,
+        eventId,
+        status: 'active',
+        expiresAt: expiresAt.toISOString(),
+        items,
+        totalCents: Number(row.total_cents),
+        currency: row.currency,
+      },
+    };
+  }
+  return transactionOutcome(ctx.db, async (tx) => {
+    const [event] = await tx
+      .select({ status: events.status, endsAt: events.endsAt })
+      .from(events)
+      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)));
+    if (event?.status !== 'published' || event.endsAt.getTime() <= now) {
+      throw new Rollback(fail('EVENT_NOT_ON_SALE', 'the event is not on sale'));
+    }
+    const items: ReservationItem[] = [];
+    let currency: string | undefined;
+    let totalCents = 0;
+    for (const [ticketTypeId, quantity] of lines) {
+      const [held] = await tx
+        .update(ticketTypes)
+        .set({ taken: sql`${ticketTypes.taken} + ${quantity}` })
+        .where(
+          and(
+            eq(ticketTypes.id, ticketTypeId),
+            eq(ticketTypes.tenantId, actor.tenantId),
+            eq(ticketTypes.eventId, eventId),
+            sql`${ticketTypes.taken} + ${quantity} <= ${ticketTypes.capacity}`,
+          ),
+        )
+        .returning({
+          typeNo: ticketTypes.typeNo,
+          priceCents: ticketTypes.priceCents,
+          currency: ticketTypes.currency,
+        });
+      if (!held) throw new Rollback(await holdRefusal(ctx, actor, eventId, ticketTypeId, tx));
+      if (currency !== undefined && currency !== held.currency) {
+        throw new Rollback(
+          fail('VALIDATION_FAILED', 'items: ticket types in one hold must share a currency'),
+        );
+      }
+      currency = held.currency;
+      totalCents += held.priceCents * quantity;
+      items.push({ ticketTypeId, typeNo: held.typeNo, quantity, unitPriceCents: held.priceCents });
+    }
+    const [row] = await tx
+      .insert(reservations)
+      .values({
+        id,
+        tenantId: actor.tenantId,
+        eventId,
+        userId: actor.userId,
+        status: 'active',
+        items,
+        totalCents,
+        currency: currency ?? 'EUR',
+        expiresAt,
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      })
+      .returning();
+    return { ok: true as const, reservation: reservationView(row!) };
+  });
+}
+
+/** Why a conditional hold matched nothing: the type is not this event's, or there are not enough seats. */
+async function holdRefusal(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  ticketTypeId: string,
+  executor: Executor = ctx.db,
+): Promise<Failure> {
+  const [exists] = await executor
+    .select({ id: ticketTypes.id })
+    .from(ticketTypes)
+    .where(
+      and(
+        eq(ticketTypes.id, ticketTypeId),
+        eq(ticketTypes.tenantId, actor.tenantId),
+        eq(ticketTypes.eventId, eventId),
+      ),
+    );
+  return exists
+    ? fail('SOLD_OUT', 'not enough tickets left')
+    : fail('VALIDATION_FAILED', 'items: unknown ticket type for this event');
+}
+
+/** Gives the seats of held items back (inside the caller's transaction), ticket types in id order. */
+export async function returnSeats(tx: Transaction, items: ReservationItem[][]): Promise<void> {
+  const totals = new Map<string, number>();
+  for (const list of items) {
+    for (const item of list)
+      totals.set(item.ticketTypeId, (totals.get(item.ticketTypeId) ?? 0) + item.quantity);
+  }
+  for (const [ticketTypeId, quantity] of [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    await tx
+      .update(ticketTypes)
+      .set({ taken: sql`${ticketTypes.taken} - ${quantity}` })
+      .where(eq(ticketTypes.id, ticketTypeId));
+  }
+}
+
+/**
+ * Releases the actor's own active hold at once (DELETE /reservations/:id). Releasing a hold that already
+ * ended is a no-op; a purchased one answers RESERVATION_NOT_ACTIVE.
+ */
+export async function releaseReservation(
+  ctx: ServiceContext,
+  actor: Actor,
+  reservationId: string,
+): Promise<Result<object>> {
+  const now = new Date(ctx.clock());
+  return transactionOutcome(ctx.db, async (tx) => {
+    const [released] = await tx
+      .update(reservations)
+      .set({ status: 'released', updatedAt: now })
+      .where(
+        and(
+          eq(reservations.id, reservationId),
+          eq(reservations.tenantId, actor.tenantId),
+          eq(reservations.userId, actor.userId),
+          eq(reservations.status, 'active'),
+        ),
+      )
+      .returning({ items: reservations.items });
+    if (released) {
+      await returnSeats(tx, [released.items]);
+      ctx.business.hold('released');
+      return { ok: true as const };
+    }
+    const [existing] = await tx
+      .select({ status: reservations.status })
+      .from(reservations)
+      .where(
+        and(
+          eq(reservations.id, reservationId),
+          eq(reservations.tenantId, actor.tenantId),
+          eq(reservations.userId, actor.userId),
+        ),
+      );
+    if (!existing) throw new Rollback(fail('NOT_FOUND', 'reservation not found'));
+    if (existing.status === 'purchased') {
+      throw new Rollback(fail('RESERVATION_NOT_ACTIVE', 'the reservation was already purchased'));
+    }
+    return { ok: true as const };
+  });
+}
+
+/**
+ * Expires every active hold whose time is up and returns its seats; returns how many holds it expired.
+ * Safe to run from several processes at once: rows being purchased or swept elsewhere are skipped
+ * (FOR UPDATE SKIP LOCKED) and re-examined on the next run.
+ */
+export async function releaseExpiredHolds(
+  ctx: Pick<ServiceContext, 'db' | 'business'>,
+  options: { now: number; eventId?: string },
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const expired = await transactionOutcome<ReservationItem[][], never>(ctx.db, async (tx) => {
+      const due = tx
+        .select({ id: reservations.id })
+        .from(reservations)
+        .where(
+          and(
+            eq(reservations.status, 'active'),
+            lte(reservations.expiresAt, new Date(options.now)),
+            options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
+          ),
+        )
+        .orderBy(asc(reservations.expiresAt))
+        .limit(SWEEP_BATCH)
+        .for('update', { skipLocked: true });
+      const rows = await tx
+        .update(reservations)
+        .set({ status: 'expired', updatedAt: new Date(options.now) })
+        .where(and(inArray(reservations.id, due), eq(reservations.status, 'active')))
+        .returning({ items: reservations.items });
+      const items = rows.map((row) => row.items);
+      await returnSeats(tx, items);
+      return items;
+    });
+    total += expired.length;
+    if (expired.length > 0) ctx.business.hold('expired', expired.length);
+    if (expired.length < SWEEP_BATCH) return total;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Ticket types of an event: price, capacity and an optional gate restriction (e.g. the VIP door).
+ * Capacity changes are one conditional UPDATE (`... WHERE taken <= $capacity`, taken = held + sold), so
+ * a capacity can never be set below what is sold and held, whatever runs concurrently. `sold` is counted
+ * from the tickets (index on ticket_type_id, status) rather than kept on the hot ticket-type row.
+ */
+import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { events, gates, ticketTypes } from '../db/schema';
+import { Rollback, transactionOutcome } from '../db/transaction';
+import { fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import type { ServiceContext } from './context';
+import { findEvent } from './events';
+import { releaseExpiredHolds } from './reservations';
+
+export interface TicketTypeView {
+  id: string;
+  eventId: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  capacity: number;
+  sold: number;
+  held: number;
+  available: number;
+  gates: string[] | null;
+}
+
+export type TicketTypeRow = typeof ticketTypes.$inferSelect;
+
+/** Valid tickets of a type: `sold`. */
+// Written out in full: drizzle renders an interpolated column unqualified, which inside this subquery
+// would bind to tickets.id.
+const soldOf = sql<number>`(select count(*)::int from tickets k where k.ticket_type_id = "ticket_types"."id" and k.status = 'valid')`;
+
+export function ticketTypeView(row: TicketTypeRow & { sold: number }): TicketTypeView {
+  const sold = Number(row.sold);
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    name: row.name,
+    priceCents: row.priceCents,
+    currency: row.currency,
+    capacity: row.capacity,
+    sold,
+    held: row.taken - sold,
+    available: Math.max(0, row.capacity - row.taken),
+    gates: row.gateIds ?? null,
+  };
+}
+
+export interface TicketTypeInput {
+  name: string;
+  priceCents: number;
+  currency: string;
+  capacity: number;
+  gates?: string[] | undefined;
+}
+
+/** Checks that every gate id is a gate of the event's venue in this tenant. */
+async function checkGates(
+  ctx: ServiceContext,
+  tenantId: string,
+  venueId: string,
+  gateIds: string[] | undefined,
+): Promise<Result<object>> {
+  if (!gateIds || gateIds.length === 0) return { ok: true };
+  const unique = [...new Set(gateIds)];
+  const found = await ctx.db
+    .select({ id: gates.id })
+    .from(gates)
+    .where(and(eq(gates.tenantId, tenantId), eq(gates.venueId, venueId), inArray(gates.id, unique)));
+  if (found.length !== unique.length) return fail('VALIDATION_FAILED', 'gates: unknown gate for this venue');
+  return { ok: true };
+}
+
+/** Adds a ticket type to an event that is not cancelled; allocates its per-event `type_no`. */
+export async function createTicketType(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  input: TicketTypeInput,
+): Promise<Result<{ ticketType: TicketTypeView }>> {
+  const event = await findEvent(ctx, actor, eventId);
+  if (!event) return fail('NOT_FOUND', 'event not found');
+  const gateCheck = await checkGates(ctx, actor.tenantId, event.venueId, input.gates);
+  if (!gateCheck.ok) return gateCheck;
+  const now = new Date(ctx.clock());
+  return transactionOutcome(ctx.db, async (tx) => {
+    const [numbered] = await tx
+      .update(events)
+      .set({ nextTypeNo: sql`${events.nextTypeNo} + 1` })
+      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)))
+      .returning({ typeNo: sql<number>`${events.nextTypeNo} - 1`, status: events.status });
+    if (!numbered) throw new Rollback(fail('NOT_FOUND', 'event not found'));
+    if (numbered.status === 'cancelled')
+      throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
+    if (numbered.typeNo > 65_535)
+      throw new Rollback(fail('CONFLICT', 'an event has at most 65535 ticket types'));
+    const [row] = await tx
+      .insert(ticketTypes)
+      .values({
+        id: ctx.newId(),
+        tenantId: actor.tenantId,
+        eventId,
+        typeNo: numbered.typeNo,
+        name: input.name,
+        priceCents: input.priceCents,
+        currency: input.currency,
+        capacity: input.capacity,
+        gateIds: input.gates && input.gates.length > 0 ? [...new Set(input.gates)] : null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    return { ok: true as const, ticketType: ticketTypeView({ ...row!, sold: 0 }) };
+  });
+}
+
+/** Changes a ticket type; capacity never goes below sold + held (409 CAPACITY_BELOW_SOLD). */
+export async function updateTicketType(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+  typeId: string,
+  patch: Partial<Omit<TicketTypeInput, 'gates'>> & { gates?: string[] | null | undefined },
+): Promise<Result<{ ticketType: TicketTypeView }>> {
+  const event = await findEvent(ctx, actor, eventId);
+  if (!event) return fail('NOT_FOUND', 'ticket type not found');
+  if (event.status === 'cancelled') return fail('EVENT_CANCELLED', 'the event is cancelled');
+  if (patch.gates) {
+    const gateCheck = await checkGates(ctx, actor.tenantId, event.venueId, patch.gates);
+    if (!gateCheck.ok) return gateCheck;
+  }
+  const where = and(
+    eq(ticketTypes.id, typeId),
+    eq(ticketTypes.eventId, eventId),
+    eq(ticketTypes.tenantId, actor.tenantId),
+  );
+  if (patch.capacity !== undefined) {
+    // Expired holds still count in `held` until swept; sweep first so they do not block a reduction.
+    await releaseExpiredHolds(ctx, { now: ctx.clock(), eventId });
+  }
+  const [row] = await ctx.db
+    .update(ticketTypes)
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.priceCents !== undefined ? { priceCents: patch.priceCents } : {}),
+      ...(patch.currency !== undefined ? { currency: patch.currency } : {}),
+      ...(patch.capacity !== undefined ? { capacity: patch.capacity } : {}),
+      ...(patch.gates !== undefined
+        ? { gateIds: patch.gates && patch.gates.length > 0 ? [...new Set(patch.gates)] : null }
+        : {}),
+      updatedAt: new Date(ctx.clock()),
+    })
+    .where(patch.capacity !== undefined ? and(where, sql`${ticketTypes.taken} <= ${patch.capacity}`) : where)
+    .returning({ ...getTableColumns(ticketTypes), sold: soldOf });
+  if (row) return { ok: true, ticketType: ticketTypeView(row) };
+  const [exists] = await ctx.db.select({ id: ticketTypes.id }).from(ticketTypes).where(where);
+  return exists
+    ? fail('CAPACITY_BELOW_SOLD', 'capacity cannot go below the tickets sold and held')
+    : fail('NOT_FOUND', 'ticket type not found');
+}
+
+/** Lists an event's ticket types with availability (expired holds are swept first). */
+export async function listTicketTypes(
+  ctx: ServiceContext,
+  actor: Actor,
+  eventId: string,
+): Promise<Result<{ items: TicketTypeView[] }>> {
+  const event = await findEvent(ctx, actor, eventId);
+  if (!event) return fail('NOT_FOUND', 'event not found');
+  await releaseExpiredHolds(ctx, { now: ctx.clock(), eventId });
+  const rows = await ctx.db
+    .select({ ...getTableColumns(ticketTypes), sold: soldOf })
+    .from(ticketTypes)
+    .where(and(eq(ticketTypes.eventId, eventId), eq(ticketTypes.tenantId, actor.tenantId)))
+    .orderBy(asc(ticketTypes.typeNo));
+  return { ok: true, items: rows.map(ticketTypeView) };
+}

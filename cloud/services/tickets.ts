@@ -1,0 +1,219 @@
+/**
+ * Tickets: minting tokens, the holder's views, the QR image and transfers. A ticket is one row for its
+ * whole life; a transfer bumps its `generation` and replaces its token, so the previous holder's QR is
+ * revoked (gates see the new generation and digest in the change log).
+ */
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import QRCode from 'qrcode';
+import { issueTicketToken, ticketTokenDigest } from '../../shared/crypto';
+import { eventCounters, events, type TicketStatus, tickets } from '../db/schema';
+import { Rollback, transactionOutcome } from '../db/transaction';
+import { fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import { appendTicketChanges } from './changes';
+import type { ServiceContext } from './context';
+import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+
+export interface TicketView {
+  id: string;
+  eventId: string;
+  ticketTypeId: string;
+  orderId: string;
+  serial: number;
+  generation: number;
+  status: TicketStatus;
+  /** The token a gate scans; only shown to the ticket's holder and the tenant's admins. */
+  qr: string;
+  issuedAt: string;
+}
+
+export type TicketRow = typeof tickets.$inferSelect;
+
+export function ticketView(row: TicketRow): TicketView {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    ticketTypeId: row.ticketTypeId,
+    orderId: row.orderId,
+    serial: row.serial,
+    generation: row.generation,
+    status: row.status,
+    qr: row.qr,
+    issuedAt: row.issuedAt.toISOString(),
+  };
+}
+
+/**
+ * Reserves `count` consecutive ticket serials of an event. Runs in its own short statement (not in the
+ * purchase transaction) so minting never waits behind the event's change lock; a purchase that fails
+ * later leaves a gap, which is harmless (serials are unique, not dense).
+ */
+export async function allocateSerials(ctx: ServiceContext, eventId: string, count: number): Promise<number> {
+  const [row] = await ctx.db
+    .update(eventCounters)
+    .set({ nextSerial: sql`${eventCounters.nextSerial} + ${count}` })
+    .where(eq(eventCounters.eventId, eventId))
+    .returning({ next: eventCounters.nextSerial });
+  if (!row) throw new Error(`allocateSerials: event ${eventId} has no counter`);
+  const first = row.next - count;
+  if (row.next - 1 > 0xffff_ffff) throw new Error(`allocateSerials: event ${eventId} ran out of serials`);
+  return first;
+}
+
+/** A signed, sealed token and its manifest digest. */
+export interface MintedToken {
+  qr: string;
+  digest: string;
+}
+
+/** Mints a ticket token with the active signing key and the event's current key. */
+export async function mintToken(
+  ctx: ServiceContext,
+  input: { eventId: string; keyVersion: number; serial: number; typeNo: number; generation: number },
+): Promise<MintedToken> {
+  const eventKey = await ctx.keyring.eventKey(input.eventId, input.keyVersion);
+  if (!eventKey) throw new Error(`mintToken: event ${input.eventId} has no key version ${input.keyVersion}`);
+  const qr = issueTicketToken(
+    {
+      eventId: input.eventId,
+      ticketSerial: input.serial,
+      ticketTypeNo: input.typeNo,
+      generation: input.generation,
+    },
+    { signingKey: ctx.keyring.signingKey(), eventKey },
+  );
+  const digest = ticketTokenDigest(qr);
+  if (!digest) throw new Error('mintToken: issued token has no digest');
+  return { qr, digest };
+}
+
+/** The actor's own tickets, newest last. */
+export async function listMyTickets(
+  ctx: ServiceContext,
+  actor: Actor,
+  page: PageRequest,
+): Promise<Result<{ page: Page<TicketView> }>> {
+  const cursor = decodeCursor(page.cursor);
+  if (!cursor.ok) return cursor;
+  const size = pageSize(page.limit);
+  const rows = await ctx.db
+    .select()
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.tenantId, actor.tenantId),
+        eq(tickets.ownerUserId, actor.userId),
+        cursor.afterId ? gt(tickets.id, cursor.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(tickets.id))
+    .limit(size + 1);
+  return { ok: true, page: toPage(rows, size, ticketView) };
+}
+
+/** A ticket the actor may see: its holder, or an admin of the tenant. */
+export async function getTicket(
+  ctx: ServiceContext,
+  actor: Actor,
+  ticketId: string,
+): Promise<Result<{ ticket: TicketView }>> {
+  const [row] = await ctx.db
+    .select()
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.id, ticketId),
+        eq(tickets.tenantId, actor.tenantId),
+        actor.role === 'admin' ? undefined : eq(tickets.ownerUserId, actor.userId),
+      ),
+    );
+  return row ? { ok: true, ticket: ticketView(row) } : fail('NOT_FOUND', 'ticket not found');
+}
+
+/** The ticket's QR code as SVG (alphanumeric mode: the token is base45). */
+export async function ticketQrSvg(
+  ctx: ServiceContext,
+  actor: Actor,
+  ticketId: string,
+): Promise<Result<{ svg: string }>> {
+  const ticket = await getTicket(ctx, actor, ticketId);
+  if (!ticket.ok) return ticket;
+  const svg = await QRCode.toString(ticket.ticket.qr, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return { ok: true, svg };
+}
+
+/**
+ * Gives a ticket to another user of the tenant: new generation, new token; the old token is revoked.
+ * The ticket row is locked first and the event row last (the change log's lock).
+ */
+export async function transferTicket(
+  ctx: ServiceContext,
+  actor: Actor,
+  ticketId: string,
+  input: { toUserId: string },
+): Promise<Result<{ ticket: TicketView }>> {
+  if (input.toUserId === actor.userId)
+    return fail('VALIDATION_FAILED', 'toUserId: cannot transfer to yourself');
+  const now = new Date(ctx.clock());
+  return transactionOutcome(ctx.db, async (tx) => {
+    const [ticket] = await tx
+      .select()
+      .from(tickets)
+      .where(
+        and(
+          eq(tickets.id, ticketId),
+          eq(tickets.tenantId, actor.tenantId),
+          eq(tickets.ownerUserId, actor.userId),
+        ),
+      )
+      .for('update');
+    if (!ticket) throw new Rollback(fail('NOT_FOUND', 'ticket not found'));
+    if (ticket.status !== 'valid')
+      throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the ticket is revoked'));
+    if (ticket.generation >= 0xffff) {
+      throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the ticket cannot be transferred again'));
+    }
+    const [event] = await tx
+      .select({ status: events.status, endsAt: events.endsAt, keyVersion: events.keyVersion })
+      .from(events)
+      .where(eq(events.id, ticket.eventId));
+    if (event?.status !== 'published') {
+      throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the event is not on sale'));
+    }
+    if (event.endsAt.getTime() <= now.getTime()) {
+      throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the event is over'));
+    }
+    const generation = ticket.generation + 1;
+    const token = await mintToken(ctx, {
+      eventId: ticket.eventId,
+      keyVersion: event.keyVersion,
+      serial: ticket.serial,
+      typeNo: ticket.typeNo,
+      generation,
+    });
+    const [updated] = await tx
+      .update(tickets)
+      .set({ ownerUserId: input.toUserId, generation, qr: token.qr, digest: token.digest, updatedAt: now })
+      .where(eq(tickets.id, ticket.id))
+      .returning();
+    const head = await appendTicketChanges(tx, {
+      tenantId: actor.tenantId,
+      eventId: ticket.eventId,
+      now,
+      requireStatus: ['published'],
+      changes: [
+        {
+          op: 'transfer',
+          ticketId: ticket.id,
+          serial: ticket.serial,
+          typeNo: ticket.typeNo,
+          generation,
+          status: 'valid',
+          digest: token.digest,
+        },
+      ],
+    });
+    if (head === undefined) throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the event is not on sale'));
+    return { ok: true as const, ticket: ticketView(updated!) };
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * CLI: runs one gate agent headless.
+ *
+ *   npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]
+ *
+ * The first start needs --cloud and --enroll; later starts need only --data-dir (settings are stored
+ * there), and a flag given again overrides the stored value. SIGINT / SIGTERM close it cleanly (the
+ * store is closed after the last scan's transaction, never in the middle of one).
+ */
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { startGateAgent } from './agent';
+
+const USAGE = 'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]';
+
+async function main(): Promise<void> {
+  let values: { 'data-dir'?: string; cloud?: string; enroll?: string; port?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        cloud: { type: 'string' },
+        enroll: { type: 'string' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!values['data-dir']) {
+    console.error(`--data-dir is required\n${USAGE}`);
+    process.exit(2);
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      console.error(`--port must be an integer 0..65535, got ${values.port}`);
+      process.exit(2);
+    }
+  }
+  const logger = pino({ name: 'gate-agent', level: process.env.LOG_LEVEL ?? 'info' });
+  const agent = await startGateAgent({
+    dataDir: values['data-dir'],
+    logger,
+    ...(values.cloud ? { cloudUrl: values.cloud } : {}),
+    ...(values.enroll ? { enrollmentToken: values.enroll } : {}),
+    ...(port !== undefined ? { port } : {}),
+  });
+  // One line on stdout that a supervisor (or a test) can wait for.
+  console.log(JSON.stringify({ listening: agent.url }));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    agent.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'close failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,150 @@
+/**
+ * The gate agent's local HTTP API (SPEC 7), a Hono app served on 127.0.0.1 only: scan, status, sync
+ * now, Prometheus metrics, and the scanner UI's files. HTTP only: decisions come from the pipeline,
+ * status and sync from the agent, through the small interface below.
+ *
+ * Because any web page the station's browser opens could send requests to 127.0.0.1, the API accepts
+ * only requests addressed to a loopback host name (defeats DNS rebinding) and, for POSTs, only
+ * `application/json` bodies (a cross-origin page cannot send those without a CORS preflight, which this
+ * server never grants).
+ */
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ScanResponse } from '../verify/pipeline';
+import type { GateMetrics } from './metrics';
+import { staticUi } from './static-ui';
+
+/** GET /api/status. Times are unix ms. */
+export interface AgentStatus {
+  deviceId: string | null;
+  gate: { id: string | null; name: string | null };
+  online: boolean;
+  lastSyncAt: number | null;
+  pendingUploads: number;
+  counters: { accepted: number; rejected: number };
+  events: {
+    id: string;
+    name: string;
+    /** The change sequence the live copy has applied. */
+    manifestSeq: number;
+    /** Rows in the live copy (revoked tickets included: a revocation is a tombstone). */
+    tickets: number;
+    /** Seconds since the last successful pull of this event; null before the first. */
+    manifestAgeSeconds: number | null;
+  }[];
+}
+
+export interface LocalApiOptions {
+  /** Decides and durably records one scan (the agent's group-committing batcher). */
+  scan: (code: string, direction: 'in' | 'out') => Promise<ScanResponse>;
+  status: () => Promise<AgentStatus>;
+  syncNow: () => Promise<AgentStatus>;
+  metrics: GateMetrics;
+  uiDir: string;
+  logger?: Logger;
+}
+
+/** The longest body /api/scan accepts. A token is ≤ 174 characters; room for wedge noise, no more. */
+export const MAX_SCAN_BODY_BYTES = 16 * 1024;
+
+const ScanRequest = z.strictObject({
+  code: z.string(),
+  direction: z.enum(['in', 'out']).optional(),
+});
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
+type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+};
+
+function failure(code: ErrorCode, message: string) {
+  return { body: { error: { code, message } }, status: STATUS[code] };
+}
+
+/** Builds the app; the caller serves it (node-server in production, app.request() in tests). */
+export function createLocalApp(options: LocalApiOptions): Hono {
+  const app = new Hono();
+  const fail = (c: Context, code: ErrorCode, message: string) => {
+    const f = failure(code, message);
+    return c.json(f.body, f.status);
+  };
+
+  app.onError((error, c) => {
+    options.logger?.error({ err: error }, 'local API error');
+    return fail(c, 'INTERNAL', 'internal error');
+  });
+  app.notFound((c) => fail(c, 'NOT_FOUND', 'no such route'));
+
+  app.use('*', async (c, next) => {
+    const host = c.req.header('host');
+    if (host !== undefined && !LOOPBACK_HOST.test(host))
+      return fail(c, 'FORBIDDEN', 'the gate agent answers on loopback only');
+    await next();
+  });
+
+  app.post(
+    '/api/scan',
+    bodyLimit({
+      maxSize: MAX_SCAN_BODY_BYTES,
+      onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `body over ${MAX_SCAN_BODY_BYTES} bytes`),
+    }),
+    async (c) => {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\b/i.test(type)) {
+        return fail(
+          c,
+          'UNSUPPORTED_MEDIA_TYPE',
+          'send the scan as application/json: {"code": "...", "direction": "in"}',
+        );
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        return fail(c, 'MALFORMED_JSON', 'the body is not valid JSON');
+      }
+      const parsed = ScanRequest.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return fail(
+          c,
+          'VALIDATION_FAILED',
+          `expected {"code": string, "direction"?: "in" | "out"}${issue ? `: ${issue.path.join('.') || 'body'} ${issue.message}` : ''}`,
+        );
+      }
+      const response = await options.scan(parsed.data.code, parsed.data.direction ?? 'in');
+      return c.json(response);
+    },
+  );
+
+  app.get('/api/status', async (c) => c.json(await options.status()));
+
+  app.post('/api/sync', async (c) => c.json(await options.syncNow()));
+
+  app.get('/metrics', async (c) => {
+    const text = await options.metrics.registry.metrics();
+    return c.text(text, 200, { 'content-type': options.metrics.registry.contentType });
+  });
+
+  app.all('/api/*', (c) => fail(c, 'NOT_FOUND', 'no such route'));
+  app.get('*', staticUi(options.uiDir));
+  return app;
+}

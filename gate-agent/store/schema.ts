@@ -1,0 +1,182 @@
+/**
+ * The gate agent's local SQLite schema (drizzle sqlite-core). drizzle-kit generates the SQL into
+ * migrations/gate/ from this file; the store applies it on open. Times are unix milliseconds.
+ *
+ * Tickets carry a `copy` number: the live copy of an event is the one its sync cursor names, and a
+ * re-snapshot is written into another copy beside it and swapped in by changing that one number, so
+ * scanning keeps answering from the old copy until the new one is complete and verified (SPEC 6).
+ */
+import { blob, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** One row (id = 1): who this device is and how to reach the cloud. A later start needs only the data dir. */
+export const device = sqliteTable('device', {
+  id: integer('id').primaryKey(),
+  deviceId: text('device_id'),
+  /** The device's Ed25519 seed: proves the device to the cloud; cannot sign tickets or pages. */
+  privateKey: blob('private_key', { mode: 'buffer' }),
+  publicKey: blob('public_key', { mode: 'buffer' }),
+  name: text('name'),
+  cloudUrl: text('cloud_url'),
+  gateId: text('gate_id'),
+  gateName: text('gate_name'),
+  venueId: text('venue_id'),
+  port: integer('port'),
+  accessToken: text('access_token'),
+  accessTokenExpiresAt: integer('access_token_expires_at'),
+  enrolledAt: integer('enrolled_at'),
+  /** cloud clock − device clock at the last exchange with the cloud, ms; stamped on every scan. */
+  clockOffsetMs: integer('clock_offset_ms').notNull().default(0),
+});
+
+/**
+ * The events this gate serves, as the cloud named them at enrollment or in its stream; the pull loop
+ * keeps one manifest per row. Distinct from `events`, which holds only what an installed copy says.
+ */
+export const servedEvents = sqliteTable('served_events', {
+  eventId: text('event_id').primaryKey(),
+  name: text('name').notNull(),
+});
+
+/** Public keys that sign tickets and manifest pages (global to the cloud, not per event). */
+export const signingKeys = sqliteTable('signing_keys', {
+  keyId: integer('key_id').primaryKey(),
+  publicKey: blob('public_key', { mode: 'buffer' }).notNull(),
+  /** 'enrollment' (pinned from the enrollment answer), 'first-page' (trust on first use) or 'page'. */
+  source: text('source').notNull(),
+});
+
+/** The events this gate serves, as the live copy of their manifest describes them. */
+export const events = sqliteTable('events', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status', { enum: ['draft', 'published', 'cancelled'] }).notNull(),
+  startsAt: integer('starts_at').notNull(),
+  endsAt: integer('ends_at').notNull(),
+  doorsOpenAt: integer('doors_open_at'),
+  timezone: text('timezone').notNull(),
+});
+
+export const ticketTypes = sqliteTable(
+  'ticket_types',
+  {
+    eventId: text('event_id').notNull(),
+    typeNo: integer('type_no').notNull(),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    /** JSON array of gate ids this type may enter through; NULL = every gate. */
+    gateIds: text('gate_ids'),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.typeNo] })],
+);
+
+/** Symmetric keys that decrypt an event's tokens (they cannot sign). */
+export const eventKeys = sqliteTable(
+  'event_keys',
+  {
+    eventId: text('event_id').notNull(),
+    keyVersion: integer('key_version').notNull(),
+    key: blob('key', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.keyVersion] })],
+);
+
+/** One row per (event, copy, serial): a ticket is one row, a revocation is a tombstone (status). */
+export const tickets = sqliteTable(
+  'tickets',
+  {
+    eventId: text('event_id').notNull(),
+    copy: integer('copy').notNull(),
+    serial: integer('serial').notNull(),
+    typeNo: integer('type_no').notNull(),
+    generation: integer('generation').notNull(),
+    status: text('status', { enum: ['valid', 'revoked'] }).notNull(),
+    digest: text('digest').notNull(),
+    seq: integer('seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.copy, t.serial] })],
+);
+
+/** Per event: how far the live copy has been synced and what it must add up to. */
+export const syncCursors = sqliteTable('sync_cursors', {
+  eventId: text('event_id').primaryKey(),
+  epoch: text('epoch').notNull(),
+  /** The last change sequence applied to the live copy. */
+  after: integer('after').notNull(),
+  head: integer('head').notNull(),
+  rowCount: integer('row_count').notNull(),
+  /** Running XOR of manifestRowHash over the live copy, 16 hex digits. */
+  checksum: text('checksum').notNull(),
+  liveCopy: integer('live_copy').notNull(),
+  lastSyncAt: integer('last_sync_at'),
+  /** cloud clock − device clock at the last sync, ms. */
+  clockOffsetMs: integer('clock_offset_ms').notNull().default(0),
+  /** Set when the live copy is known to be wrong or stale (409, checksum mismatch): install a snapshot. */
+  needsSnapshot: integer('needs_snapshot', { mode: 'boolean' }).notNull().default(false),
+});
+
+/**
+ * A snapshot being installed beside the live copy. Its event data waits here until the swap, so the
+ * live copy never mixes old tickets with new event rules.
+ */
+export const syncStaging = sqliteTable('sync_staging', {
+  eventId: text('event_id').primaryKey(),
+  copy: integer('copy').notNull(),
+  epoch: text('epoch').notNull(),
+  after: integer('after').notNull(),
+  head: integer('head').notNull(),
+  rowCount: integer('row_count').notNull(),
+  checksum: text('checksum').notNull(),
+  /** The ManifestEvent of the latest page, JSON. */
+  eventJson: text('event_json').notNull(),
+  startedAt: integer('started_at').notNull(),
+});
+
+/** Per ticket: its last accepted scan at this gate (what re-entry and ALREADY_USED are decided on). */
+export const admissions = sqliteTable(
+  'admissions',
+  {
+    eventId: text('event_id').notNull(),
+    serial: integer('serial').notNull(),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    at: integer('at').notNull(),
+    gateId: text('gate_id').notNull(),
+    gateName: text('gate_name'),
+    scanSeq: integer('scan_seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.serial] })],
+);
+
+/** The durable scan log, accepted and rejected; `seq` is this device's gap-free sequence from 1. */
+export const scans = sqliteTable('scans', {
+  seq: integer('seq').primaryKey(),
+  /**
+   * UUIDv7 made here: the scan's identity in the cloud. Not indexed: nothing here looks a scan up by
+   * id, and a unique index adds a page to every scan's FULL-synchronous commit (about 40% of its write
+   * cost, measured); the cloud deduplicates on it.
+   */
+  id: text('id').notNull(),
+  gateId: text('gate_id'),
+  eventId: text('event_id'),
+  serial: integer('serial'),
+  generation: integer('generation'),
+  direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+  decision: text('decision', { enum: ['accept', 'reject'] }).notNull(),
+  reason: text('reason').notNull(),
+  detail: text('detail'),
+  /** base64url of SHA-256(raw scanned text)[0..16]: the code itself is never stored. */
+  codeHash: text('code_hash').notNull(),
+  /** Device wall clock, unix ms. */
+  scannedAt: integer('scanned_at').notNull(),
+  clockOffsetMs: integer('clock_offset_ms').notNull(),
+  manifestSeq: integer('manifest_seq').notNull(),
+  uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
+  // No index on `uploaded`: uploads read by seq (the primary key) from the acknowledged cursor, and
+  // every extra index is one more page written by each scan's FULL-synchronous commit.
+});
+
+/** One row (id = 1): the longest gap-free scan sequence the cloud has acknowledged. */
+export const uploadCursor = sqliteTable('upload_cursor', {
+  id: integer('id').primaryKey(),
+  ackedSeq: integer('acked_seq').notNull().default(0),
+  lastUploadAt: integer('last_upload_at'),
+});

@@ -1,0 +1,81 @@
+/**
+ * The gate agent's local API as the scanner UI sees it (SPEC section 7): the shapes of
+ * `POST /api/scan`, `GET /api/status` and `POST /api/sync`, and of the Electron preload bridge that
+ * carries the same three calls. Types only, no DOM and no Node: the Electron preload imports this file
+ * and checks its bridge with `satisfies GateAgentBridge`.
+ */
+
+export type ScanDirection = 'in' | 'out';
+
+export const SCAN_REASONS = [
+  'OK',
+  'OK_UNSYNCED',
+  'ALREADY_USED',
+  'REVOKED',
+  'EVENT_CANCELLED',
+  'WRONG_EVENT',
+  'WRONG_GATE',
+  'NOT_YET_VALID',
+  'EXPIRED',
+  'INVALID',
+] as const;
+export type ScanReason = (typeof SCAN_REASONS)[number];
+
+export interface ScannedTicket {
+  serial: number;
+  typeNo: number;
+  typeName?: string;
+  generation: number;
+}
+
+export interface GateRef {
+  id: string;
+  name: string;
+}
+
+/** Answer of `POST /api/scan`. */
+export interface ScanResult {
+  decision: 'accept' | 'reject';
+  reason: ScanReason;
+  /** A stable machine word refining the reason (e.g. `superseded`, `doors-closed`). */
+  detail?: string;
+  ticket?: ScannedTicket;
+  /** ALREADY_USED: when (unix ms) and at which gate the ticket went in. */
+  alreadyUsed?: { at: number; gateId: string; gateName?: string | null };
+  /**
+   * WRONG_GATE: where the holder should go instead. Gates with names are shown; bare gate ids (what the
+   * agent sends when it knows no names) are not, since a UUID tells a steward nothing.
+   */
+  allowedGates?: ReadonlyArray<GateRef | string>;
+  /** Unix ms, the agent's clock. */
+  scannedAt: number;
+  /** The agent's own decision time. */
+  latencyMs: number;
+}
+
+export interface EventStatus {
+  id: string;
+  name: string;
+  manifestSeq: number;
+  tickets: number;
+  manifestAgeSeconds: number | null;
+}
+
+/** Answer of `GET /api/status` and `POST /api/sync`. */
+export interface AgentStatus {
+  deviceId: string;
+  gate: GateRef;
+  /** Whether the cloud answered the agent's last attempt. */
+  online: boolean;
+  lastSyncAt: number | null;
+  pendingUploads: number;
+  counters: { accepted: number; rejected: number };
+  events: EventStatus[];
+}
+
+/** What the Electron preload exposes as `window.gateAgent` (contextBridge). */
+export interface GateAgentBridge {
+  scan(code: string, direction: ScanDirection): Promise<ScanResult>;
+  status(): Promise<AgentStatus>;
+  sync(): Promise<AgentStatus>;
+}

@@ -1,0 +1,155 @@
+/**
+ * One small typed interface between the scanner UI and its gate agent, with two implementations:
+ * HTTP to the page's own origin (a browser, or the agent serving the UI) and the Electron preload
+ * bridge (`window.gateAgent`). The UI never talks to anything else.
+ *
+ * Answers are checked before use: a malformed answer becomes an `AgentError`, never a verdict, so a
+ * broken agent cannot paint ACCEPT.
+ */
+import {
+  type AgentStatus,
+  type GateAgentBridge,
+  SCAN_REASONS,
+  type ScanDirection,
+  type ScanReason,
+  type ScanResult,
+} from './agent-api';
+
+export type {
+  AgentStatus,
+  EventStatus,
+  GateAgentBridge,
+  GateRef,
+  ScanDirection,
+  ScannedTicket,
+  ScanReason,
+  ScanResult,
+} from './agent-api';
+export { SCAN_REASONS } from './agent-api';
+
+declare global {
+  interface Window {
+    gateAgent?: GateAgentBridge;
+  }
+}
+
+export interface AgentClient {
+  readonly transport: 'http' | 'bridge';
+  scan(code: string, direction: ScanDirection): Promise<ScanResult>;
+  status(): Promise<AgentStatus>;
+  sync(): Promise<AgentStatus>;
+}
+
+/** The agent could not be reached or answered something that is not a valid answer. */
+export class AgentError extends Error {
+  override readonly name = 'AgentError';
+  readonly code: 'UNREACHABLE' | 'HTTP_STATUS' | 'BAD_ANSWER';
+  constructor(code: AgentError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Checks the fields the screen relies on; anything else in the answer is passed through. */
+export function parseScanResult(value: unknown): ScanResult {
+  if (
+    !isObject(value) ||
+    (value['decision'] !== 'accept' && value['decision'] !== 'reject') ||
+    !SCAN_REASONS.includes(value['reason'] as ScanReason)
+  ) {
+    throw new AgentError('BAD_ANSWER', 'the gate agent answered a scan with an unknown shape');
+  }
+  const accept = value['decision'] === 'accept';
+  const okReason = value['reason'] === 'OK' || value['reason'] === 'OK_UNSYNCED';
+  if (accept !== okReason) {
+    // An accept must carry an OK reason and a reject must not: anything else is a broken agent.
+    throw new AgentError('BAD_ANSWER', 'the gate agent answered a scan with a contradictory decision');
+  }
+  return value as unknown as ScanResult;
+}
+
+export function parseStatus(value: unknown): AgentStatus {
+  if (
+    !isObject(value) ||
+    !isObject(value['gate']) ||
+    typeof value['online'] !== 'boolean' ||
+    !isObject(value['counters']) ||
+    !Array.isArray(value['events'])
+  ) {
+    throw new AgentError('BAD_ANSWER', 'the gate agent answered status with an unknown shape');
+  }
+  return value as unknown as AgentStatus;
+}
+
+/** The agent over HTTP at `baseUrl` (default: the page's own origin). */
+export class HttpAgentClient implements AgentClient {
+  readonly transport = 'http';
+  constructor(
+    private readonly baseUrl = '',
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  scan(code: string, direction: ScanDirection): Promise<ScanResult> {
+    return this.call('POST', '/api/scan', { code, direction }).then(parseScanResult);
+  }
+  status(): Promise<AgentStatus> {
+    return this.call('GET', '/api/status').then(parseStatus);
+  }
+  sync(): Promise<AgentStatus> {
+    return this.call('POST', '/api/sync').then(parseStatus);
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        cache: 'no-store',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (cause) {
+      throw new AgentError('UNREACHABLE', 'the gate agent is not reachable', { cause });
+    }
+    if (!response.ok) throw new AgentError('HTTP_STATUS', `the gate agent answered ${response.status}`);
+    try {
+      return await response.json();
+    } catch (cause) {
+      throw new AgentError('BAD_ANSWER', 'the gate agent answered something that is not JSON', { cause });
+    }
+  }
+}
+
+/** The agent through the Electron preload bridge. */
+export class BridgeAgentClient implements AgentClient {
+  readonly transport = 'bridge';
+  constructor(private readonly bridge: GateAgentBridge) {}
+
+  scan(code: string, direction: ScanDirection): Promise<ScanResult> {
+    return wrap(() => this.bridge.scan(code, direction)).then(parseScanResult);
+  }
+  status(): Promise<AgentStatus> {
+    return wrap(() => this.bridge.status()).then(parseStatus);
+  }
+  sync(): Promise<AgentStatus> {
+    return wrap(() => this.bridge.sync()).then(parseStatus);
+  }
+}
+
+async function wrap<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    throw new AgentError('UNREACHABLE', 'the gate agent did not answer', { cause });
+  }
+}
+
+/** The bridge inside Electron, HTTP to the same origin everywhere else. */
+export function createAgentClient(scope: Pick<Window, 'gateAgent'> = window): AgentClient {
+  return scope.gateAgent ? new BridgeAgentClient(scope.gateAgent) : new HttpAgentClient();
+}

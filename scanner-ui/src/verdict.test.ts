@@ -1,0 +1,159 @@
+/** Every reason code of the gate agent turned into the steward's words (times pinned to UTC). */
+import { describe, expect, it } from 'vitest';
+import { SCAN_REASONS, type ScanReason, type ScanResult } from './agent-api';
+import { agoText, describeFailure, describeScan, reasonHeadline } from './verdict';
+
+const NOW = Date.UTC(2026, 5, 1, 19, 0);
+const OPTIONS = { now: NOW, timeZone: 'UTC' };
+const TICKET = { serial: 1042, typeNo: 2, typeName: 'Standing', generation: 1 };
+
+function result(reason: ScanReason, extra: Partial<ScanResult> = {}): ScanResult {
+  const decision = reason === 'OK' || reason === 'OK_UNSYNCED' ? 'accept' : 'reject';
+  return { decision, reason, scannedAt: NOW, latencyMs: 0.3, ...extra };
+}
+
+describe('describeScan', () => {
+  it.each([
+    ['OK', 'accept', 'ACCEPT', 'Valid ticket', undefined],
+    ['OK_UNSYNCED', 'accept', 'ACCEPT', 'Valid ticket', undefined],
+    ['ALREADY_USED', 'reject', 'REJECT', 'Already used', 'This ticket has already been scanned in'],
+    ['REVOKED', 'reject', 'REJECT', 'Ticket revoked', 'Refunded or cancelled — send to the box office'],
+    [
+      'EVENT_CANCELLED',
+      'reject',
+      'REJECT',
+      'Event cancelled',
+      'This event has been cancelled — send to the box office',
+    ],
+    [
+      'WRONG_EVENT',
+      'reject',
+      'REJECT',
+      'Ticket for another event',
+      'This ticket is for a different event or date',
+    ],
+    ['WRONG_GATE', 'reject', 'REJECT', 'Wrong gate', 'Not valid at this gate — send to the information desk'],
+    ['NOT_YET_VALID', 'reject', 'REJECT', 'Not valid yet', 'This ticket is not valid yet'],
+    ['EXPIRED', 'reject', 'REJECT', 'Ticket expired', 'This ticket is no longer valid'],
+    [
+      'INVALID',
+      'reject',
+      'REJECT',
+      'Not a valid ticket',
+      'Not a ticket we issued, or damaged — ask for the ticket again',
+    ],
+  ] as const)('%s → %s "%s" / "%s"', (reason, kind, title, headline, detail) => {
+    const text = describeScan(result(reason), 'in', OPTIONS);
+    expect(text).toMatchObject({ kind, title, headline });
+    expect(text.detail).toBe(detail);
+  });
+
+  it('covers every reason code the agent can send with its own words', () => {
+    const headlines = SCAN_REASONS.map(reasonHeadline);
+    expect(headlines.every((words) => words.length > 0 && !/_/.test(words))).toBe(true);
+    // Only the two OK reasons share words; every refusal reads differently.
+    expect(new Set(headlines.slice(2)).size).toBe(SCAN_REASONS.length - 2);
+  });
+
+  it('ALREADY_USED says when and at which gate', () => {
+    const text = describeScan(
+      result('ALREADY_USED', {
+        ticket: TICKET,
+        alreadyUsed: { at: NOW - 17 * 60_000, gateId: 'g-n', gateName: 'North Gate' },
+      }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.detail).toBe('17 min ago at North Gate (18:43)');
+    expect(text.ticketLine).toBe('Standing · No. 1042');
+  });
+
+  it('ALREADY_USED without a gate name still says when', () => {
+    const text = describeScan(
+      result('ALREADY_USED', { alreadyUsed: { at: NOW - 3 * 3_600_000, gateId: 'g-x', gateName: null } }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.detail).toBe('3 h ago at another gate (16:00)');
+  });
+
+  it('WRONG_GATE names where to go instead', () => {
+    const text = describeScan(
+      result('WRONG_GATE', {
+        allowedGates: [
+          { id: 'a', name: 'VIP Door' },
+          { id: 'b', name: 'East Gate' },
+        ],
+      }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.detail).toBe('Go to: VIP Door, East Gate');
+  });
+
+  it('WRONG_GATE with bare gate ids falls back to the information desk', () => {
+    const text = describeScan(
+      result('WRONG_GATE', { allowedGates: ['0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'] }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.detail).toBe('Not valid at this gate — send to the information desk');
+  });
+
+  it('refines by detail: superseded, doors closed, event ended', () => {
+    expect(describeScan(result('REVOKED', { detail: 'superseded' }), 'in', OPTIONS).detail).toMatch(
+      /newer ticket/,
+    );
+    expect(describeScan(result('NOT_YET_VALID', { detail: 'doors-closed' }), 'in', OPTIONS).detail).toBe(
+      'Doors are not open yet',
+    );
+    expect(describeScan(result('EXPIRED', { detail: 'event-ended' }), 'in', OPTIONS).detail).toBe(
+      'The event has ended',
+    );
+  });
+
+  it('OK_UNSYNCED is an ACCEPT with a small note; OK has none', () => {
+    expect(describeScan(result('OK_UNSYNCED'), 'in', OPTIONS).note).toMatch(/Not yet synced/);
+    expect(describeScan(result('OK'), 'in', OPTIONS).note).toBeUndefined();
+  });
+
+  it('an exit scan reads as an exit', () => {
+    expect(describeScan(result('OK', { ticket: TICKET }), 'out', OPTIONS)).toMatchObject({
+      kind: 'accept',
+      title: 'ACCEPT',
+      headline: 'Exit recorded',
+      detail: 'May come back in with this ticket',
+    });
+  });
+
+  it('names the ticket type by number when the agent has no name for it', () => {
+    const text = describeScan(
+      result('OK', { ticket: { serial: 9, typeNo: 4, generation: 1 } }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.ticketLine).toBe('Ticket type 4 · No. 9');
+  });
+
+  it('failure to get a decision is never an ACCEPT', () => {
+    const text = describeFailure();
+    expect(text.kind).toBe('error');
+    expect(text.title).toBe('NOT CHECKED');
+    expect(text.detail).toMatch(/Do not admit/);
+  });
+});
+
+describe('agoText', () => {
+  it.each([
+    [0, 'just now'],
+    [59_000, 'just now'],
+    [60_000, '1 min ago'],
+    [59 * 60_000, '59 min ago'],
+    [60 * 60_000, '1 h ago'],
+    [125 * 60_000, '2 h 5 min ago'],
+    [24 * 3_600_000, '1 day ago'],
+    [72 * 3_600_000, '3 days ago'],
+  ])('%d ms → %s', (ms, words) => {
+    expect(agoText(ms)).toBe(words);
+  });
+});

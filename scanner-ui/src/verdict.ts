@@ -1,0 +1,150 @@
+/**
+ * The words on the verdict screen: every reason code of the gate agent turned into what a steward
+ * reads from two metres away, plus the one line of detail that tells them what to do next (when and
+ * where an already-used ticket went in, which gate a wrong-gate holder should go to). Pure: the clock
+ * and the time zone are parameters, so the tests pin them.
+ */
+import type { ScanDirection, ScanReason, ScanResult } from './agent-api';
+
+export type VerdictKind = 'accept' | 'reject' | 'error';
+
+export interface VerdictText {
+  kind: VerdictKind;
+  /** The huge word: ACCEPT, REJECT, or NOT CHECKED. */
+  title: string;
+  /** The reason in plain words (large). */
+  headline: string;
+  /** What to do or what happened, when there is more to say. */
+  detail?: string;
+  /** Ticket type and number, when the ticket was identified. */
+  ticketLine?: string;
+  /** A small note under the verdict (OK_UNSYNCED). */
+  note?: string;
+}
+
+export interface DescribeOptions {
+  /** Unix ms now, for "3 min ago". */
+  now: number;
+  /** IANA time zone for clock times; the browser's own when omitted. */
+  timeZone?: string;
+  locale?: string;
+}
+
+const HEADLINES: Record<ScanReason, string> = {
+  OK: 'Valid ticket',
+  OK_UNSYNCED: 'Valid ticket',
+  ALREADY_USED: 'Already used',
+  REVOKED: 'Ticket revoked',
+  EVENT_CANCELLED: 'Event cancelled',
+  WRONG_EVENT: 'Ticket for another event',
+  WRONG_GATE: 'Wrong gate',
+  NOT_YET_VALID: 'Not valid yet',
+  EXPIRED: 'Ticket expired',
+  INVALID: 'Not a valid ticket',
+};
+
+/** Plain-words headline for a reason code (exported for the tests and the status history). */
+export function reasonHeadline(reason: ScanReason): string {
+  return HEADLINES[reason] ?? 'Not admitted';
+}
+
+function clockTime(at: number, options: DescribeOptions): string {
+  return new Intl.DateTimeFormat(options.locale ?? 'en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+  }).format(at);
+}
+
+/** "just now", "4 min ago", "2 h 5 min ago", "3 days ago". */
+export function agoText(ms: number): string {
+  if (ms < 60_000) return 'just now';
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 === 0 ? `${hours} h ago` : `${hours} h ${minutes % 60} min ago`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+function detailFor(
+  result: ScanResult,
+  direction: ScanDirection,
+  options: DescribeOptions,
+): string | undefined {
+  switch (result.reason) {
+    case 'OK':
+    case 'OK_UNSYNCED':
+      return direction === 'out' ? 'May come back in with this ticket' : undefined;
+    case 'ALREADY_USED': {
+      const used = result.alreadyUsed;
+      if (!used) return 'This ticket has already been scanned in';
+      const gate = used.gateName?.trim() || 'another gate';
+      const ago = agoText(Math.max(0, options.now - used.at));
+      return `${ago.charAt(0).toUpperCase()}${ago.slice(1)} at ${gate} (${clockTime(used.at, options)})`;
+    }
+    case 'REVOKED':
+      return result.detail === 'superseded'
+        ? 'Replaced by a newer ticket (transferred) — ask for the current one'
+        : 'Refunded or cancelled — send to the box office';
+    case 'EVENT_CANCELLED':
+      return 'This event has been cancelled — send to the box office';
+    case 'WRONG_EVENT':
+      return 'This ticket is for a different event or date';
+    case 'WRONG_GATE': {
+      const names = (result.allowedGates ?? [])
+        .map((gate) =>
+          typeof gate === 'object' && gate !== null && typeof gate.name === 'string' ? gate.name.trim() : '',
+        )
+        .filter(Boolean);
+      return names.length > 0
+        ? `Go to: ${names.join(', ')}`
+        : 'Not valid at this gate — send to the information desk';
+    }
+    case 'NOT_YET_VALID':
+      return result.detail === 'doors-closed' ? 'Doors are not open yet' : 'This ticket is not valid yet';
+    case 'EXPIRED':
+      return result.detail === 'event-ended' ? 'The event has ended' : 'This ticket is no longer valid';
+    case 'INVALID':
+      return 'Not a ticket we issued, or damaged — ask for the ticket again';
+    default:
+      return undefined;
+  }
+}
+
+function ticketLineFor(result: ScanResult): string | undefined {
+  const ticket = result.ticket;
+  if (!ticket) return undefined;
+  const type = ticket.typeName?.trim() || `Ticket type ${ticket.typeNo}`;
+  return `${type} · No. ${ticket.serial}`;
+}
+
+/** Words for an agent answer. The decision field alone decides ACCEPT; nothing else can. */
+export function describeScan(
+  result: ScanResult,
+  direction: ScanDirection,
+  options: DescribeOptions,
+): VerdictText {
+  const accept = result.decision === 'accept';
+  const text: VerdictText = {
+    kind: accept ? 'accept' : 'reject',
+    title: accept ? 'ACCEPT' : 'REJECT',
+    headline: accept && direction === 'out' ? 'Exit recorded' : reasonHeadline(result.reason),
+  };
+  const detail = detailFor(result, direction, options);
+  if (detail) text.detail = detail;
+  const ticketLine = ticketLineFor(result);
+  if (ticketLine) text.ticketLine = ticketLine;
+  if (result.reason === 'OK_UNSYNCED') text.note = 'Not yet synced: ticket newer than this gate’s list';
+  return text;
+}
+
+/** Words when no decision could be had: never an ACCEPT. */
+export function describeFailure(message = 'The gate agent did not answer'): VerdictText {
+  return {
+    kind: 'error',
+    title: 'NOT CHECKED',
+    headline: 'Scan again',
+    detail: `${message}. Do not admit until the scan shows ACCEPT.`,
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * Keyboard-wedge scanner detection. A hand scanner plugged in as a USB keyboard "types" the code it
+ * read, much faster and more evenly than a person can: a burst of characters a few milliseconds apart,
+ * usually followed by Enter (or Tab). This module tells such a burst from a person typing by timing
+ * alone, so the page needs no focused text box.
+ *
+ * Pure: it is fed (key, timestamp) pairs — `KeyboardEvent.key` and `KeyboardEvent.timeStamp`, which
+ * Chromium stamps when the OS delivered the key, so a busy main thread does not stretch the gaps — and
+ * a clock reading when the idle timer fires. No DOM, no timers in here.
+ */
+
+export interface WedgeOptions {
+  /** Fewest characters a burst must have to count as a scan (ticket tokens are 162–174). */
+  minLength: number;
+  /** Largest gap between two keys of a burst. Scanners: 1–20 ms; people: 80–300 ms. */
+  maxGapMs: number;
+  /**
+   * Silence that ends a burst without Enter/Tab. A gap between maxGapMs and this is a hiccup (a busy
+   * USB bus or event loop): tolerated inside a burst when rare, see maxHiccupShare.
+   */
+  idleEndMs: number;
+  /** Share of a burst's gaps that may be hiccups (at least one is always allowed). */
+  maxHiccupShare: number;
+  /** When true, only bursts ended by Enter/Tab count (for scanners configured with a suffix). */
+  requireTerminator: boolean;
+  /** Longest burst kept; anything longer is not a ticket and is dropped (a stuck key, a paste storm). */
+  maxLength: number;
+}
+
+export const DEFAULT_WEDGE_OPTIONS: Readonly<WedgeOptions> = Object.freeze({
+  minLength: 8,
+  maxGapMs: 35,
+  idleEndMs: 75,
+  maxHiccupShare: 0.1,
+  requireTerminator: false,
+  maxLength: 2048,
+});
+
+/** What one key did. */
+export interface WedgeStep {
+  /**
+   * The key continues a fast burst: the page should swallow it (preventDefault) so a focused button
+   * does not fire on a scanned space or Enter. The first key of a burst is never swallowed.
+   */
+  consume: boolean;
+  /** A complete scanned code, when this key ended a burst (or a new burst showed the last one ended). */
+  code?: string;
+  /** The key that ended the burst: 'Enter'/'Tab', 'idle' (silence), or 'gap' (next burst began). */
+  endedBy?: 'Enter' | 'Tab' | 'idle' | 'gap';
+  /** Timestamp of the last key of the completed burst (start of scan-to-paint latency). */
+  lastKeyAt?: number;
+}
+
+const NONE: WedgeStep = Object.freeze({ consume: false });
+
+/** Keys that carry no character and must neither end nor extend a burst (scanners send Shift). */
+function isModifier(key: string): boolean {
+  return (
+    key === 'Shift' ||
+    key === 'CapsLock' ||
+    key === 'Control' ||
+    key === 'Alt' ||
+    key === 'AltGraph' ||
+    key === 'Meta' ||
+    key === 'NumLock' ||
+    key === 'Dead' ||
+    key === 'Unidentified'
+  );
+}
+
+/**
+ * Caps Lock inverts the case a scanner produces (it presses Shift for upper-case letters). A code that
+ * arrives with lower-case letters and no upper-case ones is therefore taken as upper-case: ticket tokens
+ * (base45) have no lower-case letters at all.
+ */
+export function normalizeScannedCode(code: string): string {
+  if (/[a-z]/.test(code) && !/[A-Z]/.test(code)) return code.toUpperCase();
+  return code;
+}
+
+/**
+ * Judges a finished run of keys: drops a slow start (a person's key just before the scanner fired,
+ * or a first key the system delivered late), then requires enough characters and only rare hiccups.
+ */
+export function judgeBurst(
+  chars: readonly string[],
+  times: readonly number[],
+  options: WedgeOptions,
+): string | null {
+  // A slow start: the burst begins at the first key followed by a run of scanner-fast gaps; anything
+  // before it was typed by a person or delivered late.
+  const run = 3;
+  let first = 0;
+  while (first < times.length - 1) {
+    let fastRun = 0;
+    for (let i = first + 1; i < times.length && i <= first + run; i++) {
+      if (times[i]! - times[i - 1]! > options.maxGapMs) break;
+      fastRun++;
+    }
+    if (fastRun >= Math.min(run, times.length - 1 - first)) break;
+    first++;
+  }
+  const length = chars.length - first;
+  if (length < options.minLength) return null;
+  let hiccups = 0;
+  for (let i = first + 1; i < times.length; i++) if (times[i]! - times[i - 1]! > options.maxGapMs) hiccups++;
+  const allowed = Math.max(1, Math.floor((length - 1) * options.maxHiccupShare));
+  if (hiccups > allowed) return null;
+  return normalizeScannedCode(chars.slice(first).join(''));
+}
+
+export class WedgeDetector {
+  private readonly options: WedgeOptions;
+  private chars: string[] = [];
+  private times: number[] = [];
+  private fastRun = 0;
+
+  constructor(options: Partial<WedgeOptions> = {}) {
+    this.options = { ...DEFAULT_WEDGE_OPTIONS, ...options };
+    const { minLength, maxGapMs, idleEndMs, maxLength, maxHiccupShare } = this.options;
+    if (
+      !(
+        minLength >= 2 &&
+        maxGapMs > 0 &&
+        idleEndMs > maxGapMs &&
+        maxLength >= minLength &&
+        maxHiccupShare >= 0
+      )
+    ) {
+      throw new RangeError(
+        'WedgeDetector: need minLength ≥ 2, 0 < maxGapMs < idleEndMs, maxLength ≥ minLength',
+      );
+    }
+  }
+
+  get idleEndMs(): number {
+    return this.options.idleEndMs;
+  }
+
+  /** True while characters are buffered (the caller should arm the idle timer). */
+  get pending(): boolean {
+    return this.chars.length > 0;
+  }
+
+  /** Forgets the current burst (focus moved to a text field, the window lost focus, …). */
+  reset(): void {
+    this.chars = [];
+    this.times = [];
+    this.fastRun = 0;
+  }
+
+  /**
+   * Feeds one keydown. `repeat` (auto-repeat of a held key) is never part of a scan: a held key
+   * repeats every ~33 ms, which would otherwise look like a burst.
+   */
+  feed(key: string, at: number, repeat = false): WedgeStep {
+    if (isModifier(key)) return NONE;
+    if (repeat) {
+      this.reset();
+      return NONE;
+    }
+    const last = this.times.at(-1);
+    const gap = last === undefined ? Number.POSITIVE_INFINITY : at - last;
+    const continues = gap <= this.options.idleEndMs;
+    const fast = gap <= this.options.maxGapMs;
+    // Swallow keys of a burst in progress so a focused button does not fire on a scanned space or Enter.
+    const consume = fast || (continues && this.fastRun >= 4);
+
+    if (key === 'Enter' || key === 'Tab') {
+      const code = continues ? judgeBurst(this.chars, this.times, this.options) : null;
+      this.reset();
+      return code === null ? NONE : { consume: true, code, endedBy: key, lastKeyAt: at };
+    }
+
+    if (key.length !== 1) {
+      // Arrows, Escape, F-keys, Backspace: a person is at the keyboard.
+      this.reset();
+      return NONE;
+    }
+
+    let finished: WedgeStep | undefined;
+    if (!continues && this.chars.length > 0) {
+      // The previous burst ended in silence (the idle timer may not have fired yet).
+      finished = this.finish('gap');
+      this.reset();
+    }
+    this.chars.push(key);
+    this.times.push(at);
+    this.fastRun = fast ? this.fastRun + 1 : 0;
+    if (this.chars.length > this.options.maxLength) {
+      this.reset();
+      return NONE;
+    }
+    if (finished) return finished;
+    return consume ? { consume: true } : NONE;
+  }
+
+  /** Called by the idle timer: ends a burst that has been silent for idleEndMs. */
+  flush(now: number): WedgeStep {
+    const last = this.times.at(-1);
+    if (last === undefined || now - last < this.options.idleEndMs) return NONE;
+    const step = this.finish('idle');
+    this.reset();
+    return step ?? NONE;
+  }
+
+  private finish(endedBy: 'idle' | 'gap'): WedgeStep | undefined {
+    if (this.options.requireTerminator) return undefined;
+    const code = judgeBurst(this.chars, this.times, this.options);
+    return code === null ? undefined : { consume: false, code, endedBy, lastKeyAt: this.times.at(-1)! };
+  }
+}
+
+/**
+ * Station settings from the page URL, for scanners that need them: `wedgeGapMs`, `wedgeIdleMs`,
+ * `wedgeMinLength` (numbers) and `wedgeSuffix=required`. Values that are not sensible numbers are
+ * ignored; the detector's constructor rejects contradictory ones.
+ */
+export function wedgeOptionsFromQuery(search: string): Partial<WedgeOptions> {
+  const params = new URLSearchParams(search);
+  const options: Partial<WedgeOptions> = {};
+  const number = (name: string, min: number, max: number): number | undefined => {
+    const raw = params.get(name);
+    if (raw === null || raw.trim() === '') return undefined;
+    const value = Number(raw);
+    return Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+  };
+  const gap = number('wedgeGapMs', 1, 200);
+  const idle = number('wedgeIdleMs', 2, 2_000);
+  const minLength = number('wedgeMinLength', 2, 512);
+  if (gap !== undefined) options.maxGapMs = gap;
+  if (idle !== undefined) options.idleEndMs = idle;
+  if (minLength !== undefined) options.minLength = Math.round(minLength);
+  if (params.get('wedgeSuffix') === 'required') options.requireTerminator = true;
+  return options;
+}
+
+/** A detector with the URL's settings, or the defaults when they contradict each other. */
+export function createWedgeDetector(search: string): WedgeDetector {
+  try {
+    return new WedgeDetector(wedgeOptionsFromQuery(search));
+  } catch {
+    return new WedgeDetector();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The UI as Electron loads it: from file:// (no HTTP server), talking to the agent through
+ * `window.gateAgent` — here a scripted stand-in injected before the page's scripts, as the preload's
+ * contextBridge would. Also proves the camera still decodes there (Chromium refuses workers to
+ * file:// pages; the page then decodes inline).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildScannerUi } from '../build';
+import { chromiumAvailable, launchChromium } from '../test-support/browser';
+import { tokenLikeCode } from '../test-support/codes';
+import { writeQrY4m } from '../test-support/fake-camera';
+import { typeLikeScanner } from '../test-support/scanner-keys';
+import { DEFAULT_STATUS } from '../test-support/scripted-agent';
+
+const TICKET = tokenLikeCode(9);
+const runIf = chromiumAvailable() ? describe : describe.skip;
+
+/** Installs a scripted `window.gateAgent` (the shape of the Electron preload bridge). */
+async function installBridge(page: Page, ticket: string): Promise<void> {
+  await page.addInitScript(
+    ({ code, status }) => {
+      const calls: string[] = [];
+      let used = false;
+      Object.assign(window, {
+        bridgeCalls: calls,
+        gateAgent: {
+          async scan(scanned: string, direction: 'in' | 'out') {
+            calls.push(`scan:${direction}`);
+            if (scanned !== code)
+              return { decision: 'reject', reason: 'INVALID', scannedAt: Date.now(), latencyMs: 0.1 };
+            const first = !used;
+            used = true;
+            return first
+              ? {
+                  decision: 'accept',
+                  reason: 'OK',
+                  ticket: { serial: 3, typeNo: 1, typeName: 'Balcony', generation: 1 },
+                  scannedAt: Date.now(),
+                  latencyMs: 0.1,
+                }
+              : {
+                  decision: 'reject',
+                  reason: 'ALREADY_USED',
+                  alreadyUsed: { at: Date.now(), gateId: 'g', gateName: 'South Gate' },
+                  scannedAt: Date.now(),
+                  latencyMs: 0.1,
+                };
+          },
+          async status() {
+            calls.push('status');
+            return { ...status, gate: { id: 'g-s', name: 'South Gate' } };
+          },
+          async sync() {
+            calls.push('sync');
+            return status;
+          },
+        },
+      });
+    },
+    { code: ticket, status: DEFAULT_STATUS },
+  );
+}
+
+runIf('the UI from file:// with the Electron bridge', { timeout: 60_000 }, () => {
+  let dir: string;
+  let indexUrl: string;
+  let browser: Browser;
+  let cameraBrowser: Browser;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scanner-ui-file-'));
+    const built = await buildScannerUi(join(dir, 'dist'));
+    indexUrl = pathToFileURL(join(built.outDir, 'index.html')).href;
+    const video = join(dir, 'ticket.y4m');
+    await writeQrY4m(video, TICKET);
+    browser = await launchChromium();
+    cameraBrowser = await launchChromium({ fakeCameraFile: video });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await cameraBrowser?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('scans through the bridge: ACCEPT, then ALREADY USED; status comes from the bridge too', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
+    try {
+      const page = await context.newPage();
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await installBridge(page, TICKET);
+      await page.goto(`${indexUrl}?camera=off`);
+      await expect.poll(() => page.textContent('#gate-name')).toBe('South Gate');
+      await typeLikeScanner(page, TICKET);
+      await page.waitForSelector('#verdict[data-kind="accept"]');
+      expect(await page.textContent('#verdict-ticket')).toBe('Balcony · No. 3');
+      await page.waitForTimeout(100);
+      await typeLikeScanner(page, TICKET);
+      await page.waitForSelector('#verdict[data-reason="ALREADY_USED"]');
+      expect(await page.textContent('#verdict-detail')).toContain('South Gate');
+      const calls = await page.evaluate(() => (window as unknown as { bridgeCalls: string[] }).bridgeCalls);
+      expect(calls.filter((call) => call.startsWith('scan'))).toEqual(['scan:in', 'scan:in']);
+      expect(calls).toContain('status');
+      expect(requests.every((url) => url.startsWith('file://') || url.startsWith('data:'))).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('decodes the camera from file:// too', async () => {
+    const context = await cameraBrowser.newContext({ viewport: { width: 1024, height: 600 } });
+    try {
+      const page = await context.newPage();
+      await installBridge(page, TICKET);
+      await page.goto(indexUrl);
+      await page.waitForSelector('#verdict[data-kind="accept"]', { timeout: 20_000 });
+    } finally {
+      await context.close();
+    }
+  });
+});

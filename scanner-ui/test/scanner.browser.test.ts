@@ -1,0 +1,394 @@
+/**
+ * The built scanner UI in Debian's Chromium against scripted-agent (a stand-in that answers from a
+ * table; the real agent's own end-to-end tests live with gate-agent). Proves the wedge, the verdict
+ * screen, the status bar, keyboard use, contrast and that the page talks to nobody but its agent.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildScannerUi } from '../build';
+import { DEFAULT_WEDGE_OPTIONS, judgeBurst } from '../src/wedge';
+import { chromiumAvailable, launchChromium } from '../test-support/browser';
+import { tokenLikeCode } from '../test-support/codes';
+import { typeLikeScanner } from '../test-support/scanner-keys';
+import { DEFAULT_STATUS, type ScriptedAgent, startScriptedAgent } from '../test-support/scripted-agent';
+
+const VALID = tokenLikeCode(1);
+const OTHER_GATE = tokenLikeCode(2);
+const UNSYNCED = tokenLikeCode(3);
+const USED_AT = Date.UTC(2026, 5, 1, 18, 42);
+
+function table() {
+  return {
+    [VALID]: [
+      {
+        decision: 'accept' as const,
+        reason: 'OK' as const,
+        ticket: { serial: 1042, typeNo: 2, typeName: 'Standing', generation: 1 },
+      },
+      {
+        decision: 'reject' as const,
+        reason: 'ALREADY_USED' as const,
+        ticket: { serial: 1042, typeNo: 2, typeName: 'Standing', generation: 1 },
+        alreadyUsed: { at: USED_AT, gateId: 'gate-north', gateName: 'North Gate' },
+      },
+    ],
+    [OTHER_GATE]: [
+      {
+        decision: 'reject' as const,
+        reason: 'WRONG_GATE' as const,
+        ticket: { serial: 7, typeNo: 3, typeName: 'VIP', generation: 1 },
+        allowedGates: [{ id: 'gate-vip', name: 'VIP Door' }],
+      },
+    ],
+    [UNSYNCED]: [
+      {
+        decision: 'accept' as const,
+        reason: 'OK_UNSYNCED' as const,
+        ticket: { serial: 5001, typeNo: 2, typeName: 'Standing', generation: 1 },
+      },
+    ],
+  };
+}
+
+const runIf = chromiumAvailable() ? describe : describe.skip;
+
+runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
+  let dist: string;
+  let agent: ScriptedAgent;
+  let browser: Browser;
+  let page: Page;
+  const requested: string[] = [];
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dist = await mkdtemp(join(tmpdir(), 'scanner-ui-'));
+    await buildScannerUi(dist);
+    agent = await startScriptedAgent({ distDir: dist, table: table() });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.close();
+    if (dist) await rm(dist, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    agent.setTable(table());
+    agent.setStatus(structuredClone(DEFAULT_STATUS));
+    agent.scans.length = 0;
+    const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
+    page = await context.newPage();
+    page.on('request', (request) => requested.push(request.url()));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await page.goto(`${agent.url}/?camera=off`);
+    await expect.poll(() => page.textContent('#gate-name')).toBe('North Gate');
+    // The first key event of a fresh page is delivered late by the DevTools protocol; a modifier
+    // (which the wedge ignores) warms the input path up.
+    await page.keyboard.press('Shift');
+    await page.waitForTimeout(50);
+    return () => context.close();
+  });
+
+  async function verdict() {
+    return page.evaluate(() => {
+      const panel = document.getElementById('verdict')!;
+      const text = (id: string) => document.getElementById(id)!.textContent ?? '';
+      return {
+        kind: panel.dataset['kind'],
+        reason: panel.dataset['reason'],
+        title: text('verdict-title'),
+        headline: text('verdict-headline'),
+        detail: text('verdict-detail'),
+        ticket: text('verdict-ticket'),
+        note: text('verdict-note'),
+      };
+    });
+  }
+
+  /** Waits for a verdict attribute; on timeout, says what the page and the agent saw instead. */
+  async function waitVerdict(selector: string, timeout = 15_000) {
+    try {
+      await page.waitForSelector(`#verdict${selector}`, { state: 'attached', timeout });
+    } catch (error) {
+      const state = await page.evaluate(() => ({ ...document.getElementById('verdict')!.dataset }));
+      throw new Error(
+        `no verdict ${selector}: page shows ${JSON.stringify(state)}, agent got ${JSON.stringify(agent.scans.map((scan) => scan.code))}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async function scanWithWedge(code: string, enter = true) {
+    await typeLikeScanner(page, code, { gapMs: 5, suffix: enter ? 'Enter' : 'none' });
+  }
+
+  it('a burst from page.keyboard.type (5 ms apart) paints ACCEPT when the keys arrive at scanner pace', async () => {
+    // keyboard.type stamps each key when the browser receives it, so on a loaded machine its gaps can
+    // stretch past any scanner's (measured up to 145 ms). The rule tested: whenever the keys the page
+    // received form a scanner burst by the detector's rules, the page painted ACCEPT for exactly that
+    // code; attempts whose keys arrived too unevenly are retried.
+    await page.evaluate(() => {
+      const keys: [string, number][] = [];
+      Object.assign(window, { keyLog: keys });
+      document.addEventListener('keydown', (event) => keys.push([event.key, event.timeStamp]), {
+        capture: true,
+      });
+    });
+    const uneven: number[] = [];
+    for (let attempt = 0; attempt < 8; attempt++) {
+      agent.setTable(table());
+      agent.scans.length = 0;
+      await page.evaluate(() => (window as unknown as { keyLog: unknown[] }).keyLog.splice(0));
+      await page.keyboard.type(VALID, { delay: 5 });
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#verdict:not([data-kind="none"])', { state: 'attached' });
+      await page.waitForTimeout(250); // any fragment of a split burst has been sent by now
+      const keys = await page.evaluate(() => (window as unknown as { keyLog: [string, number][] }).keyLog);
+      const typed = keys.filter(([key]) => key.length === 1);
+      const received = judgeBurst(
+        typed.map(([key]) => key),
+        typed.map(([, at]) => at),
+        DEFAULT_WEDGE_OPTIONS,
+      );
+      if (received === VALID) {
+        expect((await verdict()).kind).toBe('accept');
+        expect(agent.scans.map((scan) => scan.code)).toEqual([VALID]);
+        return;
+      }
+      uneven.push(Math.round(Math.max(...typed.slice(1).map(([, at], i) => at - typed[i]![1]))));
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(200);
+    }
+    throw new Error(`the browser never received 5 ms keys as a burst: worst gaps ${uneven.join(', ')} ms`);
+  });
+
+  it('a wedge burst paints ACCEPT with the ticket type', async () => {
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="accept"]');
+    const shown = await verdict();
+    expect(shown).toMatchObject({ kind: 'accept', reason: 'OK', title: 'ACCEPT', headline: 'Valid ticket' });
+    expect(shown.ticket).toBe('Standing · No. 1042');
+    expect(agent.scans).toEqual([expect.objectContaining({ code: VALID, direction: 'in' })]);
+    expect(await page.evaluate(() => document.documentElement.dataset['lastCue'])).toBe('accept');
+  });
+
+  it('the same code again paints ALREADY USED with when and the gate', async () => {
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="accept"]');
+    await page.waitForTimeout(100);
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-reason="ALREADY_USED"]');
+    const shown = await verdict();
+    expect(shown).toMatchObject({ kind: 'reject', title: 'REJECT', headline: 'Already used' });
+    expect(shown.detail).toContain('North Gate');
+    expect(shown.detail).toMatch(/^\d+ days ago at North Gate \(\d\d:\d\d\)$/);
+    expect(await page.evaluate(() => document.documentElement.dataset['lastCue'])).toBe('reject');
+    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID, VALID]);
+  });
+
+  it('garbage paints INVALID', async () => {
+    await scanWithWedge('GARBAGE-123$%*+./:NOT A TICKET');
+    await waitVerdict('[data-reason="INVALID"]');
+    expect(await verdict()).toMatchObject({ kind: 'reject', headline: 'Not a valid ticket' });
+  });
+
+  it('a burst without Enter is taken after the idle gap', async () => {
+    await scanWithWedge(VALID, false);
+    await waitVerdict('[data-kind="accept"]');
+    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID]);
+  });
+
+  it('slow human typing (150 ms between keys) is not taken as a scan', async () => {
+    await page.keyboard.type('W5ABCDEFGH12345', { delay: 150 });
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(300);
+    expect(agent.scans).toEqual([]);
+    expect((await verdict()).kind).toBe('none');
+  });
+
+  it('wrong gate says where to go; OK_UNSYNCED is ACCEPT with a note', async () => {
+    await scanWithWedge(OTHER_GATE);
+    await waitVerdict('[data-reason="WRONG_GATE"]');
+    expect((await verdict()).detail).toBe('Go to: VIP Door');
+    await page.waitForTimeout(100);
+    await scanWithWedge(UNSYNCED);
+    await waitVerdict('[data-reason="OK_UNSYNCED"]');
+    const shown = await verdict();
+    expect(shown.title).toBe('ACCEPT');
+    expect(shown.note).toMatch(/not yet synced/i);
+  });
+
+  it('the verdict clears after about 2.5 s, and Escape clears it at once', async () => {
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="accept"]');
+    await page.waitForSelector('#verdict[data-kind="none"]', { state: 'attached', timeout: 4_000 });
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="reject"]');
+    await page.keyboard.press('Escape');
+    expect((await verdict()).kind).toBe('none');
+  });
+
+  it('the in/out switch works from the keyboard, and a scan over a focused control does not press it', async () => {
+    // Tab to the Entry radio, arrow to Exit.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(() => document.activeElement?.id === 'direction-in')) break;
+    }
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('direction-in');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isChecked('#direction-out')).toBe(true);
+    expect(await page.textContent('#mode-hint')).toMatch(/EXIT/);
+    // Codes contain spaces; while the radio has focus a scan must neither toggle it nor lose a character.
+    await page.waitForTimeout(100);
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="accept"]');
+    expect(agent.scans).toEqual([expect.objectContaining({ code: VALID, direction: 'out' })]);
+    expect(await page.isChecked('#direction-out')).toBe(true);
+    expect((await verdict()).headline).toBe('Exit recorded');
+  });
+
+  it('manual entry checks a typed code, and the wedge ignores keys typed into the field', async () => {
+    await page.fill('#manual-code', '');
+    await page.focus('#manual-code');
+    await page.keyboard.type(VALID.slice(0, 40), { delay: 5 });
+    await page.waitForTimeout(150);
+    expect(agent.scans).toEqual([]); // a fast burst into the box is typing, not a scan
+    await page.fill('#manual-code', VALID);
+    await page.keyboard.press('Enter');
+    await waitVerdict('[data-kind="accept"]');
+    expect(agent.scans).toEqual([expect.objectContaining({ code: VALID })]);
+    expect(await page.inputValue('#manual-code')).toBe('');
+  });
+
+  it('shows offline, the pending uploads and the counters', async () => {
+    agent.setStatus({ online: false, pendingUploads: 12, counters: { accepted: 340, rejected: 9 } });
+    await page.waitForSelector('#chip-connection[data-online="no"]', { timeout: 5_000 });
+    expect(await page.textContent('#chip-connection')).toContain('Offline');
+    expect(await page.isVisible('#offline-banner')).toBe(true);
+    expect(await page.textContent('#chip-pending')).toContain('12 waiting');
+    expect(await page.textContent('#count-accepted')).toBe('340');
+    expect(await page.textContent('#count-rejected')).toBe('9');
+    agent.setStatus({ online: true, pendingUploads: 0 });
+    await page.waitForSelector('#chip-connection[data-online="yes"]', { timeout: 5_000 });
+    expect(await page.isVisible('#offline-banner')).toBe(false);
+  });
+
+  it('an agent that stops answering status is shown as not reachable', async () => {
+    await page.route('**/api/status', (route) => route.abort('connectionrefused'));
+    await page.waitForSelector('#chip-connection[data-online="unknown"]', { timeout: 5_000 });
+    expect(await page.textContent('#chip-connection')).toContain('Gate agent not reachable');
+    expect(await page.textContent('#offline-banner')).toMatch(/not answering/);
+    await page.unroute('**/api/status');
+    await page.waitForSelector('#chip-connection[data-online="yes"]', { timeout: 5_000 });
+    expect(await page.isVisible('#offline-banner')).toBe(false);
+  });
+
+  it('an agent that does not answer is NOT CHECKED, never ACCEPT', async () => {
+    await page.route('**/api/scan', (route) => route.abort('connectionrefused'));
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="error"]');
+    expect((await verdict()).title).toBe('NOT CHECKED');
+  });
+
+  it('keeps text contrast at 4.5:1 or more on every verdict and the status bar', async () => {
+    agent.setStatus({ online: false, pendingUploads: 3 });
+    await page.waitForSelector('#chip-connection[data-online="no"]', { timeout: 5_000 });
+    const ratios: Record<string, number> = {};
+    const measure = () =>
+      page.evaluate(() => {
+        const parse = (css: string) => (css.match(/[\d.]+/g) ?? []).slice(0, 4).map(Number);
+        const lum = ([r, g, b]: number[]) => {
+          const lin = (c: number) => {
+            const s = c / 255;
+            return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+          };
+          return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+        };
+        const background = (element: Element | null): number[] => {
+          for (let node = element; node; node = node.parentElement) {
+            const rgba = parse(getComputedStyle(node).backgroundColor);
+            if (rgba.length === 3 || (rgba[3] ?? 0) > 0) return rgba;
+          }
+          return parse(getComputedStyle(document.documentElement).backgroundColor);
+        };
+        const out: Record<string, number> = {};
+        const selectors = [
+          '#verdict-title',
+          '#verdict-headline',
+          '#verdict-detail',
+          '#verdict-ticket',
+          '.gate',
+          '.event',
+          '#chip-connection .chip-text',
+          '#chip-manifest .chip-text',
+          '#chip-pending .chip-text',
+          '.chip-label',
+          '#count-accepted',
+          '#offline-banner',
+          '#ready-title',
+          '#mode-hint',
+          '.direction label',
+          '.tool',
+        ];
+        for (const selector of selectors) {
+          const element = document.querySelector(selector);
+          if (!element || !(element.textContent ?? '').trim()) continue;
+          const l1 = lum(parse(getComputedStyle(element).color));
+          const l2 = lum(background(element));
+          out[selector] = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+        }
+        return out;
+      });
+    Object.assign(ratios, await measure());
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="accept"]');
+    for (const [key, value] of Object.entries(await measure())) ratios[`accept ${key}`] = value;
+    await page.waitForTimeout(100);
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="reject"]');
+    for (const [key, value] of Object.entries(await measure())) ratios[`reject ${key}`] = value;
+    expect(Object.keys(ratios).length).toBeGreaterThan(15);
+    for (const [selector, ratio] of Object.entries(ratios)) {
+      expect.soft(ratio, selector).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+
+  it.each([
+    [390, 844],
+    [1024, 600],
+    [1920, 1080],
+  ])('nothing sticks out of a %d×%d screen, idle or with a verdict', async (width, height) => {
+    await page.setViewportSize({ width, height });
+    const outsideNow = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('header *, main *')]
+          .filter((element) => {
+            const box = element.getBoundingClientRect();
+            return box.width > 0 && (box.right > window.innerWidth + 1 || box.left < -1);
+          })
+          .map((element) => element.id || element.className || element.tagName),
+      );
+    expect(await outsideNow()).toEqual([]);
+    await scanWithWedge(OTHER_GATE);
+    await waitVerdict('[data-kind="reject"]');
+    expect(await outsideNow()).toEqual([]);
+  });
+
+  it('talks to nobody but its own agent, has a strict CSP and no console errors', async () => {
+    await scanWithWedge(VALID);
+    await waitVerdict('[data-kind="accept"]');
+    const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+    const foreign = requested.filter((url) => !url.startsWith(`${agent.url}/`));
+    expect(foreign).toEqual([]);
+    expect(requested.length).toBeGreaterThan(3);
+    expect(consoleErrors.filter((text) => !text.includes('Failed to load resource'))).toEqual([]);
+  });
+});
