@@ -292,6 +292,20 @@ export async function releaseExpiredHolds(
   ctx: Pick<ServiceContext, 'db' | 'business'>,
   options: { now: number; eventId?: string },
 ): Promise<number> {
+  // Called lazily on reads: a plain indexed read first, so a read only opens a write transaction when
+  // there is something to release.
+  const [due] = await ctx.db
+    .select({ id: reservations.id })
+    .from(reservations)
+    .where(
+      and(
+        eq(reservations.status, 'active'),
+        lte(reservations.expiresAt, new Date(options.now)),
+        options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
+      ),
+    )
+    .limit(1);
+  if (!due) return 0;
   let total = 0;
   for (;;) {
     const expired = await transactionOutcome<ReservationItem[][], never>(ctx.db, async (tx) => {

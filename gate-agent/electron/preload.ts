@@ -4,23 +4,23 @@
  * `window.gateSetup` (the first-run form). Raw ipcRenderer never reaches the page.
  */
 import { contextBridge, ipcRenderer } from 'electron';
+import type { AgentStatus, GateAgentBridge, ScanResult } from '../../scanner-ui/src/agent-api';
 import { IPC_CHANNELS } from './ipc-channels';
-
-export interface GateAgentBridge {
-  scan(code: string, direction?: 'in' | 'out'): Promise<unknown>;
-  status(): Promise<unknown>;
-  sync(): Promise<unknown>;
-}
 
 export interface GateSetupBridge {
   enroll(cloudUrl: string, enrollmentToken: string): Promise<{ ok: true } | { ok: false; message: string }>;
 }
 
+// The renderer's AgentClient checks every answer, so the bridge only forwards (typed as the renderer expects).
 const gateAgent = {
-  scan: (code: string, direction?: 'in' | 'out') =>
-    ipcRenderer.invoke(IPC_CHANNELS.scan, String(code), direction === 'out' ? 'out' : 'in'),
-  status: () => ipcRenderer.invoke(IPC_CHANNELS.status),
-  sync: () => ipcRenderer.invoke(IPC_CHANNELS.sync),
+  scan: (code: string, direction: 'in' | 'out') =>
+    ipcRenderer.invoke(
+      IPC_CHANNELS.scan,
+      String(code),
+      direction === 'out' ? 'out' : 'in',
+    ) as Promise<ScanResult>,
+  status: () => ipcRenderer.invoke(IPC_CHANNELS.status) as Promise<AgentStatus>,
+  sync: () => ipcRenderer.invoke(IPC_CHANNELS.sync) as Promise<AgentStatus>,
 } satisfies GateAgentBridge;
 
 const gateSetup = {

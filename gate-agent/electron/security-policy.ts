@@ -14,6 +14,8 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob: mediastream:",
+  // The QR decoder runs in a Web Worker loaded from our own files.
+  "worker-src 'self' blob:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
@@ -32,6 +34,8 @@ export function secureWebPreferences(preloadPath: string): BrowserWindowConstruc
     allowRunningInsecureContent: false,
     experimentalFeatures: false,
     spellcheck: false,
+    // A camera-only station has no user gesture before the first verdict, whose sound must still play.
+    autoplayPolicy: 'no-user-gesture-required',
   };
 }
 

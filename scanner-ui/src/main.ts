@@ -16,7 +16,7 @@ const STATUS_INTERVAL_MS = 2_000;
 const VERDICT_MS = 2_500;
 const CAMERA_STORAGE_KEY = 'scanner-ui.camera';
 
-type ScanSource = 'wedge' | 'camera' | 'manual';
+type ScanSource = 'wedge' | 'camera' | 'manual' | 'link';
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -257,6 +257,29 @@ ui.manualForm.addEventListener('submit', (event) => {
   ui.manualCode.blur(); // hand the keyboard back to the hand scanner
   void submitScan(code, 'manual', event.timeStamp);
 });
+
+// ---- scan links (#scan=CODE) -----------------------------------------------------------------
+
+/**
+ * A link to this page ending in `#scan=CODE` decides CODE as if it had been scanned (the demo's QR page
+ * uses it: "simulate a scan"). The fragment never reaches any server, and it is cleared at once so a
+ * reload does not scan again.
+ */
+function scanFromLocation(): void {
+  const match = /^#scan=(.+)$/.exec(window.location.hash);
+  if (!match?.[1]) return;
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+  let code: string;
+  try {
+    code = decodeURIComponent(match[1]);
+  } catch {
+    code = match[1];
+  }
+  const normalized = normalizeScannedCode(code.trim());
+  if (normalized.length > 0) void submitScan(normalized, 'link', performance.now());
+}
+window.addEventListener('hashchange', scanFromLocation);
+scanFromLocation();
 
 // ---- camera --------------------------------------------------------------------------------
 

@@ -18,8 +18,16 @@ const BASE_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
+/**
+ * True when Chromium is installed. Browser suites skip without it on a developer's machine; in CI
+ * (CI=true, where .ci/run installs it) a missing browser is an error, never a silent skip.
+ */
 export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM_PATH);
+  const available = existsSync(CHROMIUM_PATH);
+  if (!available && process.env.CI === 'true') {
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}; CI must run the browser tests`);
+  }
+  return available;
 }
 
 export interface LaunchOptions {

@@ -128,6 +128,18 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
     await typeLikeScanner(page, code, { gapMs: 5, suffix: enter ? 'Enter' : 'none' });
   }
 
+  it('a #scan= link decides the code as if scanned, once, and clears the address', async () => {
+    await page.goto(`${agent.url}/?camera=off#scan=${encodeURIComponent(VALID)}`);
+    await waitVerdict('[data-kind="accept"]');
+    expect(new URL(page.url()).hash).toBe('');
+    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID]);
+    await page.evaluate((code) => {
+      window.location.hash = `scan=${encodeURIComponent(code)}`;
+    }, VALID);
+    await waitVerdict('[data-reason="ALREADY_USED"]');
+    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID, VALID]);
+  });
+
   it('a burst from page.keyboard.type (5 ms apart) paints ACCEPT when the keys arrive at scanner pace', async () => {
     // keyboard.type stamps each key when the browser receives it, so on a loaded machine its gaps can
     // stretch past any scanner's (measured up to 145 ms). The rule tested: whenever the keys the page
