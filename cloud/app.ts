@@ -18,18 +18,23 @@ import type { DatabaseHandle } from './db/client';
 import { AppError } from './errors';
 import { authenticate, createAuthenticator, requireRole } from './http/auth';
 import type { AppEnv } from './http/context';
+import { requireDevice } from './http/device-auth';
 import { createErrorHandler, notFound } from './http/errors';
 import { createMetrics, type Metrics } from './http/metrics';
 import type { RouteDeps } from './http/openapi';
 import { createRateLimiter, rateLimit } from './http/rate-limit';
 import { InProcessRefundQueue } from './jobs/refunds';
+import { attendanceRoutes } from './routes/attendance';
+import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountOpsRoutes } from './routes/ops';
 import { reservationRoutes } from './routes/reservations';
+import { syncRoutes } from './routes/sync';
 import { ticketRoutes } from './routes/tickets';
 import { venueRoutes } from './routes/venues';
 import type { ServiceContext } from './services/context';
 import type { Keyring } from './services/keyring';
+import { ManifestWatcher } from './services/manifest-watch';
 import { refundOrder } from './services/orders';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
 import { SerialAllocator } from './services/serials';
@@ -61,6 +66,8 @@ export interface CloudApp {
   services: ServiceContext;
   refunds: InProcessRefundQueue;
   metrics: Metrics;
+  /** Polls change heads for the gates' push stream; close it on shutdown. */
+  watcher: ManifestWatcher;
 }
 
 /** The client address for per-address limits; tests (app.request) have none. */
@@ -104,6 +111,11 @@ export function createApp(deps: AppDeps): CloudApp {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'deviceAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Device access token from POST /api/v1/devices/token (never a user JWT)',
   });
 
   app.use('*', async (c, next) => {
@@ -172,7 +184,9 @@ export function createApp(deps: AppDeps): CloudApp {
     }
     await next();
   });
-  app.use('/api/v1/*', requireUser);
+  // Gate devices prove themselves with their own credentials (routes/sync.ts), never with a user JWT.
+  const devicePaths = /^\/api\/v1\/(devices\/(enroll|challenge|token)|sync\/)/;
+  app.use('/api/v1/*', (c, next) => (devicePaths.test(c.req.path) ? next() : requireUser(c, next)));
   app.use('/api/v1/*', async (c, next) => {
     await next();
     // A successful write is reported only once it is durable (db/client.ts explains the async commits).
@@ -188,6 +202,21 @@ export function createApp(deps: AppDeps): CloudApp {
   app.route('/api/v1', eventRoutes(routeDeps));
   app.route('/api/v1', reservationRoutes(routeDeps));
   app.route('/api/v1', ticketRoutes(routeDeps));
+  app.route('/api/v1', deviceRoutes(routeDeps));
+  app.route('/api/v1', attendanceRoutes(routeDeps));
+  const watcher = new ManifestWatcher(services.db);
+  app.route(
+    '/api/v1',
+    syncRoutes({
+      ...routeDeps,
+      watcher,
+      requireDevice: requireDevice(services, limiter, (c) => limiter('auth', clientAddress(c))),
+      authLimit: async (c, next) => {
+        await limiter('auth', clientAddress(c));
+        await next();
+      },
+    }),
+  );
 
   const readinessChecks: Record<string, () => Promise<void>> = { database: () => deps.database.ping() };
   const redis = deps.redis;
@@ -200,5 +229,5 @@ export function createApp(deps: AppDeps): CloudApp {
 
   app.onError(createErrorHandler(metrics));
   app.notFound(notFound);
-  return { app, services, refunds, metrics };
+  return { app, services, refunds, metrics, watcher };
 }

@@ -102,6 +102,7 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
       await closed;
       clearTimeout(grace);
       await stopSweeper();
+      cloud.watcher.close();
       await cloud.refunds.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
       await database.close();

@@ -312,3 +312,119 @@ export const scans = pgTable(
     index('scans_event_idx').on(t.tenantId, t.eventId, t.scannedAt),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------------
+// Gate devices and sync (SPEC section 6)
+// ---------------------------------------------------------------------------------------------------
+
+/** One-time enrollment tokens for a gate; only their SHA-256 is stored (the token is shown once). */
+export const enrollmentTokens = pgTable(
+  'enrollment_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    gateId: uuid('gate_id')
+      .notNull()
+      .references(() => gates.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    /** Events the enrolled device may sync; null = every event at the gate's venue. */
+    eventIds: uuid('event_ids').array(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    usedByDeviceId: uuid('used_by_device_id'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('enrollment_tokens_hash_idx').on(t.tokenHash)],
+);
+
+export type DeviceStatus = 'active' | 'revoked';
+
+/** A gate device: its own Ed25519 public key, its gate, and its upload progress. */
+export const devices = pgTable(
+  'devices',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    gateId: uuid('gate_id')
+      .notNull()
+      .references(() => gates.id),
+    name: text('name').notNull(),
+    publicKey: text('public_key').notNull(),
+    status: text('status').$type<DeviceStatus>().notNull(),
+    eventIds: uuid('event_ids').array(),
+    /** The longest gap-free prefix of this device's scan sequence the cloud holds. */
+    ackedSeq: bigint('acked_seq', { mode: 'number' }).notNull().default(0),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }),
+    lastUploadAt: timestamp('last_upload_at', { withTimezone: true, mode: 'date' }),
+    /** cloud − device clock (ms) the device reported with its latest upload. */
+    clockOffsetMs: bigint('clock_offset_ms', { mode: 'number' }),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('devices_tenant_idx').on(t.tenantId, t.id)],
+);
+
+/** Single-use challenges a device signs to get an access token. */
+export const deviceChallenges = pgTable('device_challenges', {
+  challenge: text('challenge').primaryKey(),
+  deviceId: uuid('device_id')
+    .notNull()
+    .references(() => devices.id, { onDelete: 'cascade' }),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/** Short-lived device access tokens (hash only), valid across every cloud process. */
+export const deviceTokens = pgTable(
+  'device_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('device_tokens_expiry_idx').on(t.expiresAt)],
+);
+
+/**
+ * Scans uploaded by gate devices, each stored once: the primary key is (device, seq) and the scan's own
+ * UUIDv7 is unique too, so a replayed, duplicated or reordered batch inserts nothing new. A row the
+ * cloud cannot read is kept with `quarantined = 1` and its raw JSON, and still counts for the
+ * acknowledged sequence so it never blocks the device's queue.
+ */
+export const deviceScans = pgTable(
+  'device_scans',
+  {
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => devices.id),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    id: uuid('id'),
+    tenantId: tenantId(),
+    gateId: uuid('gate_id'),
+    eventId: uuid('event_id'),
+    ticketSerial: bigint('ticket_serial', { mode: 'number' }),
+    generation: integer('generation'),
+    direction: text('direction').$type<ScanDirection>(),
+    accepted: integer('accepted'),
+    reason: text('reason'),
+    detail: text('detail'),
+    codeHash: text('code_hash'),
+    /** The device's wall clock at the scan. */
+    scannedAt: timestamp('scanned_at', { withTimezone: true, mode: 'date' }),
+    clockOffsetMs: bigint('clock_offset_ms', { mode: 'number' }),
+    /** scannedAt + clockOffsetMs: the cloud's best estimate of when the scan happened. */
+    estimatedAt: timestamp('estimated_at', { withTimezone: true, mode: 'date' }),
+    manifestSeq: bigint('manifest_seq', { mode: 'number' }),
+    quarantined: integer('quarantined').notNull().default(0),
+    quarantineReason: text('quarantine_reason'),
+    raw: jsonb('raw'),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.deviceId, t.seq] }),
+    uniqueIndex('device_scans_id_idx').on(t.id),
+    index('device_scans_event_ticket_idx').on(t.eventId, t.ticketSerial, t.estimatedAt),
+  ],
+);

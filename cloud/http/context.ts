@@ -1,6 +1,7 @@
 /** The Hono environment of the cloud app: what middleware puts on the request context. */
 import type { Logger } from 'pino';
 import type { Actor } from '../services/actor';
+import type { DeviceRow } from '../services/devices';
 
 export interface AppEnv {
   Variables: {
@@ -8,5 +9,7 @@ export interface AppEnv {
     logger: Logger;
     /** Set by the authentication middleware on /api/v1 routes. */
     actor: Actor;
+    /** Set by the device authentication middleware on the sync routes. */
+    device: DeviceRow;
   };
 }

@@ -1,0 +1,128 @@
+/**
+ * A real cloud server for benchmarks: a child process running cloud/main.ts (its own event loop, as in
+ * production) against a fresh PostgreSQL database made from DATABASE_URL or TEST_DATABASE_URL, which is
+ * dropped again afterwards. Plus a tiny API client that mints user JWTs with the process's secret.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { mintUserToken } from '../../cloud/test-support/tokens';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BenchCloud {
+  url: string;
+  databaseUrl: string;
+  /** Calls the API as a user of `tenant` with `role`. */
+  api<T = { id: string }>(
+    role: string,
+    tenant: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** The PostgreSQL server URL benchmarks may use, or undefined (then they report "not measured"). */
+export function benchDatabaseServer(): string | undefined {
+  return process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Creates a fresh database on the server of `serverUrl`; returns its URL and a drop function. */
+export async function freshDatabase(serverUrl: string, prefix: string) {
+  const name = `${prefix}_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** Starts cloud/main.ts on a fresh database and waits until /health/ready answers. */
+export async function startBenchCloud(prefix: string, env: Record<string, string> = {}): Promise<BenchCloud> {
+  const server = benchDatabaseServer();
+  if (!server) throw new Error('benchmarks of the cloud need DATABASE_URL or TEST_DATABASE_URL');
+  const database = await freshDatabase(server, prefix);
+  const port = await freePort();
+  const secret = randomBytes(32).toString('base64url');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'cloud/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      REDIS_URL: '',
+      AUTH_JWT_SECRET: secret,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PURCHASE_PER_MINUTE: '1000000',
+      RATE_LIMIT_READ_PER_MINUTE: '1000000',
+      RATE_LIMIT_SYNC_PER_MINUTE: '1000000',
+      RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    await database.drop();
+  };
+  for (let i = 0; ; i++) {
+    if (i > 150 || child.exitCode !== null) {
+      await stop();
+      throw new Error('the cloud did not become ready');
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+  }
+  return {
+    url,
+    databaseUrl: database.url,
+    api: async (role, tenant, method, path, body) => {
+      const token = await mintUserToken({ sub: `bench-${role}`, tid: tenant, role: role as never, secret });
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const json = await response.json();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+      return json as never;
+    },
+    stop,
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * Gate devices (SPEC section 6): one-time enrollment tokens, enrollment with the device's own Ed25519
+ * key, challenge → short-lived access token, authentication of every sync call, listing and revocation.
+ *
+ * Why challenge + token rather than signing each request with a timestamp: a gate's clock may be hours
+ * off, and skew must never block sync. The token's expiry is judged by the cloud's clock only, and the
+ * private key that earns it never leaves the device. Tokens and enrollment tokens are random and stored
+ * only as SHA-256, in PostgreSQL, so every cloud process behind a load balancer accepts them.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { fromBase64Url, toBase64Url, verifyDetached } from '../../shared/crypto';
+import { deviceTokenMessage, type EnrollResponse } from '../../shared/sync-protocol';
+import type { Executor } from '../db/client';
+import { deviceChallenges, devices, deviceTokens, enrollmentTokens, events, gates } from '../db/schema';
+import { fail, type Result } from '../errors';
+import type { Actor } from './actor';
+import type { ServiceContext } from './context';
+import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+
+export const DEVICE_TOKEN_TTL_MS = 15 * 60_000;
+const CHALLENGE_TTL_MS = 2 * 60_000;
+export const DEFAULT_ENROLLMENT_TTL_SECONDS = 24 * 3600;
+
+export type DeviceRow = typeof devices.$inferSelect;
+
+export interface DeviceView {
+  id: string;
+  gateId: string;
+  name: string;
+  status: 'active' | 'revoked';
+  eventIds: string[] | null;
+  ackedSeq: number;
+  lastSeenAt: string | null;
+  lastUploadAt: string | null;
+  clockOffsetMs: number | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export function deviceView(row: DeviceRow): DeviceView {
+  return {
+    id: row.id,
+    gateId: row.gateId,
+    name: row.name,
+    status: row.status,
+    eventIds: row.eventIds ?? null,
+    ackedSeq: row.ackedSeq,
+    lastSeenAt: row.lastSeenAt?.toISOString() ?? null,
+    lastUploadAt: row.lastUploadAt?.toISOString() ?? null,
+    clockOffsetMs: row.clockOffsetMs ?? null,
+    createdAt: row.createdAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function randomToken(prefix: string): string {
+  return `${prefix}_${randomBytes(32).toString('base64url')}`;
+}
+
+/** The events a device may sync: those at its gate's venue, narrowed by its enrollment, not drafts. */
+export async function eventsForDevice(
+  executor: Executor,
+  device: Pick<DeviceRow, 'tenantId' | 'gateId' | 'eventIds'>,
+): Promise<Array<{ id: string; name: string; venueId: string }>> {
+  const rows = await executor
+    .select({ id: events.id, name: events.name, venueId: events.venueId })
+    .from(events)
+    .innerJoin(gates, eq(gates.venueId, events.venueId))
+    .where(
+      and(
+        eq(gates.id, device.gateId),
+        eq(events.tenantId, device.tenantId),
+        inArray(events.status, ['published', 'cancelled']),
+        device.eventIds && device.eventIds.length > 0 ? inArray(events.id, device.eventIds) : undefined,
+      ),
+    )
+    .orderBy(asc(events.startsAt));
+  return rows;
+}
+
+/** Issues a one-time enrollment token for a gate (admin). The token itself is returned only here. */
+export async function createEnrollmentToken(
+  ctx: ServiceContext,
+  actor: Actor,
+  gateId: string,
+  input: { eventIds?: string[] | undefined; ttlSeconds?: number | undefined },
+): Promise<Result<{ id: string; token: string; expiresAt: Date; gateId: string }>> {
+  const [gate] = await ctx.db
+    .select({ id: gates.id, venueId: gates.venueId })
+    .from(gates)
+    .where(and(eq(gates.id, gateId), eq(gates.tenantId, actor.tenantId)));
+  if (!gate) return fail('NOT_FOUND', 'gate not found');
+  if (input.eventIds && input.eventIds.length > 0) {
+    const found = await ctx.db
+      .select({ id: events.id })
+      .from(events)
+      .where(
+        and(
+          inArray(events.id, input.eventIds),
+          eq(events.tenantId, actor.tenantId),
+          eq(events.venueId, gate.venueId),
+        ),
+      );
+    if (found.length !== new Set(input.eventIds).size) {
+      return fail('VALIDATION_FAILED', 'eventIds: every event must exist at the gate’s venue');
+    }
+  }
+  const token = randomToken('enr');
+  const now = ctx.clock();
+  const expiresAt = new Date(now + (input.ttlSeconds ?? DEFAULT_ENROLLMENT_TTL_SECONDS) * 1000);
+  const id = ctx.newId();
+  await ctx.db.insert(enrollmentTokens).values({
+    id,
+    tenantId: actor.tenantId,
+    gateId,
+    tokenHash: sha256(token),
+    eventIds: input.eventIds && input.eventIds.length > 0 ? [...new Set(input.eventIds)] : null,
+    expiresAt,
+    createdBy: actor.userId,
+    createdAt: new Date(now),
+  });
+  return { ok: true, id, token, expiresAt, gateId };
+}
+
+async function issueAccessToken(executor: Executor, deviceId: string, now: number) {
+  const accessToken = randomToken('dtk');
+  const expiresAt = now + DEVICE_TOKEN_TTL_MS;
+  await executor
+    .insert(deviceTokens)
+    .values({ tokenHash: sha256(accessToken), deviceId, expiresAt: new Date(expiresAt) });
+  return { accessToken, expiresAt };
+}
+
+/**
+ * Exchanges an enrollment token for a device identity. The token is consumed by a conditional UPDATE, so
+ * of two devices racing with one token exactly one wins.
+ */
+export async function enrollDevice(
+  ctx: ServiceContext,
+  input: { enrollmentToken: string; publicKey: string; name: string },
+): Promise<Result<EnrollResponse>> {
+  const publicKey = fromBase64Url(input.publicKey);
+  if (publicKey?.length !== 32) return fail('VALIDATION_FAILED', 'publicKey: not a 32-byte key');
+  const now = ctx.clock();
+  const deviceId = ctx.newId();
+  return ctx.db.transaction(async (tx) => {
+    const [claimed] = await tx
+      .update(enrollmentTokens)
+      .set({ usedAt: new Date(now), usedByDeviceId: deviceId })
+      .where(
+        and(
+          eq(enrollmentTokens.tokenHash, sha256(input.enrollmentToken)),
+          isNull(enrollmentTokens.usedAt),
+          gt(enrollmentTokens.expiresAt, new Date(now)),
+        ),
+      )
+      .returning();
+    if (!claimed) return fail('ENROLLMENT_TOKEN_INVALID', 'the enrollment token is unknown, used or expired');
+    const [gate] = await tx.select().from(gates).where(eq(gates.id, claimed.gateId));
+    if (!gate) return fail('ENROLLMENT_TOKEN_INVALID', 'the gate of this enrollment token no longer exists');
+    const [device] = await tx
+      .insert(devices)
+      .values({
+        id: deviceId,
+        tenantId: claimed.tenantId,
+        gateId: claimed.gateId,
+        name: input.name,
+        publicKey: toBase64Url(publicKey),
+        status: 'active',
+        eventIds: claimed.eventIds,
+        createdAt: new Date(now),
+        lastSeenAt: new Date(now),
+      })
+      .returning();
+    const credentials = await issueAccessToken(tx, deviceId, now);
+    const served = await eventsForDevice(tx, device!);
+    return {
+      ok: true,
+      deviceId,
+      credentials,
+      gate: { id: gate.id, name: gate.name, venueId: gate.venueId, zone: gate.zone },
+      events: served.map((e) => ({ id: e.id, name: e.name })),
+      cloudTime: now,
+    };
+  });
+}
+
+async function activeDevice(executor: Executor, deviceId: string): Promise<Result<{ device: DeviceRow }>> {
+  const [device] = await executor.select().from(devices).where(eq(devices.id, deviceId));
+  if (!device) return fail('UNAUTHENTICATED', 'unknown device');
+  if (device.status === 'revoked') return fail('DEVICE_REVOKED', 'this device has been revoked');
+  return { ok: true, device };
+}
+
+/** A single-use challenge for a device to sign. */
+export async function createChallenge(
+  ctx: ServiceContext,
+  deviceId: string,
+): Promise<Result<{ challenge: string; expiresAt: number }>> {
+  const found = await activeDevice(ctx.db, deviceId);
+  if (!found.ok) return found;
+  const now = ctx.clock();
+  const challenge = randomBytes(32).toString('base64url');
+  const expiresAt = now + CHALLENGE_TTL_MS;
+  // Housekeeping on the way: expired challenges and tokens are worthless.
+  await ctx.db.delete(deviceChallenges).where(lt(deviceChallenges.expiresAt, new Date(now)));
+  await ctx.db.delete(deviceTokens).where(lt(deviceTokens.expiresAt, new Date(now)));
+  await ctx.db.insert(deviceChallenges).values({ challenge, deviceId, expiresAt: new Date(expiresAt) });
+  return { ok: true, challenge, expiresAt };
+}
+
+/** Exchanges a signed challenge for an access token. The challenge is deleted first: it works once. */
+export async function exchangeChallenge(
+  ctx: ServiceContext,
+  input: { deviceId: string; challenge: string; signature: string },
+): Promise<Result<{ accessToken: string; expiresAt: number }>> {
+  const now = ctx.clock();
+  const [used] = await ctx.db
+    .delete(deviceChallenges)
+    .where(
+      and(
+        eq(deviceChallenges.challenge, input.challenge),
+        eq(deviceChallenges.deviceId, input.deviceId),
+        gt(deviceChallenges.expiresAt, new Date(now)),
+      ),
+    )
+    .returning();
+  if (!used) return fail('UNAUTHENTICATED', 'the challenge is unknown, used or expired');
+  const found = await activeDevice(ctx.db, input.deviceId);
+  if (!found.ok) return found;
+  const publicKey = fromBase64Url(found.device.publicKey);
+  const signature = fromBase64Url(input.signature);
+  if (
+    !publicKey ||
+    !signature ||
+    !verifyDetached(
+      publicKey,
+      deviceTokenMessage(input.deviceId, input.challenge),
+      signature,
+      'device-request',
+    )
+  ) {
+    return fail('UNAUTHENTICATED', 'the signature does not match the device key');
+  }
+  const token = await issueAccessToken(ctx.db, input.deviceId, now);
+  return { ok: true, ...token };
+}
+
+/** The device behind a bearer access token, or why there is none. */
+export async function authenticateDevice(
+  ctx: ServiceContext,
+  accessToken: string,
+): Promise<Result<{ device: DeviceRow }>> {
+  const now = ctx.clock();
+  const [row] = await ctx.db
+    .select({ device: devices })
+    .from(deviceTokens)
+    .innerJoin(devices, eq(devices.id, deviceTokens.deviceId))
+    .where(and(eq(deviceTokens.tokenHash, sha256(accessToken)), gt(deviceTokens.expiresAt, new Date(now))));
+  if (!row) return fail('UNAUTHENTICATED', 'a valid device access token is required');
+  if (row.device.status === 'revoked') return fail('DEVICE_REVOKED', 'this device has been revoked');
+  // lastSeenAt is for operators; coarse updates (once a minute) keep it off the hot path.
+  if (!row.device.lastSeenAt || now - row.device.lastSeenAt.getTime() > 60_000) {
+    await ctx.db
+      .update(devices)
+      .set({ lastSeenAt: new Date(now) })
+      .where(eq(devices.id, row.device.id));
+  }
+  return { ok: true, device: row.device };
+}
+
+/** Lists the tenant's devices (admin), optionally of one gate. */
+export async function listDevices(
+  ctx: ServiceContext,
+  actor: Actor,
+  request: PageRequest & { gateId?: string | undefined },
+): Promise<Result<{ page: Page<DeviceView> }>> {
+  const cursor = decodeCursor(request.cursor);
+  if (!cursor.ok) return cursor;
+  const size = pageSize(request.limit);
+  const rows = await ctx.db
+    .select()
+    .from(devices)
+    .where(
+      and(
+        eq(devices.tenantId, actor.tenantId),
+        request.gateId ? eq(devices.gateId, request.gateId) : undefined,
+        cursor.afterId ? gt(devices.id, cursor.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(devices.id))
+    .limit(size + 1);
+  return { ok: true, page: toPage(rows, size, deviceView) };
+}
+
+/** Revokes a device: its tokens die now, and its next sync is refused so it wipes its data. */
+export async function revokeDevice(
+  ctx: ServiceContext,
+  actor: Actor,
+  deviceId: string,
+): Promise<Result<{ device: DeviceView }>> {
+  const now = new Date(ctx.clock());
+  return ctx.db.transaction(async (tx) => {
+    const [device] = await tx
+      .update(devices)
+      .set({ status: 'revoked', revokedAt: sql`coalesce(${devices.revokedAt}, ${now})` })
+      .where(and(eq(devices.id, deviceId), eq(devices.tenantId, actor.tenantId)))
+      .returning();
+    if (!device) return fail('NOT_FOUND', 'device not found');
+    await tx.delete(deviceTokens).where(eq(deviceTokens.deviceId, deviceId));
+    await tx.delete(deviceChallenges).where(eq(deviceChallenges.deviceId, deviceId));
+    return { ok: true, device: deviceView(device) };
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * The push channel (SPEC section 6): an online gate listening on GET /sync/stream hears of a new sale
+ * or a revocation of its event within 2 seconds, and of nothing from events it does not serve.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buyTickets,
+  createTestCloud,
+  type SeededEvent,
+  seedEvent,
+  type TestCloud,
+} from '../test-support/cloud';
+import { enrollTestDevice } from '../test-support/devices';
+
+let cloud: TestCloud;
+let seeded: SeededEvent;
+
+beforeAll(async () => {
+  cloud = await createTestCloud();
+  seeded = await seedEvent(cloud);
+});
+afterAll(async () => {
+  cloud?.watcher.close();
+  await cloud?.close();
+});
+
+/** Reads SSE messages from a streaming response until `predicate` matches or `timeoutMs` passes. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  predicate: (event: string, data: string) => boolean,
+  timeoutMs: number,
+): Promise<{ event: string; data: string } | undefined> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const chunk = await Promise.race([
+      reader.read(),
+      new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), Math.max(1, deadline - Date.now())),
+      ),
+    ]);
+    if (!chunk || chunk.done) break;
+    buffer += decoder.decode(chunk.value, { stream: true });
+    let split = buffer.indexOf('\n\n');
+    while (split >= 0) {
+      const block = buffer.slice(0, split);
+      buffer = buffer.slice(split + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+      if (predicate(event, data)) return { event, data };
+      split = buffer.indexOf('\n\n');
+    }
+  }
+  return undefined;
+}
+
+describe('sync stream', () => {
+  it('tells a connected gate of a sale and of a refund within 2 s, and not of other events', async () => {
+    const device = await enrollTestDevice(cloud, seeded);
+    const other = await seedEvent(cloud);
+    const controller = new AbortController();
+    const response = await cloud.app.request('/api/v1/sync/stream', {
+      headers: { authorization: `Bearer ${device.accessToken}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    const ready = await readUntil(reader, (event) => event === 'ready', 2000);
+    expect(JSON.parse(ready!.data)).toEqual({ eventIds: [seeded.eventId] });
+    // Let the watcher learn the current head before the change.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+
+    await buyTickets(cloud, other);
+    const soldAt = Date.now();
+    const bought = await buyTickets(cloud, seeded);
+    const sale = await readUntil(reader, (event) => event === 'manifest', 2000);
+    expect(sale).toBeDefined();
+    expect(Date.now() - soldAt).toBeLessThan(2000);
+    expect(JSON.parse(sale!.data).eventId).toBe(seeded.eventId);
+
+    const refundAt = Date.now();
+    await cloud.call('POST', `/api/v1/orders/${bought.purchase.order.id}/refund`, {
+      token: seeded.adminToken,
+    });
+    const refund = await readUntil(reader, (event) => event === 'manifest', 2000);
+    expect(refund).toBeDefined();
+    expect(Date.now() - refundAt).toBeLessThan(2000);
+    expect(JSON.parse(refund!.data).head).toBeGreaterThan(JSON.parse(sale!.data).head);
+    controller.abort();
+    await reader.cancel().catch(() => {});
+  });
+
+  it('refuses a stream without a device token', async () => {
+    const response = await cloud.app.request('/api/v1/sync/stream');
+    expect(response.status).toBe(401);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The real cloud for gate-agent tests: the production app over a real test database (PostgreSQL from
+ * TEST_DATABASE_URL, PGlite otherwise), served on a loopback port, behind a small proxy that can fail
+ * the network the way a venue's link fails — refuse connections, answer 503, or drop an answer after the
+ * cloud processed the request. Only the network is faked; the cloud and its database are real.
+ */
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createTestCloud, type SeededEvent, seedEvent, type TestCloud } from '../../cloud/test-support/cloud';
+
+/** What the link between gate and cloud does to the next requests. */
+export type LinkMode =
+  | 'up'
+  /** every connection is cut at once (cloud unreachable) */
+  | 'down'
+  /** scan uploads answer 503 before reaching the cloud; everything else passes */
+  | 'fail-uploads'
+  /** manifest pulls answer 503 before reaching the cloud; everything else passes */
+  | 'fail-manifest'
+  /** scan uploads reach the cloud, which stores them, but the answer is lost on the way back */
+  | 'lose-upload-answers';
+
+export interface RealCloud {
+  cloud: TestCloud;
+  seeded: SeededEvent;
+  /** The URL gates use: through the link proxy. */
+  url: string;
+  link: LinkMode;
+  /** Requests that reached the cloud through the link, by path. */
+  hits: Map<string, number>;
+  enrollmentToken(gateIndex?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+export async function startRealCloud(
+  options: { capacities?: number[]; vipGate?: boolean } = {},
+): Promise<RealCloud> {
+  const cloud = await createTestCloud();
+  const seeded = await seedEvent(cloud, {
+    capacities: options.capacities ?? [100, 20],
+    vipGate: options.vipGate ?? true,
+  });
+  const origin = serve({ fetch: cloud.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => origin.once('listening', () => resolve()));
+  const originPort = (origin.address() as AddressInfo).port;
+
+  const sockets = new Set<Socket>();
+  const state = { link: 'up' as LinkMode };
+  const hits = new Map<string, number>();
+  const proxy = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const path = (incoming.url ?? '/').split('?')[0]!;
+    const mode = state.link;
+    if (mode === 'down') {
+      incoming.socket.destroy();
+      return;
+    }
+    if (
+      (mode === 'fail-uploads' && path.endsWith('/sync/scans')) ||
+      (mode === 'fail-manifest' && path.endsWith('/sync/manifest'))
+    ) {
+      outgoing.writeHead(503, { 'content-type': 'application/json' });
+      outgoing.end(
+        JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'link test', requestId: 'proxy' } }),
+      );
+      return;
+    }
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const forwarded = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: originPort,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (answer) => {
+        if (mode === 'lose-upload-answers' && path.endsWith('/sync/scans')) {
+          // The cloud has processed the batch; the gate never hears so.
+          answer.resume();
+          answer.on('end', () => incoming.socket.destroy());
+          return;
+        }
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forwarded.on('error', () => incoming.socket.destroy());
+    incoming.pipe(forwarded);
+  });
+  proxy.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    if (state.link === 'down') socket.destroy();
+  });
+  const proxyPort = await listen(proxy);
+
+  return {
+    cloud,
+    seeded,
+    url: `http://127.0.0.1:${proxyPort}`,
+    get link() {
+      return state.link;
+    },
+    set link(mode: LinkMode) {
+      state.link = mode;
+      // Cutting the link also cuts open connections (the push stream above all).
+      if (mode === 'down') for (const socket of sockets) socket.destroy();
+    },
+    hits,
+    async enrollmentToken(gateIndex = 0) {
+      const response = await cloud.call('POST', `/api/v1/gates/${seeded.gateIds[gateIndex]}/enrollments`, {
+        token: seeded.adminToken,
+        body: {},
+      });
+      if (response.status !== 201) throw new Error(`enrollment token: ${response.status}`);
+      return response.body.token as string;
+    },
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      origin.close();
+      cloud.watcher.close();
+      await cloud.close();
+    },
+  };
+}
