@@ -1,0 +1,116 @@
+/**
+ * The newcomer's `npm start` (SPEC section 2), run as a real process on a fresh data directory with no
+ * PostgreSQL or Redis: it must come up with the cloud, the demo data, an enrolled and synced gate agent,
+ * its scanner UI and the demo QR page; the demo tickets must get the verdicts the page promises; Ctrl-C
+ * must stop it cleanly; and a second start must reuse the data.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../bench/lib/cloud-process';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'npm-start-'));
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function start(ports: { cloud: number; gate: number; page: number }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      DEMO_DATA_DIR: dataDir,
+      PORT: String(ports.cloud),
+      GATE_PORT: String(ports.gate),
+      DEMO_PAGE_PORT: String(ports.page),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  const deadline = Date.now() + 90_000;
+  while (!output.includes('Press Ctrl-C to stop.')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return Promise.race([
+    exited,
+    new Promise<number | null>((resolve) => setTimeout(() => resolve(-1), 20_000)),
+  ]);
+}
+
+describe('npm start', () => {
+  it('brings up the whole demo, decides the demo tickets as promised, stops cleanly and restarts on its data', async () => {
+    const ports = { cloud: await freePort(), gate: await freePort(), page: await freePort() };
+    const first = await start(ports);
+    const output = first.output();
+    expect(output).toContain(`http://127.0.0.1:${ports.cloud}/docs`);
+    expect(output).toContain(`http://127.0.0.1:${ports.gate}/`);
+    expect(output).toContain(`http://127.0.0.1:${ports.page}/`);
+
+    expect((await fetch(`http://127.0.0.1:${ports.cloud}/health/ready`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.cloud}/docs`)).status).toBe(200);
+    const ui = await fetch(`http://127.0.0.1:${ports.gate}/`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('<html');
+    const page = await (await fetch(`http://127.0.0.1:${ports.page}/`)).text();
+    expect(page).toContain('<svg');
+
+    const status = (await (await fetch(`http://127.0.0.1:${ports.gate}/api/status`)).json()) as {
+      online: boolean;
+      events: Array<{ tickets: number }>;
+    };
+    expect(status.online).toBe(true);
+    expect(status.events[0]!.tickets).toBeGreaterThan(40);
+
+    const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as {
+      tickets: Array<{ label: string; qr: string }>;
+    };
+    const scan = async (label: string) => {
+      const ticket = demo.tickets.find((t) => t.label === label)!;
+      const response = await fetch(`http://127.0.0.1:${ports.gate}/api/scan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: ticket.qr, direction: 'in' }),
+      });
+      return ((await response.json()) as { reason: string }).reason;
+    };
+    expect(await scan('Valid ticket')).toBe('OK');
+    expect(await scan('Already used')).toBe('ALREADY_USED');
+    expect(await scan('Refunded ticket')).toBe('REVOKED');
+    expect(await scan('VIP ticket')).toBe('WRONG_GATE');
+    expect(await scan('Not a ticket')).toBe('INVALID');
+
+    expect(await stop(first.child)).toBe(0);
+
+    // Second start: the same data, the same demo, the gate already enrolled.
+    const second = await start(ports);
+    const again = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as { eventId: string };
+    expect(again.eventId).toBe((demo as unknown as { eventId: string }).eventId);
+    expect(await scan('Valid ticket')).toBe('ALREADY_USED');
+    expect(await stop(second.child)).toBe(0);
+  }, 240_000);
+});
