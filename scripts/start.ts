@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../cloud/config';
 import { startCloud } from '../cloud/server';
 import { type GateAgent, startGateAgent } from '../gate-agent/agent';
@@ -35,7 +36,13 @@ function isEnrolled(gateDir: string): boolean {
 async function main(): Promise<void> {
   const dataRoot = resolve(process.env.DEMO_DATA_DIR ?? 'data');
   mkdirSync(dataRoot, { recursive: true });
-  const config = loadConfig({ ...process.env, DATA_DIR: process.env.DATA_DIR ?? join(dataRoot, 'cloud') });
+  // The demo keeps the terminal for its URLs: request logs only when asked for (LOG_LEVEL=info).
+  const logLevel = process.env.LOG_LEVEL ?? 'warn';
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: logLevel,
+    DATA_DIR: process.env.DATA_DIR ?? join(dataRoot, 'cloud'),
+  });
 
   await buildScannerUi();
   const cloud = await startCloud(config, { hostname: '127.0.0.1' });
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
       cloudUrl: cloud.url,
       port: GATE_PORT,
       syncIntervalMs: 5_000,
+      logger: pino({ name: 'gate-agent', level: logLevel }),
       ...(enrollmentToken ? { enrollmentToken } : {}),
     });
     const running = agent;
