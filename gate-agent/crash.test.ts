@@ -8,17 +8,19 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manifestTotals } from '../cloud/services/manifest';
+import { issueTicketsInBulk } from '../cloud/test-support/bulk-tickets';
+import { buyTickets } from '../cloud/test-support/cloud';
 import { manifestChecksum } from '../shared/sync-protocol/index';
 import { openGateStore } from './store/gate-store';
 import { type ChildAgent, post, startChildAgent } from './test-support/child-agent';
-import { FakeCloud } from './test-support/fake-cloud';
-import { ManifestFixture } from './test-support/manifest-fixture';
+import { type RealCloud, startRealCloud } from './test-support/real-cloud';
 import { makeTempDir } from './test-support/stores';
 
 let dataDir: string;
-let cloud: FakeCloud;
-let fixture: ManifestFixture;
+let real: RealCloud | undefined;
 const children: ChildAgent[] = [];
 
 beforeEach(() => {
@@ -27,7 +29,8 @@ beforeEach(() => {
 
 afterEach(async () => {
   for (const child of children.splice(0)) await child.kill('SIGKILL');
-  await cloud?.stop();
+  await real?.stop();
+  real = undefined;
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -35,6 +38,14 @@ async function child(args: string[]): Promise<ChildAgent> {
   const c = await startChildAgent(args);
   children.push(c);
   return c;
+}
+
+/** The event's change head in the cloud. */
+async function cloudHead(cloud: RealCloud): Promise<number> {
+  const result = await cloud.cloud.database.db.execute(
+    sql`select change_seq from events where id = ${cloud.seeded.eventId}`,
+  );
+  return Number((result as unknown as { rows: Array<{ change_seq: string | number }> }).rows[0]!.change_seq);
 }
 
 async function syncedTo(url: string, head: number): Promise<void> {
@@ -48,24 +59,26 @@ async function syncedTo(url: string, head: number): Promise<void> {
 
 describe('SIGKILL in the middle of a burst of scans', () => {
   it('every answered accept survives the kill: in the log, and the ticket is inside', async () => {
-    // The tickets' validity is judged by the child's real clock: make the event current now.
-    fixture = new ManifestFixture({ now: Date.now() });
-    for (let serial = 1; serial <= 400; serial++) fixture.issue(serial);
-    cloud = new FakeCloud({ fixtures: [fixture] });
-    await cloud.start();
+    // The tickets' validity is judged by the child's real clock: the event's doors opened an hour ago.
+    real = await startRealCloud({ capacities: [1000, 10], doorsOpenSinceMs: 3_600_000 });
+    const cloud = real;
+    const tokens = new Map<number, string>();
+    for (const ticket of await issueTicketsInBulk(cloud.cloud, cloud.seeded, 400))
+      tokens.set(tokens.size + 1, ticket.qr);
     const first = await child([
       '--data-dir',
       dataDir,
       '--cloud',
       cloud.url,
       '--enroll',
-      cloud.newEnrollmentToken(),
+      await cloud.enrollmentToken(),
       '--port',
       '0',
     ]);
-    await syncedTo(first.url, fixture.head);
+    await syncedTo(first.url, await cloudHead(cloud));
 
-    const accepted = new Map<number, number>(); // serial → seq
+    const accepted = new Map<number, number>(); // our ticket index → scan seq
+    const serials = new Map<number, number>(); // our ticket index → the ticket's serial
     let next = 1;
     let answered = 0;
     let killed = false;
@@ -73,12 +86,15 @@ describe('SIGKILL in the middle of a burst of scans', () => {
       while (next <= 400 && !killed) {
         const serial = next++;
         const answer = await post(`${first.url}/api/scan`, {
-          code: fixture.tokens.get(serial),
+          code: tokens.get(serial),
           direction: 'in',
         });
         if (!answer) return;
         answered++;
-        if (answer.decision === 'accept') accepted.set(serial, answer.seq as number);
+        if (answer.decision === 'accept') {
+          accepted.set(serial, answer.seq as number);
+          serials.set(serial, (answer.ticket as { serial: number }).serial);
+        }
         if (answered === 150 && !killed) {
           killed = true;
           await first.kill('SIGKILL');
@@ -89,11 +105,11 @@ describe('SIGKILL in the middle of a burst of scans', () => {
     expect(killed).toBe(true);
     expect(accepted.size).toBeGreaterThanOrEqual(150);
 
-    await cloud.stop(); // the restarted agent must answer from its disk alone
+    cloud.link = 'down'; // the restarted agent must answer from its disk alone
     const second = await child(['--data-dir', dataDir, '--port', '0']);
     for (const serial of accepted.keys()) {
       const again = await post(`${second.url}/api/scan`, {
-        code: fixture.tokens.get(serial),
+        code: tokens.get(serial),
         direction: 'in',
       });
       expect(again).toMatchObject({ decision: 'reject', reason: 'ALREADY_USED' });
@@ -106,8 +122,8 @@ describe('SIGKILL in the middle of a burst of scans', () => {
         .prepare("SELECT seq, serial, decision FROM scans WHERE reason = 'OK' ORDER BY seq")
         .all() as { seq: number; serial: number; decision: string }[];
       const bySeq = new Map(log.map((r) => [r.seq, r]));
-      for (const [serial, seq] of accepted)
-        expect(bySeq.get(seq)).toEqual({ seq, serial, decision: 'accept' });
+      for (const [index, seq] of accepted)
+        expect(bySeq.get(seq)).toEqual({ seq, serial: serials.get(index), decision: 'accept' });
       const seqs = store.sqlite.prepare('SELECT seq FROM scans ORDER BY seq').pluck().all() as number[];
       expect(seqs.every((s, i) => s === i + 1)).toBe(true);
     } finally {
@@ -118,45 +134,54 @@ describe('SIGKILL in the middle of a burst of scans', () => {
 
 describe('SIGKILL during a large snapshot install', () => {
   it('restarts with the old copy or the new one, never a mix, and then completes', async () => {
-    fixture = new ManifestFixture({ now: Date.now() });
-    for (let serial = 1; serial <= 200; serial++) fixture.issue(serial);
-    cloud = new FakeCloud({ fixtures: [fixture] });
-    await cloud.start();
+    real = await startRealCloud({ capacities: [100_000, 10], doorsOpenSinceMs: 3_600_000 });
+    const cloud = real;
+    const { purchase } = await buyTickets(cloud.cloud, cloud.seeded, { quantity: 1 });
+    const single = { qr: purchase.tickets[0].qr as string, orderId: purchase.order.id as string };
+    await issueTicketsInBulk(cloud.cloud, cloud.seeded, 199);
     const first = await child([
       '--data-dir',
       dataDir,
       '--cloud',
       cloud.url,
       '--enroll',
-      cloud.newEnrollmentToken(),
+      await cloud.enrollmentToken(),
       '--port',
       '0',
     ]);
-    await syncedTo(first.url, fixture.head);
-    const old = { checksum: fixture.checksum(), rowCount: fixture.rows.size };
+    await syncedTo(first.url, await cloudHead(cloud));
+    const totals = () => manifestTotals(cloud.cloud.database.db, cloud.seeded.eventId);
+    const old = await totals();
 
-    // The cloud is restored from a backup and has since sold many more tickets: a 60,000-row snapshot.
-    fixture.restoreFromBackup();
-    fixture.revoke(1);
-    for (let serial = 201; serial <= 60_200; serial++) fixture.issueSynthetic(serial);
-    const fresh = { checksum: fixture.checksum(), rowCount: fixture.rows.size };
-    const pagesBefore = cloud.hits.get('manifest') ?? 0;
+    // The cloud's history is rebuilt (a new epoch, as after a restore) and it has sold many more tickets
+    // and refunded the single one: the gate must install a 60,000-row snapshot.
+    const refund = await cloud.cloud.call('POST', `/api/v1/orders/${single.orderId}/refund`, {
+      token: cloud.seeded.adminToken,
+    });
+    expect(refund.status).toBe(200);
+    await issueTicketsInBulk(cloud.cloud, cloud.seeded, 60_000);
+    await cloud.cloud.database.db.execute(
+      sql`update events set epoch = gen_random_uuid() where id = ${cloud.seeded.eventId}`,
+    );
+    const fresh = await totals();
+    const manifestHits = () => cloud.hits.get('/api/v1/sync/manifest') ?? 0;
+    const pagesBefore = manifestHits();
     void post(`${first.url}/api/sync`);
-    for (let i = 0; i < 400 && (cloud.hits.get('manifest') ?? 0) < pagesBefore + 5; i++) {
+    for (let i = 0; i < 1000 && manifestHits() < pagesBefore + 5; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
     await first.kill('SIGKILL');
-    await cloud.stop();
+    cloud.link = 'down';
 
     const inspect = () => {
       const store = openGateStore(join(dataDir, 'gate.sqlite'));
       try {
-        const cursor = store.cursorOf(fixture.eventId)!;
-        const rows = store.liveTickets(fixture.eventId);
+        const cursor = store.cursorOf(cloud.seeded.eventId)!;
+        const rows = store.liveTickets(cloud.seeded.eventId);
         return {
           cursor,
           rows,
-          staging: store.stagingOf(fixture.eventId),
+          staging: store.stagingOf(cloud.seeded.eventId),
           actual: { checksum: manifestChecksum(rows), rowCount: rows.length },
         };
       } finally {
@@ -177,18 +202,21 @@ describe('SIGKILL during a large snapshot install', () => {
 
     // Restarted without the cloud: it scans from that copy.
     const second = await child(['--data-dir', dataDir, '--port', '0']);
-    const answer = await post(`${second.url}/api/scan`, { code: fixture.tokens.get(1), direction: 'out' });
+    const answer = await post(`${second.url}/api/scan`, { code: single.qr, direction: 'out' });
     expect(answer?.reason).toBe(afterKill.actual.rowCount === old.rowCount ? 'OK' : 'REVOKED');
     await second.kill('SIGTERM');
 
     // With the cloud back, the install resumes (from its last page) and completes.
-    await cloud.start();
+    cloud.link = 'up';
     const third = await child(['--data-dir', dataDir, '--port', '0']);
-    await syncedTo(third.url, fixture.head);
+    await syncedTo(third.url, await cloudHead(cloud));
     await third.kill('SIGTERM');
     const done = inspect();
     expect(done.actual).toEqual(fresh);
-    expect(done.cursor.epoch).toBe(fixture.epoch);
+    const epoch = await cloud.cloud.database.db.execute(
+      sql`select epoch from events where id = ${cloud.seeded.eventId}`,
+    );
+    expect(done.cursor.epoch).toBe((epoch as unknown as { rows: Array<{ epoch: string }> }).rows[0]!.epoch);
     expect(done.staging).toBeNull();
   }, 120_000);
 });

@@ -16,6 +16,7 @@ import {
   type ManifestTicket,
   SYNC_PROTOCOL_VERSION,
 } from '../../shared/sync-protocol';
+import type { Executor } from '../db/client';
 import { events, ticketChanges, ticketTypes, venues } from '../db/schema';
 import { fail, type Result } from '../errors';
 import type { ServiceContext } from './context';
@@ -24,6 +25,25 @@ import { type DeviceRow, eventsForDevice } from './devices';
 /** Digest a gate stores for a row: a revoked ticket binds no token. */
 function rowDigest(status: string | null, digest: string | null): string {
   return status === 'revoked' ? '' : (digest ?? '');
+}
+
+/**
+ * Row count and XOR checksum of an event's ticket rows as the gates must hold them (the same checksum as
+ * shared/sync-protocol manifestRowHash; a revoked row carries no digest).
+ */
+export async function manifestTotals(
+  executor: Executor,
+  eventId: string,
+): Promise<{ rowCount: number; checksum: string }> {
+  const result = await executor.execute(sql`
+    select count(*)::int as rows,
+      lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(
+        serial || '|' || type_no || '|' || generation || '|' || status || '|' ||
+        case when status = 'revoked' then '' else digest end, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0') as checksum
+    from tickets where event_id = ${eventId}`);
+  // node-postgres and PGlite both answer raw SQL with `{ rows }`.
+  const [sum] = (result as unknown as { rows: Array<{ rows: number; checksum: string | null }> }).rows;
+  return { rowCount: sum?.rows ?? 0, checksum: sum?.checksum ?? '0000000000000000' };
 }
 
 /** Builds one manifest page for a device, or the reason it cannot have one. */
@@ -87,15 +107,7 @@ export async function buildManifestPage(
       let summary: ManifestPage['summary'] = null;
       if (!hasMore) {
         // The same XOR checksum as shared/sync-protocol manifestRowHash, over the ticket rows as of `head`.
-        const result = await tx.execute(sql`
-          select count(*)::int as rows,
-            lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(
-              serial || '|' || type_no || '|' || generation || '|' || status || '|' ||
-              case when status = 'revoked' then '' else digest end, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0') as checksum
-          from tickets where event_id = ${query.eventId}`);
-        // node-postgres and PGlite both answer raw SQL with `{ rows }`.
-        const [sum] = (result as unknown as { rows: Array<{ rows: number; checksum: string | null }> }).rows;
-        summary = { rowCount: sum?.rows ?? 0, checksum: sum?.checksum ?? '0000000000000000' };
+        summary = await manifestTotals(tx, query.eventId);
       }
       const types = await tx
         .select()

@@ -6,7 +6,7 @@
  * device, a restored cloud, and the gate deciding like the cloud's online /validate.
  */
 import { rmSync } from 'node:fs';
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deviceScans, devices } from '../../cloud/db/schema';
@@ -21,7 +21,7 @@ let dataDir: string;
 const agents: GateAgent[] = [];
 /** Tickets sold before each test: 5 standard (any gate) in one order, 1 VIP (VIP gate only). */
 let standard: Array<{ id: string; qr: string; orderId: string }>;
-let vip: { id: string; qr: string };
+let vip: { id: string; qr: string; orderId: string };
 
 /** The gate's clock: two hours after the cloud's, inside the event's doors. */
 const gateClock = () => real.cloud.now() + 2 * 3_600_000;
@@ -221,5 +221,90 @@ describe('gate agent and the real cloud', () => {
     const gateSecond = (await agent.scan(standard[2]!.qr)).reason;
     const cloudSecond = await online(standard[2]!.qr);
     expect([gateSecond, cloudSecond]).toEqual(['ALREADY_USED', 'ALREADY_USED']);
+  });
+
+  it('refuses a used enrollment token at start', async () => {
+    const token = await real.enrollmentToken();
+    const first = await start({ enrollmentToken: token });
+    await first.close();
+    agents.length = 0;
+    rmSync(dataDir, { recursive: true, force: true });
+    dataDir = makeTempDir();
+    await expect(start({ enrollmentToken: token })).rejects.toMatchObject({
+      code: 'ENROLLMENT_TOKEN_INVALID',
+    });
+  });
+
+  it('renews its access token by signing a new challenge when the cloud no longer accepts the old one', async () => {
+    const agent = await start({ enrollmentToken: await real.enrollmentToken() });
+    await agent.syncNow();
+    real.cloud.advance(16 * 60_000); // past the 15-minute token lifetime, by the cloud's clock
+    await buy(0, 2);
+    const before = real.hits.get('/api/v1/devices/token') ?? 0;
+    const status = await agent.syncNow();
+    expect(real.hits.get('/api/v1/devices/token') ?? 0).toBeGreaterThan(before);
+    expect(status.online).toBe(true);
+    expect(status.events[0]!.tickets).toBe(8);
+  });
+
+  it('after the cloud is restored from an older backup: re-snapshots, sees changes made since, re-uploads what was lost', async () => {
+    const agent = await start({ enrollmentToken: await real.enrollmentToken() });
+    const { deviceId } = await agent.syncNow();
+    for (const ticket of standard.slice(0, 3)) await agent.scan(ticket.qr);
+    await agent.syncNow();
+    const db = real.cloud.database.db;
+    const result = await db.execute(sql`select change_seq from events where id = ${real.seeded.eventId}`);
+    const backupHead = Number(
+      (result as unknown as { rows: Array<{ change_seq: string | number }> }).rows[0]!.change_seq,
+    );
+    // After the backup: a refund, and more scans uploaded.
+    await real.cloud.call('POST', `/api/v1/orders/${vip.orderId}/refund`, { token: real.seeded.adminToken });
+    await agent.scan(standard[3]!.qr);
+    await agent.scan(standard[4]!.qr);
+    const beforeRestore = await agent.syncNow();
+    expect(beforeRestore.pendingUploads).toBe(0);
+    expect(await cloudScans(deviceId!)).toBe(5);
+
+    // The restore: every table as it was at the backup (the refund and the last two scans are gone).
+    await db.execute(
+      sql`delete from ticket_changes where event_id = ${real.seeded.eventId} and seq > ${backupHead}`,
+    );
+    await db.execute(sql`update events set change_seq = ${backupHead} where id = ${real.seeded.eventId}`);
+    await db.execute(sql`update tickets set status = 'valid', revoked_reason = null where id = ${vip.id}`);
+    await db.execute(
+      sql`update orders set status = 'paid', refund_id = null, refunded_at = null where id = ${vip.orderId}`,
+    );
+    await db.execute(sql`delete from device_scans where device_id = ${deviceId} and seq > 3`);
+    await db.execute(sql`update devices set acked_seq = 3 where id = ${deviceId}`);
+    expect(await cloudScans(deviceId!)).toBe(3);
+
+    // A change made after the restore must reach the gate too.
+    const [late] = await buy();
+    const after = await agent.syncNow();
+    await agent.syncNow(); // the re-upload may take a second round (rewind, then resend)
+    expect(await cloudScans(deviceId!)).toBe(5);
+    expect(after.events[0]!.tickets).toBe(7);
+    expect((await agent.scan(late!.qr)).reason).toBe('OK');
+    // The refund was lost with the restore: the cloud says the VIP ticket is valid again, and so does the gate.
+    expect((await agent.scan(vip.qr)).reason).toBe('WRONG_GATE');
+  });
+
+  it('a port given again overrides the stored one; 0 (ephemeral) is never stored', async () => {
+    const probe = await start({ enrollmentToken: await real.enrollmentToken() });
+    const freePort = probe.port; // free a moment ago: reuse it as the explicit port
+    await probe.close();
+    agents.length = 0;
+    const explicit = await startGateAgent({
+      dataDir,
+      port: freePort,
+      clock: gateClock,
+      logger,
+      syncIntervalMs: 3_600_000,
+    });
+    expect(explicit.port).toBe(freePort);
+    await explicit.close();
+    const stored = await startGateAgent({ dataDir, clock: gateClock, logger, syncIntervalMs: 3_600_000 });
+    agents.push(stored);
+    expect(stored.port).toBe(freePort);
   });
 });

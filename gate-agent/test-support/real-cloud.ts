@@ -46,9 +46,14 @@ function listen(server: Server): Promise<number> {
 }
 
 export async function startRealCloud(
-  options: { capacities?: number[]; vipGate?: boolean } = {},
+  options: { capacities?: number[]; vipGate?: boolean; doorsOpenSinceMs?: number } = {},
 ): Promise<RealCloud> {
   const cloud = await createTestCloud();
+  // For gates that judge time by the real clock (child processes): doors opened this long before now
+  // (seedEvent opens them one hour after the cloud's clock).
+  if (options.doorsOpenSinceMs !== undefined) {
+    cloud.advance(Date.now() - options.doorsOpenSinceMs - 3_600_000 - cloud.now());
+  }
   const seeded = await seedEvent(cloud, {
     capacities: options.capacities ?? [100, 20],
     vipGate: options.vipGate ?? true,
