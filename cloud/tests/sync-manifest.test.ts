@@ -119,6 +119,27 @@ describe('manifest pages', () => {
     expect(delta.page.summary).toEqual({ rowCount: 16, checksum: manifestChecksum(delta.rows.values()) });
   });
 
+  it('sees a revocation made in the middle of a paginated pull by the end of that pull', async () => {
+    const first = await pullPage(cloud, device, { eventId: seeded.eventId, after: 0, limit: 3 });
+    if (!('page' in first) || !first.page) throw new Error('no page');
+    expect(first.page.hasMore).toBe(true);
+    const rows = new Map(first.page.tickets.map((t) => [t.serial, t]));
+    // A refund lands while the gate is between pages.
+    const bought = await buyTickets(cloud, seeded, { quantity: 1 });
+    await cloud.call('POST', `/api/v1/orders/${bought.purchase.order.id}/refund`, {
+      token: seeded.adminToken,
+    });
+    const rest = await syncAll(3, rows, first.page.nextAfter, first.page.epoch);
+    const refundedSerial = [...rest.rows.values()].find(
+      (r) => r.status === 'revoked' && r.seq > first.page.head,
+    );
+    expect(refundedSerial).toBeDefined();
+    expect(rest.page.summary).toEqual({
+      rowCount: rest.rows.size,
+      checksum: manifestChecksum(rest.rows.values()),
+    });
+  });
+
   it('answers 409 MANIFEST_RESET for another epoch or a cursor beyond the head', async () => {
     const { page } = await syncAll(10_000);
     const wrongEpoch = await pullPage(cloud, device, {
