@@ -82,10 +82,10 @@ export function syncRoutes(deps: SyncRouteDeps) {
         responses: { 201: jsonResponse(EnrollResponse, 'The enrolled device'), ...errorResponses() },
       }),
       async (c) => {
-        const { deviceId, credentials, gate, events, cloudTime } = unwrap(
+        const { deviceId, credentials, gate, events, signingKeys, cloudTime } = unwrap(
           await enrollDevice(services, c.req.valid('json')),
         );
-        return c.json({ deviceId, credentials, gate, events, cloudTime }, 201);
+        return c.json({ deviceId, credentials, gate, events, signingKeys, cloudTime }, 201);
       },
     )
     .openapi(

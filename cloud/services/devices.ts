@@ -148,6 +148,8 @@ export async function enrollDevice(
   if (publicKey?.length !== 32) return fail('VALIDATION_FAILED', 'publicKey: not a 32-byte key');
   const now = ctx.clock();
   const deviceId = ctx.newId();
+  // Read before the transaction: the keyring has its own connection, and PGlite has only one.
+  const signingKeys = await ctx.keyring.publicSigningKeys();
   return ctx.db.transaction(async (tx) => {
     const [claimed] = await tx
       .update(enrollmentTokens)
@@ -185,6 +187,7 @@ export async function enrollDevice(
       credentials,
       gate: { id: gate.id, name: gate.name, venueId: gate.venueId, zone: gate.zone },
       events: served.map((e) => ({ id: e.id, name: e.name })),
+      signingKeys: signingKeys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),
       cloudTime: now,
     };
   });

@@ -39,6 +39,9 @@ describe('enrollment tokens', () => {
     expect(first.body.gate).toMatchObject({ id: seeded.gateIds[0], name: 'North' });
     expect(first.body.events.map((e: { id: string }) => e.id)).toEqual([seeded.eventId]);
     expect(first.body.credentials.accessToken).toMatch(/^dtk_/);
+    // The cloud's signing keys come with the enrollment, so the device pins them before its first page.
+    const keys = await cloud.keyring.publicSigningKeys();
+    expect(first.body.signingKeys).toEqual(keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })));
     const again = await enrollWith(enrollment.token);
     expect(again.status).toBe(401);
     expect(again.body.error.code).toBe('ENROLLMENT_TOKEN_INVALID');

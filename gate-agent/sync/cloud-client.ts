@@ -9,7 +9,6 @@
  * device. The client then wipes the local store (SPEC 4) and throws DeviceRevokedError.
  */
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { fromBase64Url, generateDeviceKeyPair, signDetached, toBase64Url } from '../../shared/crypto/index';
 import {
   ChallengeResponse,
@@ -60,16 +59,6 @@ export interface CloudClientOptions {
   /** Called after a revocation wiped the store. */
   onRevoked?: () => void;
 }
-
-/**
- * An optional, additive field of the enrollment answer (not yet in shared/sync-protocol): the cloud's
- * public signing keys, pinned at enrollment so the very first manifest page is checked against them.
- */
-const EnrollSigningKeys = z.object({
-  signingKeys: z.array(
-    z.object({ keyId: z.number().int().min(0).max(255), publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
-  ),
-});
 
 /** Refresh the access token this long before the cloud says it expires (clock offset applied). */
 const TOKEN_REFRESH_MARGIN_MS = 30_000;
@@ -156,7 +145,7 @@ export class CloudClient {
    */
   async enroll(enrollmentToken: string, name: string = hostname()): Promise<EnrollResponse> {
     const keys = generateDeviceKeyPair();
-    const { response, data, raw, sentAt } = await this.#json(
+    const { response, data, sentAt } = await this.#json(
       '/devices/enroll',
       { enrollmentToken, publicKey: toBase64Url(keys.publicKey), name: name.slice(0, 100) || 'gate' },
       EnrollResponse,
@@ -178,9 +167,8 @@ export class CloudClient {
     });
     this.#store.setClockOffset(offset);
     this.#store.addServedEvents(data.events);
-    // Trust bootstrap (sync/manifest-apply.ts): pin the cloud's signing keys if the answer carries them.
-    const offered = EnrollSigningKeys.safeParse(raw);
-    const pinned = (offered.success ? offered.data.signingKeys : []).flatMap((k) => {
+    // Trust bootstrap (sync/manifest-apply.ts): pin the cloud's signing keys from the enrollment answer.
+    const pinned = data.signingKeys.flatMap((k) => {
       const publicKey = fromBase64Url(k.publicKey);
       return publicKey?.length === 32 ? [{ keyId: k.keyId, publicKey }] : [];
     });

@@ -3,13 +3,12 @@
  * exact body bytes first, then parse, then hand the page to the store, which applies it in one
  * transaction. Nothing is written for a page that fails any check.
  *
- * Trust bootstrap (documented in the report): the enrollment answer is the first moment the device and
- * the cloud talk over an authenticated channel (the one-time enrollment token). When that answer carries
- * the cloud's signing keys (`signingKeys`, an additive field beyond the current EnrollResponse) they are
- * pinned there. If none are pinned when the first page arrives, the device trusts the keys of that first
- * page — provided the page is signed by one of the keys it carries — and pins them (trust on first use
- * over the device-authenticated HTTPS session). From then on a page must be signed by a pinned key, and
- * only such a page can rotate the pinned set.
+ * Trust bootstrap: the enrollment answer is the first moment the device and the cloud talk over an
+ * authenticated channel (the one-time enrollment token), and it carries the cloud's signing keys
+ * (EnrollResponse.signingKeys), which are pinned there. Only a store with nothing pinned (enrolled by an
+ * older cloud) falls back to trusting the keys of its first page — provided the page is signed by one of
+ * the keys it carries — and pins them (trust on first use over the device-authenticated HTTPS session).
+ * From then on a page must be signed by a pinned key, and only such a page can rotate the pinned set.
  */
 
 import { z } from 'zod';

@@ -57,6 +57,11 @@ export const EnrollResponse = z.object({
   credentials: DeviceCredentials,
   gate: GateInfo,
   events: z.array(z.object({ id: z.uuid(), name: z.string() })),
+  /**
+   * The cloud's public signing keys, pinned by the device at enrollment: the first manifest page is then
+   * already checked against keys that came over the authenticated enrollment, not against its own.
+   */
+  signingKeys: z.array(z.object({ keyId: z.number().int().min(0).max(255), publicKey: base64url32 })),
   /** The cloud's clock at the answer, unix ms: the first clock-offset measurement. */
   cloudTime: epochMs,
 });
