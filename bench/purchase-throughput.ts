@@ -14,10 +14,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { mintUserToken } from '../cloud/test-support/tokens';
+import { freePort } from './lib/cloud-process';
 import { percentile } from './lib/measure';
 import type { BenchResult } from './lib/report';
 
@@ -52,18 +52,6 @@ interface Phase {
   purchaseMs: number[];
   holdMs: number[];
   seconds: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
