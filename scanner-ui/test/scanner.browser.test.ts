@@ -168,9 +168,12 @@ runIf('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 }, () => {
         typed.map(([, at]) => at),
         DEFAULT_WEDGE_OPTIONS,
       );
-      if (received === VALID) {
-        expect((await verdict()).kind).toBe('accept');
+      // The page's idle timer runs on the wall clock, the judgement above on the key timestamps; on a
+      // loaded machine the two can disagree about a borderline gap. A clean attempt is one where both
+      // saw one burst: then the page must have sent exactly that code and painted ACCEPT.
+      if (received === VALID && agent.scans.length === 1) {
         expect(agent.scans.map((scan) => scan.code)).toEqual([VALID]);
+        expect((await verdict()).kind).toBe('accept');
         return;
       }
       uneven.push(Math.round(Math.max(...typed.slice(1).map(([, at], i) => at - typed[i]![1]))));
