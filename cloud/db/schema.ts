@@ -222,6 +222,7 @@ export const orders = pgTable(
 );
 
 export type TicketStatus = 'valid' | 'revoked';
+export type MintStatus = 'pending' | 'minted' | 'failed';
 
 /** One row per ticket for its whole life: a revocation is a status (tombstone), never a delete. */
 export const tickets = pgTable(
@@ -249,6 +250,16 @@ export const tickets = pgTable(
     digest: text('digest').notNull(),
     issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: updatedAt(),
+    /**
+     * Delegated minting (SPEC section 8, MINTING_SERVICE_URL): null when minting is not configured,
+     * otherwise pending → minted | failed. The purchase never waits for it.
+     */
+    mintStatus: text('mint_status').$type<MintStatus>(),
+    /** The minting service's reference for the minted ticket (e.g. a token id). */
+    mintRef: text('mint_ref'),
+    mintAttempts: integer('mint_attempts').notNull().default(0),
+    mintError: text('mint_error'),
+    mintedAt: timestamp('minted_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     uniqueIndex('tickets_event_serial_idx').on(t.eventId, t.serial),
@@ -359,6 +370,9 @@ export const devices = pgTable(
     lastUploadAt: timestamp('last_upload_at', { withTimezone: true, mode: 'date' }),
     /** cloud − device clock (ms) the device reported with its latest upload. */
     clockOffsetMs: bigint('clock_offset_ms', { mode: 'number' }),
+    /** The key figures the gate reported with its latest sync (manifest age, backlog, offline time…). */
+    lastReport: jsonb('last_report'),
+    lastReportAt: timestamp('last_report_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   },
@@ -426,5 +440,41 @@ export const deviceScans = pgTable(
     primaryKey({ columns: [t.deviceId, t.seq] }),
     uniqueIndex('device_scans_id_idx').on(t.id),
     index('device_scans_event_ticket_idx').on(t.eventId, t.ticketSerial, t.estimatedAt),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Reconciliation (SPEC section 8)
+// ---------------------------------------------------------------------------------------------------
+
+export type ReconciliationTrigger = 'nightly' | 'manual';
+export type ReconciliationStatus = 'pending' | 'running' | 'done' | 'failed';
+
+/**
+ * One reconciliation run of an event and, once done, its report (JSON). Runs are kept: the latest done
+ * one is what GET /events/:id/reconciliation answers. `runKey` makes a scheduled run idempotent (the
+ * nightly job of one venue-local date inserts one row per event however often it is delivered).
+ */
+export const reconciliationReports = pgTable(
+  'reconciliation_reports',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    trigger: text('trigger').$type<ReconciliationTrigger>().notNull(),
+    runKey: text('run_key').notNull(),
+    status: text('status').$type<ReconciliationStatus>().notNull(),
+    requestedBy: text('requested_by'),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    report: jsonb('report'),
+    error: text('error'),
+  },
+  (t) => [
+    uniqueIndex('reconciliation_reports_run_idx').on(t.eventId, t.runKey),
+    index('reconciliation_reports_event_idx').on(t.tenantId, t.eventId, t.requestedAt),
   ],
 );
