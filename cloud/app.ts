@@ -23,7 +23,8 @@ import { createErrorHandler, notFound } from './http/errors';
 import { createMetrics, type Metrics } from './http/metrics';
 import type { RouteDeps } from './http/openapi';
 import { createRateLimiter, rateLimit } from './http/rate-limit';
-import { InProcessRefundQueue } from './jobs/refunds';
+import { createJobRunner, LateJobQueue } from './jobs/registry';
+import type { JobRunner } from './jobs/runner';
 import { attendanceRoutes } from './routes/attendance';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
@@ -35,7 +36,6 @@ import { venueRoutes } from './routes/venues';
 import type { ServiceContext } from './services/context';
 import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
-import { refundOrder } from './services/orders';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
 import { SerialAllocator } from './services/serials';
 import { allocateSerials } from './services/tickets';
@@ -59,12 +59,15 @@ export interface AppDeps {
   /** Shared rate-limit store and readiness check when REDIS_URL is set. */
   redis?: Redis;
   metrics?: Metrics;
+  /** Run jobs in this process even when REDIS_URL is set (default: BullMQ when it is set). */
+  inProcessJobs?: boolean;
 }
 
 export interface CloudApp {
   app: OpenAPIHono<AppEnv>;
   services: ServiceContext;
-  refunds: InProcessRefundQueue;
+  /** Background jobs (BullMQ or in-process); close it on shutdown, drain it in tests. */
+  jobs: JobRunner;
   metrics: Metrics;
   /** Polls change heads for the gates' push stream; close it on shutdown. */
   watcher: ManifestWatcher;
@@ -84,7 +87,7 @@ export function createApp(deps: AppDeps): CloudApp {
   const { config, logger } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const payments = deps.payments ?? new TestPaymentProvider();
-  const refundHolder: { queue?: InProcessRefundQueue } = {};
+  const jobQueue = new LateJobQueue();
   const services: ServiceContext = {
     db: deps.database.db,
     clock: deps.clock ?? Date.now,
@@ -94,13 +97,15 @@ export function createApp(deps: AppDeps): CloudApp {
     payments,
     reservationTtlSeconds: config.reservationTtlSeconds,
     business: metrics.business,
-    refunds: { enqueueRefund: (job) => refundHolder.queue?.enqueueRefund(job) },
+    jobs: jobQueue,
+    mintingEnabled: config.minting !== undefined,
   };
-  const refunds = new InProcessRefundQueue(
-    (job) => refundOrder(services, job),
-    logger.child({ job: 'refunds' }),
-  );
-  refundHolder.queue = refunds;
+  const jobs = createJobRunner({
+    config,
+    services,
+    logger,
+    ...(deps.inProcessJobs ? { inProcess: true } : {}),
+  });
 
   const limiter = createRateLimiter(config.rateLimits, deps.redis);
   const authenticator = createAuthenticator(config);
@@ -229,5 +234,5 @@ export function createApp(deps: AppDeps): CloudApp {
 
   app.onError(createErrorHandler(metrics));
   app.notFound(notFound);
-  return { app, services, refunds, metrics, watcher };
+  return { app, services, jobs, metrics, watcher };
 }

@@ -54,6 +54,17 @@ const envSchema = z.object({
   RATE_LIMIT_READ_PER_MINUTE: positiveInt(1200, 1_000_000),
   RATE_LIMIT_SYNC_PER_MINUTE: positiveInt(600, 1_000_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+  MINTING_SERVICE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  INTERNAL_SERVICE_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  MINTING_TIMEOUT_MS: positiveInt(5_000, 120_000),
+  RECONCILIATION_LOCAL_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour, venue local time)')
+    .default('04:00'),
+  JOBS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+    .default('gate-jobs'),
 });
 
 /** How user JWTs are verified: a shared HS256 secret or an identity provider's JWKS. */
@@ -84,6 +95,20 @@ export interface Config {
   corsOrigins: string[] | '*';
   rateLimits: RateLimitConfig;
   shutdownGraceMs: number;
+  /** Delegated ticket minting (SPEC section 8); undefined = tickets are not minted elsewhere. */
+  minting: MintingConfig | undefined;
+  /** Venue-local time (HH:MM) of the nightly reconciliation. */
+  reconciliationLocalTime: string;
+  /** BullMQ key prefix (tests give each run its own). */
+  jobsPrefix: string;
+}
+
+/** Where and how the cloud calls the external minting service. */
+export interface MintingConfig {
+  url: string;
+  /** Shared secret for the X-Internal-Auth HMAC. Never logged, never put in job data. */
+  secret: string;
+  timeoutMs: number;
 }
 
 /** A configuration value that stops the process; `variable` names the environment variable. */
@@ -160,6 +185,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     keyEncryptionKey = key;
   }
 
+  if (e.MINTING_SERVICE_URL && !e.INTERNAL_SERVICE_SECRET) {
+    throw new ConfigError('INTERNAL_SERVICE_SECRET', 'required when MINTING_SERVICE_URL is set');
+  }
+
   const origins = e.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -189,6 +218,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       sync: e.RATE_LIMIT_SYNC_PER_MINUTE,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    minting:
+      e.MINTING_SERVICE_URL && e.INTERNAL_SERVICE_SECRET
+        ? { url: e.MINTING_SERVICE_URL, secret: e.INTERNAL_SERVICE_SECRET, timeoutMs: e.MINTING_TIMEOUT_MS }
+        : undefined,
+    reconciliationLocalTime: e.RECONCILIATION_LOCAL_TIME,
+    jobsPrefix: e.JOBS_PREFIX,
   };
 }
 

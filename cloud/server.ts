@@ -1,7 +1,7 @@
 /**
  * Runs the cloud: opens the database (PostgreSQL or PGlite), applies migrations, loads keys, connects
  * Redis when configured, builds the app, listens, and shuts down gracefully (stop accepting, finish
- * in-flight requests, drain queued refunds, close pools). Used by main.ts, the dev launcher and benches.
+ * in-flight requests, stop the job workers and sweeps, close pools). Used by main.ts, the dev launcher and benches.
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -12,7 +12,7 @@ import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
 import { runMigrations } from './db/migrate';
 import { createMetrics } from './http/metrics';
-import { startHoldSweeper } from './jobs/hold-sweeper';
+import { type SweepIntervals, startSweeps } from './jobs/sweeps';
 import { createLogger } from './logger';
 import { Keyring } from './services/keyring';
 import type { PaymentProvider } from './services/payments';
@@ -35,8 +35,8 @@ export interface StartCloudOptions {
   hostname?: string;
   /** PostgreSQL pool size (default 20). */
   maxConnections?: number;
-  /** Hold-expiry sweep interval (default 5 s). */
-  sweepIntervalMs?: number;
+  /** Safety-net sweep intervals (cloud/jobs/sweeps.ts; defaults there). */
+  sweepIntervals?: Partial<SweepIntervals>;
 }
 
 /** Starts a cloud process from parsed configuration. */
@@ -74,7 +74,12 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
     ...(options.payments ? { payments: options.payments } : {}),
     ...(redis ? { redis } : {}),
   });
-  const stopSweeper = startHoldSweeper(cloud.services, logger, options.sweepIntervalMs);
+  const stopSweeps = startSweeps(
+    cloud.services,
+    cloud.jobs,
+    logger.child({ component: 'sweeps' }),
+    options.sweepIntervals,
+  );
 
   const server = serve({
     fetch: cloud.app.fetch,
@@ -87,7 +92,10 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  logger.info({ url, database: database.kind, redis: Boolean(redis) }, 'cloud listening');
+  logger.info(
+    { url, database: database.kind, redis: Boolean(redis), jobs: cloud.jobs.kind },
+    'cloud listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -101,9 +109,10 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
       }, config.shutdownGraceMs);
       await closed;
       clearTimeout(grace);
-      await stopSweeper();
+      await stopSweeps();
       cloud.watcher.close();
-      await cloud.refunds.close();
+      // Workers finish the job in hand and stop; queued BullMQ jobs wait in Redis for the next process.
+      await cloud.jobs.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
       await database.close();
       logger.info('shut down');

@@ -59,6 +59,44 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  const scansIngested = new Counter({
+    name: 'scans_ingested_total',
+    help: 'Scan records received from gate devices, by outcome (stored, duplicate, quarantined)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: 'jobs_total',
+    help: 'Background job attempts by job and outcome (completed, retrying, failed = gave up)',
+    labelNames: ['job', 'outcome'] as const,
+    registers: [registry],
+  });
+  const jobDuration = new Histogram({
+    name: 'job_duration_seconds',
+    help: 'Background job attempt duration by job',
+    labelNames: ['job'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  const mints = new Counter({
+    name: 'minting_requests_total',
+    help: 'Calls to the external minting service by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const reconciliations = new Counter({
+    name: 'reconciliation_runs_total',
+    help: 'Reconciliation runs by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const findings = new Counter({
+    name: 'reconciliation_findings_total',
+    help: 'Findings in stored reconciliation reports by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     const started = process.hrtime.bigint();
     try {
@@ -80,6 +118,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       hold: (outcome, count = 1) => holds.inc({ outcome }, count),
       purchase: (outcome) => purchases.inc({ outcome }),
       refund: (outcome) => refunds.inc({ outcome }),
+      scansIngested: (outcome, count) => scansIngested.inc({ outcome }, count),
+      job: (job, outcome, seconds) => {
+        jobs.inc({ job, outcome });
+        jobDuration.observe({ job }, seconds);
+      },
+      mint: (outcome) => mints.inc({ outcome }),
+      reconciliation: (outcome, found) => {
+        reconciliations.inc({ outcome });
+        if (!found) return;
+        findings.inc({ kind: 'double_admission' }, found.doubleAdmissions);
+        findings.inc({ kind: 'revoked_admission' }, found.revokedAdmissions);
+        findings.inc({ kind: 'sequence_gap' }, found.sequenceGaps);
+      },
     },
   };
 }

@@ -328,9 +328,17 @@ export async function cancelEvent(
     .select({ id: orders.id })
     .from(orders)
     .where(and(eq(orders.eventId, eventId), eq(orders.tenantId, actor.tenantId), eq(orders.status, 'paid')));
-  for (const order of paid) {
-    ctx.refunds.enqueueRefund({ tenantId: actor.tenantId, orderId: order.id, reason: 'event_cancelled' });
-  }
+  // Queued in batches after the commit; if queueing fails part way, the refund sweep
+  // (cloud/jobs/sweeps.ts) finds the paid orders of cancelled events and queues the rest.
+  await ctx.jobs
+    .enqueueMany(
+      'refund',
+      paid.map((order) => ({
+        data: { tenantId: actor.tenantId, orderId: order.id, reason: 'event_cancelled' },
+        options: { jobId: order.id },
+      })),
+    )
+    .catch(() => {});
   return {
     ok: true,
     event: eventView(outcome.event),

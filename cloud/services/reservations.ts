@@ -25,7 +25,7 @@ import {
   reservations,
   ticketTypes,
 } from '../db/schema';
-import { Rollback, transactionOutcome } from '../db/transaction';
+import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
@@ -89,9 +89,25 @@ export async function createReservation(
       result = await tryHold(ctx, actor, eventId, lines, now);
     }
   }
-  if (result.ok) ctx.business.hold('created');
-  else if (result.code === 'SOLD_OUT') ctx.business.hold('sold_out');
+  if (result.ok) {
+    ctx.business.hold('created');
+    scheduleExpiry(ctx, result.reservation);
+  } else if (result.code === 'SOLD_OUT') ctx.business.hold('sold_out');
   return result;
+}
+
+/**
+ * Queues the hold's own expiry job (jobId = hold id). Not awaited: the hold is already committed, and a
+ * job that could not be queued (Redis down) is covered by the periodic sweep and the lazy release.
+ */
+function scheduleExpiry(ctx: ServiceContext, reservation: ReservationView): void {
+  const delayMs = Math.max(0, Date.parse(reservation.expiresAt) - ctx.clock());
+  ctx.jobs
+    .enqueue('hold-expiry', { reservationId: reservation.id }, { jobId: reservation.id, delayMs })
+    .catch(() => {
+      // Redis unreachable: the periodic sweep (and the lazy release before a sold-out answer) returns
+      // the seats instead.
+    });
 }
 
 async function tryHold(
@@ -335,4 +351,41 @@ export async function releaseExpiredHolds(
     if (expired.length > 0) ctx.business.hold('expired', expired.length);
     if (expired.length < SWEEP_BATCH) return total;
   }
+}
+
+/**
+ * Expires one hold if its time is up (the delayed hold-expiry job): 'expired' when this call returned
+ * its seats, 'not-due' when it is still running (the job fired early — clocks of Redis and this process
+ * differ), 'settled' when it was already purchased, released or expired (by the sweep, say). Exactly
+ * once: the status change and the seat return are one transaction conditioned on status = 'active'.
+ */
+export async function expireHold(
+  ctx: Pick<ServiceContext, 'db' | 'business'>,
+  reservationId: string,
+  now: number,
+): Promise<'expired' | 'not-due' | 'settled'> {
+  const outcome = await inTransaction(ctx.db, async (tx) => {
+    const [expired] = await tx
+      .update(reservations)
+      .set({ status: 'expired', updatedAt: new Date(now) })
+      .where(
+        and(
+          eq(reservations.id, reservationId),
+          eq(reservations.status, 'active'),
+          lte(reservations.expiresAt, new Date(now)),
+        ),
+      )
+      .returning({ items: reservations.items });
+    if (expired) {
+      await returnSeats(tx, [expired.items]);
+      return 'expired' as const;
+    }
+    const [row] = await tx
+      .select({ status: reservations.status })
+      .from(reservations)
+      .where(eq(reservations.id, reservationId));
+    return row?.status === 'active' ? ('not-due' as const) : ('settled' as const);
+  });
+  if (outcome === 'expired') ctx.business.hold('expired');
+  return outcome;
 }

@@ -65,6 +65,11 @@ export async function createVenue(
       createdAt: new Date(ctx.clock()),
     })
     .returning();
+  // The nightly reconciliation of the new venue, at the configured local time in its zone. A failure
+  // here (Redis down) is repaired by the periodic schedule sync (cloud/jobs/sweeps.ts).
+  await ctx.jobs
+    .scheduleNightlyReconciliation({ tenantId: actor.tenantId, venueId: row!.id, timezone: row!.timezone })
+    .catch(() => {});
   return { ok: true, venue: venueView(row!) };
 }
 

@@ -37,8 +37,15 @@ export interface TestCloud extends CloudApp {
   close(): Promise<void>;
 }
 
-/** Builds a test cloud. `env` overrides configuration (e.g. RESERVATION_TTL_SECONDS). */
-export async function createTestCloud(env: Record<string, string> = {}): Promise<TestCloud> {
+/**
+ * Builds a test cloud. `env` overrides configuration (e.g. RESERVATION_TTL_SECONDS; REDIS_URL with a
+ * unique JOBS_PREFIX runs the jobs on BullMQ). `realClock` uses Date.now instead of the fixed test clock
+ * (for jobs whose delays must elapse in real time); `advance` then shifts it forward.
+ */
+export async function createTestCloud(
+  env: Record<string, string> = {},
+  options: { realClock?: boolean } = {},
+): Promise<TestCloud> {
   const database = await createTestDatabase();
   const config = loadConfig(
     {
@@ -63,11 +70,13 @@ export async function createTestCloud(env: Record<string, string> = {}): Promise
       },
     }),
   );
-  let clock = Date.parse('2027-05-01T12:00:00Z');
+  let shift = 0;
+  let fixed = Date.parse('2027-05-01T12:00:00Z');
+  const now = options.realClock ? () => Date.now() + shift : () => fixed;
   const keyring = new Keyring(database.db, config.keyEncryptionKey);
-  await keyring.init(new Date(clock));
+  await keyring.init(new Date(now()));
   const payments = new TestPaymentProvider();
-  const cloud = createApp({ config, database, keyring, logger, payments, clock: () => clock });
+  const cloud = createApp({ config, database, keyring, logger, payments, clock: now });
 
   const call: TestCloud['call'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
@@ -95,15 +104,16 @@ export async function createTestCloud(env: Record<string, string> = {}): Promise
     payments,
     keyring,
     logLines,
-    now: () => clock,
+    now,
     advance: (ms) => {
-      clock += ms;
+      fixed += ms;
+      shift += ms;
     },
     token: (role, tenant, sub) =>
       mintUserToken({ sub: sub ?? `user-${randomUUID()}`, tid: tenant, role, secret: TEST_JWT_SECRET }),
     call,
     close: async () => {
-      await cloud.refunds.close();
+      await cloud.jobs.close();
       await database.close();
     },
   };

@@ -159,7 +159,7 @@ describe('event cancellation', () => {
       revokedTickets: 3,
       refundsQueued: 2,
     });
-    await cloud.refunds.drain();
+    await cloud.jobs.drain();
     const rows = await cloud.database.db.select().from(orders).where(eq(orders.eventId, seeded.eventId));
     expect(rows.map((o) => o.status)).toEqual(['refunded', 'refunded']);
 

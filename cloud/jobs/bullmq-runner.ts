@@ -1,0 +1,211 @@
+/**
+ * Runs job definitions on BullMQ (REDIS_URL set): one queue and one worker per job name, so a slow
+ * reconciliation never holds up hold expiry. Jobs survive a cloud restart and are shared by every cloud
+ * process against the same Redis. Retries use each definition's own schedule (a custom backoff
+ * strategy); permanent failures become UnrecoverableError. Workers use `maxRetriesPerRequest: null`
+ * (BullMQ's requirement for blocking connections); producers fail fast while Redis is down so a request
+ * never hangs on a queue — every job kind has a sweep or re-plan that catches what was not queued.
+ */
+import { type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { BusinessEvents } from '../services/context';
+import type { EnqueueOptions, JobName, JobPayloads } from '../services/job-queue';
+import { runAttempt } from './attempt';
+import type { JobDefinition, JobDefinitions } from './definition';
+import { dailyCronPattern } from './local-time';
+import type { JobRunner, NightlyVenue } from './runner';
+
+const BULK_BATCH = 500;
+const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
+const KEEP_FAILED = { age: 7 * 24 * 3600 };
+
+export interface BullMqRunnerOptions {
+  definitions: JobDefinitions;
+  redisUrl: string;
+  /** Redis key prefix; each test run gets its own. */
+  prefix: string;
+  logger: Logger;
+  business: Pick<BusinessEvents, 'job'>;
+  reconciliationLocalTime: string;
+  /** Start workers in this process (default true; false = producer only). */
+  workers?: boolean;
+}
+
+export class BullMqJobRunner implements JobRunner {
+  readonly kind = 'bullmq';
+  readonly #options: BullMqRunnerOptions;
+  readonly #producer: Redis;
+  readonly #consumer: Redis | undefined;
+  readonly #queues = new Map<JobName, Queue>();
+  readonly #workers: Worker[] = [];
+  #closing: Promise<void> | undefined;
+
+  constructor(options: BullMqRunnerOptions) {
+    this.#options = options;
+    const { logger } = options;
+    let lastWarning = 0;
+    const warn = (error: unknown) => {
+      if (Date.now() - lastWarning < 30_000) return;
+      lastWarning = Date.now();
+      logger.warn({ err: error }, 'job queue: redis unavailable');
+    };
+    this.#producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.#producer.on('error', warn);
+    const names = Object.keys(options.definitions) as JobName[];
+    for (const name of names) {
+      const queue = new Queue(name, { connection: this.#producer, prefix: options.prefix });
+      queue.on('error', warn);
+      this.#queues.set(name, queue);
+    }
+    if (options.workers === false) return;
+    this.#consumer = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.#consumer.on('error', warn);
+    for (const name of names) {
+      const definition = options.definitions[name] as JobDefinition | undefined;
+      if (!definition) continue;
+      const worker = new Worker(
+        name,
+        async (job) => {
+          const outcome = await runAttempt(
+            definition,
+            job.data as never,
+            {
+              attempt: job.attemptsMade + 1,
+              attempts: job.opts.attempts ?? definition.attempts,
+              jobId: job.id ?? '',
+            },
+            { logger, business: options.business },
+          );
+          if (outcome.kind === 'completed') return;
+          const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+          // Already recorded (onGaveUp ran): tell BullMQ not to try again.
+          if (outcome.kind === 'gave-up') throw new UnrecoverableError(message);
+          throw outcome.error instanceof Error ? outcome.error : new Error(message);
+        },
+        {
+          connection: this.#consumer,
+          prefix: options.prefix,
+          concurrency: definition.concurrency,
+          settings: { backoffStrategy: (attemptsMade: number) => definition.backoffMs(attemptsMade) },
+        },
+      );
+      worker.on('error', warn);
+      this.#workers.push(worker);
+    }
+  }
+
+  async enqueue<N extends JobName>(
+    name: N,
+    data: JobPayloads[N],
+    options: EnqueueOptions = {},
+  ): Promise<void> {
+    await this.#queue(name).add(name, data, this.#jobOptions(name, options));
+  }
+
+  async enqueueMany<N extends JobName>(
+    name: N,
+    jobs: readonly { data: JobPayloads[N]; options?: EnqueueOptions }[],
+  ): Promise<void> {
+    const queue = this.#queue(name);
+    for (let start = 0; start < jobs.length; start += BULK_BATCH) {
+      await queue.addBulk(
+        jobs.slice(start, start + BULK_BATCH).map((job) => ({
+          name,
+          data: job.data,
+          opts: this.#jobOptions(name, job.options ?? {}),
+        })),
+      );
+    }
+  }
+
+  async scheduleNightlyReconciliation(venue: NightlyVenue): Promise<void> {
+    const name = 'nightly-reconciliation';
+    // One scheduler per venue; upsert replaces its pattern or zone if they changed, and several cloud
+    // processes upserting the same id at start leave exactly one.
+    await this.#queue(name).upsertJobScheduler(
+      `venue-${venue.venueId}`,
+      { pattern: dailyCronPattern(this.#options.reconciliationLocalTime), tz: venue.timezone },
+      {
+        name,
+        data: { tenantId: venue.tenantId, venueId: venue.venueId },
+        opts: this.#retryOptions(name),
+      },
+    );
+  }
+
+  /** The venue schedulers as BullMQ stores them (tests, operations). */
+  async nightlySchedulers(): Promise<
+    { id: string; pattern?: string | null; tz?: string | null; next?: number }[]
+  > {
+    const schedulers = await this.#queue('nightly-reconciliation').getJobSchedulers(0, -1, true);
+    return schedulers.map((s) => ({
+      id: s.key,
+      pattern: s.pattern ?? null,
+      tz: s.tz ?? null,
+      ...(s.next ? { next: s.next } : {}),
+    }));
+  }
+
+  async depth(): Promise<{ job: string; state: string; count: number }[]> {
+    const rows: { job: string; state: string; count: number }[] = [];
+    for (const [name, queue] of this.#queues) {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
+      for (const [state, count] of Object.entries(counts)) rows.push({ job: name, state, count });
+    }
+    return rows;
+  }
+
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let busy = 0;
+      for (const queue of this.#queues.values()) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
+        busy += Object.values(counts).reduce((sum, count) => sum + count, 0);
+      }
+      if (busy === 0) return;
+      if (Date.now() > deadline)
+        throw new Error(`job queues still busy after ${timeoutMs} ms (${busy} jobs)`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // Workers first: each finishes its running job, then stops fetching.
+      await Promise.allSettled(this.#workers.map((worker) => worker.close()));
+      await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()));
+      for (const connection of [this.#consumer, this.#producer]) {
+        if (connection) await connection.quit().catch(() => connection.disconnect());
+      }
+    })();
+    return this.#closing;
+  }
+
+  #queue(name: JobName): Queue {
+    const queue = this.#queues.get(name);
+    if (!queue) throw new Error(`no handler registered for job ${name}`);
+    return queue;
+  }
+
+  #retryOptions(
+    name: JobName,
+  ): Pick<JobsOptions, 'attempts' | 'backoff' | 'removeOnComplete' | 'removeOnFail'> {
+    const definition = this.#options.definitions[name];
+    return {
+      attempts: definition?.attempts ?? 1,
+      backoff: { type: 'definition' },
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: KEEP_FAILED,
+    };
+  }
+
+  #jobOptions(name: JobName, options: EnqueueOptions): JobsOptions {
+    return {
+      ...this.#retryOptions(name),
+      ...(options.jobId ? { jobId: options.jobId } : {}),
+      ...(options.delayMs && options.delayMs > 0 ? { delay: Math.round(options.delayMs) } : {}),
+    };
+  }
+}

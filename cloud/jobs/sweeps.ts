@@ -1,0 +1,123 @@
+/**
+ * The safety nets that run in every cloud process on timers: they find work whose job was never queued
+ * or was lost (a crash between commit and enqueue, Redis down, an in-process runner that died) and do it
+ * or queue it again. All are idempotent and safe to run from several processes at once.
+ *
+ * - holds: expire every hold whose time is up (FOR UPDATE SKIP LOCKED), every 5 s;
+ * - refunds: queue a refund for every paid order of a cancelled event, every 60 s;
+ * - nightly schedules: make sure every venue has its nightly reconciliation scheduled, every hour.
+ */
+import { and, eq, gt } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { events, orders, venues } from '../db/schema';
+import type { ServiceContext } from '../services/context';
+import { releaseExpiredHolds } from '../services/reservations';
+import type { JobRunner } from './runner';
+
+const REFUND_SWEEP_BATCH = 1_000;
+const VENUE_PAGE = 1_000;
+
+export interface SweepIntervals {
+  holdsMs: number;
+  refundsMs: number;
+  schedulesMs: number;
+}
+
+export const DEFAULT_SWEEP_INTERVALS: SweepIntervals = {
+  holdsMs: 5_000,
+  refundsMs: 60_000,
+  schedulesMs: 3_600_000,
+};
+
+/** Expires due holds; returns how many. */
+export function sweepHolds(ctx: Pick<ServiceContext, 'db' | 'business' | 'clock'>): Promise<number> {
+  return releaseExpiredHolds(ctx, { now: ctx.clock() });
+}
+
+/** Queues refunds for paid orders of cancelled events (deduplicated by order id); returns how many. */
+export async function sweepRefunds(ctx: Pick<ServiceContext, 'db' | 'jobs'>): Promise<number> {
+  const paid = await ctx.db
+    .select({ id: orders.id, tenantId: orders.tenantId })
+    .from(orders)
+    .innerJoin(events, eq(events.id, orders.eventId))
+    .where(and(eq(events.status, 'cancelled'), eq(orders.status, 'paid')))
+    .limit(REFUND_SWEEP_BATCH);
+  await ctx.jobs.enqueueMany(
+    'refund',
+    paid.map((order) => ({
+      data: { tenantId: order.tenantId, orderId: order.id, reason: 'event_cancelled' },
+      options: { jobId: order.id },
+    })),
+  );
+  return paid.length;
+}
+
+/** (Re)schedules the nightly reconciliation of every venue; returns how many venues. */
+export async function syncNightlySchedules(
+  ctx: Pick<ServiceContext, 'db'>,
+  runner: JobRunner,
+): Promise<number> {
+  let count = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await ctx.db
+      .select({ id: venues.id, tenantId: venues.tenantId, timezone: venues.timezone })
+      .from(venues)
+      .where(gt(venues.id, after))
+      .orderBy(venues.id)
+      .limit(VENUE_PAGE);
+    for (const venue of page) {
+      await runner.scheduleNightlyReconciliation({
+        tenantId: venue.tenantId,
+        venueId: venue.id,
+        timezone: venue.timezone,
+      });
+    }
+    count += page.length;
+    if (page.length < VENUE_PAGE) break;
+    after = page.at(-1)!.id;
+  }
+  return count;
+}
+
+/**
+ * Starts the sweeps on timers (each skips a tick while its previous run is still going); returns a
+ * function that stops them and waits for running sweeps. The schedule sync also runs once at start.
+ */
+export function startSweeps(
+  ctx: ServiceContext,
+  runner: JobRunner,
+  logger: Logger,
+  intervals: Partial<SweepIntervals> = {},
+): () => Promise<void> {
+  const every = { ...DEFAULT_SWEEP_INTERVALS, ...intervals };
+  const running = new Set<Promise<unknown>>();
+  const timers: NodeJS.Timeout[] = [];
+  const periodic = (name: string, ms: number, work: () => Promise<number>, now = false) => {
+    let current: Promise<unknown> | undefined;
+    const tick = () => {
+      if (current) return;
+      current = work()
+        .then((count) => {
+          if (count > 0) logger.info({ sweep: name, count }, 'sweep did work');
+        })
+        .catch((error: unknown) => logger.error({ sweep: name, err: error }, 'sweep failed'))
+        .finally(() => {
+          if (current) running.delete(current);
+          current = undefined;
+        });
+      running.add(current);
+    };
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    timers.push(timer);
+    if (now) tick();
+  };
+  periodic('holds', every.holdsMs, () => sweepHolds(ctx));
+  periodic('refunds', every.refundsMs, () => sweepRefunds(ctx));
+  periodic('nightly-schedules', every.schedulesMs, () => syncNightlySchedules(ctx, runner), true);
+  return async () => {
+    for (const timer of timers) clearInterval(timer);
+    await Promise.allSettled([...running]);
+  };
+}
