@@ -15,6 +15,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface BenchCloud {
   url: string;
   databaseUrl: string;
+  /** The cloud process's id (for its memory in /proc/<pid>/status). */
+  pid: number;
+  /** A user JWT (1 h) for `role` in `tenant`, signed with this cloud's secret. */
+  token(role: string, tenant: string, sub: string): Promise<string>;
   /** Calls the API as a user of `tenant` with `role`. */
   api<T = { id: string }>(
     role: string,
@@ -112,6 +116,9 @@ export async function startBenchCloud(prefix: string, env: Record<string, string
   return {
     url,
     databaseUrl: database.url,
+    pid: child.pid!,
+    token: (role, tenant, sub) =>
+      mintUserToken({ sub, tid: tenant, role: role as never, secret, expiresInSeconds: 3600 }),
     api: async (role, tenant, method, path, body) => {
       const token = await mintUserToken({ sub: `bench-${role}`, tid: tenant, role: role as never, secret });
       const response = await fetch(`${url}${path}`, {

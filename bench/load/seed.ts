@@ -1,0 +1,105 @@
+/**
+ * What the load test's scenarios need, made through the public API of the cloud under test: a tenant
+ * with a venue, a gate, an event whose doors are open now (so online validation takes the full accept
+ * path) and a ticket type with room for every purchase of the run; customers who already hold tickets
+ * (their QR codes are what the stewards scan, their lists what the listing scenario reads); a steward.
+ */
+import { randomUUID } from 'node:crypto';
+import type { BenchCloud } from '../lib/cloud-process';
+
+export interface LoadSeed {
+  tenant: string;
+  eventId: string;
+  ticketTypeId: string;
+  gateId: string;
+  /** Customers with tickets: their JWTs. */
+  holderTokens: string[];
+  /** QR codes of the holders' tickets. */
+  qrCodes: string[];
+  stewardToken: string;
+}
+
+interface Purchase {
+  tickets: Array<{ id: string; qr: string }>;
+}
+
+/**
+ * Seeds `holders` customers with `ticketsEach` tickets each (one hold and one purchase per customer,
+ * at most 50 tickets: the API's limit per reservation).
+ */
+export async function seedLoad(
+  cloud: BenchCloud,
+  options: { holders: number; ticketsEach: number },
+): Promise<LoadSeed> {
+  if (options.ticketsEach < 1 || options.ticketsEach > 50)
+    throw new RangeError('seedLoad: ticketsEach must be 1 to 50 (one reservation)');
+  const tenant = `load-${randomUUID()}`;
+  const venue = await cloud.api('admin', tenant, 'POST', '/api/v1/venues', {
+    name: 'Load Arena',
+    timezone: 'UTC',
+  });
+  const gate = await cloud.api('admin', tenant, 'POST', `/api/v1/venues/${venue.id}/gates`, {
+    name: 'Main entrance',
+  });
+  const now = Date.now();
+  const event = await cloud.api('admin', tenant, 'POST', '/api/v1/events', {
+    venueId: venue.id,
+    name: 'Load Night',
+    startsAt: new Date(now - 3_600_000).toISOString(),
+    endsAt: new Date(now + 86_400_000).toISOString(),
+    doorsOpenAt: new Date(now - 7_200_000).toISOString(),
+  });
+  const type = await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/ticket-types`, {
+    name: 'General admission',
+    priceCents: 3900,
+    currency: 'EUR',
+    capacity: 1_000_000,
+  });
+  await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/publish`);
+
+  const holderTokens: string[] = [];
+  const qrCodes: string[] = [];
+  for (let i = 0; i < options.holders; i++) {
+    const token = await cloud.token('customer', tenant, `holder-${i}`);
+    const hold = await call<{ id: string }>(cloud, token, 'POST', `/api/v1/events/${event.id}/reservations`, {
+      items: [{ ticketTypeId: type.id, quantity: options.ticketsEach }],
+    });
+    const purchase = await call<Purchase>(
+      cloud,
+      token,
+      'POST',
+      `/api/v1/reservations/${hold.id}/purchase`,
+      { paymentToken: 'tok_visa' },
+      { 'idempotency-key': `seed-${randomUUID()}` },
+    );
+    holderTokens.push(token);
+    qrCodes.push(...purchase.tickets.map((t) => t.qr));
+  }
+  return {
+    tenant,
+    eventId: event.id,
+    ticketTypeId: type.id,
+    gateId: gate.id,
+    holderTokens,
+    qrCodes,
+    stewardToken: await cloud.token('venue_staff', tenant, 'steward-1'),
+  };
+}
+
+async function call<T>(
+  cloud: BenchCloud,
+  token: string,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const response = await fetch(`${cloud.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`seed: ${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json as T;
+}
