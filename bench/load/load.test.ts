@@ -51,7 +51,7 @@ describe.skipIf(!database)('load test, quick run against the real cloud on Postg
     expect(counters.peakVus).toBe(40);
     // A constant arrival rate: about rate × seconds listings, whatever the answers took.
     const arrivals = report.counters['ticket listing']!;
-    expect(arrivals.arrivals + arrivals.dropped).toBe(10 * 12);
+    expect((arrivals.arrivals ?? 0) + (arrivals.dropped ?? 0)).toBe(10 * 12);
     expect(report.counters['qr validation']!.OK).toBeGreaterThan(0);
     expect(report.counters.health!.checks).toBeGreaterThanOrEqual(6);
 
