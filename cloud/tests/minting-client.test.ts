@@ -246,7 +246,8 @@ describe('X-Internal-Auth', () => {
     expect(sent!.rawBody.toString('utf8')).toBe(JSON.stringify(request));
     // One changed byte, or the right bytes at another time, no longer verify.
     const tampered = Buffer.from(sent!.rawBody);
-    tampered[tampered.length - 3] ^= 1;
+    const flipped = tampered.length - 3;
+    tampered[flipped] = tampered[flipped]! ^ 1;
     expect(verifyInternalAuth(header, tampered, SECRET, t)).toEqual({ ok: false, reason: 'mismatch' });
     expect(verifyInternalAuth(header, sent!.rawBody, SECRET, t + 301)).toEqual({
       ok: false,
