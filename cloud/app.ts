@@ -29,6 +29,7 @@ import { attendanceRoutes } from './routes/attendance';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountOpsRoutes } from './routes/ops';
+import { reportRoutes } from './routes/reports';
 import { reservationRoutes } from './routes/reservations';
 import { syncRoutes } from './routes/sync';
 import { ticketRoutes } from './routes/tickets';
@@ -209,6 +210,7 @@ export function createApp(deps: AppDeps): CloudApp {
   app.route('/api/v1', ticketRoutes(routeDeps));
   app.route('/api/v1', deviceRoutes(routeDeps));
   app.route('/api/v1', attendanceRoutes(routeDeps));
+  app.route('/api/v1', reportRoutes(routeDeps));
   const watcher = new ManifestWatcher(services.db);
   app.route(
     '/api/v1',

@@ -11,6 +11,7 @@ import { BullMqJobRunner } from './bullmq-runner';
 import type { JobDefinitions } from './definition';
 import { createHoldJobs } from './holds';
 import { InProcessJobRunner } from './in-process-runner';
+import { createReconciliationJobs } from './reconciliation';
 import { createRefundJobs } from './refunds';
 import type { JobRunner, NightlyVenue } from './runner';
 
@@ -19,6 +20,7 @@ export function createJobDefinitions(ctx: ServiceContext): JobDefinitions {
   return {
     ...createHoldJobs(ctx),
     ...createRefundJobs(ctx),
+    ...createReconciliationJobs(ctx),
   };
 }
 

@@ -1,0 +1,554 @@
+/**
+ * Reconciliation (SPEC section 8) on a scenario built through the real API and the real sync endpoints:
+ * two gates offline at once both admitting one ticket, a refund a gate never saw followed by an
+ * admission of that ticket, a device with a gap in its sequence, a device with a skewed clock, unreadable
+ * codes inside and outside the event's window, and an online validation. Every finding is asserted
+ * exactly; a second run gives the same report; the CSV carries the findings; only the tenant's admin and
+ * ops may run and read it.
+ */
+import { sql } from 'drizzle-orm';
+import { v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScanRecord } from '../../shared/sync-protocol';
+import { rowsOf } from '../db/client';
+import { PermanentJobError } from '../jobs/definition';
+import { createReconciliationJobs } from '../jobs/reconciliation';
+import {
+  planNightlyReconciliation,
+  type ReconciliationRunView,
+  runReconciliation,
+} from '../services/reconciliation';
+import { csvField, type ReconciliationReport, reportToCsv } from '../services/reconciliation-report';
+import {
+  buyTickets,
+  createTestCloud,
+  type SeededEvent,
+  seedEvent,
+  type TestCloud,
+} from '../test-support/cloud';
+import { enrollTestDevice, refreshDeviceToken, type TestDevice } from '../test-support/devices';
+
+const MINUTE = 60_000;
+
+let cloud: TestCloud;
+let seeded: SeededEvent;
+/** The cloud clock when the event was seeded; every scan time below is relative to it. */
+let t0: number;
+let serials: number[];
+let ticketIds: string[];
+let refunded: { serial: number; ticketId: string };
+let manifestSeqBefore: number;
+let revocationSeq: number;
+let devices: Record<'a' | 'b' | 'c' | 'd', TestDevice>;
+const offsets = { a: 200, b: -300, c: 0, d: 300_000 } as const;
+
+const iso = (minutes: number) => new Date(t0 + minutes * MINUTE).toISOString();
+
+async function changeHead(): Promise<number> {
+  const [row] = rowsOf<{ change_seq: string | number }>(
+    await cloud.services.db.execute(sql`select change_seq from events where id = ${seeded.eventId}::uuid`),
+  );
+  return Number(row?.change_seq);
+}
+
+async function reportRows(): Promise<number> {
+  const [row] = rowsOf<{ n: number }>(
+    await cloud.services.db.execute(sql`select count(*)::int as n from reconciliation_reports`),
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * One scan as the gate records it. `minutes` is the real (cloud) time of the scan after t0; the device
+ * writes its own clock, which differs from the cloud's by its offset, so the cloud's estimate
+ * (scannedAt + offset) lands exactly on that real time.
+ */
+function scan(
+  key: keyof typeof devices,
+  seq: number,
+  minutes: number,
+  fields: Partial<ScanRecord> & { serial?: number | null },
+): ScanRecord {
+  const device = devices[key];
+  const { serial, ...rest } = fields;
+  return {
+    id: uuidv7(),
+    seq,
+    gateId: device.enrollment.gate.id,
+    eventId: serial === null ? null : seeded.eventId,
+    ticketSerial: serial ?? null,
+    generation: serial === null ? null : 1,
+    direction: 'in',
+    decision: 'accept',
+    reason: 'OK',
+    detail: null,
+    codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
+    scannedAt: t0 + minutes * MINUTE - offsets[key],
+    clockOffsetMs: offsets[key],
+    manifestSeq: manifestSeqBefore,
+    ...rest,
+  };
+}
+
+/** An unreadable code: no event, no ticket (what a gate records for a forged or damaged QR). */
+const unreadable = (detail: string): Partial<ScanRecord> & { serial: null } => ({
+  serial: null,
+  decision: 'reject',
+  reason: 'INVALID',
+  detail,
+});
+
+async function upload(key: keyof typeof devices, scans: ScanRecord[]) {
+  await refreshDeviceToken(cloud, devices[key]);
+  const response = await cloud.call('POST', '/api/v1/sync/scans', {
+    token: devices[key].accessToken,
+    body: { scans },
+  });
+  expect(response.status).toBe(200);
+  return response.body as { ackedSeq: number };
+}
+
+async function reconcile(token: string): ReturnType<TestCloud['call']> {
+  const requested = await cloud.call('POST', `/api/v1/events/${seeded.eventId}/reconciliation`, { token });
+  expect(requested.status).toBe(202);
+  await cloud.jobs.drain();
+  return cloud.call('GET', `/api/v1/events/${seeded.eventId}/reconciliation`, { token });
+}
+
+/** The report without what legitimately differs between runs (when and by which run it was made). */
+function content(report: ReconciliationReport) {
+  const { generatedAt: _generatedAt, run: _run, ...rest } = report;
+  return rest;
+}
+
+beforeAll(async () => {
+  cloud = await createTestCloud();
+  t0 = cloud.now();
+  seeded = await seedEvent(cloud, { capacities: [50] });
+  const bought = await buyTickets(cloud, seeded, { quantity: 6 });
+  const refundable = await buyTickets(cloud, seeded, { quantity: 1 });
+  const ids = [...bought.purchase.tickets, ...refundable.purchase.tickets].map((t: { id: string }) => t.id);
+  const rows = rowsOf<{ id: string; serial: string | number }>(
+    await cloud.services.db.execute(
+      sql`select id, serial from tickets where id = any(${sql.param(ids)}::uuid[])`,
+    ),
+  );
+  const serialOf = new Map(rows.map((r) => [r.id, Number(r.serial)]));
+  ticketIds = ids.slice(0, 6);
+  serials = ticketIds.map((id) => serialOf.get(id)!);
+  refunded = { ticketId: ids[6]!, serial: serialOf.get(ids[6]!)! };
+
+  devices = {
+    a: await enrollTestDevice(cloud, seeded, 0), // North
+    b: await enrollTestDevice(cloud, seeded, 1), // VIP
+    c: await enrollTestDevice(cloud, seeded, 0), // North, loses two scans
+    d: await enrollTestDevice(cloud, seeded, 1), // VIP, clock five minutes slow
+  };
+  // Every gate synced before the doors opened and then lost the venue's internet.
+  manifestSeqBefore = await changeHead();
+
+  // 70 minutes in: the last buyer refunds. The offline gates never learn of it.
+  cloud.advance(70 * MINUTE);
+  const refund = await cloud.call('POST', `/api/v1/orders/${refundable.purchase.order.id}/refund`, {
+    token: refundable.token,
+  });
+  expect(refund.status).toBe(200);
+  revocationSeq = await changeHead();
+  expect(revocationSeq).toBe(manifestSeqBefore + 1);
+
+  const [t1, t2, t3, t4, t5] = serials;
+  // Four hours in the gates come back online one after another and upload what they recorded.
+  cloud.advance(170 * MINUTE); // t0 + 4 h
+  await upload('a', [
+    scan('a', 1, -30, unreadable('signature')), // before the event's window: not this event's
+    scan('a', 2, 80, { serial: t1 }),
+    scan('a', 3, 90, { serial: t2 }),
+    scan('a', 4, 100, { serial: refunded.serial }), // refunded at minute 70: the gate did not know
+    scan('a', 5, 120, { serial: t2, direction: 'out' }),
+  ]);
+  cloud.advance(30 * MINUTE); // t0 + 4.5 h
+  await upload('b', [
+    scan('b', 1, 85, { serial: t1 }), // t1 again, five minutes after North let it in
+    scan('b', 2, 130, { serial: t2 }), // t2 re-enters after its exit: fine
+  ]);
+  cloud.advance(30 * MINUTE); // t0 + 5 h
+  const ackC = await upload('c', [
+    scan('c', 1, 65, { serial: t3 }),
+    scan('c', 2, 66, unreadable('signature')),
+    // seq 3 and 4 never reach the cloud
+    scan('c', 5, 110, { serial: t4 }),
+    scan('c', 6, 115, { serial: t3, decision: 'reject', reason: 'ALREADY_USED' }),
+  ]);
+  expect(ackC.ackedSeq).toBe(2);
+  cloud.advance(30 * MINUTE); // t0 + 5.5 h
+  await upload('d', [
+    scan('d', 1, 75, unreadable('malformed')),
+    scan('d', 2, 140, { serial: t3, direction: 'out' }),
+    scan('d', 3, 141, unreadable('signature')),
+  ]);
+  // A steward validates t5 online at North at t0 + 5.75 h.
+  cloud.advance(15 * MINUTE);
+  const staff = await cloud.token('venue_staff', seeded.tenant);
+  const qr = bought.purchase.tickets[4].qr as string;
+  const online = await cloud.call('POST', '/api/v1/validate', {
+    token: staff,
+    body: { qr, gateId: seeded.gateIds[0], direction: 'in' },
+  });
+  expect(online.body.decision).toBe('accept');
+  void t5;
+}, 120_000);
+
+afterAll(async () => {
+  await cloud?.close();
+});
+
+describe('reconciliation report', () => {
+  let first: {
+    run: ReconciliationRunView;
+    newerRun: ReconciliationRunView | null;
+    report: ReconciliationReport;
+  };
+
+  it('says clearly that there is no report before the first run', async () => {
+    const response = await cloud.call('GET', `/api/v1/events/${seeded.eventId}/reconciliation`, {
+      token: seeded.adminToken,
+    });
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('RECONCILIATION_NOT_READY');
+  });
+
+  it('finds the double admission, the revoked admission, the gap, the skewed clock and the bad codes', async () => {
+    const response = await reconcile(seeded.adminToken);
+    expect(response.status).toBe(200);
+    first = response.body;
+    const { report, run } = first;
+    expect(run).toMatchObject({ status: 'done', trigger: 'manual' });
+    expect(first.newerRun).toBeNull();
+    expect(report.run.id).toBe(run.id);
+    expect(report.event).toMatchObject({
+      id: seeded.eventId,
+      tenantId: seeded.tenant,
+      changeSeq: revocationSeq,
+    });
+    const [t1, t2, t3, t4, , t6] = serials;
+    void t2;
+    void t3;
+    void t4;
+
+    expect(report.tickets).toEqual({
+      issued: 7,
+      valid: 6,
+      revoked: 1,
+      revokedByReason: [{ reason: 'customer_refund', count: 1 }],
+      transfers: 0,
+    });
+    // Admitted: t1..t5 and the refunded ticket; t6 never came.
+    expect(report.admissions).toEqual({
+      uniqueAdmissions: 6,
+      noShows: 1,
+      entries: 8,
+      exits: 2,
+      onlineEntries: 1,
+    });
+    expect(t6).toBeDefined();
+
+    const a = devices.a;
+    const b = devices.b;
+    expect(report.doubleAdmissions).toEqual([
+      {
+        ticketId: ticketIds[0],
+        serial: t1,
+        secondsApart: 300,
+        first: {
+          source: 'device',
+          scanId: expect.any(String),
+          deviceId: a.deviceId,
+          deviceName: 'Gate 0',
+          seq: 2,
+          gateId: seeded.gateIds[0],
+          gateName: 'North',
+          direction: 'in',
+          at: iso(80),
+          deviceClockAt: new Date(t0 + 80 * MINUTE - offsets.a).toISOString(),
+          uploadedAt: iso(240),
+          uploadLagSeconds: 160 * 60,
+        },
+        second: {
+          source: 'device',
+          scanId: expect.any(String),
+          deviceId: b.deviceId,
+          deviceName: 'Gate 1',
+          seq: 1,
+          gateId: seeded.gateIds[1],
+          gateName: 'VIP',
+          direction: 'in',
+          at: iso(85),
+          deviceClockAt: new Date(t0 + 85 * MINUTE - offsets.b).toISOString(),
+          uploadedAt: iso(270),
+          uploadLagSeconds: 185 * 60,
+        },
+      },
+    ]);
+    expect(report.revokedAdmissions).toEqual([
+      {
+        ticketId: refunded.ticketId,
+        serial: refunded.serial,
+        generation: 1,
+        admission: expect.objectContaining({ deviceId: a.deviceId, seq: 4, gateName: 'North', at: iso(100) }),
+        revocation: { op: 'revoke', seq: revocationSeq, at: iso(70), reason: 'customer_refund' },
+        gateManifestSeq: manifestSeqBefore,
+        changesBehind: 1,
+        gateManifestAsOf: iso(0),
+        secondsAfterRevocation: 30 * 60,
+      },
+    ]);
+    expect(report.doubleAdmissionsTruncated).toBe(false);
+    expect(report.revokedAdmissionsTruncated).toBe(false);
+
+    // Unreadable codes at this venue's doors during the event: C's one and D's two (A's was before it).
+    expect(report.invalidTokenAttempts).toEqual({
+      total: 3,
+      byReason: [
+        { reason: 'INVALID', detail: 'signature', count: 2 },
+        { reason: 'INVALID', detail: 'malformed', count: 1 },
+      ],
+      byGate: [
+        { gateId: seeded.gateIds[1], gateName: 'VIP', count: 2 },
+        { gateId: seeded.gateIds[0], gateName: 'North', count: 1 },
+      ],
+    });
+    expect(report.rejections.total).toBe(4);
+    expect(report.rejections.byReason).toContainEqual({ reason: 'ALREADY_USED', detail: null, count: 1 });
+    expect(report.rejections.byGate).toContainEqual({
+      gateId: seeded.gateIds[0],
+      gateName: 'North',
+      reason: 'ALREADY_USED',
+      count: 1,
+    });
+
+    const byId = new Map(report.devices.map((d) => [d.deviceId, d]));
+    expect(report.devices).toHaveLength(4);
+    expect(byId.get(a.deviceId)).toMatchObject({
+      scans: 4,
+      accepted: 4,
+      rejected: 0,
+      ackedSeq: 5,
+      highestSeq: 5,
+      gaps: [],
+      clockOffsetMs: 200,
+      clockSkewed: false,
+      lastUploadAt: iso(240),
+    });
+    expect(byId.get(b.deviceId)).toMatchObject({ scans: 2, gaps: [], clockSkewed: false });
+    expect(byId.get(devices.c.deviceId)).toMatchObject({
+      scans: 4,
+      accepted: 2,
+      rejected: 2,
+      ackedSeq: 2,
+      highestSeq: 6,
+      gaps: [{ fromSeq: 3, toSeq: 4, missing: 2, after: iso(66), before: iso(110) }],
+      missingScans: 2,
+      clockSkewed: false,
+      lastUploadAt: iso(300),
+    });
+    expect(byId.get(devices.d.deviceId)).toMatchObject({
+      scans: 3,
+      accepted: 1,
+      rejected: 2,
+      gaps: [],
+      clockOffsetMs: 300_000,
+      minClockOffsetMs: 300_000,
+      maxClockOffsetMs: 300_000,
+      clockSkewed: true,
+      firstScanAt: iso(75),
+      lastScanAt: iso(141),
+    });
+    expect(report.summary).toEqual({
+      doubleAdmissions: 1,
+      revokedAdmissions: 1,
+      invalidTokenAttempts: 3,
+      sequenceGaps: 1,
+      missingScans: 2,
+      skewedDevices: 1,
+      quarantinedScans: 0,
+    });
+  });
+
+  it('gives the same report on a second run, and leaves a done run alone', async () => {
+    const again = await reconcile(seeded.adminToken);
+    expect(again.status).toBe(200);
+    expect(again.body.run.id).not.toBe(first.run.id);
+    expect(content(again.body.report)).toEqual(content(first.report));
+
+    const before = await cloud.call('GET', `/api/v1/events/${seeded.eventId}/reconciliation`, {
+      token: seeded.adminToken,
+    });
+    const rerun = await runReconciliation(cloud.services, again.body.run.id);
+    expect(rerun.ok && rerun.run.finishedAt).toBe(again.body.run.finishedAt);
+    const after = await cloud.call('GET', `/api/v1/events/${seeded.eventId}/reconciliation`, {
+      token: seeded.adminToken,
+    });
+    expect(after.body).toEqual(before.body);
+  });
+
+  it('downloads as one sectioned, quoted CSV with the findings', async () => {
+    const response = await cloud.call('GET', `/api/v1/events/${seeded.eventId}/reconciliation?format=csv`, {
+      token: seeded.adminToken,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(response.headers.get('content-disposition')).toMatch(
+      new RegExp(`^attachment; filename="reconciliation-${seeded.eventId}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`),
+    );
+    const csv = response.body as string;
+    const lines = csv.split('\r\n');
+    const sectionOf = (name: string) => {
+      const start = lines.indexOf(`# ${name}`);
+      expect(start).toBeGreaterThanOrEqual(0);
+      const end = lines.indexOf('', start);
+      return { header: lines[start + 1]!.split(','), rows: lines.slice(start + 2, end) };
+    };
+    const doubles = sectionOf('double admissions');
+    expect(doubles.rows).toHaveLength(1);
+    expect(doubles.rows[0]).toContain(`${serials[0]},300,device,${devices.a.deviceId},Gate 0,2,`);
+    expect(doubles.rows[0]).toContain(`device,${devices.b.deviceId},Gate 1,1,`);
+    const revoked = sectionOf('admissions of revoked tickets');
+    expect(revoked.rows).toHaveLength(1);
+    expect(revoked.rows[0]).toContain(
+      `revoke,${revocationSeq},${iso(70)},customer_refund,${manifestSeqBefore},1,`,
+    );
+    const gaps = sectionOf('sequence gaps');
+    expect(gaps.rows).toEqual([`${devices.c.deviceId},Gate 0,3,4,2,${iso(66)},${iso(110)}`]);
+    const summary = sectionOf('report');
+    expect(summary.rows).toContain('double_admissions,1');
+    expect(summary.rows).toContain('skewed_devices,1');
+    const devicesSection = sectionOf('devices');
+    const clockColumn = devicesSection.header.indexOf('clock_skewed');
+    const skewed = devicesSection.rows.filter((row) => row.split(',')[clockColumn] === 'true');
+    expect(skewed).toEqual([expect.stringContaining(devices.d.deviceId)]);
+  });
+
+  it('quotes what needs quoting and defuses spreadsheet formulas', () => {
+    expect(csvField('North, upper')).toBe('"North, upper"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvField('-1')).toBe("'-1");
+    expect(csvField(-1)).toBe('-1');
+    expect(csvField(null)).toBe('');
+    const report = structuredClone(first.report);
+    report.devices[0]!.name = 'Gate "A", left';
+    expect(reportToCsv(report)).toContain('"Gate ""A"", left"');
+  });
+});
+
+describe('who may reconcile', () => {
+  const path = () => `/api/v1/events/${seeded.eventId}/reconciliation`;
+
+  it('lets ops of any tenant read and run it', async () => {
+    const ops = await cloud.token('ops', 'platform');
+    const read = await cloud.call('GET', path(), { token: ops });
+    expect(read.status).toBe(200);
+    expect(read.body.report.event.id).toBe(seeded.eventId);
+    const run = await cloud.call('POST', path(), { token: ops });
+    expect(run.status).toBe(202);
+    expect(run.body).toMatchObject({ eventId: seeded.eventId, status: 'pending', trigger: 'manual' });
+    await cloud.jobs.drain();
+  });
+
+  it('refuses customers and venue staff (403) and hides the event from other tenants (404)', async () => {
+    const rows = await reportRows();
+    for (const role of ['customer', 'venue_staff'] as const) {
+      const token = await cloud.token(role, seeded.tenant);
+      expect((await cloud.call('GET', path(), { token })).status).toBe(403);
+      expect((await cloud.call('POST', path(), { token })).status).toBe(403);
+    }
+    const stranger = await cloud.token('admin', 'another-tenant');
+    const read = await cloud.call('GET', path(), { token: stranger });
+    const missing = await cloud.call('GET', `/api/v1/events/${uuidv7()}/reconciliation`, { token: stranger });
+    expect(read.status).toBe(404);
+    expect(read.body.error.code).toBe('NOT_FOUND');
+    expect(missing.body.error).toEqual({ ...read.body.error, requestId: missing.body.error.requestId });
+    expect((await cloud.call('POST', path(), { token: stranger })).status).toBe(404);
+    expect(await reportRows()).toBe(rows);
+  });
+
+  it('answers bad and unknown ids with 400 / 404 and writes nothing', async () => {
+    const rows = await reportRows();
+    for (const id of ['not-a-uuid', '1', "x' or 1=1 --"]) {
+      const post = await cloud.call('POST', `/api/v1/events/${encodeURIComponent(id)}/reconciliation`, {
+        token: seeded.adminToken,
+      });
+      expect(post.status).toBe(400);
+      expect(post.body.error.code).toBe('VALIDATION_FAILED');
+    }
+    expect(
+      (await cloud.call('POST', `/api/v1/events/${uuidv7()}/reconciliation`, { token: seeded.adminToken }))
+        .status,
+    ).toBe(404);
+    expect((await cloud.call('GET', `${path()}?format=xml`, { token: seeded.adminToken })).status).toBe(400);
+    expect(await reportRows()).toBe(rows);
+  });
+});
+
+describe('reconciliation jobs', () => {
+  it('plans the nightly runs of a venue once per local date and runs them through the job queue', async () => {
+    // A draft event of the same venue is never reconciled.
+    const draft = await cloud.call('POST', '/api/v1/events', {
+      token: seeded.adminToken,
+      body: {
+        venueId: seeded.venueId,
+        name: 'Draft',
+        startsAt: new Date(t0).toISOString(),
+        endsAt: new Date(t0 + 3_600_000).toISOString(),
+      },
+    });
+    expect(draft.status).toBe(201);
+    // 02:30 in Berlin on the next day (CEST, UTC+2).
+    const night = Date.parse('2027-05-02T00:30:00Z');
+    // The job plans with the cloud's clock: move it to that night.
+    cloud.advance(night - cloud.now());
+    const venue = { tenantId: seeded.tenant, venueId: seeded.venueId };
+    const plan = await planNightlyReconciliation(cloud.services, venue, night);
+    expect(plan).toMatchObject({ ok: true, runKey: 'nightly-2027-05-02' });
+    if (!plan.ok) return;
+    expect(plan.reportIds).toHaveLength(1);
+    // Delivered twice: the same pending run, no second row.
+    const again = await planNightlyReconciliation(cloud.services, venue, night);
+    expect(again).toMatchObject({ ok: true, reportIds: plan.reportIds });
+
+    await cloud.jobs.enqueue('nightly-reconciliation', venue);
+    await cloud.jobs.drain();
+    const [row] = rowsOf<{ status: string; trigger: string; event_id: string }>(
+      await cloud.services.db.execute(
+        sql`select status, trigger, event_id from reconciliation_reports where id = ${plan.reportIds[0]}::uuid`,
+      ),
+    );
+    expect(row).toEqual({ status: 'done', trigger: 'nightly', event_id: seeded.eventId });
+    // Once done, the night has nothing left to queue; a week later the event is no longer picked.
+    expect(await planNightlyReconciliation(cloud.services, venue, night + 3_600_000)).toMatchObject({
+      reportIds: [],
+    });
+    const later = await planNightlyReconciliation(cloud.services, venue, night + 8 * 86_400_000);
+    expect(later).toMatchObject({ ok: true, reportIds: [] });
+    expect(
+      (
+        await planNightlyReconciliation(
+          cloud.services,
+          { tenantId: 'someone-else', venueId: seeded.venueId },
+          night,
+        )
+      ).ok,
+    ).toBe(false);
+  });
+
+  it('gives up at once on a run that does not exist', async () => {
+    const jobs = createReconciliationJobs(cloud.services);
+    await expect(
+      jobs['reconcile-event'].run(
+        { tenantId: seeded.tenant, reportId: uuidv7() },
+        { attempt: 1, attempts: 4, jobId: 'x' },
+      ),
+    ).rejects.toBeInstanceOf(PermanentJobError);
+  });
+});
