@@ -28,6 +28,7 @@ import type { JobRunner } from './jobs/runner';
 import { attendanceRoutes } from './routes/attendance';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
+import { mountOpsPage, operationsRoutes } from './routes/operations';
 import { mountOpsRoutes } from './routes/ops';
 import { reportRoutes } from './routes/reports';
 import { reservationRoutes } from './routes/reservations';
@@ -35,6 +36,7 @@ import { syncRoutes } from './routes/sync';
 import { ticketRoutes } from './routes/tickets';
 import { venueRoutes } from './routes/venues';
 import type { ServiceContext } from './services/context';
+import { gateHealthSamples } from './services/gate-health';
 import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
@@ -211,6 +213,7 @@ export function createApp(deps: AppDeps): CloudApp {
   app.route('/api/v1', deviceRoutes(routeDeps));
   app.route('/api/v1', attendanceRoutes(routeDeps));
   app.route('/api/v1', reportRoutes(routeDeps));
+  app.route('/api/v1', operationsRoutes(routeDeps));
   const watcher = new ManifestWatcher(services.db);
   app.route(
     '/api/v1',
@@ -233,6 +236,13 @@ export function createApp(deps: AppDeps): CloudApp {
     };
   }
   mountOpsRoutes(app, { metrics, readinessChecks, opsOnly: [requireUser, requireRole('ops')] });
+  mountOpsPage(app);
+  metrics.setJobDepthSource(() => jobs.depth());
+  metrics.attach({
+    poolStats: () => deps.database.poolStats(),
+    dependencies: readinessChecks,
+    gateReports: () => gateHealthSamples(services),
+  });
 
   app.onError(createErrorHandler(metrics));
   app.notFound(notFound);

@@ -33,6 +33,8 @@ export interface DatabaseHandle {
    */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Connections of the main pool right now (metrics); PGlite is one connection, never waiting. */
+  poolStats(): { total: number; idle: number; waiting: number };
   /** The underlying pg Pool (postgres only), for migrations that need one session. */
   pool?: pg.Pool;
   /** The underlying PGlite instance (pglite only). */
@@ -91,6 +93,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       flush: coalesce(async () => {
         await flushPool.query('select pg_current_xact_id()');
       }),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: async () => {
         await pool.end();
         await flushPool.end();
@@ -115,6 +118,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     },
     // PGlite commits synchronously to its own store; there is nothing to wait for.
     flush: async () => {},
+    poolStats: () => ({ total: 1, idle: 0, waiting: 0 }),
     close: () => client.close(),
   };
 }

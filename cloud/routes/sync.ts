@@ -1,11 +1,12 @@
 /**
  * The gate-device side of the API (SPEC section 6): enrollment, challenge → access token, manifest
- * pages (signed, compressed), scan uploads, and a Server-Sent Events stream that tells an online gate
- * to pull now. Devices authenticate with their own credentials, never with a user JWT.
+ * pages (signed, compressed), scan uploads, gate health reports, and a Server-Sent Events stream that
+ * tells an online gate to pull now. Devices authenticate with their own credentials, never with a user JWT.
  */
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { signManifestPage, toBase64Url } from '../../shared/crypto';
 import {
@@ -15,13 +16,17 @@ import {
   DeviceTokenResponse,
   EnrollRequest,
   EnrollResponse,
+  GateReport,
+  GateReportAck,
   MANIFEST_KEY_ID_HEADER,
   MANIFEST_SIGNATURE_HEADER,
+  MAX_REPORT_BYTES,
   ManifestPage,
   ManifestQuery,
   ScanAck,
   ScanBatch,
 } from '../../shared/sync-protocol';
+import { AppError } from '../errors';
 import type { AppEnv } from '../http/context';
 import {
   createRouter,
@@ -33,6 +38,7 @@ import {
 } from '../http/openapi';
 import type { ServiceContext } from '../services/context';
 import { createChallenge, enrollDevice, eventsForDevice, exchangeChallenge } from '../services/devices';
+import { recordGateReport } from '../services/gate-health';
 import { buildManifestPage } from '../services/manifest';
 import type { ManifestWatcher } from '../services/manifest-watch';
 import { ingestScans } from '../services/scan-ingest';
@@ -48,6 +54,14 @@ export interface SyncRouteDeps extends RouteDeps {
   authLimit: MiddlewareHandler<AppEnv>;
   watcher: ManifestWatcher;
 }
+
+/** A report is a few KiB: anything far larger is refused before it is parsed. */
+const reportBodyLimit = bodyLimit({
+  maxSize: MAX_REPORT_BYTES,
+  onError: () => {
+    throw new AppError('PAYLOAD_TOO_LARGE', `a gate report is at most ${MAX_REPORT_BYTES} bytes`);
+  },
+});
 
 /** Compresses a page for the wire: brotli if the gate accepts it, else gzip, else as is. */
 function compress(body: Buffer, acceptEncoding: string | undefined): { body: Buffer; encoding?: string } {
@@ -162,6 +176,24 @@ export function syncRoutes(deps: SyncRouteDeps) {
       }),
       async (c) => {
         const ack = await ingestScans(services, c.get('device'), c.req.valid('json'));
+        return c.json(ack, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/sync/report',
+        tags: ['sync'],
+        summary: 'The gate’s key figures after a sync cycle (manifest age, backlog, offline time, decisions)',
+        description:
+          'Stored as the device’s latest report and shown on the event operations page and in /metrics. A report that does not match the schema exactly is refused whole (400); the gate logs it and syncs on.',
+        security: deviceSecurity,
+        middleware: [requireDevice, reportBodyLimit],
+        request: { body: jsonBody(GateReport) },
+        responses: { 200: jsonResponse(GateReportAck, 'Stored'), ...errorResponses(413) },
+      }),
+      async (c) => {
+        const ack = await recordGateReport(services, c.get('device'), c.req.valid('json'));
         return c.json(ack, 200);
       },
     )

@@ -115,7 +115,7 @@ export async function ingestScans(
     });
   }
 
-  return ctx.db.transaction(async (tx) => {
+  const ack = await ctx.db.transaction(async (tx) => {
     let stored = 0;
     for (let start = 0; start < valid.length; start += INSERT_CHUNK) {
       const chunk = valid.slice(start, start + INSERT_CHUNK);
@@ -195,4 +195,9 @@ export async function ingestScans(
       cloudTime: now,
     };
   });
+  // Counted after the commit: a batch that rolled back stored nothing.
+  if (ack.stored > 0) ctx.business.scansIngested('stored', ack.stored);
+  if (ack.duplicates > 0) ctx.business.scansIngested('duplicate', ack.duplicates);
+  if (ack.quarantined > 0) ctx.business.scansIngested('quarantined', ack.quarantined);
+  return ack;
 }

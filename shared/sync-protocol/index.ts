@@ -255,3 +255,74 @@ export type ScanAck = z.infer<typeof ScanAck>;
 
 /** `event: manifest` — data: {eventId, head}; the gate pulls that event now. `event: revoked` — wipe. */
 export const StreamManifestMessage = z.object({ eventId: z.uuid(), head: z.number().int().min(0) });
+
+// ---------------------------------------------------------------------------------------------------
+// Gate health report: POST /api/v1/sync/report
+// ---------------------------------------------------------------------------------------------------
+
+/** A report names at most this many events (a gate serves a handful; the bound keeps bodies small). */
+export const MAX_REPORT_EVENTS = 64;
+/** The largest report body the cloud reads (a full report is a few KiB). */
+export const MAX_REPORT_BYTES = 64 * 1024;
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Ten years in seconds: any longer "age" is a broken clock, not a figure. */
+const seconds = z.number().min(0).max(315_576_000);
+
+/**
+ * The key figures a gate sends after its sync cycles, so the cloud can show every gate of a venue
+ * (operations page, Prometheus). Times are the DEVICE's clock (unix ms); the cloud compares `deviceTime`
+ * with its own clock at receipt to see the skew. Counts are since the agent process started
+ * (`startedAt`), like Prometheus counters: a restart starts them again from zero. Strict: an unknown
+ * field is a 400, so a malformed report is refused whole and nothing of it is stored.
+ */
+export const GateReport = z.strictObject({
+  protocol: z.literal(SYNC_PROTOCOL_VERSION),
+  /** The gate agent's version. */
+  agentVersion: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'letters, digits and . _ + - only'),
+  /** The device's wall clock when it built the report. */
+  deviceTime: epochMs,
+  /** When the agent process started (device clock). */
+  startedAt: epochMs,
+  /** cloud − device clock (ms) as the gate last measured it. */
+  clockOffsetMs: z.number().int().min(-8.64e15).max(8.64e15),
+  /** Whether the gate could reach the cloud at its last attempt. */
+  online: z.boolean(),
+  /** Seconds since the last successful contact with the cloud; 0 when online. */
+  offlineSeconds: seconds,
+  /** Scans recorded but not yet acknowledged by the cloud. */
+  pendingUploads: count,
+  /** The last scan sequence number recorded on the gate. */
+  lastScanSeq: count,
+  /** When the cloud last acknowledged an upload (device clock); null before the first. */
+  lastUploadAt: epochMs.nullable(),
+  /** When the last scan was decided (device clock); null when none since start. */
+  lastScanAt: epochMs.nullable(),
+  /** Decisions since start. */
+  decisions: z.strictObject({ accepted: count, rejected: count }),
+  /** Rejections since start by reason (reasons with no rejection may be left out). */
+  rejectsByReason: z.partialRecord(z.enum(ADMISSION_REASONS), count),
+  /** Failed sync attempts since start, by direction. */
+  syncFailures: z.strictObject({ pull: count, upload: count }),
+  /** Each event the gate holds a manifest of. */
+  events: z
+    .array(
+      z.strictObject({
+        eventId: z.uuid(),
+        /** The change sequence the gate's live copy has applied. */
+        manifestSeq: count,
+        /** Rows in the live copy. */
+        tickets: count,
+        /** Seconds since the last successful pull of this event; null before the first. */
+        manifestAgeSeconds: seconds.nullable(),
+      }),
+    )
+    .max(MAX_REPORT_EVENTS),
+});
+export type GateReport = z.infer<typeof GateReport>;
+
+export const GateReportAck = z.object({
+  /** The cloud's clock when it stored the report, unix ms. */
+  cloudTime: epochMs,
+});
+export type GateReportAck = z.infer<typeof GateReportAck>;

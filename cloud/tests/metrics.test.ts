@@ -1,0 +1,247 @@
+/**
+ * The cloud's /metrics (ops only): every metric of the contract the dashboard and alert rules are built
+ * on is there after a purchase, a scan upload and a gate report, with the values those produced; the
+ * scrape-time gauges (job queue, pool, dependencies, per-gate reports) read their sources and survive a
+ * source that hangs or fails.
+ */
+import { Redis } from 'ioredis';
+import { collectDefaultMetrics } from 'prom-client';
+import { v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics, SOURCE_TIMEOUT_MS } from '../http/metrics';
+import {
+  buyTickets,
+  createTestCloud,
+  type SeededEvent,
+  seedEvent,
+  type TestCloud,
+} from '../test-support/cloud';
+import { enrollTestDevice } from '../test-support/devices';
+import { gateReport, sendGateReport } from '../test-support/gate-report';
+
+/** The cloud metric names agreed with the dashboard and alert rules (deploy/). */
+const CLOUD_METRICS = [
+  'http_requests_total',
+  'http_request_duration_seconds',
+  'http_errors_total',
+  'ticket_holds_total',
+  'ticket_purchases_total',
+  'ticket_refunds_total',
+  'scans_ingested_total',
+  'jobs_total',
+  'job_duration_seconds',
+  'minting_requests_total',
+  'reconciliation_runs_total',
+  'reconciliation_findings_total',
+  'job_queue_depth',
+  'db_pool_connections',
+  'dependency_up',
+  'gate_last_report_age_seconds',
+  'gate_reported_manifest_age_seconds',
+  'gate_reported_pending_uploads',
+  'gate_reported_offline_seconds',
+  'gate_reported_decisions_total',
+  'gate_reported_rejects_total',
+  'gate_reported_accepts_total',
+  'gate_reported_clock_skew_seconds',
+  'gate_device_info',
+  'metrics_source_errors_total',
+  'process_resident_memory_bytes',
+  'nodejs_eventloop_lag_p99_seconds',
+] as const;
+
+let cloud: TestCloud;
+let seeded: SeededEvent;
+let opsToken: string;
+
+beforeAll(async () => {
+  cloud = await createTestCloud();
+  // What server.ts turns on with createMetrics({ defaultMetrics: true }).
+  collectDefaultMetrics({ register: cloud.metrics.registry });
+  seeded = await seedEvent(cloud);
+  opsToken = await cloud.token('ops', 'platform');
+});
+afterAll(async () => {
+  await cloud?.close();
+});
+
+async function scrape(): Promise<string> {
+  const response = await cloud.call('GET', '/metrics', { token: opsToken });
+  expect(response.status).toBe(200);
+  return String(response.body);
+}
+
+/** The value of the sample `name{labels}` (labels in any order, all given ones must match). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('cloud /metrics', () => {
+  it('is for ops only', async () => {
+    expect((await cloud.call('GET', '/metrics')).status).toBe(401);
+    expect((await cloud.call('GET', '/metrics', { token: seeded.adminToken })).status).toBe(403);
+  });
+
+  it('has every contract metric after a purchase, a scan upload and a gate report', async () => {
+    await buyTickets(cloud, seeded, { quantity: 2 });
+    const device = await enrollTestDevice(cloud, seeded);
+    const upload = await cloud.call('POST', '/api/v1/sync/scans', {
+      token: device.accessToken,
+      body: {
+        scans: [
+          {
+            id: uuidv7(),
+            seq: 1,
+            gateId: device.enrollment.gate.id,
+            eventId: seeded.eventId,
+            ticketSerial: 1,
+            generation: 1,
+            direction: 'in',
+            decision: 'accept',
+            reason: 'OK',
+            detail: null,
+            codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
+            scannedAt: cloud.now(),
+            clockOffsetMs: 0,
+            manifestSeq: 1,
+          },
+          { seq: 2, not: 'a scan' },
+        ],
+      },
+    });
+    expect(upload.status).toBe(200);
+    const report = gateReport(cloud, {
+      pendingUploads: 7,
+      offlineSeconds: 0,
+      clockOffsetMs: -2_000,
+      events: [
+        { eventId: seeded.eventId, manifestSeq: 3, tickets: 2, manifestAgeSeconds: 40 },
+        { eventId: uuidv7(), manifestSeq: 1, tickets: 0, manifestAgeSeconds: 90 },
+      ],
+    });
+    expect((await sendGateReport(cloud, device, report)).status).toBe(200);
+    cloud.advance(12_000);
+    // An error response, for http_errors_total.
+    expect((await cloud.call('GET', `/api/v1/events/${uuidv7()}`, { token: seeded.adminToken })).status).toBe(
+      404,
+    );
+
+    const text = await scrape();
+    for (const name of CLOUD_METRICS) expect(text, name).toContain(`# TYPE ${name} `);
+
+    expect(sample(text, 'ticket_purchases_total', { outcome: 'completed' })).toBe(1);
+    expect(sample(text, 'ticket_holds_total', { outcome: 'created' })).toBe(1);
+    expect(sample(text, 'scans_ingested_total', { outcome: 'stored' })).toBe(1);
+    expect(sample(text, 'scans_ingested_total', { outcome: 'quarantined' })).toBe(1);
+    expect(sample(text, 'http_errors_total', { code: 'NOT_FOUND' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'http_requests_total', { method: 'POST', route: '/api/v1/sync/report', status: '200' }),
+    ).toBe(1);
+    expect(sample(text, 'dependency_up', { dependency: 'database' })).toBe(1);
+    expect(sample(text, 'db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'db_pool_connections', { state: 'waiting' })).toBe(0);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // The purchase queued its hold's expiry: the in-process runner counts it.
+    expect(text).toMatch(/^job_queue_depth\{job="[a-z-]+",state="(waiting|delayed|active|failed)"\} \d+$/m);
+
+    const gate = {
+      tenant: seeded.tenant,
+      venue: seeded.venueId,
+      gate: seeded.gateIds[0]!,
+      device: device.deviceId,
+    };
+    expect(sample(text, 'gate_last_report_age_seconds', gate)).toBe(12);
+    expect(sample(text, 'gate_reported_manifest_age_seconds', gate)).toBe(90);
+    expect(sample(text, 'gate_reported_pending_uploads', gate)).toBe(7);
+    expect(sample(text, 'gate_reported_offline_seconds', gate)).toBe(0);
+    expect(sample(text, 'gate_reported_decisions_total', gate)).toBe(42);
+    expect(sample(text, 'gate_reported_accepts_total', gate)).toBe(39);
+    expect(sample(text, 'gate_reported_rejects_total', { ...gate, reason: 'ALREADY_USED' })).toBe(2);
+    expect(sample(text, 'gate_reported_clock_skew_seconds', gate)).toBe(-2);
+    expect(sample(text, 'gate_device_info', { ...gate, gate_name: 'North', venue_name: 'Arena' })).toBe(1);
+  });
+
+  it('drops a revoked device from the per-gate gauges', async () => {
+    const device = await enrollTestDevice(cloud, seeded, 1);
+    expect((await sendGateReport(cloud, device, gateReport(cloud))).status).toBe(200);
+    expect(sample(await scrape(), 'gate_reported_pending_uploads', { device: device.deviceId })).toBe(3);
+    await cloud.call('POST', `/api/v1/devices/${device.deviceId}/revoke`, { token: seeded.adminToken });
+    expect(
+      sample(await scrape(), 'gate_reported_pending_uploads', { device: device.deviceId }),
+    ).toBeUndefined();
+  });
+});
+
+describe('scrape-time sources', () => {
+  it('a job queue source that hangs or throws leaves the gauge empty and the scrape answers', async () => {
+    const metrics = createMetrics();
+    metrics.setJobDepthSource(async () => [
+      { job: 'refund', state: 'waiting', count: 4 },
+      { job: 'refund', state: 'failed', count: 1 },
+    ]);
+    let text = await metrics.registry.metrics();
+    expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBe(4);
+    expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'failed' })).toBe(1);
+
+    metrics.setJobDepthSource(() => new Promise(() => {}));
+    const started = performance.now();
+    text = await metrics.registry.metrics();
+    expect(performance.now() - started).toBeLessThan(SOURCE_TIMEOUT_MS + 1_000);
+    expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBeUndefined();
+
+    metrics.setJobDepthSource(async () => {
+      throw new Error('redis down');
+    });
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBeUndefined();
+    // Counted as each scrape's sources settle, so a failure shows in the next scrape's counter.
+    metrics.setJobDepthSource(async () => [{ job: 'refund', state: 'waiting', count: 0 }]);
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'metrics_source_errors_total', { source: 'job_queue_depth' })).toBe(2);
+    expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBe(0);
+  });
+
+  it('dependency_up follows the readiness checks: a real Redis up, an unreachable one down', async () => {
+    const redisUrl = process.env['REDIS_URL'];
+    if (!redisUrl && process.env['CI'] === 'true') throw new Error('CI=true but REDIS_URL is not set');
+    const metrics = createMetrics();
+    const up = redisUrl ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const down = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    down.on('error', () => {});
+    try {
+      metrics.attach({
+        dependencies: {
+          database: async () => {},
+          ...(up ? { redis: async () => void (await up.ping()) } : {}),
+          'redis-down': async () => {
+            await down.connect().catch(() => {});
+            await down.ping();
+          },
+          hanging: () => new Promise(() => {}),
+        },
+      });
+      const text = await metrics.registry.metrics();
+      expect(sample(text, 'dependency_up', { dependency: 'database' })).toBe(1);
+      if (up) expect(sample(text, 'dependency_up', { dependency: 'redis' })).toBe(1);
+      expect(sample(text, 'dependency_up', { dependency: 'redis-down' })).toBe(0);
+      expect(sample(text, 'dependency_up', { dependency: 'hanging' })).toBe(0);
+    } finally {
+      up?.disconnect();
+      down.disconnect();
+    }
+  });
+});
