@@ -25,6 +25,7 @@ import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
+import { requestMinting } from './minting/tickets';
 import { type ReservationRow, returnSeats } from './reservations';
 import { type MintedToken, mintToken } from './tickets';
 
@@ -187,6 +188,12 @@ export async function purchaseReservation(
   });
 
   if (outcome.ok) {
+    // Delegated minting (SPEC section 8): mark pending and queue; never waits for or fails on minting.
+    await requestMinting(
+      ctx,
+      actor.tenantId,
+      planned.map((ticket) => ticket.id),
+    );
     ctx.business.purchase('completed');
     return {
       ok: true,

@@ -12,6 +12,7 @@ import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
+import { enqueueMints } from './minting/tickets';
 import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
 
 export interface TicketView {
@@ -155,7 +156,7 @@ export async function transferTicket(
   if (input.toUserId === actor.userId)
     return fail('VALIDATION_FAILED', 'toUserId: cannot transfer to yourself');
   const now = new Date(ctx.clock());
-  return transactionOutcome(ctx.db, async (tx) => {
+  const outcome: Result<{ ticket: TicketView }> = await transactionOutcome(ctx.db, async (tx) => {
     const [ticket] = await tx
       .select()
       .from(tickets)
@@ -193,7 +194,15 @@ export async function transferTicket(
     });
     const [updated] = await tx
       .update(tickets)
-      .set({ ownerUserId: input.toUserId, generation, qr: token.qr, digest: token.digest, updatedAt: now })
+      .set({
+        ownerUserId: input.toUserId,
+        generation,
+        qr: token.qr,
+        digest: token.digest,
+        updatedAt: now,
+        // Delegated minting: the new holder gets the ticket minted again (same id, next generation).
+        ...(ctx.mintingEnabled ? { mintStatus: 'pending' as const } : {}),
+      })
       .where(eq(tickets.id, ticket.id))
       .returning();
     const head = await appendTicketChanges(tx, {
@@ -216,4 +225,12 @@ export async function transferTicket(
     if (head === undefined) throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the event is not on sale'));
     return { ok: true as const, ticket: ticketView(updated!) };
   });
+  // Queued after the commit (a job must never see the ticket before it changed); a lost job leaves the
+  // ticket 'pending' for the sweep. Never fails the transfer.
+  if (outcome.ok && ctx.mintingEnabled) {
+    await enqueueMints(ctx, [
+      { tenantId: actor.tenantId, ticketId: outcome.ticket.id, generation: outcome.ticket.generation },
+    ]);
+  }
+  return outcome;
 }
