@@ -3,6 +3,9 @@
  *
  *   npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]
  *
+ * Test and simulation flags: --clock-offset-ms N shifts the agent's clock by N ms (a gate whose clock is
+ * wrong), --sync-interval-ms N sets the pull/upload timer (default 30 s).
+ *
  * The first start needs --cloud and --enroll; later starts need only --data-dir (settings are stored
  * there), and a flag given again overrides the stored value. SIGINT / SIGTERM close it cleanly (the
  * store is closed after the last scan's transaction, never in the middle of one).
@@ -11,10 +14,30 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startGateAgent } from './agent';
 
-const USAGE = 'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]';
+const USAGE =
+  'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100] [--clock-offset-ms N] [--sync-interval-ms N]';
+
+/** Parses an integer flag in [min, max], or exits naming the flag. */
+function integerFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    console.error(`--${name} must be an integer ${min}..${max}, got ${value}`);
+    process.exit(2);
+  }
+  return parsed;
+}
 
 async function main(): Promise<void> {
-  let values: { 'data-dir'?: string; cloud?: string; enroll?: string; port?: string; help?: boolean };
+  let values: {
+    'data-dir'?: string;
+    cloud?: string;
+    enroll?: string;
+    port?: string;
+    'clock-offset-ms'?: string;
+    'sync-interval-ms'?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
@@ -22,6 +45,8 @@ async function main(): Promise<void> {
         cloud: { type: 'string' },
         enroll: { type: 'string' },
         port: { type: 'string' },
+        'clock-offset-ms': { type: 'string' },
+        'sync-interval-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -46,6 +71,8 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  const clockOffsetMs = integerFlag('clock-offset-ms', values['clock-offset-ms'], -86_400_000, 86_400_000);
+  const syncIntervalMs = integerFlag('sync-interval-ms', values['sync-interval-ms'], 100, 86_400_000);
   const logger = pino({ name: 'gate-agent', level: process.env.LOG_LEVEL ?? 'info' });
   const agent = await startGateAgent({
     dataDir: values['data-dir'],
@@ -53,6 +80,8 @@ async function main(): Promise<void> {
     ...(values.cloud ? { cloudUrl: values.cloud } : {}),
     ...(values.enroll ? { enrollmentToken: values.enroll } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(clockOffsetMs ? { clock: () => Date.now() + clockOffsetMs } : {}),
+    ...(syncIntervalMs !== undefined ? { syncIntervalMs } : {}),
   });
   // One line on stdout that a supervisor (or a test) can wait for.
   console.log(JSON.stringify({ listening: agent.url }));
