@@ -270,6 +270,45 @@ describe.skipIf(!promtool && !CI)(
       }
     });
 
+    it('every dashboard query is valid PromQL (checked as recording rules, Grafana variables filled in)', () => {
+      const scratch = join(root, '.tmp', `promtool-${randomBytes(4).toString('hex')}`);
+      mkdirSync(scratch, { recursive: true });
+      try {
+        const expressions = allPanels(dashboard().panels).flatMap((panel) =>
+          (panel.targets ?? []).map((target) => target.expr),
+        );
+        expect(expressions.length).toBeGreaterThan(12);
+        const filled = expressions.map((expression) =>
+          expression
+            .replaceAll('$__rate_interval', '2m')
+            .replaceAll('$__range', '6h')
+            .replace(/\$\{?\w+\}?/g, '.*'),
+        );
+        const rules = {
+          groups: [
+            {
+              name: 'dashboard',
+              rules: filled.map((expr, index) => ({ record: `dashboard:query_${index}`, expr })),
+            },
+          ],
+        };
+        writeFileSync(join(scratch, 'dashboard-queries.yml'), JSON.stringify(rules));
+        const result = runPromtool(['check', 'rules', 'dashboard-queries.yml'], scratch);
+        expect(result.output).toContain(`SUCCESS: ${filled.length} rules found`);
+        expect(result.status).toBe(0);
+        // The same check refuses a broken query.
+        writeFileSync(
+          join(scratch, 'broken.yml'),
+          JSON.stringify({
+            groups: [{ name: 'x', rules: [{ record: 'x:y', expr: 'sum by (le (rate(x[5m]))' }] }],
+          }),
+        );
+        expect(runPromtool(['check', 'rules', 'broken.yml'], scratch).status).not.toBe(0);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    });
+
     it('check config: the example Prometheus configuration is valid', () => {
       const result = runPromtool(['check', 'config', '--syntax-only', 'prometheus.yml'], dir);
       expect(result.output).toContain('SUCCESS');
@@ -736,6 +775,14 @@ describe.skipIf(!databaseUrl && !CI)(
       expect(bundle.externalPackages).not.toContain('better-sqlite3');
       expect(bundle.externalPackages).not.toContain('electron');
       expect(bundle.externalPackages).toContain('pg');
+      // The image installs production dependencies only (`npm ci --omit=dev`).
+      const manifest = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+      for (const name of bundle.externalPackages) {
+        expect(
+          Object.keys(manifest.dependencies),
+          `${name} is loaded at run time but not a dependency`,
+        ).toContain(name);
+      }
       const ignored = dockerIgnored();
       const inputs = Object.keys(bundle.metafile.inputs).filter((input) => !input.includes('node_modules'));
       expect(inputs.length).toBeGreaterThan(10);
