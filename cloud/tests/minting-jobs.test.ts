@@ -69,7 +69,7 @@ function contextWith(jobs: JobQueue, mintingEnabled = true): ServiceContext {
 }
 
 /** A real runner with only the mint job, bound to a context; the client is this runner's one client. */
-function mintingRunner(options: { timeoutMs?: number; attempts?: number } = {}) {
+function mintingRunner(options: { timeoutMs?: number; attempts?: number; halfOpenAfterMs?: number } = {}) {
   const queue = new LateJobQueue();
   const ctx = contextWith(queue);
   const client = new MintingServiceClient({
@@ -77,7 +77,7 @@ function mintingRunner(options: { timeoutMs?: number; attempts?: number } = {}) 
     secret: SECRET,
     timeoutMs: options.timeoutMs ?? 2_000,
     retryBaseMs: 10,
-    halfOpenAfterMs: 300,
+    halfOpenAfterMs: options.halfOpenAfterMs ?? 300,
   });
   const definitions = createMintingJobs(ctx, client, { attempts: options.attempts ?? 3, backoffBaseMs: 50 });
   const runner = new InProcessJobRunner({
@@ -213,7 +213,9 @@ describe('purchase → mint', () => {
   });
 
   it('an unavailable service keeps the ticket pending across job retries, then the job gives up', async () => {
-    const { ctx, runner, client } = mintingRunner({ attempts: 3 });
+    // The circuit stays open for the whole test, however slow the machine (job retries come after 50 and
+    // 100 ms), so the request count below is exact.
+    const { ctx, runner, client } = mintingRunner({ attempts: 3, halfOpenAfterMs: 10_000 });
     fake.setDefault({ kind: 'status', status: 503 });
     const { ticketIds } = await buy(ctx, 1);
     await eventually(async () => {
