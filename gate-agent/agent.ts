@@ -161,7 +161,10 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
         ...(options.syncIntervalMs ? { intervalMs: options.syncIntervalMs } : {}),
         ...(options.pageLimit ? { pageLimit: options.pageLimit } : {}),
         onFailure: metrics.syncFailed,
+        reportFigures: metrics.decisionFigures,
       });
+      const running = engine;
+      metrics.attachSync(() => running.state);
       engine.start();
     } else {
       logger.warn('no cloud URL configured: scanning offline against the stored manifest only');

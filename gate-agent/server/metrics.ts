@@ -1,20 +1,58 @@
 /**
  * Prometheus metrics of one gate agent, in its own Registry (so several agents in one process — tests,
- * benchmarks — never collide in prom-client's global one): decision latency by reason, scans waiting for
- * upload, manifest age per event, sync failures.
+ * benchmarks — never collide in prom-client's global one): decisions and their latency by reason, scans
+ * waiting for upload, manifest age per event, sync failures, time offline and since the last upload.
+ * The same tallies feed the health report the gate sends the cloud (sync/sync-engine.ts): what the
+ * cloud shows for this gate is what this endpoint says.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AdmissionReason } from '../../shared/admission/index';
 import type { GateStore } from '../store/gate-store';
 import type { ScanResponse } from '../verify/pipeline';
+
+/** What the sync engine knows about reaching the cloud (unix ms, device clock). */
+export interface SyncFigures {
+  online: boolean;
+  /** Last successful contact with the cloud; null before the first. */
+  lastContactAt: number | null;
+  /** Last time the cloud acknowledged an upload; null before the first. */
+  lastUploadAt: number | null;
+}
+
+/** Decision tallies since this agent started (the health report carries them to the cloud). */
+export interface DecisionFigures {
+  startedAt: number;
+  accepted: number;
+  rejected: number;
+  rejectsByReason: Partial<Record<AdmissionReason, number>>;
+  /** When the last scan was decided; null when none since start. */
+  lastScanAt: number | null;
+}
 
 export interface GateMetrics {
   registry: Registry;
   observeDecision(response: ScanResponse): void;
-  syncFailed(direction: 'pull' | 'upload'): void;
+  syncFailed(direction: 'pull' | 'upload' | 'report'): void;
+  /** Connects the sync engine's state (offline time, last upload); before that the gate counts as offline. */
+  attachSync(source: () => SyncFigures): void;
+  /** Decisions since start, for the health report. */
+  decisionFigures(): DecisionFigures;
+  /** Seconds since the last successful contact with the cloud; 0 when online. */
+  offlineSeconds(): number;
 }
 
 export function createGateMetrics(store: GateStore, clock: () => number): GateMetrics {
   const registry = new Registry();
+  const startedAt = clock();
+  let syncSource: (() => SyncFigures) | undefined;
+  const tallies: DecisionFigures = {
+    startedAt,
+    accepted: 0,
+    rejected: 0,
+    rejectsByReason: {},
+    lastScanAt: null,
+  };
+
   const latency = new Histogram({
     name: 'gate_decision_latency_seconds',
     help: 'Time from receiving a scanned code to its durable record, by decision and reason.',
@@ -23,9 +61,15 @@ export function createGateMetrics(store: GateStore, clock: () => number): GateMe
     buckets: [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
     registers: [registry],
   });
+  const decisions = new Counter({
+    name: 'gate_decisions_total',
+    help: 'Scan decisions since the agent started, by decision and reason.',
+    labelNames: ['decision', 'reason'] as const,
+    registers: [registry],
+  });
   const failures = new Counter({
     name: 'gate_sync_failures_total',
-    help: 'Failed manifest pulls and scan uploads.',
+    help: 'Failed manifest pulls, scan uploads and health reports.',
     labelNames: ['direction'] as const,
     registers: [registry],
   });
@@ -52,13 +96,56 @@ export function createGateMetrics(store: GateStore, clock: () => number): GateMe
       }
     },
   });
+
+  const offlineSeconds = (): number => {
+    const figures = syncSource?.();
+    if (figures?.online) return 0;
+    // Never in touch since start: offline since start (the process cannot know about earlier).
+    const since = figures?.lastContactAt ?? startedAt;
+    return Math.max(0, (clock() - since) / 1000);
+  };
+  new Gauge({
+    name: 'gate_offline_seconds',
+    help: 'Seconds since the last successful contact with the cloud; 0 when online.',
+    registers: [registry],
+    collect() {
+      this.set(offlineSeconds());
+    },
+  });
+  new Gauge({
+    name: 'gate_last_upload_age_seconds',
+    help: 'Seconds since the cloud last acknowledged an upload of scans (absent before the first).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const last = syncSource?.().lastUploadAt;
+      if (last !== null && last !== undefined) this.set(Math.max(0, (clock() - last) / 1000));
+    },
+  });
+
   return {
     registry,
     observeDecision(response) {
-      latency.observe({ decision: response.decision, reason: response.reason }, response.latencyMs / 1000);
+      const labels = { decision: response.decision, reason: response.reason };
+      latency.observe(labels, response.latencyMs / 1000);
+      decisions.inc(labels);
+      tallies.lastScanAt = response.scannedAt;
+      if (response.decision === 'accept') {
+        tallies.accepted++;
+      } else {
+        tallies.rejected++;
+        tallies.rejectsByReason[response.reason] = (tallies.rejectsByReason[response.reason] ?? 0) + 1;
+      }
     },
     syncFailed(direction) {
       failures.inc({ direction });
     },
+    attachSync(source) {
+      syncSource = source;
+    },
+    decisionFigures() {
+      return { ...tallies, rejectsByReason: { ...tallies.rejectsByReason } };
+    },
+    offlineSeconds,
   };
 }

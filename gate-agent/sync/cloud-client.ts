@@ -1,7 +1,7 @@
 /**
  * The gate's HTTP client for the cloud's device API (SPEC 6, shared/sync-protocol): enrollment, the
- * device access token (challenge signed with the device key), manifest pages, scan uploads and the
- * push stream. Every request has a timeout; a network failure is a CloudError with status null (the
+ * device access token (challenge signed with the device key), manifest pages, scan uploads, health
+ * reports and the push stream. Every request has a timeout; a network failure is a CloudError with status null (the
  * gate is offline), never a crash.
  *
  * Device revocation: a 401 whose error code is DEVICE_REVOKED, or a 401 that persists after a fresh
@@ -15,6 +15,8 @@ import {
   DeviceTokenResponse,
   deviceTokenMessage,
   EnrollResponse,
+  type GateReport,
+  GateReportAck,
   MANIFEST_KEY_ID_HEADER,
   MANIFEST_RESET_CODE,
   MANIFEST_SIGNATURE_HEADER,
@@ -294,6 +296,23 @@ export class CloudClient {
       ack: parsed.data,
       clockOffsetMs: Math.round(parsed.data.cloudTime - (sentAt + this.#clock()) / 2),
     };
+  }
+
+  /**
+   * POST /sync/report: the gate's key figures. A shorter timeout than the other calls: a report is
+   * worth nothing late, and the report loop must never hold anything up.
+   */
+  async sendReport(report: GateReport, timeoutMs = 5_000): Promise<GateReportAck> {
+    const response = await this.#authorized(
+      '/sync/report',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) },
+      timeoutMs,
+    );
+    if (!response.ok) throw await this.#failure('/sync/report', response);
+    const parsed = GateReportAck.safeParse(await response.json().catch(() => undefined));
+    if (!parsed.success)
+      throw new CloudError('BAD_RESPONSE', response.status, 'unexpected answer from /sync/report');
+    return parsed.data;
   }
 
   /**

@@ -3,9 +3,22 @@
  * timer, plus the cloud's push stream when online) and the scan-log upload. Each has its own exponential
  * backoff with full jitter, so a failing upload never delays a pull and vice versa, and neither ever
  * blocks a scan: both run on the event loop between scans, in short transactions.
+ *
+ * After each pull or upload cycle the gate also sends the cloud its health report (manifest age per
+ * event, backlog, offline time, decisions by reason; shared/sync-protocol GateReport) on a third loop of
+ * its own: sent at most every `reportMinIntervalMs`, never awaited by the other two, with its own short
+ * timeout and backoff. A refused or failed report is logged and counted, and changes nothing else.
  */
 import type { Logger } from 'pino';
-import { MAX_SCAN_BATCH, StreamManifestMessage } from '../../shared/sync-protocol/index';
+import packageJson from '../../package.json' with { type: 'json' };
+import {
+  GateReport,
+  MAX_REPORT_EVENTS,
+  MAX_SCAN_BATCH,
+  StreamManifestMessage,
+  SYNC_PROTOCOL_VERSION,
+} from '../../shared/sync-protocol/index';
+import type { DecisionFigures } from '../server/metrics';
 import type { GateStore } from '../store/gate-store';
 import { type CloudClient, CloudError, DeviceRevokedError } from './cloud-client';
 import { pullEvent } from './pull';
@@ -24,14 +37,29 @@ export interface SyncEngineOptions {
   /** Open the push stream (default true). */
   stream?: boolean;
   onRevoked?: () => void;
-  /** Called on every failed pull or upload (metrics). */
-  onFailure?: (direction: 'pull' | 'upload') => void;
+  /** Called on every failed pull, upload or health report (metrics). */
+  onFailure?: (direction: 'pull' | 'upload' | 'report') => void;
+  /** Decisions since start for the health report (server/metrics.ts); without it none is sent. */
+  reportFigures?: () => DecisionFigures;
+  /** Send the health report at most this often, ms (default 2 s). */
+  reportMinIntervalMs?: number;
+  /** The agent version named in reports (default: package.json's). */
+  agentVersion?: string;
 }
+
+/** The version this agent reports to the cloud. */
+export const GATE_AGENT_VERSION: string = packageJson.version;
+/** Ten years: the report schema's bound on any age. */
+const MAX_AGE_SECONDS = 315_576_000;
 
 export interface SyncState {
   online: boolean;
   lastPullAt: number | null;
   lastUploadAt: number | null;
+  /** Last successful contact with the cloud (any answer to a pull, upload, report or the stream). */
+  lastContactAt: number | null;
+  /** When the cloud last stored this gate's health report. */
+  lastReportAt: number | null;
   lastError: string | null;
   failures: { pull: number; upload: number };
   revoked: boolean;
@@ -123,12 +151,20 @@ export class SyncEngine {
   readonly #options: SyncEngineOptions;
   readonly #pull: Loop;
   readonly #upload: Loop;
+  readonly #report: Loop;
   readonly #abort = new AbortController();
   #streamTask: Promise<void> | undefined;
+  readonly #startedAt: number;
+  /** Real time (not the injected clock) of the last report attempt, for the minimum spacing. */
+  #lastReportTry = 0;
+  #reportTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #state: SyncState = {
     online: false,
     lastPullAt: null,
     lastUploadAt: null,
+    lastContactAt: null,
+    lastReportAt: null,
     lastError: null,
     failures: { pull: 0, upload: 0 },
     revoked: false,
@@ -140,16 +176,42 @@ export class SyncEngine {
 
   constructor(options: SyncEngineOptions) {
     this.#options = options;
+    this.#startedAt = options.clock();
+    // The last acknowledged upload survives restarts in the store; until this process uploads, that is it.
+    if (!options.store.closed) {
+      const persisted = options.store.sqlite
+        .prepare('SELECT last_upload_at FROM upload_cursor WHERE id = 1')
+        .pluck()
+        .get() as number | null | undefined;
+      this.#state.lastUploadAt = persisted ?? null;
+    }
     const interval = options.intervalMs ?? 30_000;
     this.#pull = new Loop(
-      () => this.#pullAll(),
+      async () => {
+        try {
+          await this.#pullAll();
+        } finally {
+          this.#reportSoon();
+        }
+      },
       interval,
       (e) => this.#failed('pull', e),
     );
     this.#upload = new Loop(
-      () => this.#uploadAll(),
+      async () => {
+        try {
+          await this.#uploadAll();
+        } finally {
+          this.#reportSoon();
+        }
+      },
       interval,
       (e) => this.#failed('upload', e),
+    );
+    this.#report = new Loop(
+      () => this.#sendReport(),
+      interval,
+      (e) => this.#reportFailed(e),
     );
   }
 
@@ -173,6 +235,97 @@ export class SyncEngine {
 
   #reachable(): void {
     this.#state.online = true;
+    this.#state.lastContactAt = this.#options.clock();
+  }
+
+  /** Seconds since the last successful contact with the cloud; 0 when online. */
+  offlineSeconds(now = this.#options.clock()): number {
+    if (this.#state.online) return 0;
+    return Math.max(0, (now - (this.#state.lastContactAt ?? this.#startedAt)) / 1000);
+  }
+
+  /** Asks for a health report: now, or as soon as the minimum spacing allows (one pending at a time). */
+  #reportSoon(): void {
+    if (this.#stopped || !this.#options.reportFigures || this.#reportTimer) return;
+    const spacing = this.#options.reportMinIntervalMs ?? 2_000;
+    // A short pause lets a pull and an upload that finish together share one report.
+    const delay = Math.max(50, this.#lastReportTry + spacing - Date.now());
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = undefined;
+      void this.#report.trigger();
+    }, delay);
+    this.#reportTimer.unref();
+  }
+
+  /** The gate's key figures now (shared/sync-protocol GateReport). */
+  buildReport(): GateReport {
+    const { store, clock } = this.#options;
+    const now = clock();
+    const figures = this.#options.reportFigures?.();
+    const age = (since: number) => Math.min(MAX_AGE_SECONDS, Math.max(0, (now - since) / 1000));
+    return {
+      protocol: SYNC_PROTOCOL_VERSION,
+      agentVersion: this.#options.agentVersion ?? GATE_AGENT_VERSION,
+      deviceTime: now,
+      startedAt: figures?.startedAt ?? this.#startedAt,
+      clockOffsetMs: store.settings.clockOffsetMs,
+      online: this.#state.online,
+      offlineSeconds: Math.min(MAX_AGE_SECONDS, this.offlineSeconds(now)),
+      pendingUploads: store.pendingUploads,
+      lastScanSeq: store.lastScanSeq,
+      lastUploadAt: this.#state.lastUploadAt,
+      lastScanAt: figures?.lastScanAt ?? null,
+      decisions: { accepted: figures?.accepted ?? 0, rejected: figures?.rejected ?? 0 },
+      rejectsByReason: figures?.rejectsByReason ?? {},
+      syncFailures: { pull: this.#pullFailures, upload: this.#uploadFailures },
+      events: store
+        .syncStates()
+        .slice(0, MAX_REPORT_EVENTS)
+        .map((state) => ({
+          eventId: state.eventId,
+          manifestSeq: state.after,
+          tickets: state.rowCount,
+          manifestAgeSeconds: state.lastSyncAt === null ? null : age(state.lastSyncAt),
+        })),
+    };
+  }
+
+  async #sendReport(): Promise<void> {
+    const { store, client } = this.#options;
+    if (!store.settings.deviceId || store.closed) return;
+    this.#lastReportTry = Date.now();
+    const report = GateReport.safeParse(this.buildReport());
+    if (!report.success) {
+      // Our own figures out of the protocol's bounds (a clock far off): nothing the cloud could store.
+      throw new CloudError(
+        'BAD_REPORT',
+        null,
+        `health report out of bounds: ${report.error.issues[0]?.message}`,
+      );
+    }
+    await client.sendReport(report.data);
+    this.#reachable();
+    this.#state.lastReportAt = this.#options.clock();
+  }
+
+  #reportFailed(error: unknown): void {
+    this.#options.onFailure?.('report');
+    if (error instanceof DeviceRevokedError) {
+      this.#state.revoked = true;
+      this.#options.onRevoked?.();
+      void this.stop();
+      return;
+    }
+    // A refusal (4xx) is worth a warning: the cloud and this gate disagree about the report. Being
+    // offline is not news here; the pull and upload loops already say so.
+    if (error instanceof CloudError && error.status !== null && !error.retryable) {
+      this.#options.logger?.warn(
+        { err: error },
+        'health report refused by the cloud; scanning and sync go on',
+      );
+    } else {
+      this.#options.logger?.debug({ err: error }, 'health report not sent; will retry');
+    }
   }
 
   async #pullAll(): Promise<void> {
@@ -300,8 +453,10 @@ export class SyncEngine {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#reportTimer);
     this.#abort.abort();
-    await Promise.all([this.#pull.stop(), this.#upload.stop()]);
+    await Promise.all([this.#pull.stop(), this.#upload.stop(), this.#report.stop()]);
     await this.#streamTask?.catch(() => undefined);
   }
 }
