@@ -213,15 +213,15 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
     const pages = snapshotPages.length;
     return [
       {
-        name: `gate decision p99 (${ticketCount / 1000}k manifest, FULL sync)`,
+        name: 'gate decision p99',
         value: decision.p99Us / 1000,
         unit: 'ms',
         target: '<= 1 ms',
         pass: decision.p99Us <= 1000,
-        note: `p50 ${(decision.medianUs / 1000).toFixed(3)} ms, p95 ${(decision.p95Us / 1000).toFixed(3)} ms over ${decision.count} accepted decisions; the bare FULL insert interleaved with them had p99 ${(insert.p99Us / 1000).toFixed(3)} ms`,
+        note: `${ticketCount / 1000}k manifest, FULL sync: p50 ${(decision.medianUs / 1000).toFixed(3)} ms, p95 ${(decision.p95Us / 1000).toFixed(3)} ms over ${decision.count} accepted decisions; the bare FULL insert interleaved with them had p99 ${(insert.p99Us / 1000).toFixed(3)} ms`,
       },
       {
-        name: 'gate decision median vs floor',
+        name: 'gate decision median / floor',
         value: decision.medianUs,
         unit: 'µs',
         target: '<= 3× floor',
@@ -231,7 +231,7 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
         note: `floor = decrypt ${decrypt.medianUs.toFixed(1)} + SHA-256 ${sha.medianUs.toFixed(1)} + indexed lookup ${lookup.medianUs.toFixed(1)} + FULL insert ${insert.medianUs.toFixed(1)} µs (medians; the insert interleaved with the decisions)`,
       },
       {
-        name: `gate decisions per second (one agent, ${inFlight} in flight)`,
+        name: 'gate decisions per second',
         value: groupPerSecond,
         unit: '/s',
         target: '>= 5000',
@@ -255,15 +255,15 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
         note: `same pipeline with synchronous=OFF for this row only: p99 ${cpuOnly.p99Us.toFixed(0)} µs — the rest of the decision figures is the disk`,
       },
       {
-        name: `snapshot install ${ticketCount / 1000}k tickets`,
+        name: 'snapshot install 100k, pages already on the gate (info)',
         value: snapshotSeconds,
         unit: 's',
-        target: '<= 3 s',
-        pass: snapshotSeconds <= 3,
-        note: `${pages} pages of ${PAGE_LIMIT}: gunzip + Ed25519 page check + parse + apply + checksum + swap; ${(snapshotBytes / ticketCount).toFixed(1)} bytes/ticket gzipped (download not included: no cloud here)`,
+        target: null,
+        pass: null,
+        note: `${ticketCount / 1000}k tickets, ${pages} pages of ${PAGE_LIMIT}: gunzip + Ed25519 page check + parse + apply + checksum + swap; ${(snapshotBytes / ticketCount).toFixed(1)} bytes/ticket gzipped (no download: the gate's part of snapshot install 100k)`,
       },
       {
-        name: 'delta of 1,000 changes',
+        name: 'delta apply 1k',
         value: deltaMs,
         unit: 'ms',
         target: '<= 100 ms',

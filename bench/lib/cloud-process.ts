@@ -1,7 +1,8 @@
 /**
  * A real cloud server for benchmarks: a child process running cloud/main.ts (its own event loop, as in
  * production) against a fresh PostgreSQL database made from DATABASE_URL or TEST_DATABASE_URL, which is
- * dropped again afterwards. Plus a tiny API client that mints user JWTs with the process's secret.
+ * dropped again afterwards, with Redis when REDIS_URL is set (BENCH_REDIS=0: the cloud's in-process
+ * jobs and rate limits instead). Plus a tiny API client that mints user JWTs with the process's secret.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +34,14 @@ export interface BenchCloud {
 /** The PostgreSQL server URL benchmarks may use, or undefined (then they report "not measured"). */
 export function benchDatabaseServer(): string | undefined {
   return process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
+}
+
+/**
+ * The Redis the benchmarked cloud uses: REDIS_URL, unless BENCH_REDIS=0 asks for the cloud's in-process
+ * jobs and rate limits. Undefined = no Redis.
+ */
+export function benchRedisUrl(): string | undefined {
+  return process.env.BENCH_REDIS === '0' ? undefined : process.env.REDIS_URL || undefined;
 }
 
 export async function freePort(): Promise<number> {
@@ -81,7 +90,9 @@ export async function startBenchCloud(prefix: string, env: Record<string, string
       NODE_ENV: 'production',
       PORT: String(port),
       DATABASE_URL: database.url,
-      REDIS_URL: '',
+      REDIS_URL: benchRedisUrl() ?? '',
+      // Each cloud its own BullMQ queues, so runs sharing one Redis never take each other's jobs.
+      JOBS_PREFIX: `${prefix}-${randomBytes(4).toString('hex')}`,
       AUTH_JWT_SECRET: secret,
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',

@@ -8,7 +8,6 @@
  * Rate limits are raised to 1,000,000 a minute per class: the test measures the cloud's capacity, not its
  * limiter (which has its own tests). Nothing here judges the figures; report.ts holds the thresholds.
  */
-import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchDatabaseServer, startBenchCloud } from '../lib/cloud-process';
@@ -102,9 +101,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
     RATE_LIMIT_READ_PER_MINUTE: rate,
     RATE_LIMIT_SYNC_PER_MINUTE: rate,
     RATE_LIMIT_AUTH_PER_MINUTE: rate,
-    ...(options.redisUrl
-      ? { REDIS_URL: options.redisUrl, JOBS_PREFIX: `load-${randomBytes(4).toString('hex')}` }
-      : {}),
+    REDIS_URL: options.redisUrl ?? '',
   });
   try {
     const seed = await seedLoad(cloud, { holders: options.holders, ticketsEach: options.ticketsEach });
