@@ -13,8 +13,10 @@
  * newer state. Two copies running at the very same moment would both call the service, which is why the
  * service must be idempotent on (ticketId, generation) (client.ts).
  */
+import type { Logger } from 'pino';
+import type { MintingConfig } from '../config';
 import type { ServiceContext } from '../services/context';
-import type { MintingServiceClient } from '../services/minting/client';
+import { MintingServiceClient } from '../services/minting/client';
 import { loadTicketToMint, markMintGivenUp, recordMintAttempt } from '../services/minting/tickets';
 import { exponentialBackoff, type JobDefinition, PermanentJobError } from './definition';
 
@@ -89,4 +91,24 @@ export function createMintingJobs(
     },
   };
   return { 'mint-ticket': definition };
+}
+
+/**
+ * What the job registry spreads in: the mint job with this process's one client (one breaker) when
+ * MINTING_SERVICE_URL is set, nothing otherwise. Production delays: retries 1 s / 2 s / 4 s, circuit
+ * open for 60 s, per-attempt timeout MINTING_TIMEOUT_MS.
+ */
+export function createConfiguredMintingJobs(
+  ctx: Pick<ServiceContext, 'db' | 'clock' | 'business'>,
+  minting: MintingConfig | undefined,
+  logger?: Logger,
+): { 'mint-ticket'?: JobDefinition<'mint-ticket'> } {
+  if (!minting) return {};
+  const client = new MintingServiceClient({
+    url: minting.url,
+    secret: minting.secret,
+    timeoutMs: minting.timeoutMs,
+    ...(logger ? { logger: logger.child({ component: 'minting' }) } : {}),
+  });
+  return createMintingJobs(ctx, client);
 }

@@ -5,7 +5,7 @@
  * Delays are shortened through the client's options (retry base 10–100 ms, half-open 300 ms).
  */
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   MINT_TICKET_PATH,
   type MintingClientOptions,
@@ -314,5 +314,48 @@ describe('configuration', () => {
     // The fake only serves /api/v1/mint/ticket, so a prefixed path is a 404: rejected, and recorded.
     expect(await client.mintTicket(request)).toMatchObject({ outcome: 'rejected', status: 404 });
     expect(fake.requests[0]!.path).toBe(`/minting${MINT_TICKET_PATH}`);
+  });
+});
+
+describe('production defaults', () => {
+  it('retries after exactly 1 s, 2 s and 4 s', async () => {
+    server = await startFakeMintingServer({ secret: SECRET });
+    const client = new MintingServiceClient({ url: server.url, secret: SECRET, timeoutMs: 5_000 });
+    server.setDefault({ kind: 'status', status: 503 });
+    expect(await client.mintTicket(request)).toMatchObject({ outcome: 'unavailable', reason: 'failed' });
+    expect(server.requests).toHaveLength(4);
+    const gaps = server.requests.slice(1).map((r, i) => r.arrivedAt - server!.requests[i]!.arrivedAt);
+    [1_000, 2_000, 4_000].forEach((expected, i) => {
+      expect(gaps[i]).toBeGreaterThanOrEqual(expected - 2);
+      expect(gaps[i]).toBeLessThan(expected + 300);
+    });
+  }, 20_000);
+
+  it('keeps the circuit open for 60 s, then lets a trial call through', async () => {
+    // Only Date is faked (cockatiel times the open circuit with Date.now); sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      server = await startFakeMintingServer({ secret: SECRET });
+      const client = new MintingServiceClient({
+        url: server.url,
+        secret: SECRET,
+        timeoutMs: 2_000,
+        retryBaseMs: 10,
+      });
+      server.setDefault({ kind: 'status', status: 503 });
+      await client.mintTicket(request);
+      await client.mintTicket(request);
+      expect(client.circuitState).toBe('open');
+      server.setDefault({ kind: 'mint' });
+      vi.setSystemTime(Date.now() + 59_000);
+      expect(await client.mintTicket(request)).toMatchObject({ reason: 'circuit_open' });
+      expect(server.requests).toHaveLength(5);
+      vi.setSystemTime(Date.now() + 1_500);
+      expect(await client.mintTicket(request)).toMatchObject({ outcome: 'minted' });
+      expect(server.requests).toHaveLength(6);
+      expect(client.circuitState).toBe('closed');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

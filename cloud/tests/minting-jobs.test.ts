@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tickets } from '../db/schema';
 import { InProcessJobRunner } from '../jobs/in-process-runner';
-import { createMintingJobs } from '../jobs/mint-ticket';
+import { createConfiguredMintingJobs, createMintingJobs } from '../jobs/mint-ticket';
 import { LateJobQueue } from '../jobs/registry';
 import type { Actor } from '../services/actor';
 import type { ServiceContext } from '../services/context';
@@ -373,5 +373,25 @@ describe('transfers and refunds', () => {
       ),
     ).rejects.toMatchObject({ name: 'PermanentJobError' });
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('registration', () => {
+  it('registers the mint job only when minting is configured, with the production retry policy', async () => {
+    expect(createConfiguredMintingJobs(cloud.services, undefined)).toEqual({});
+    const ctx = contextWith(new RecordingQueue());
+    const { 'mint-ticket': definition } = createConfiguredMintingJobs(ctx, cloud.config.minting);
+    expect(cloud.config.minting).toMatchObject({ url: fake.url, timeoutMs: 5_000 });
+    expect(definition).toBeDefined();
+    expect(definition!.attempts).toBe(8);
+    expect([1, 2, 3, 4, 5, 6, 7].map((attempt) => definition!.backoffMs(attempt))).toEqual([
+      30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000,
+    ]);
+    const { ticketIds } = await buy(ctx, 1);
+    await definition!.run(
+      { tenantId: seeded.tenant, ticketId: ticketIds[0]! },
+      { attempt: 1, attempts: 8, jobId: 'r' },
+    );
+    expect((await ticketRows(ticketIds))[0]!.mintStatus).toBe('minted');
   });
 });
