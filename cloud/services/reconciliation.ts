@@ -399,6 +399,9 @@ async function computeReport(
   const { run } = input;
   const eventId = run.eventId;
   const tenantId = run.tenantId;
+  // The window functions sort every accepted scan of the event: give this one transaction room to do it
+  // in memory rather than in temporary files (a background job, one at a time per process).
+  await tx.execute(sql`set local work_mem = '64MB'`);
 
   const [event] = rowsOf<{
     id: string;
@@ -497,44 +500,43 @@ async function computeReport(
              (select count(*) from accepted where direction = 'in' and online = 1)::int as online_entries`),
   );
 
-  // Accepted scans of the event with everything a finding shows about them.
+  // Accepted scans of the event, narrow (keys, ticket, direction, time): the window functions sort every
+  // one of them, so the details a finding shows are joined afterwards, for the findings only.
   const acceptedScans = sql`
     accepted as (
-      select 'device'::text as source, ds.id::text as scan_id, ds.device_id::text as device_id, d.name as device_name,
-             ds.seq, ds.gate_id::text as gate_id, g.name as gate_name, ds.direction, ds.ticket_serial as serial,
-             ds.generation, ds.manifest_seq, ds.estimated_at as at_ts, ${iso(sql`ds.estimated_at`)} as at,
-             ${iso(sql`ds.scanned_at`)} as device_clock_at, ${iso(sql`ds.received_at`)} as uploaded_at,
-             (extract(epoch from (ds.received_at - ds.estimated_at)) * 1000)::float8 as lag_ms
+      select 'device'::text as source, ds.device_id, ds.seq, null::uuid as online_id,
+             ds.ticket_serial as serial, ds.generation, ds.manifest_seq, ds.direction, ds.estimated_at as at_ts
         from device_scans ds
-        left join devices d on d.id = ds.device_id
-        left join gates g on g.id = ds.gate_id
        where ds.event_id = ${eventId}::uuid and ds.tenant_id = ${tenantId} and ds.accepted = 1
          and ds.quarantined = 0 and ds.ticket_serial is not null
       union all
-      select 'online', s.id::text, null, null, null, s.gate_id::text, g.name, s.direction, t.serial,
-             s.generation, null, s.scanned_at, ${iso(sql`s.scanned_at`)}, null, null, null
-        from scans s join tickets t on t.id = s.ticket_id left join gates g on g.id = s.gate_id
+      select 'online', null, null, s.id, t.serial, s.generation, null, s.direction, s.scanned_at
+        from scans s join tickets t on t.id = s.ticket_id
        where s.event_id = ${eventId}::uuid and s.tenant_id = ${tenantId} and s.accepted = 1
     )`;
-  const scanSelect = (alias: string, prefix: string) =>
-    sql.raw(
-      [
-        'source',
-        'scan_id',
-        'device_id',
-        'device_name',
-        'seq',
-        'gate_id',
-        'gate_name',
-        'direction',
-        'at',
-        'device_clock_at',
-        'uploaded_at',
-        'lag_ms',
-      ]
-        .map((c) => `${alias}.${c} as ${prefix}${c}`)
-        .join(', '),
-    );
+  /** Joins the stored scan behind finding columns `<p>source`, `<p>device_id`, `<p>seq`, `<p>online_id`. */
+  const scanJoins = (p: string) =>
+    sql.raw(`
+      left join device_scans ${p}ds on f.${p}source = 'device' and ${p}ds.device_id = f.${p}device_id
+                                    and ${p}ds.seq = f.${p}seq
+      left join devices ${p}d on ${p}d.id = ${p}ds.device_id
+      left join scans ${p}s on f.${p}source = 'online' and ${p}s.id = f.${p}online_id
+      left join gates ${p}g on ${p}g.id = coalesce(${p}ds.gate_id, ${p}s.gate_id)`);
+  /** The AdmissionScan columns of one side, named `<p>…` (read back by `prefixed`). */
+  const scanColumns = (p: string) => sql`
+      f.${sql.raw(p)}source as ${sql.raw(`${p}source`)},
+      coalesce(${sql.raw(`${p}ds.id`)}, ${sql.raw(`${p}s.id`)})::text as ${sql.raw(`${p}scan_id`)},
+      ${sql.raw(`${p}ds.device_id`)}::text as ${sql.raw(`${p}device_id`)},
+      ${sql.raw(`${p}d.name`)} as ${sql.raw(`${p}device_name`)},
+      ${sql.raw(`${p}ds.seq`)} as ${sql.raw(`${p}seq`)},
+      coalesce(${sql.raw(`${p}ds.gate_id`)}, ${sql.raw(`${p}s.gate_id`)})::text as ${sql.raw(`${p}gate_id`)},
+      ${sql.raw(`${p}g.name`)} as ${sql.raw(`${p}gate_name`)},
+      f.${sql.raw(p)}direction as ${sql.raw(`${p}direction`)},
+      ${iso(sql.raw(`f.${p}at_ts`))} as ${sql.raw(`${p}at`)},
+      ${iso(sql.raw(`${p}ds.scanned_at`))} as ${sql.raw(`${p}device_clock_at`)},
+      ${iso(sql.raw(`${p}ds.received_at`))} as ${sql.raw(`${p}uploaded_at`)},
+      (extract(epoch from (${sql.raw(`${p}ds.received_at - ${p}ds.estimated_at`)})) * 1000)::float8
+        as ${sql.raw(`${p}lag_ms`)}`;
 
   // --- double admissions ---------------------------------------------------------------------------
   // Each accepted scan against the one before it on the same ticket, in the cloud's time order. Two
@@ -544,31 +546,27 @@ async function computeReport(
     await tx.execute(sql`
       with ${acceptedScans},
       ordered as (
-        select a.*, lag(a.source) over w as p_source, lag(a.scan_id) over w as p_scan_id,
-               lag(a.device_id) over w as p_device_id, lag(a.device_name) over w as p_device_name,
-               lag(a.seq) over w as p_seq, lag(a.gate_id) over w as p_gate_id,
-               lag(a.gate_name) over w as p_gate_name, lag(a.direction) over w as p_direction,
-               lag(a.at) over w as p_at, lag(a.at_ts) over w as p_at_ts,
-               lag(a.device_clock_at) over w as p_device_clock_at, lag(a.uploaded_at) over w as p_uploaded_at,
-               lag(a.lag_ms) over w as p_lag_ms
+        select a.source as c_source, a.device_id as c_device_id, a.seq as c_seq, a.online_id as c_online_id,
+               a.direction as c_direction, a.at_ts as c_at_ts, a.serial,
+               lag(a.source) over w as p_source, lag(a.device_id) over w as p_device_id,
+               lag(a.seq) over w as p_seq, lag(a.online_id) over w as p_online_id,
+               lag(a.direction) over w as p_direction, lag(a.at_ts) over w as p_at_ts
           from accepted a
-        window w as (partition by a.serial order by a.at_ts, a.source, a.device_id, a.seq, a.scan_id)
+        window w as (partition by a.serial order by a.at_ts, a.source, a.device_id, a.seq, a.online_id)
       ), found as (
         select o.*, count(*) over () as total from ordered o
-         where o.direction = 'in' and o.p_direction = 'in'
-           and (o.source, coalesce(o.device_id, '')) is distinct from (o.p_source, coalesce(o.p_device_id, ''))
+         where o.c_direction = 'in' and o.p_direction = 'in'
+           and (o.c_source, o.c_device_id) is distinct from (o.p_source, o.p_device_id)
+         order by o.c_at_ts, o.serial, o.c_source, o.c_device_id, o.c_seq, o.c_online_id
+         limit ${MAX_FINDINGS_PER_KIND}
       )
       select f.serial, t.id as ticket_id, f.total,
-             (extract(epoch from (f.at_ts - f.p_at_ts)) * 1000)::float8 as apart_ms,
-             ${scanSelect('f', 'c_')}, f.p_source as p_source, f.p_scan_id as p_scan_id,
-             f.p_device_id as p_device_id, f.p_device_name as p_device_name, f.p_seq as p_seq,
-             f.p_gate_id as p_gate_id, f.p_gate_name as p_gate_name, f.p_direction as p_direction,
-             f.p_at as p_at, f.p_device_clock_at as p_device_clock_at, f.p_uploaded_at as p_uploaded_at,
-             f.p_lag_ms as p_lag_ms
+             (extract(epoch from (f.c_at_ts - f.p_at_ts)) * 1000)::float8 as apart_ms,
+             ${scanColumns('c_')}, ${scanColumns('p_')}
         from found f
         left join tickets t on t.event_id = ${eventId}::uuid and t.serial = f.serial
-       order by f.at_ts, f.serial, f.source, f.device_id, f.seq, f.scan_id
-       limit ${MAX_FINDINGS_PER_KIND}`),
+        ${scanJoins('c_')} ${scanJoins('p_')}
+       order by f.c_at_ts, f.serial, f.c_source, f.c_device_id, f.c_seq, f.c_online_id`),
   );
   const doubleAdmissions: DoubleAdmission[] = doubleRows.map((row) => ({
     ticketId: (row['ticket_id'] as string | null) ?? null,
@@ -590,26 +588,30 @@ async function computeReport(
         select serial, op, seq, generation, created_at, reason from ticket_changes
          where event_id = ${eventId}::uuid and serial is not null and op in ('revoke', 'transfer')
       ), matched as (
-        select distinct on (a.source, a.scan_id) a.*, c.op as r_op, c.seq as r_seq,
-               c.created_at as r_at_ts, ${iso(sql`c.created_at`)} as r_at, c.reason as r_reason
+        select distinct on (a.source, a.device_id, a.seq, a.online_id)
+               a.source as c_source, a.device_id as c_device_id, a.seq as c_seq, a.online_id as c_online_id,
+               a.direction as c_direction, a.at_ts as c_at_ts, a.serial, a.generation, a.manifest_seq,
+               c.op as r_op, c.seq as r_seq, c.created_at as r_at_ts, c.reason as r_reason
           from accepted a
           join invalidations c on c.serial = a.serial
                and ((c.op = 'revoke' and c.generation >= coalesce(a.generation, 0))
                     or (c.op = 'transfer' and c.generation > coalesce(a.generation, 0)))
          where a.direction = 'in'
-         order by a.source, a.scan_id, c.seq
+         order by a.source, a.device_id, a.seq, a.online_id, c.seq
       ), found as (
-        select m.*, count(*) over () as total from matched m where m.at_ts >= m.r_at_ts
+        select m.*, count(*) over () as total from matched m where m.c_at_ts >= m.r_at_ts
+         order by m.c_at_ts, m.serial, m.c_source, m.c_device_id, m.c_seq, m.c_online_id
+         limit ${MAX_FINDINGS_PER_KIND}
       )
       select f.serial, f.generation, t.id as ticket_id, f.total, f.manifest_seq,
-             ${scanSelect('f', 'c_')}, f.r_op, f.r_seq, f.r_at, f.r_reason,
-             (extract(epoch from (f.at_ts - f.r_at_ts)) * 1000)::float8 as after_ms,
+             ${scanColumns('c_')}, f.r_op, f.r_seq, ${iso(sql`f.r_at_ts`)} as r_at, f.r_reason,
+             (extract(epoch from (f.c_at_ts - f.r_at_ts)) * 1000)::float8 as after_ms,
              ${iso(sql`mc.created_at`)} as manifest_as_of
         from found f
         left join tickets t on t.event_id = ${eventId}::uuid and t.serial = f.serial
         left join ticket_changes mc on mc.event_id = ${eventId}::uuid and mc.seq = f.manifest_seq
-       order by f.at_ts, f.serial, f.source, f.device_id, f.seq, f.scan_id
-       limit ${MAX_FINDINGS_PER_KIND}`),
+        ${scanJoins('c_')}
+       order by f.c_at_ts, f.serial, f.c_source, f.c_device_id, f.c_seq, f.c_online_id`),
   );
   const revokedAdmissions: RevokedAdmission[] = revokedRows.map((row) => {
     const manifestSeq = numOrNull(row['manifest_seq']);

@@ -27,8 +27,10 @@ import {
   type TestCloud,
 } from '../test-support/cloud';
 import { enrollTestDevice, refreshDeviceToken, type TestDevice } from '../test-support/devices';
+import { testRedisUrl, uniquePrefix } from '../test-support/redis';
 
 const MINUTE = 60_000;
+const redisUrl = testRedisUrl();
 
 let cloud: TestCloud;
 let seeded: SeededEvent;
@@ -551,4 +553,93 @@ describe('reconciliation jobs', () => {
       ),
     ).rejects.toBeInstanceOf(PermanentJobError);
   });
+});
+
+describe('documentation', () => {
+  it('documents the report, its CSV form and the analytics in OpenAPI', async () => {
+    const response = await cloud.call('GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    const { paths, components } = response.body;
+    const get = paths['/api/v1/events/{id}/reconciliation'].get;
+    expect(Object.keys(get.responses['200'].content).sort()).toEqual(['application/json', 'text/csv']);
+    expect(paths['/api/v1/events/{id}/reconciliation'].post.responses['202']).toBeDefined();
+    expect(paths['/api/v1/analytics/venues/{id}'].get).toBeDefined();
+    expect(paths['/api/v1/analytics/customers/{id}'].get).toBeDefined();
+    expect(Object.keys(components.schemas.ReconciliationReport.properties)).toContain('doubleAdmissions');
+  });
+});
+
+describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
+  let bull: TestCloud | undefined;
+  afterAll(async () => {
+    await bull?.close();
+  });
+
+  it('runs a requested reconciliation and a venue’s nightly one on real Redis workers', async () => {
+    bull = await createTestCloud({ REDIS_URL: redisUrl!, JOBS_PREFIX: uniquePrefix('reconciliation') });
+    expect(bull.jobs.kind).toBe('bullmq');
+    const event = await seedEvent(bull, { capacities: [5] });
+    const bought = await buyTickets(bull, event, { quantity: 1 });
+    const [row] = rowsOf<{ serial: string | number }>(
+      await bull.services.db.execute(
+        sql`select serial from tickets where id = ${bought.purchase.tickets[0].id}::uuid`,
+      ),
+    );
+    const serial = Number(row?.serial);
+    const north = await enrollTestDevice(bull, event, 0);
+    const vip = await enrollTestDevice(bull, event, 1);
+    bull.advance(2 * 3_600_000); // doors are open
+    for (const [device, minutes] of [
+      [north, 70],
+      [vip, 75],
+    ] as const) {
+      await refreshDeviceToken(bull, device);
+      const record: ScanRecord = {
+        id: uuidv7(),
+        seq: 1,
+        gateId: device.enrollment.gate.id,
+        eventId: event.eventId,
+        ticketSerial: serial,
+        generation: 1,
+        direction: 'in',
+        decision: 'accept',
+        reason: 'OK',
+        detail: null,
+        codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
+        scannedAt: bull.now() - 2 * 3_600_000 + minutes * MINUTE,
+        clockOffsetMs: 0,
+        manifestSeq: 1,
+      };
+      const upload = await bull.call('POST', '/api/v1/sync/scans', {
+        token: device.accessToken,
+        body: { scans: [record] },
+      });
+      expect(upload.status).toBe(200);
+    }
+    const path = `/api/v1/events/${event.eventId}/reconciliation`;
+    expect((await bull.call('POST', path, { token: event.adminToken })).status).toBe(202);
+    const read = async () => bull!.call('GET', path, { token: event.adminToken });
+    const deadline = Date.now() + 20_000;
+    let latest = await read();
+    while (latest.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      latest = await read();
+    }
+    expect(latest.status).toBe(200);
+    expect(latest.body.report.summary.doubleAdmissions).toBe(1);
+    expect(latest.body.report.doubleAdmissions[0].serial).toBe(serial);
+
+    // The nightly job of the venue plans a run for the event and queues it on the same workers.
+    await bull.jobs.enqueue('nightly-reconciliation', { tenantId: event.tenant, venueId: event.venueId });
+    const nightly = async () =>
+      rowsOf<{ status: string }>(
+        await bull!.services.db.execute(
+          sql`select status from reconciliation_reports where event_id = ${event.eventId}::uuid and trigger = 'nightly'`,
+        ),
+      );
+    while ((await nightly())[0]?.status !== 'done' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await nightly()).toEqual([{ status: 'done' }]);
+  }, 60_000);
 });
