@@ -65,7 +65,11 @@ export async function buildCloudBundle(outDir: string): Promise<CloudBundle> {
     logLevel: 'warning',
   });
   for (const [source, target] of Object.entries(CLOUD_RUNTIME_FILES)) {
-    cpSync(join(REPOSITORY_ROOT, source), join(absoluteOut, target), { recursive: true });
+    // Only the served files: TypeScript beside them (the page's browser test) is not part of the page.
+    cpSync(join(REPOSITORY_ROOT, source), join(absoluteOut, target), {
+      recursive: true,
+      filter: (path) => !path.endsWith('.ts'),
+    });
   }
   const externalPackages = new Set<string>();
   for (const output of Object.values(result.metafile.outputs)) {

@@ -776,6 +776,7 @@ describe.skipIf(!databaseUrl && !CI)(
       expect(bundle.externalPackages).not.toContain('better-sqlite3');
       expect(bundle.externalPackages).not.toContain('electron');
       expect(bundle.externalPackages).toContain('pg');
+      expect(readdirSync(join(bundle.outDir, 'ops-page')).filter((name) => name.endsWith('.ts'))).toEqual([]);
       // The image installs production dependencies only (`npm ci --omit=dev`).
       const manifest = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
       for (const name of bundle.externalPackages) {
