@@ -643,3 +643,89 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
     expect(await nightly()).toEqual([{ status: 'done' }]);
   }, 60_000);
 });
+
+describe('a transferred ticket', () => {
+  it('reports the old QR let in after the transfer, and the new holder let in too', async () => {
+    const event = await seedEvent(cloud, { capacities: [5] });
+    const bought = await buyTickets(cloud, event, { quantity: 1 });
+    const ticketId = bought.purchase.tickets[0].id as string;
+    const [row] = rowsOf<{ serial: string | number }>(
+      await cloud.services.db.execute(sql`select serial from tickets where id = ${ticketId}::uuid`),
+    );
+    const serial = Number(row?.serial);
+    const north = await enrollTestDevice(cloud, event, 0);
+    const vip = await enrollTestDevice(cloud, event, 1);
+    const [head] = rowsOf<{ change_seq: string | number }>(
+      await cloud.services.db.execute(sql`select change_seq from events where id = ${event.eventId}::uuid`),
+    );
+    const synced = Number(head?.change_seq);
+    cloud.advance(90 * MINUTE); // doors open
+    const transferredAt = cloud.now();
+    const transfer = await cloud.call('POST', `/api/v1/tickets/${ticketId}/transfer`, {
+      token: bought.token,
+      body: { toUserId: 'friend-1' },
+    });
+    expect(transfer.status).toBe(200);
+    cloud.advance(30 * MINUTE);
+    const record = (device: TestDevice, generation: number, manifestSeq: number, at: number): ScanRecord => ({
+      id: uuidv7(),
+      seq: 1,
+      gateId: device.enrollment.gate.id,
+      eventId: event.eventId,
+      ticketSerial: serial,
+      generation,
+      direction: 'in',
+      decision: 'accept',
+      reason: 'OK',
+      detail: null,
+      codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
+      scannedAt: at,
+      clockOffsetMs: 0,
+      manifestSeq,
+    });
+    // North never synced after the transfer and let the old QR in; VIP had the new one and let it in.
+    for (const [device, scanRecord] of [
+      [north, record(north, 1, synced, transferredAt + 5 * MINUTE)],
+      [vip, record(vip, 2, synced + 1, transferredAt + 10 * MINUTE)],
+    ] as const) {
+      await refreshDeviceToken(cloud, device);
+      const upload = await cloud.call('POST', '/api/v1/sync/scans', {
+        token: device.accessToken,
+        body: { scans: [scanRecord] },
+      });
+      expect(upload.status).toBe(200);
+    }
+    const requested = await cloud.call('POST', `/api/v1/events/${event.eventId}/reconciliation`, {
+      token: event.adminToken,
+    });
+    expect(requested.status).toBe(202);
+    await cloud.jobs.drain();
+    const response = await cloud.call('GET', `/api/v1/events/${event.eventId}/reconciliation`, {
+      token: event.adminToken,
+    });
+    const report = response.body.report as ReconciliationReport;
+    expect(report.tickets.transfers).toBe(1);
+    expect(report.revokedAdmissions).toEqual([
+      expect.objectContaining({
+        serial,
+        generation: 1,
+        revocation: {
+          op: 'transfer',
+          seq: synced + 1,
+          at: new Date(transferredAt).toISOString(),
+          reason: null,
+        },
+        gateManifestSeq: synced,
+        changesBehind: 1,
+        secondsAfterRevocation: 300,
+      }),
+    ]);
+    expect(report.doubleAdmissions).toHaveLength(1);
+    expect(report.doubleAdmissions[0]).toMatchObject({
+      serial,
+      first: { deviceId: north.deviceId },
+      second: { deviceId: vip.deviceId },
+      secondsApart: 300,
+    });
+  });
+});
