@@ -4,28 +4,36 @@
  * after the runner exists (the definitions need the service context, the context needs the queue).
  */
 import type { Logger } from 'pino';
-import type { Config } from '../config';
+import type { Config, MintingConfig } from '../config';
 import type { ServiceContext } from '../services/context';
 import type { EnqueueOptions, JobName, JobPayloads, JobQueue } from '../services/job-queue';
 import { BullMqJobRunner } from './bullmq-runner';
 import type { JobDefinitions } from './definition';
 import { createHoldJobs } from './holds';
 import { InProcessJobRunner } from './in-process-runner';
+import { createConfiguredMintingJobs } from './mint-ticket';
 import { createReconciliationJobs } from './reconciliation';
 import { createRefundJobs } from './refunds';
 import type { JobRunner, NightlyVenue } from './runner';
 
-/** Every job definition of the cloud. */
-export function createJobDefinitions(ctx: ServiceContext): JobDefinitions {
+/**
+ * Every job definition of the cloud. `mint-ticket` exists only when MINTING_SERVICE_URL is set; its
+ * client (and so its circuit breaker) is one per process.
+ */
+export function createJobDefinitions(
+  ctx: ServiceContext,
+  options: { minting?: MintingConfig | undefined; logger?: Logger } = {},
+): JobDefinitions {
   return {
     ...createHoldJobs(ctx),
     ...createRefundJobs(ctx),
     ...createReconciliationJobs(ctx),
+    ...createConfiguredMintingJobs(ctx, options.minting, options.logger),
   };
 }
 
 export interface CreateJobRunnerOptions {
-  config: Pick<Config, 'redisUrl' | 'jobsPrefix' | 'reconciliationLocalTime'>;
+  config: Pick<Config, 'redisUrl' | 'jobsPrefix' | 'reconciliationLocalTime' | 'minting'>;
   services: ServiceContext;
   logger: Logger;
   /** Force the in-process runner even when REDIS_URL is set (tools). */
@@ -37,8 +45,8 @@ export interface CreateJobRunnerOptions {
 /** Builds the runner for this process and binds it to `services.jobs` when that is a LateJobQueue. */
 export function createJobRunner(options: CreateJobRunnerOptions): JobRunner {
   const { config, services } = options;
-  const definitions = createJobDefinitions(services);
   const logger = options.logger.child({ component: 'jobs' });
+  const definitions = createJobDefinitions(services, { minting: config.minting, logger });
   const runner: JobRunner =
     config.redisUrl && !options.inProcess
       ? new BullMqJobRunner({

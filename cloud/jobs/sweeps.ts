@@ -5,12 +5,14 @@
  *
  * - holds: expire every hold whose time is up (FOR UPDATE SKIP LOCKED), every 5 s;
  * - refunds: queue a refund for every paid order of a cancelled event, every 60 s;
- * - nightly schedules: make sure every venue has its nightly reconciliation scheduled, every hour.
+ * - nightly schedules: make sure every venue has its nightly reconciliation scheduled, every hour;
+ * - mints (MINTING_SERVICE_URL set): re-queue tickets pending for over 10 minutes, every 5 minutes.
  */
 import { and, eq, gt } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { events, orders, venues } from '../db/schema';
 import type { ServiceContext } from '../services/context';
+import { sweepPendingMints } from '../services/minting/tickets';
 import { releaseExpiredHolds } from '../services/reservations';
 import type { JobRunner } from './runner';
 
@@ -21,13 +23,18 @@ export interface SweepIntervals {
   holdsMs: number;
   refundsMs: number;
   schedulesMs: number;
+  mintsMs: number;
 }
 
 export const DEFAULT_SWEEP_INTERVALS: SweepIntervals = {
   holdsMs: 5_000,
   refundsMs: 60_000,
   schedulesMs: 3_600_000,
+  mintsMs: 300_000,
 };
+
+/** A pending mint older than this has probably lost its job (its own retries back off to 15 min). */
+const MINT_STALE_MS = 10 * 60_000;
 
 /** Expires due holds; returns how many. */
 export function sweepHolds(ctx: Pick<ServiceContext, 'db' | 'business' | 'clock'>): Promise<number> {
@@ -116,6 +123,9 @@ export function startSweeps(
   periodic('holds', every.holdsMs, () => sweepHolds(ctx));
   periodic('refunds', every.refundsMs, () => sweepRefunds(ctx));
   periodic('nightly-schedules', every.schedulesMs, () => syncNightlySchedules(ctx, runner), true);
+  if (ctx.mintingEnabled) {
+    periodic('mints', every.mintsMs, () => sweepPendingMints(ctx, { olderThanMs: MINT_STALE_MS }));
+  }
   return async () => {
     for (const timer of timers) clearInterval(timer);
     await Promise.allSettled([...running]);

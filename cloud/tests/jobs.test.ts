@@ -9,6 +9,7 @@ import { InProcessJobRunner } from '../jobs/in-process-runner';
 import { sweepHolds, sweepRefunds, syncNightlySchedules } from '../jobs/sweeps';
 import { expireHold } from '../services/reservations';
 import { buyTickets, createTestCloud, seedEvent, type TestCloud } from '../test-support/cloud';
+import { startFakeMintingServer } from '../test-support/fake-minting-server';
 import { testRedisUrl, uniquePrefix } from '../test-support/redis';
 
 const redisUrl = testRedisUrl();
@@ -105,6 +106,44 @@ for (const [mode, env] of modes) {
       );
       expect(statuses.map((r) => r.status)).toEqual(Array(4).fill('refunded'));
       expect(orders).toHaveLength(4);
+    });
+
+    it('mints every purchased ticket through the minting service without holding up the purchase', async () => {
+      const secret = 'minting-secret-that-is-long-enough-0123456789';
+      const minting = await startFakeMintingServer({ secret });
+      try {
+        // The service hangs on the first call (the purchase must not wait for it), then answers.
+        minting.script({ kind: 'hang' });
+        const cloud = await start({
+          RESERVATION_TTL_SECONDS: '600',
+          MINTING_SERVICE_URL: minting.url,
+          INTERNAL_SERVICE_SECRET: secret,
+          MINTING_TIMEOUT_MS: '300',
+        });
+        const seed = await seedEvent(cloud, { capacities: [10] });
+        const started = Date.now();
+        const { purchase } = await buyTickets(cloud, seed, { quantity: 3 });
+        expect(Date.now() - started).toBeLessThan(2_000);
+        const ids = (purchase.tickets as { id: string }[]).map((t) => t.id);
+        await until(async () => {
+          const minted = await rows<{ mint_status: string }>(
+            cloud,
+            sql`select mint_status from tickets where order_id = ${purchase.order.id} and mint_status = 'minted'`,
+          );
+          return minted.length === 3;
+        }, 30_000);
+        const recorded = await rows<{ id: string; mint_ref: string; mint_attempts: number }>(
+          cloud,
+          sql`select id, mint_ref, mint_attempts from tickets where order_id = ${purchase.order.id} order by id`,
+        );
+        for (const row of recorded) expect(row.mint_ref).toBe(`mint-${row.id}-g1`);
+        // Every request was signed, and each ticket was minted by its own job.
+        expect(minting.requests.every((r) => r.auth.ok)).toBe(true);
+        const mintedIds = new Set(minting.requests.map((r) => (r.body as { ticketId: string }).ticketId));
+        expect([...mintedIds].sort()).toEqual([...ids].sort());
+      } finally {
+        await minting.close();
+      }
     });
 
     it('schedules the nightly reconciliation of every venue in its time zone', async () => {
