@@ -252,7 +252,7 @@ function renderGates(gates) {
       tile.append(el('p', { className: 'device', text: 'No device serves this event here.' }));
     for (const device of gate.devices) {
       const box = el('div', { className: 'device' }, [
-        el('h4', { text: device.name }),
+        el('h4', {}, [el('span', { className: 'device-label', text: 'Device ' }), document.createTextNode(device.name)]),
         facts([
           ['Connection', `${CONNECTION_WORDS[device.connection]} · ${age(device.lastContactAgeSeconds)} ago`],
           [
@@ -297,8 +297,8 @@ function renderGates(gates) {
 function renderChart(perMinute, timeZone) {
   const width = 960;
   const height = 300;
-  const left = 48;
-  const bottom = 28;
+  const left = 56;
+  const bottom = 34;
   const top = 12;
   const plotWidth = width - left - 8;
   const plotHeight = height - top - bottom;
@@ -324,7 +324,7 @@ function renderChart(perMinute, timeZone) {
   for (let value = 0; value <= ceiling; value += step) {
     const y = top + plotHeight - (value / ceiling) * plotHeight;
     chart.append(svg('line', { class: 'grid', x1: left, x2: width - 8, y1: y, y2: y }));
-    chart.append(svg('text', { class: 'axis', x: left - 8, y: y + 4, 'text-anchor': 'end' }, String(value)));
+    chart.append(svg('text', { class: 'axis', x: left - 10, y: y + 6, 'text-anchor': 'end' }, String(value)));
   }
   const slot = plotWidth / Math.max(1, perMinute.length);
   perMinute.forEach((m, i) => {
@@ -347,7 +347,7 @@ function renderChart(perMinute, timeZone) {
         svg('line', { class: 'grid', x1: x, x2: x, y1: top + plotHeight, y2: top + plotHeight + 5 }),
       );
       chart.append(
-        svg('text', { class: 'axis', x, y: height - 6, 'text-anchor': 'middle' }, format.format(date)),
+        svg('text', { class: 'axis', x, y: height - 8, 'text-anchor': 'middle' }, format.format(date)),
       );
     }
   });

@@ -1,0 +1,270 @@
+/**
+ * The event operations page in real Chromium, against the real cloud (production app, real database)
+ * with real enrolled gate agents that have scanned: North scans arrivals over forty minutes and syncs;
+ * VIP scans while its uploads fail, reports its backlog, and goes dark; East has no device. The page asks
+ * for a token once (sessionStorage, never the address), shows the three states, the numbers, the
+ * admissions chart and the reject reasons, refreshes by itself, and runs under its strict CSP without a
+ * single violation. Writes a screenshot (docs/screenshots/operations.png with OPS_SCREENSHOT set to it).
+ */
+import { rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { pino } from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GateAgent, startGateAgent } from '../../gate-agent/agent';
+import { type RealCloud, startRealCloud } from '../../gate-agent/test-support/real-cloud';
+import { makeTempDir } from '../../gate-agent/test-support/stores';
+import { chromiumAvailable, launchChromium } from '../../scanner-ui/test-support/browser';
+import { devices } from '../db/schema';
+import { buyTickets } from '../test-support/cloud';
+
+const runIf = chromiumAvailable() ? describe : describe.skip;
+const logger = pino({ level: 'silent' });
+const SCREENSHOT = resolve(process.env['OPS_SCREENSHOT'] ?? join(tmpdir(), `operations-${process.pid}.png`));
+
+let real: RealCloud;
+let browser: Browser;
+const agents: GateAgent[] = [];
+const dataDirs: string[] = [];
+/** What the scenario did, to compare with what the page shows. */
+const expected = { admitted: 0, northRejected: 0 };
+
+/** The gates' clock: the cloud's (no skew), which the scenario moves forward minute by minute. */
+const gateClock = () => real.cloud.now();
+
+async function startAgent(gateIndex: number): Promise<GateAgent> {
+  const dataDir = makeTempDir('ops-page-');
+  dataDirs.push(dataDir);
+  const agent = await startGateAgent({
+    dataDir,
+    cloudUrl: real.url,
+    enrollmentToken: await real.enrollmentToken(gateIndex),
+    port: 0,
+    clock: gateClock,
+    logger,
+    syncIntervalMs: 3_600_000,
+  });
+  agents.push(agent);
+  return agent;
+}
+
+async function buy(typeIndex: number, quantity: number): Promise<string[]> {
+  const codes: string[] = [];
+  for (let left = quantity; left > 0; left -= 40) {
+    const { purchase } = await buyTickets(real.cloud, real.seeded, {
+      typeIndex,
+      quantity: Math.min(40, left),
+    });
+    codes.push(...(purchase.tickets as Array<{ qr: string }>).map((t) => t.qr));
+  }
+  return codes;
+}
+
+/** Polls until `check` holds (bounded). */
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function deviceReport(deviceId: string) {
+  const [row] = await real.cloud.database.db
+    .select({ report: devices.lastReport })
+    .from(devices)
+    .where(eq(devices.id, deviceId));
+  return row?.report as { pendingUploads: number; decisions: { accepted: number } } | null | undefined;
+}
+
+beforeAll(async () => {
+  if (!chromiumAvailable()) return;
+  real = await startRealCloud({ capacities: [200, 20], vipGate: true });
+  // Doors opened (seed + 1 h) half an hour ago, so gates on the cloud's own clock admit: no clock skew.
+  real.cloud.advance(90 * 60_000);
+  const east = await real.cloud.call('POST', `/api/v1/venues/${real.seeded.venueId}/gates`, {
+    token: real.seeded.adminToken,
+    body: { name: 'East' },
+  });
+  expect(east.status).toBe(201);
+  const standard = await buy(0, 170);
+  const vip = await buy(1, 6);
+
+  // VIP: two guests in, then its uploads fail; three more; its report tells the cloud about the backlog.
+  const vipGate = await startAgent(1);
+  const vipDevice = (await vipGate.syncNow()).deviceId!;
+  for (const code of vip.slice(0, 2)) expect((await vipGate.scan(code)).reason).toBe('OK');
+  await vipGate.syncNow();
+  real.link = 'fail-uploads';
+  for (const code of vip.slice(2, 5)) expect((await vipGate.scan(code)).reason).toBe('OK');
+  await vipGate.syncNow();
+  await until(async () => (await deviceReport(vipDevice))?.pendingUploads === 3);
+  await vipGate.close();
+  agents.splice(agents.indexOf(vipGate), 1);
+  real.link = 'up';
+  expected.admitted += 2; // the three not uploaded are not known to the cloud
+
+  // North: arrivals over forty minutes, a rush in the middle, a few problems on the way.
+  const north = await startAgent(0);
+  const northDevice = (await north.syncNow()).deviceId!;
+  let next = 0;
+  for (let minute = 0; minute < 40; minute++) {
+    const arrivals = Math.round(1 + 4 * Math.sin((Math.PI * minute) / 40) ** 2 + (minute % 3));
+    for (let i = 0; i < arrivals && next < standard.length; i++) {
+      expect((await north.scan(standard[next++]!)).reason).toBe('OK');
+      expected.admitted++;
+    }
+    if (minute % 7 === 3) {
+      expect((await north.scan(standard[next - 1]!)).reason).toBe('ALREADY_USED');
+      expected.northRejected++;
+    }
+    if (minute % 11 === 5) {
+      expect((await north.scan('HELLO-NOT-A-TICKET')).reason).toBe('INVALID');
+      expected.northRejected++;
+    }
+    if (minute === 20) {
+      expect((await north.scan(vip[5]!)).reason).toBe('WRONG_GATE');
+      expected.northRejected++;
+    }
+    if (minute % 5 === 4) await north.syncNow();
+    real.cloud.advance(60_000);
+  }
+  await north.syncNow();
+  await until(async () => {
+    const report = await deviceReport(northDevice);
+    return report?.pendingUploads === 0 && report.decisions.accepted === expected.admitted - 2;
+  });
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const agent of agents.splice(0)) await agent.close();
+  await real?.stop();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openPage(): Promise<{ page: Page; violations: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1100 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(`${real.url}/ops/events/${real.seeded.eventId}`);
+  return { page, violations };
+}
+
+runIf('event operations page in Chromium', () => {
+  it('asks for a token, then shows gate tiles, totals, the chart and reject reasons', async () => {
+    const { page, violations } = await openPage();
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.locator('#board').isHidden()).toBe(true);
+
+    // A wrong token: refused, said so, nothing kept.
+    await page.fill('#token', 'not-a-token');
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#login-error:text("refused")');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+
+    await page.getByLabel('Bearer token').fill(real.seeded.adminToken);
+    await page.getByRole('button', { name: 'Show operations' }).click();
+    await page.waitForSelector('.tile[data-health="ok"]');
+    expect(page.url()).not.toContain(real.seeded.adminToken);
+    expect(page.url()).toBe(`${real.url}/ops/events/${real.seeded.eventId}`);
+    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([real.seeded.adminToken]);
+
+    expect(await page.textContent('#event-name')).toBe('Concert');
+    const tiles = page.locator('.tile');
+    expect(await tiles.count()).toBe(3);
+    const health = await tiles.evaluateAll((nodes) =>
+      nodes.map((n) => [n.querySelector('h3')?.textContent, (n as HTMLElement).dataset['health']]),
+    );
+    expect(health).toEqual([
+      ['East', 'idle'],
+      ['North', 'ok'],
+      ['VIP', 'critical'],
+    ]);
+    const north = tiles.filter({ hasText: 'North' });
+    expect(await north.locator('.big').textContent()).toBe(`${expected.admitted - 2} admitted`);
+    expect(await north.locator('.problems').count()).toBe(0);
+    expect(await north.locator('.device .facts').textContent()).toContain('online');
+    const vip = tiles.filter({ hasText: 'VIP' });
+    expect(await vip.locator('.badge').textContent()).toBe('✕ Down');
+    const vipProblems = await vip.locator('.problems').textContent();
+    expect(vipProblems).toMatch(/no contact for 4\d min/);
+    expect(vipProblems).toContain('3 scans waiting for upload');
+    expect(await vip.locator('.device .facts').textContent()).toContain('3 scans');
+
+    const totals = await page
+      .locator('#totals div')
+      .evaluateAll((nodes) =>
+        Object.fromEntries(
+          nodes.map((n) => [n.querySelector('dt')?.textContent, n.querySelector('dd')?.textContent]),
+        ),
+      );
+    expect(totals).toMatchObject({
+      Admitted: String(expected.admitted),
+      'Rejected scans': String(expected.northRejected),
+      'Waiting for upload': '3',
+      'Devices online': '1 / 2',
+    });
+
+    const bars = page.locator('#chart svg rect.bar');
+    expect(await bars.count()).toBeGreaterThanOrEqual(35);
+    expect(await page.locator('#chart svg').getAttribute('role')).toBe('img');
+    expect(await page.locator('#chart-desc').textContent()).toContain(
+      `${expected.admitted} admitted in the last 2 hours`,
+    );
+    const reasons = await page
+      .locator('#rejects li')
+      .evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset['reason']));
+    expect(reasons.sort()).toEqual(['ALREADY_USED', 'INVALID', 'WRONG_GATE']);
+
+    await mkdir(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The token survives a reload (same tab) and the page goes straight to the board.
+    await page.reload();
+    await page.waitForSelector('.tile[data-health="critical"]');
+    expect(await page.locator('#login').isHidden()).toBe(true);
+
+    // Changing the token forgets it.
+    await page.getByRole('button', { name: 'Change token' }).click();
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(violations).toEqual([]);
+  });
+
+  it('refreshes by itself every 5 s, and tells a token that may not see operations', async () => {
+    const { page, violations } = await openPage();
+    await page.fill('#token', real.seeded.adminToken);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('.tile[data-health="ok"]');
+    const before = await page.locator('#totals dd').first().textContent();
+
+    // A late arrival at North, uploaded: the page shows it without being touched.
+    const [late] = await buy(0, 1);
+    const north = agents[0]!;
+    await north.syncNow();
+    expect((await north.scan(late!)).reason).toBe('OK');
+    await north.syncNow();
+    await page.waitForFunction(
+      (previous) => document.querySelector('#totals dd')?.textContent !== previous,
+      before,
+      { timeout: 12_000 },
+    );
+    expect(await page.locator('#totals dd').first().textContent()).toBe(String(expected.admitted + 1));
+
+    await page.click('#sign-out');
+    await page.fill('#token', await real.cloud.token('venue_staff', real.seeded.tenant));
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#login-error:text("admin or ops")');
+    expect(violations).toEqual([]);
+  });
+});
