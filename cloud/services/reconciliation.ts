@@ -8,7 +8,7 @@
  * Runs are requested on demand (POST /events/:id/reconciliation) or planned nightly per venue; either
  * way a `reconcile-event` job computes them, and running a job twice changes nothing.
  */
-import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Executor, rowsOf } from '../db/client';
 import { events, reconciliationReports, venues } from '../db/schema';
 import { fail, type Result } from '../errors';
@@ -37,6 +37,9 @@ export const NIGHTLY_LOOKBACK_MS = 7 * 24 * 3_600_000;
  * ends.
  */
 const STRAY_SCAN_MARGIN = sql`interval '1 hour'`;
+
+/** How long a pending or running manual run is answered instead of starting a new one. */
+const IN_FLIGHT_LIMIT_MS = 3_600_000;
 
 /** Rejection reasons that mean "this code is not a ticket of this event" (not a rule about a ticket). */
 const INVALID_TOKEN_REASONS = ['INVALID', 'WRONG_EVENT'];
@@ -113,6 +116,8 @@ export async function requestReconciliation(
         eq(reconciliationReports.eventId, event.id),
         eq(reconciliationReports.tenantId, event.tenantId),
         inArray(reconciliationReports.status, ['pending', 'running']),
+        // A run stuck for longer than this (its job lost with a crashed process) is not waited for.
+        gt(reconciliationReports.requestedAt, new Date(ctx.clock() - IN_FLIGHT_LIMIT_MS)),
       ),
     )
     .orderBy(desc(reconciliationReports.requestedAt), desc(reconciliationReports.id))

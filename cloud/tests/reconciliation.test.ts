@@ -729,3 +729,42 @@ describe('a transferred ticket', () => {
     });
   });
 });
+
+describe('repeated requests', () => {
+  it('answers a run still pending instead of starting a second one, unless it has been stuck for an hour', async () => {
+    const event = await seedEvent(cloud);
+    const path = `/api/v1/events/${event.eventId}/reconciliation`;
+    const pending = async (id: string, requestedAt: number) =>
+      cloud.services.db.execute(sql`
+        insert into reconciliation_reports (id, tenant_id, event_id, trigger, run_key, status, requested_at)
+        values (${id}::uuid, ${event.tenant}, ${event.eventId}::uuid, 'manual', ${`manual-${id}`}, 'pending',
+                ${new Date(requestedAt).toISOString()}::timestamptz)`);
+    // A run whose job was lost two hours ago is left alone: a new one starts.
+    const stuck = uuidv7();
+    await pending(stuck, cloud.now() - 2 * 3_600_000);
+    const fresh = await cloud.call('POST', path, { token: event.adminToken });
+    expect(fresh.status).toBe(202);
+    expect(fresh.body.id).not.toBe(stuck);
+    await cloud.jobs.drain();
+    // A run asked for a minute ago and not yet started is the answer to a second request, and is queued.
+    const recent = uuidv7();
+    await pending(recent, cloud.now() - MINUTE);
+    const again = await cloud.call('POST', path, { token: event.adminToken });
+    expect(again.body).toMatchObject({ id: recent, status: 'pending' });
+    await cloud.jobs.drain();
+    const statuses = rowsOf<{ id: string; status: string }>(
+      await cloud.services.db.execute(
+        sql`select id::text, status from reconciliation_reports where event_id = ${event.eventId}::uuid`,
+      ),
+    );
+    expect(new Map(statuses.map((r) => [r.id, r.status]))).toEqual(
+      new Map([
+        [stuck, 'pending'],
+        [fresh.body.id, 'done'],
+        [recent, 'done'],
+      ]),
+    );
+    const latest = await cloud.call('GET', path, { token: event.adminToken });
+    expect(latest.body.run.id).toBe(recent);
+  });
+});
