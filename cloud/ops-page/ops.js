@@ -252,7 +252,10 @@ function renderGates(gates) {
       tile.append(el('p', { className: 'device', text: 'No device serves this event here.' }));
     for (const device of gate.devices) {
       const box = el('div', { className: 'device' }, [
-        el('h4', {}, [el('span', { className: 'device-label', text: 'Device ' }), document.createTextNode(device.name)]),
+        el('h4', {}, [
+          el('span', { className: 'device-label', text: 'Device ' }),
+          document.createTextNode(device.name),
+        ]),
         facts([
           ['Connection', `${CONNECTION_WORDS[device.connection]} · ${age(device.lastContactAgeSeconds)} ago`],
           [
