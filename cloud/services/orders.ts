@@ -25,7 +25,7 @@ import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
-import { requestMinting } from './minting/tickets';
+import { enqueueMints } from './minting/tickets';
 import { type ReservationRow, returnSeats } from './reservations';
 import { type MintedToken, mintToken } from './tickets';
 
@@ -188,12 +188,14 @@ export async function purchaseReservation(
   });
 
   if (outcome.ok) {
-    // Delegated minting (SPEC section 8): mark pending and queue; never waits for or fails on minting.
-    await requestMinting(
-      ctx,
-      actor.tenantId,
-      planned.map((ticket) => ticket.id),
-    );
+    // Delegated minting (SPEC section 8): purchase_hold marked the tickets pending; queue their jobs.
+    // Never waits for or fails on minting (a job not queued is found by the pending-mint sweep).
+    if (ctx.mintingEnabled) {
+      await enqueueMints(
+        ctx,
+        planned.map((ticket) => ({ tenantId: actor.tenantId, ticketId: ticket.id, generation: 1 })),
+      );
+    }
     ctx.business.purchase('completed');
     return {
       ok: true,
@@ -267,7 +269,8 @@ async function writePurchase(
           ${input.totalCents}::int, ${input.currency}::text, ${input.paymentId}::text,
           ${column((t) => t.id)}::uuid[], ${column((t) => t.ticketTypeId)}::uuid[],
           ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
-          ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[]) as outcome`);
+          ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[],
+          ${ctx.mintingEnabled ? 'pending' : null}::text) as outcome`);
       const [row] = rowsOf<{ outcome: string }>(result);
       return row?.outcome === 'ok' ? { ok: true } : { ok: false, lost: 'hold' };
     } catch (error) {

@@ -75,35 +75,6 @@ export async function enqueueMints(
 }
 
 /**
- * After a purchase committed: marks its new tickets 'pending' and queues their mint jobs (nothing when
- * minting is off). Never throws; resolves `false` when something did not happen (the sweep catches up
- * with tickets left 'pending'; one whose marking failed stays unminted — see the report).
- */
-export async function requestMinting(
-  ctx: Pick<ServiceContext, 'db' | 'jobs' | 'mintingEnabled'>,
-  tenantId: string,
-  ticketIds: readonly string[],
-): Promise<boolean> {
-  if (!ctx.mintingEnabled || ticketIds.length === 0) return true;
-  let marked: { id: string; generation: number }[];
-  try {
-    marked = await ctx.db
-      .update(tickets)
-      .set({ mintStatus: 'pending' })
-      .where(
-        and(eq(tickets.tenantId, tenantId), inArray(tickets.id, [...ticketIds]), isNull(tickets.mintStatus)),
-      )
-      .returning({ id: tickets.id, generation: tickets.generation });
-  } catch {
-    return false;
-  }
-  return enqueueMints(
-    ctx,
-    marked.map((row) => ({ tenantId, ticketId: row.id, generation: row.generation })),
-  );
-}
-
-/**
  * Pending tickets not touched for `olderThanMs` — their job may have been lost — oldest first, at most
  * `limit`. Re-queueing them is harmless: a job still queued under the same id is not duplicated, and
  * the job skips a ticket that is already minted.
