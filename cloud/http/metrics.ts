@@ -19,7 +19,7 @@ import type { GateHealthSample } from '../services/gate-health';
 import type { AppEnv } from './context';
 
 /** How long one scrape waits for one source (a dependency check, the queue, the devices query). */
-export const SOURCE_TIMEOUT_MS = 1_000;
+export const SOURCE_TIMEOUT_MS = 2_000;
 
 /** Jobs by state, as the job runner counts them. */
 export type JobDepthSource = () => Promise<{ job: string; state: string; count: number }[]>;
