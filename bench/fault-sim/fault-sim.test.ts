@@ -31,6 +31,7 @@ describe('fault plan', () => {
       'cloud-restore',
       'venue-offline',
       'revoke',
+      'sell',
       'link:down',
       'link:lose-upload-answers',
       'link:replay-uploads',

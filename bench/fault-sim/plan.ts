@@ -42,7 +42,9 @@ export type PlannedFault =
   /** every gate's link is down at once (the venue's internet is out) */
   | { at: number; kind: 'venue-offline'; durationMs: number }
   /** a refund (the whole order) or a transfer (the old QR) revokes tickets */
-  | { at: number; kind: 'revoke'; how: 'refund' | 'transfer'; pick: number };
+  | { at: number; kind: 'revoke'; how: 'refund' | 'transfer'; pick: number }
+  /** tickets sold during the run (offline gates admit them on their signature: OK_UNSYNCED) */
+  | { at: number; kind: 'sell'; quantity: number };
 
 export type CodeKind =
   /** a sold ticket's current QR */
@@ -161,6 +163,10 @@ export function makeFaultPlan(options: PlanOptions): FaultPlan {
       pick: random.int(0, 1_000_000),
     });
   }
+  // Sales while the venue is offline (the crowd brings those tickets before any gate has heard of them)
+  // and while it is online.
+  faults.push({ at: offlineAt + Math.round(offlineMs / 4), kind: 'sell', quantity: random.int(2, 4) });
+  faults.push({ at: timeIn(random, durationMs, 0.3, 0.8), kind: 'sell', quantity: random.int(2, 4) });
   // More revocations while gates are online (these reach them within seconds, through the stream).
   const onlineRevocations = random.int(2, 5);
   for (let i = 0; i < onlineRevocations; i++) {
@@ -230,5 +236,7 @@ export function describeFault(fault: PlannedFault): string {
       return `venue offline (every link down) for ${fault.durationMs} ms`;
     case 'revoke':
       return `${fault.how} (pick ${fault.pick})`;
+    case 'sell':
+      return `${fault.quantity} tickets sold`;
   }
 }

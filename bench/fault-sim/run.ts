@@ -91,7 +91,9 @@ async function main(): Promise<void> {
           `(${stats.accepted} accepted), ${stats.faultsApplied} faults applied (${stats.faultErrors} failed), ` +
           `${stats.revocations} revocations (${stats.revocationsLost} lost in the restore, ` +
           `${stats.revocationsKnown} revocation×gate seen in a gate's manifest), ` +
-          `reasons ${JSON.stringify(stats.byReason)}`,
+          `${stats.ticketsSold} tickets sold during the run (${stats.salesLost} lost in the restore; ` +
+          `${stats.lostSaleAccepts} of those QRs accepted after it), ` +
+          `answers by kind of code and reason ${JSON.stringify(stats.byKind)}`,
       );
       for (const v of result.violations)
         console.log(

@@ -30,6 +30,7 @@ export interface SimCloud {
   readonly url: string;
   readonly port: number;
   readonly databaseUrl: string;
+  /** Started and answering /health/ready (false while stopped, starting, backed up or restored). */
   readonly running: boolean;
   /** Calls the API as user `sub` of `tenant` with `role`; throws CloudApiError on a non-2xx answer. */
   api<T = { id: string }>(
@@ -96,6 +97,8 @@ export async function startSimCloud(serverUrl: string, prefix: string): Promise<
     SHUTDOWN_GRACE_MS: '1500',
   };
   let child: ChildProcess | undefined;
+  /** True from /health/ready answering until the next stop. */
+  let ready = false;
   let exited: Promise<void> = Promise.resolve();
   let stderr = '';
   let hasBackup = false;
@@ -104,6 +107,7 @@ export async function startSimCloud(serverUrl: string, prefix: string): Promise<
     const running = child;
     if (!running) return;
     child = undefined;
+    ready = false;
     if (running.exitCode === null && running.signalCode === null) running.kill(signal);
     const killer = setTimeout(() => running.kill('SIGKILL'), 10_000);
     await exited;
@@ -132,7 +136,10 @@ export async function startSimCloud(serverUrl: string, prefix: string): Promise<
       }
       await new Promise((resolve) => setTimeout(resolve, 150));
       try {
-        if ((await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) })).ok) return;
+        if ((await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) })).ok) {
+          ready = true;
+          return;
+        }
       } catch {
         // not listening yet
       }
@@ -157,7 +164,7 @@ export async function startSimCloud(serverUrl: string, prefix: string): Promise<
     port,
     databaseUrl,
     get running() {
-      return child !== undefined;
+      return ready;
     },
     async api(user, method, path, body, headers = {}) {
       const token = await mintUserToken({

@@ -23,7 +23,7 @@ import {
 } from './plan';
 import { seededRandom } from './prng';
 import { type SimCloud, startSimCloud } from './sim-cloud';
-import { forgetRevocationsAfter, revoke, type SimWorld, seedWorld } from './world';
+import { forgetRevocationsAfter, forgetSalesAfter, revoke, type SimWorld, seedWorld, sell } from './world';
 
 export interface SimulationOptions extends PlanOptions {
   /** PostgreSQL server URL (the run creates and drops its own database on it). */
@@ -56,10 +56,19 @@ export interface RunStats {
   scansUnanswered: number;
   accepted: number;
   byReason: Record<string, number>;
+  /** Per kind of code: answers by reason (e.g. revoked → {REVOKED: 9, OK: 2}). */
+  byKind: Record<string, Record<string, number>>;
   faultsApplied: number;
   faultErrors: number;
   revocations: number;
   revocationsLost: number;
+  ticketsSold: number;
+  salesLost: number;
+  /**
+   * Accepts of QRs whose sale a restore made the cloud forget, after the restore (not counted as
+   * violations: the holder paid and the QR is genuinely signed; reported so an operator sees them).
+   */
+  lostSaleAccepts: number;
   /** (revocation, gate) pairs where the driver saw the gate's live manifest show the revocation. */
   revocationsKnown: number;
   settled: boolean;
@@ -110,7 +119,8 @@ class SimGate {
       '0',
       '--sync-interval-ms',
       String(SYNC_INTERVAL_MS),
-      ...(this.clockOffsetMs ? ['--clock-offset-ms', String(this.clockOffsetMs)] : []),
+      // `=`: parseArgs would read a separate negative value as another option.
+      ...(this.clockOffsetMs ? [`--clock-offset-ms=${this.clockOffsetMs}`] : []),
       ...(enrollmentToken ? ['--cloud', this.proxy.url, '--enroll', enrollmentToken] : []),
     ];
     this.child = await startChildAgent(args, 60_000);
@@ -200,11 +210,15 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
     scansUnanswered: 0,
     accepted: 0,
     byReason: {},
+    byKind: {},
     faultsApplied: 0,
     faultErrors: 0,
     revocations: 0,
     revocationsLost: 0,
     revocationsKnown: 0,
+    ticketsSold: 0,
+    salesLost: 0,
+    lostSaleAccepts: 0,
     settled: false,
     settleMs: 0,
   };
@@ -287,6 +301,21 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
     });
     const state = await collect();
     const violations = checkInvariants(state);
+    // Fair admissions of revoked tickets (the gate had not heard yet): what reconciliation reports.
+    const rel = (t: number | undefined) => (t === undefined ? 'never' : `+${((t - t0) / 1000).toFixed(1)}s`);
+    for (const answer of answers) {
+      if (answer.decision !== 'accept' || !answer.qr) continue;
+      const { serial, generation } = answer.qr;
+      const revoked = world.revocations.find(
+        (r) => r.serial === serial && r.generation === generation && r.committedAt < answer.sentAt,
+      );
+      if (revoked)
+        log(
+          `admitted revoked serial ${serial}/g${generation} at gate ${answer.gate} ${rel(answer.sentAt)} (${answer.reason}): ` +
+            `${revoked.how} at ${rel(revoked.committedAt)}, in that gate's manifest ${rel(revoked.knownAt[answer.gate])}` +
+            `${revoked.lostAt === undefined ? '' : `, forgotten by the restore at ${rel(revoked.lostAt)}`}`,
+        );
+    }
     for (const [name, gate] of gates.entries())
       log(
         `gate ${name}: ${state.gates[name]!.scans.length} scans logged; link ${JSON.stringify(Object.fromEntries(gate.proxy.counts))}`,
@@ -428,8 +457,13 @@ async function runCrowd(
     }
     stats.scansAnswered++;
     if (answer.decision === 'accept') stats.accepted++;
+    const lostAt = world.tickets.find((t) => t.qr === code && t.lostAt !== undefined)?.lostAt;
+    if (answer.decision === 'accept' && lostAt !== undefined && lostAt <= sentAt) stats.lostSaleAccepts++;
     const reason = String(answer.reason);
     stats.byReason[reason] = (stats.byReason[reason] ?? 0) + 1;
+    const ofKind = stats.byKind[kind] ?? {};
+    ofKind[reason] = (ofKind[reason] ?? 0) + 1;
+    stats.byKind[kind] = ofKind;
     answers.push({
       gate: scan.gate,
       kind,
@@ -496,7 +530,13 @@ async function runFaults(
         const restoredAt = Date.now();
         await cloud.restore();
         const lost = forgetRevocationsAfter(world, backupAt, restoredAt);
+        const lostSales = forgetSalesAfter(world, backupAt, restoredAt);
         stats.revocationsLost += lost.length;
+        stats.salesLost += lostSales.length;
+        if (lostSales.length > 0)
+          log(
+            `restored; the cloud forgot ${lostSales.length} tickets sold after the backup (serials ${lostSales.map((t) => t.serial).join(', ')})`,
+          );
         log(
           `restored; the cloud forgot ${lost.length} revocations made after the backup (serials ${lost.map((r) => r.serial).join(', ') || '-'})`,
         );
@@ -508,6 +548,19 @@ async function runFaults(
       case 'venue-offline':
         for (const gate of gates) gate.setLink('down', fault.durationMs);
         return;
+      case 'sell': {
+        const sold = await sell(cloud, world, fault.quantity);
+        stats.ticketsSold += sold.length;
+        log(`  sold serials ${sold.map((t) => t.serial).join(', ')}`);
+        const reissued = sold.filter((t) =>
+          world.tickets.some((o) => o.lostAt !== undefined && o.serial === t.serial),
+        );
+        if (reissued.length > 0)
+          log(
+            `  serials ${reissued.map((t) => t.serial).join(', ')} reissued: a sale the restore lost held them`,
+          );
+        return;
+      }
       case 'revoke': {
         const made = await revoke(cloud, world, fault.how, fault.pick, gates.length);
         stats.revocations += made.length;
@@ -518,8 +571,8 @@ async function runFaults(
       }
     }
   };
-  // Faults on the cloud (restarts, backup, restore) and revocations, which need the cloud, run one
-  // after another in their own lane; links and gate kills happen on time, whatever the cloud is doing.
+  // Faults on the cloud (restarts, backup, restore), and refunds, transfers and sales, which need the
+  // cloud, run one after another in their own lane; gate kills happen on time, whatever the cloud does.
   let cloudLane: Promise<void> = Promise.resolve();
   const run = async (fault: PlannedFault) => {
     log(describeFault(fault));
@@ -533,19 +586,32 @@ async function runFaults(
       if (!cloud.running) await cloud.start().catch(() => undefined);
     }
   };
+  // A broken link only matters while there is a cloud at its other end: a link fault due while the
+  // cloud is down waits (bounded) until it is up again.
+  const deferred: Promise<void>[] = [];
+  const lastFault = faults.reduce((max, f) => Math.max(max, f.at), 0);
+  const whenCloudUp = async () => {
+    const deadline = t0 + lastFault + 30_000;
+    while (!cloud.running && Date.now() < deadline) await sleep(100);
+  };
   for (const fault of faults) {
     await sleep(t0 + fault.at - Date.now());
-    if (
-      fault.kind === 'cloud-restart' ||
-      fault.kind === 'cloud-backup' ||
-      fault.kind === 'cloud-restore' ||
-      fault.kind === 'revoke'
-    ) {
-      cloudLane = cloudLane.then(() => run(fault));
-    } else {
-      await run(fault);
+    switch (fault.kind) {
+      case 'cloud-restart':
+      case 'cloud-backup':
+      case 'cloud-restore':
+      case 'revoke':
+      case 'sell':
+        cloudLane = cloudLane.then(() => run(fault));
+        break;
+      case 'link':
+        deferred.push(whenCloudUp().then(() => run(fault)));
+        break;
+      default:
+        await run(fault);
     }
   }
   await cloudLane;
+  await Promise.all(deferred);
   await Promise.all(gates.map((gate) => gate.restarting?.catch(() => undefined)));
 }

@@ -17,6 +17,10 @@ export interface SimTicket {
   /** The customer (JWT `sub`) holding it now. */
   owner: string;
   status: 'valid' | 'revoked';
+  /** Driver clock when it was sold (0 for the tickets sold before the run). */
+  soldAt: number;
+  /** Set when a restore from an earlier backup made the cloud forget this sale. */
+  lostAt?: number;
 }
 
 export interface SimOrder {
@@ -24,6 +28,7 @@ export interface SimOrder {
   owner: string;
   ticketIds: string[];
   refunded: boolean;
+  lost: boolean;
 }
 
 /** One QR the run handed out: which ticket and generation it carries. */
@@ -59,6 +64,7 @@ export interface SimWorld {
   otherEventId: string;
   tickets: SimTicket[];
   orders: SimOrder[];
+  generalTypeId: string;
   otherTickets: Array<{ qr: string }>;
   /** Every QR handed out so far → its identity. */
   qrs: Map<string, QrIdentity>;
@@ -89,6 +95,22 @@ async function buy(
     { 'idempotency-key': `sim-${randomUUID()}` },
   );
   return { orderId: purchase.order.id, tickets: purchase.tickets };
+}
+
+/** Fills in serial and generation of `tickets` from the cloud's database and records their QRs. */
+async function identify(cloud: SimCloud, tickets: SimTicket[], qrs: Map<string, QrIdentity>): Promise<void> {
+  const rows = await cloud.query<{ id: string; serial: string; generation: number }>(
+    'select id, serial, generation from tickets where id = any($1::uuid[])',
+    [tickets.map((t) => t.id)],
+  );
+  const identity = new Map(rows.map((r) => [r.id, { serial: Number(r.serial), generation: r.generation }]));
+  for (const ticket of tickets) {
+    const found = identity.get(ticket.id);
+    if (!found) throw new Error(`ticket ${ticket.id} is not in the cloud's database`);
+    ticket.serial = found.serial;
+    ticket.generation = found.generation;
+    qrs.set(ticket.qr, found);
+  }
 }
 
 /** Seeds the venue; `ticketCount` valid tickets of the served event are sold in orders of four. */
@@ -142,7 +164,13 @@ export async function seedWorld(
     const typeId = i % 5 === 4 ? event.vipId : event.generalId;
     const quantity = Math.min(ORDER_SIZE, options.ticketCount - tickets.length);
     const bought = await buy(cloud, tenant, event.id, typeId, quantity, owner);
-    orders.push({ id: bought.orderId, owner, ticketIds: bought.tickets.map((t) => t.id), refunded: false });
+    orders.push({
+      id: bought.orderId,
+      owner,
+      ticketIds: bought.tickets.map((t) => t.id),
+      refunded: false,
+      lost: false,
+    });
     for (const t of bought.tickets)
       tickets.push({
         id: t.id,
@@ -152,21 +180,11 @@ export async function seedWorld(
         qr: t.qr,
         owner,
         status: 'valid',
+        soldAt: 0,
       });
   }
-  const rows = await cloud.query<{ id: string; serial: string; generation: number }>(
-    'select id, serial, generation from tickets where event_id = $1',
-    [event.id],
-  );
-  const identity = new Map(rows.map((r) => [r.id, { serial: Number(r.serial), generation: r.generation }]));
   const qrs = new Map<string, QrIdentity>();
-  for (const ticket of tickets) {
-    const found = identity.get(ticket.id);
-    if (!found) throw new Error(`seed: ticket ${ticket.id} not in the database`);
-    ticket.serial = found.serial;
-    ticket.generation = found.generation;
-    qrs.set(ticket.qr, found);
-  }
+  await identify(cloud, tickets, qrs);
   const otherBought = await buy(cloud, tenant, other.id, other.generalId, 8, 'fan-elsewhere');
 
   return {
@@ -178,6 +196,7 @@ export async function seedWorld(
     otherEventId: other.id,
     tickets,
     orders,
+    generalTypeId: event.generalId,
     otherTickets: otherBought.tickets.map((t) => ({ qr: t.qr })),
     qrs,
     revocations: [],
@@ -223,7 +242,9 @@ export async function revoke(
   };
   if (how === 'refund') {
     const n = world.orders.length;
-    const order = Array.from({ length: n }, (_, i) => world.orders[(pick + i) % n]!).find((o) => !o.refunded);
+    const order = Array.from({ length: n }, (_, i) => world.orders[(pick + i) % n]!).find(
+      (o) => !o.refunded && !o.lost,
+    );
     if (!order) return made;
     await cloud.api(world.admin, 'POST', `/api/v1/orders/${order.id}/refund`, { reason: 'fault-sim' });
     order.refunded = true;
@@ -236,7 +257,7 @@ export async function revoke(
   } else {
     const n = world.tickets.length;
     const ticket = Array.from({ length: n }, (_, i) => world.tickets[(pick + i) % n]!).find(
-      (t) => t.status === 'valid',
+      (t) => t.status === 'valid' && t.lostAt === undefined,
     );
     if (!ticket) return made;
     const newOwner = `${ticket.owner}-t${ticket.generation + 1}`;
@@ -260,6 +281,45 @@ export async function revoke(
   }
   world.revocations.push(...made);
   return made;
+}
+
+/** Sells `quantity` general tickets to a new customer during the run; returns them. */
+export async function sell(cloud: SimCloud, world: SimWorld, quantity: number): Promise<SimTicket[]> {
+  const owner = `fan-late-${world.orders.length}`;
+  const bought = await buy(cloud, world.tenant, world.eventId, world.generalTypeId, quantity, owner);
+  const soldAt = Date.now();
+  const sold: SimTicket[] = bought.tickets.map((t) => ({
+    id: t.id,
+    orderId: bought.orderId,
+    serial: 0,
+    generation: 0,
+    qr: t.qr,
+    owner,
+    status: 'valid',
+    soldAt,
+  }));
+  await identify(cloud, sold, world.qrs);
+  world.orders.push({
+    id: bought.orderId,
+    owner,
+    ticketIds: sold.map((t) => t.id),
+    refunded: false,
+    lost: false,
+  });
+  world.tickets.push(...sold);
+  return sold;
+}
+
+/**
+ * After a restore from a backup taken at `backupAt`: every sale made after it is gone from the cloud
+ * (its QRs are still in the holders' hands). Marks those tickets and orders lost; returns the tickets.
+ */
+export function forgetSalesAfter(world: SimWorld, backupAt: number, restoredAt: number): SimTicket[] {
+  const lost = world.tickets.filter((t) => t.lostAt === undefined && t.soldAt > backupAt);
+  for (const ticket of lost) ticket.lostAt = restoredAt;
+  for (const order of world.orders)
+    if (order.ticketIds.some((id) => lost.some((t) => t.id === id))) order.lost = true;
+  return lost;
 }
 
 /**
