@@ -261,6 +261,18 @@ runIf('event operations page in Chromium', () => {
     );
     expect(await page.locator('#totals dd').first().textContent()).toBe(String(expected.admitted + 1));
 
+    // A phone held by a steward: everything fits the width, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflowing = await page.evaluate(() => {
+      const main = document.querySelector('main')!;
+      const limit =
+        main.getBoundingClientRect().right - Number.parseFloat(getComputedStyle(main).paddingRight);
+      return [...document.querySelectorAll('.tile, .panel, .totals > div, .top > *')]
+        .filter((node) => node.getBoundingClientRect().right > limit + 0.5)
+        .map((node) => node.className || node.tagName);
+    });
+    expect(overflowing).toEqual([]);
+
     await page.click('#sign-out');
     await page.fill('#token', await real.cloud.token('venue_staff', real.seeded.tenant));
     await page.click('#login-form button[type=submit]');
