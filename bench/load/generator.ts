@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile } from '../lib/measure';
 
-/** One answer: status 0 means no answer (connection error or timeout). */
+/** One answer: status 0 means no answer (connection error or timeout; `body` is then the error code). */
 export interface Answer {
   status: number;
   body: string;
@@ -62,11 +62,12 @@ export function send(
           }
         });
         incoming.on('end', () => done(incoming.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
-        incoming.on('error', () => done(0, ''));
+        incoming.on('error', (error: NodeJS.ErrnoException) => done(0, error.code ?? 'RESPONSE_ERROR'));
       },
     );
     outgoing.on('timeout', () => outgoing.destroy(new Error('timeout')));
-    outgoing.on('error', () => done(0, ''));
+    // No answer: the error code stands in for the body, so reports can say what went wrong.
+    outgoing.on('error', (error: NodeJS.ErrnoException) => done(0, error.code ?? error.message));
     outgoing.end(body);
   });
 }
@@ -79,7 +80,8 @@ export function keepAliveAgent(sockets: number): Agent {
 /** Latency and outcome of every request of one kind (e.g. "purchase"), in arrival order. */
 export class Series {
   readonly ms: number[] = [];
-  readonly statuses = new Map<number, number>();
+  /** Answers by HTTP status, or by error code when there was no answer. */
+  readonly statuses = new Map<string, number>();
   ok = 0;
   failed = 0;
 
@@ -92,7 +94,8 @@ export class Series {
   /** Records an answer; `ok` says whether the scenario counts it as a success. */
   add(answer: Answer, ok: boolean): void {
     this.ms.push(answer.ms);
-    this.statuses.set(answer.status, (this.statuses.get(answer.status) ?? 0) + 1);
+    const key = answer.status === 0 ? answer.body || 'NO_ANSWER' : String(answer.status);
+    this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
     if (ok) this.ok++;
     else this.failed++;
   }

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchDatabaseServer, startBenchCloud } from '../lib/cloud-process';
 import { runHealth } from './health';
 import { runListing } from './listing';
-import { residentMiB, sampleResident } from './memory';
+import { heapUsedMiB, residentMiB, sampleResident } from './memory';
 import { runPurchases } from './purchases';
 import type { ScenarioResult } from './scenario';
 import { seedLoad } from './seed';
@@ -29,20 +29,49 @@ export interface LoadOptions {
   healthEveryS: number;
   /** Pause between two iterations of a buyer or steward (k6 scripts' `sleep(1)`). */
   thinkMs: number;
-  /** Pause after the load before memory is read again, for the cloud's garbage collector. */
+  /**
+   * A light run of every scenario before the baseline is read, so the baseline already holds what any
+   * first requests leave (compiled code, pools, caches) and memory before and after compare like with like.
+   */
+  warmupS: number;
+  /**
+   * Pause before each memory reading (after the warm-up and after the load); then a full garbage
+   * collection is asked for (SIGUSR2, gc-on-signal.mjs) and memory read a second later.
+   */
   settleS: number;
   /** Ticket holders seeded, and tickets each (their QR codes are scanned, their lists read). */
   holders: number;
   ticketsEach: number;
-  /** Largest RSS growth (after settling, against before the load) that still counts as no growth. */
+  /**
+   * Largest growth (after settling, against before the load) that still counts as no growth: of the
+   * V8 heap in use (what leaked JavaScript objects grow) and of the resident memory (which also holds
+   * heap V8 grew for the peak and keeps, and native buffers).
+   */
+  maxHeapGrowthMiB: number;
   maxRssGrowthMiB: number;
   /** Redis for the cloud (jobs, rate limits, pub/sub); undefined = the cloud's in-process equivalents. */
   redisUrl: string | undefined;
 }
 
 const DEFAULTS = {
-  full: { seconds: 180, peakBuyers: 500, stewards: 100, listingPerSecond: 50, settleS: 10, holders: 50 },
-  quick: { seconds: 20, peakBuyers: 100, stewards: 20, listingPerSecond: 10, settleS: 3, holders: 10 },
+  full: {
+    seconds: 180,
+    peakBuyers: 500,
+    stewards: 100,
+    listingPerSecond: 50,
+    warmupS: 10,
+    settleS: 10,
+    holders: 50,
+  },
+  quick: {
+    seconds: 20,
+    peakBuyers: 100,
+    stewards: 20,
+    listingPerSecond: 10,
+    warmupS: 3,
+    settleS: 3,
+    holders: 10,
+  },
 };
 
 /** Reads one whole-number setting; a bad value throws naming the variable, before anything starts. */
@@ -57,8 +86,8 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 
 /**
  * The load test's settings from the environment: LOAD_QUICK=1 (≈ 20 s, lighter), LOAD_DURATION_S,
- * LOAD_BUYERS, LOAD_STEWARDS, LOAD_LISTING_RPS, LOAD_HEALTH_EVERY_S, LOAD_THINK_MS, LOAD_SETTLE_S,
- * LOAD_MAX_RSS_GROWTH_MB, REDIS_URL.
+ * LOAD_BUYERS, LOAD_STEWARDS, LOAD_LISTING_RPS, LOAD_HEALTH_EVERY_S, LOAD_THINK_MS, LOAD_WARMUP_S, LOAD_SETTLE_S,
+ * LOAD_MAX_HEAP_GROWTH_MB, LOAD_MAX_RSS_GROWTH_MB, REDIS_URL.
  */
 export function loadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LoadOptions {
   const quick = env.LOAD_QUICK === '1';
@@ -71,10 +100,12 @@ export function loadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LoadOp
     listingPerSecond: intSetting(env, 'LOAD_LISTING_RPS', d.listingPerSecond, 1, 1000),
     healthEveryS: intSetting(env, 'LOAD_HEALTH_EVERY_S', 5, 1, 60),
     thinkMs: intSetting(env, 'LOAD_THINK_MS', 1000, 0, 60_000),
+    warmupS: intSetting(env, 'LOAD_WARMUP_S', d.warmupS, 0, 300),
     settleS: intSetting(env, 'LOAD_SETTLE_S', d.settleS, 0, 300),
     holders: d.holders,
     ticketsEach: quick ? 10 : 20,
-    maxRssGrowthMiB: intSetting(env, 'LOAD_MAX_RSS_GROWTH_MB', 128, 1, 100_000),
+    maxHeapGrowthMiB: intSetting(env, 'LOAD_MAX_HEAP_GROWTH_MB', 24, 1, 100_000),
+    maxRssGrowthMiB: intSetting(env, 'LOAD_MAX_RSS_GROWTH_MB', 160, 1, 100_000),
     redisUrl: env.REDIS_URL || undefined,
   };
 }
@@ -86,10 +117,29 @@ export interface LoadRun {
   machine: { cpus: number; node: string };
   cloud: { postgres: true; redis: boolean; rateLimitPerMinute: number };
   scenarios: ScenarioResult[];
-  memory: { beforeMiB: number; peakMiB: number; afterMiB: number; settleS: number };
+  /** The cloud's resident memory and V8 heap in use, before the load, at the peak and after settling. */
+  memory: {
+    beforeMiB: number;
+    peakMiB: number;
+    afterMiB: number;
+    heapBeforeMiB: number;
+    heapAfterMiB: number;
+    settleS: number;
+  };
 }
 
 const RATE_LIMIT = 1_000_000;
+const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).href;
+
+/** Memory of the cloud after a full garbage collection (see gc-on-signal.mjs), or undefined. */
+async function settledMemory(pid: number, base: string, opsToken: string, settleS: number) {
+  await sleep(settleS * 1000);
+  process.kill(pid, 'SIGUSR2');
+  await sleep(1000);
+  const rss = residentMiB(pid);
+  const heap = await heapUsedMiB(base, opsToken);
+  return rss === undefined || heap === undefined ? undefined : { rss, heap };
+}
 
 /** Starts the cloud, seeds it, runs the four scenarios at once, reads memory, stops the cloud. */
 export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
@@ -102,6 +152,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
     RATE_LIMIT_SYNC_PER_MINUTE: rate,
     RATE_LIMIT_AUTH_PER_MINUTE: rate,
     REDIS_URL: options.redisUrl ?? '',
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${GC_ON_SIGNAL}`.trim(),
   });
   try {
     const seed = await seedLoad(cloud, { holders: options.holders, ticketsEach: options.ticketsEach });
@@ -110,10 +161,34 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
         cloud.token('customer', seed.tenant, `buyer-${i}`),
       ),
     );
-    // Seeding ran the purchase path once per holder; give the process a moment before the baseline.
-    await sleep(2000);
-    const beforeMiB = residentMiB(cloud.pid);
-    if (beforeMiB === undefined) throw new Error(`cannot read the memory of the cloud (pid ${cloud.pid})`);
+    if (options.warmupS > 0) {
+      // The same scenarios, lightly; their figures are not reported.
+      const light = { seconds: options.warmupS, thinkMs: options.thinkMs, base: cloud.url };
+      await Promise.all([
+        runPurchases({
+          ...light,
+          eventId: seed.eventId,
+          ticketTypeId: seed.ticketTypeId,
+          buyerTokens,
+          peakBuyers: Math.min(10, options.peakBuyers),
+        }),
+        runValidation({
+          ...light,
+          gateId: seed.gateId,
+          stewardToken: seed.stewardToken,
+          qrCodes: seed.qrCodes,
+          stewards: Math.min(5, options.stewards),
+        }),
+        runListing({
+          ...light,
+          holderTokens: seed.holderTokens,
+          perSecond: Math.min(5, options.listingPerSecond),
+        }),
+      ]);
+    }
+    const opsToken = await cloud.token('ops', 'platform', 'load-monitor');
+    const before = await settledMemory(cloud.pid, cloud.url, opsToken, options.settleS);
+    if (!before) throw new Error(`cannot read the memory of the cloud (pid ${cloud.pid}, /metrics)`);
     const sampler = sampleResident(cloud.pid);
     const started = performance.now();
     const timed = async (run: Promise<ScenarioResult>) => {
@@ -155,9 +230,8 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
       timed(runHealth({ base: cloud.url, everyS: options.healthEveryS, seconds: options.seconds })),
     ]);
     const peakMiB = sampler.stop();
-    await sleep(options.settleS * 1000);
-    const afterMiB = residentMiB(cloud.pid);
-    if (afterMiB === undefined) throw new Error('the cloud process is gone after the load');
+    const after = await settledMemory(cloud.pid, cloud.url, opsToken, options.settleS);
+    if (!after) throw new Error('cannot read the memory of the cloud after the load');
     return {
       options,
       startedAt,
@@ -165,7 +239,14 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
       machine: { cpus: cpus().length, node: process.version },
       cloud: { postgres: true, redis: Boolean(options.redisUrl), rateLimitPerMinute: RATE_LIMIT },
       scenarios,
-      memory: { beforeMiB, peakMiB, afterMiB, settleS: options.settleS },
+      memory: {
+        beforeMiB: before.rss,
+        peakMiB,
+        afterMiB: after.rss,
+        heapBeforeMiB: before.heap,
+        heapAfterMiB: after.heap,
+        settleS: options.settleS,
+      },
     };
   } finally {
     await cloud.stop();

@@ -65,13 +65,16 @@ describe.skipIf(!database)('load test, quick run against the real cloud on Postg
       'qr validation p95 (issue 8 target)',
       'reservation success rate',
       'ticket listing p95',
-      'cloud memory growth (after settling)',
+      'cloud heap growth (after settling)',
+      'cloud RSS growth (after settling)',
     ]);
     for (const t of report.thresholds) expect(Number.isFinite(t.value), t.name).toBe(true);
     expect(report.thresholds.find((t) => t.name === 'http failure rate')!.value).toBeLessThan(5);
     expect(report.memory.beforeMiB).toBeGreaterThan(20);
     expect(report.memory.peakMiB).toBeGreaterThanOrEqual(report.memory.beforeMiB);
     expect(report.memory.afterMiB).toBeGreaterThan(20);
+    expect(report.memory.heapBeforeMiB).toBeGreaterThan(5);
+    expect(report.memory.heapAfterMiB).toBeGreaterThan(5);
     expect(report.cloud.redis).toBe(Boolean(process.env.REDIS_URL));
   }, 120_000);
 });
@@ -106,7 +109,14 @@ describe('load report judge', () => {
         { name: 'ticket listing', series: [series('list my tickets', true)], counters: {}, seconds: 20 },
         { name: 'health', series: [series('health/ready', true)], counters: { checks: 4 }, seconds: 20 },
       ],
-      memory: { beforeMiB: 200, peakMiB: 220, afterMiB: 210, settleS: 3 },
+      memory: {
+        beforeMiB: 200,
+        peakMiB: 220,
+        afterMiB: 210,
+        heapBeforeMiB: 40,
+        heapAfterMiB: 42,
+        settleS: 3,
+      },
     };
   };
 

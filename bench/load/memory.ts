@@ -28,3 +28,19 @@ export function sampleResident(pid: number, everyMs = 1000): { stop(): number } 
     },
   };
 }
+
+/**
+ * The cloud's V8 heap in use, MiB, from its Prometheus metrics (nodejs_heap_size_used_bytes; /metrics
+ * needs the ops role). Live objects plus garbage not yet collected: read after a quiet pause it is
+ * close to what the process retains, which is what a leak grows.
+ */
+export async function heapUsedMiB(base: string, opsToken: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${opsToken}` } });
+    if (!response.ok) return undefined;
+    const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(await response.text());
+    return match ? Number(match[1]) / 1024 / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

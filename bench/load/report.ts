@@ -44,7 +44,7 @@ export interface LoadReport {
   options: LoadRun['options'];
   series: SeriesRow[];
   counters: Record<string, Record<string, number>>;
-  memory: LoadRun['memory'] & { growthMiB: number };
+  memory: LoadRun['memory'] & { growthMiB: number; heapGrowthMiB: number };
   thresholds: Threshold[];
   /** Why the run is not a real load test; empty when it is. */
   problems: string[];
@@ -68,7 +68,7 @@ function rowOf(scenario: string, series: Series, seconds: number): SeriesRow {
     errorRate: series.count > 0 ? series.failed / series.count : Number.NaN,
     perSecond: seconds > 0 ? series.count / seconds : Number.NaN,
     ...latency,
-    statuses: Object.fromEntries([...series.statuses].map(([status, n]) => [String(status), n])),
+    statuses: Object.fromEntries(series.statuses),
   };
 }
 
@@ -87,6 +87,7 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
   const listing = find(run, 'ticket listing', 'list my tickets');
   const finishedFlows = (purchases.purchasesOk ?? 0) + (purchases.flowsFailed ?? 0);
   const growthMiB = run.memory.afterMiB - run.memory.beforeMiB;
+  const heapGrowthMiB = run.memory.heapAfterMiB - run.memory.heapBeforeMiB;
   const line = (
     name: string,
     value: number,
@@ -131,7 +132,14 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     ),
     line('ticket listing p95', listing.latency().p95, 'ms', '< 500 ms', listing.latency().p95 < 500),
     line(
-      'cloud memory growth (after settling)',
+      'cloud heap growth (after settling)',
+      heapGrowthMiB,
+      'MiB',
+      `<= ${run.options.maxHeapGrowthMiB} MiB`,
+      heapGrowthMiB <= run.options.maxHeapGrowthMiB,
+    ),
+    line(
+      'cloud RSS growth (after settling)',
       growthMiB,
       'MiB',
       `<= ${run.options.maxRssGrowthMiB} MiB`,
@@ -164,7 +172,7 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     options: run.options,
     series,
     counters: Object.fromEntries(run.scenarios.map((s) => [s.name, s.counters])),
-    memory: { ...run.memory, growthMiB },
+    memory: { ...run.memory, growthMiB, heapGrowthMiB },
     thresholds,
     problems,
     pass: problems.length === 0 && thresholds.every((t) => t.pass || !t.binding),
@@ -212,7 +220,8 @@ export function printLoadReport(report: LoadReport): void {
   const m = report.memory;
   console.log(
     `\ncloud RSS: ${fixed(m.beforeMiB)} MiB before, ${fixed(m.peakMiB)} MiB peak, ${fixed(m.afterMiB)} MiB ` +
-      `${m.settleS} s after the load (growth ${fixed(m.growthMiB)} MiB)\n`,
+      `${m.settleS} s after the load (growth ${fixed(m.growthMiB)} MiB); V8 heap in use: ` +
+      `${fixed(m.heapBeforeMiB)} MiB before, ${fixed(m.heapAfterMiB)} MiB after (growth ${fixed(m.heapGrowthMiB)} MiB)\n`,
   );
   console.log(
     formatTable(
