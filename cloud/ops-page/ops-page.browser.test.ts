@@ -267,7 +267,7 @@ runIf('event operations page in Chromium', () => {
       const main = document.querySelector('main')!;
       const limit =
         main.getBoundingClientRect().right - Number.parseFloat(getComputedStyle(main).paddingRight);
-      return [...document.querySelectorAll('.tile, .panel, .totals > div, .top > *')]
+      return Array.from(document.querySelectorAll('.tile, .panel, .totals > div, .top > *'))
         .filter((node) => node.getBoundingClientRect().right > limit + 0.5)
         .map((node) => node.className || node.tagName);
     });
