@@ -49,6 +49,8 @@ export type PlannedFault =
 export type CodeKind =
   /** a sold ticket's current QR */
   | 'valid'
+  /** the QR of a ticket sold during the run (perhaps before the gate heard of it, perhaps lost by a restore) */
+  | 'late'
   /** a code scanned before (at any gate): re-entry attempts and the same ticket at two gates */
   | 'repeat'
   /** the QR of a ticket revoked earlier in the run (refunded, or the old QR of a transfer) */
@@ -103,7 +105,8 @@ export function checkPlanOptions(options: PlanOptions): void {
 }
 
 const CODE_WEIGHTS: Record<CodeKind, number> = {
-  valid: 56,
+  valid: 52,
+  late: 4,
   repeat: 12,
   revoked: 8,
   'other-event': 8,
@@ -167,6 +170,8 @@ export function makeFaultPlan(options: PlanOptions): FaultPlan {
   // and while it is online.
   faults.push({ at: offlineAt + Math.round(offlineMs / 4), kind: 'sell', quantity: random.int(2, 4) });
   faults.push({ at: timeIn(random, durationMs, 0.3, 0.8), kind: 'sell', quantity: random.int(2, 4) });
+  // A late sale, usually after the restore: the cloud may hand out again serials a lost sale held.
+  faults.push({ at: timeIn(random, durationMs, 0.8, 0.9), kind: 'sell', quantity: random.int(2, 4) });
   // More revocations while gates are online (these reach them within seconds, through the stream).
   const onlineRevocations = random.int(2, 5);
   for (let i = 0; i < onlineRevocations; i++) {

@@ -435,6 +435,11 @@ async function runCrowd(
         if (revoked.length > 0) return { code: revoked[scan.pick % revoked.length]!.qr, kind: 'revoked' };
         break;
       }
+      case 'late': {
+        const late = tickets.filter((t) => t.soldAt > 0);
+        if (late.length > 0) return { code: late[scan.pick % late.length]!.qr, kind: 'late' };
+        break;
+      }
       case 'other-event':
         return { code: world.otherTickets[scan.pick % world.otherTickets.length]!.qr, kind: 'other-event' };
       case 'forged':
@@ -479,7 +484,7 @@ async function runCrowd(
   for (const scan of crowd) {
     await sleep(t0 + scan.at - Date.now());
     const { code, kind } = resolve(scan);
-    if (kind === 'valid' || kind === 'revoked') issued.push(code);
+    if (kind === 'valid' || kind === 'revoked' || kind === 'late') issued.push(code);
     const pending: Promise<void> = send(scan, code, kind).finally(() => inFlight.delete(pending));
     inFlight.add(pending);
     if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
