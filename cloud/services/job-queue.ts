@@ -52,3 +52,16 @@ export interface JobQueue {
     timezone: string;
   }): Promise<void>;
 }
+
+/** Every job name, for code that must enumerate them (metrics start each series at zero). */
+export const JOB_NAMES = [
+  'hold-expiry',
+  'refund',
+  'mint-ticket',
+  'reconcile-event',
+  'nightly-reconciliation',
+] as const satisfies readonly JobName[];
+
+// Fails to compile when a job is added to JobPayloads but not to JOB_NAMES.
+const everyJobListed: Record<Exclude<JobName, (typeof JOB_NAMES)[number]>, never> = {};
+void everyJobListed;

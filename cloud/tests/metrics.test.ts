@@ -180,6 +180,23 @@ describe('cloud /metrics', () => {
   });
 });
 
+describe('series that exist before their first event', () => {
+  it('starts every business and job counter at zero, so the first increment is visible to rate()', async () => {
+    const text = await createMetrics().registry.metrics();
+    for (const series of [
+      'reconciliation_findings_total{kind="double_admission"} 0',
+      'reconciliation_findings_total{kind="revoked_admission"} 0',
+      'jobs_total{job="refund",outcome="failed"} 0',
+      'jobs_total{job="mint-ticket",outcome="failed"} 0',
+      'minting_requests_total{outcome="circuit_open"} 0',
+      'ticket_purchases_total{outcome="failed"} 0',
+      'scans_ingested_total{outcome="quarantined"} 0',
+    ]) {
+      expect(text).toContain(series);
+    }
+  });
+});
+
 describe('scrape-time sources', () => {
   it('a job queue source that hangs or throws leaves the gauge empty and the scrape answers', async () => {
     const metrics = createMetrics();
