@@ -41,7 +41,8 @@ export interface LoadReport {
   seconds: number;
   machine: LoadRun['machine'];
   cloud: LoadRun['cloud'];
-  options: LoadRun['options'];
+  /** The run's settings, without the Redis URL (it may carry a password). */
+  options: Omit<LoadRun['options'], 'redisUrl'>;
   series: SeriesRow[];
   counters: Record<string, Record<string, number>>;
   memory: LoadRun['memory'] & { growthMiB: number; heapGrowthMiB: number };
@@ -169,7 +170,7 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     seconds: run.seconds,
     machine: run.machine,
     cloud: run.cloud,
-    options: run.options,
+    options: withoutRedisUrl(run.options),
     series,
     counters: Object.fromEntries(run.scenarios.map((s) => [s.name, s.counters])),
     memory: { ...run.memory, growthMiB, heapGrowthMiB },
@@ -177,6 +178,11 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     problems,
     pass: problems.length === 0 && thresholds.every((t) => t.pass || !t.binding),
   };
+}
+
+function withoutRedisUrl(options: LoadRun['options']): Omit<LoadRun['options'], 'redisUrl'> {
+  const { redisUrl: _secretMaybe, ...rest } = options;
+  return rest;
 }
 
 function pct(part: number, whole: number): number {
