@@ -87,8 +87,20 @@ describe('npm start', () => {
     expect(status.events[0]!.tickets).toBeGreaterThan(40);
 
     const demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as {
+      eventId: string;
       tickets: Array<{ label: string; qr: string }>;
     };
+    // The operations page is announced, and the token file it names opens the event's operations view.
+    expect(output).toContain(`http://127.0.0.1:${ports.cloud}/ops/events/${demo.eventId}`);
+    const adminToken = readFileSync(join(dataDir, 'demo-admin-token.txt'), 'utf8').trim();
+    const operations = await fetch(
+      `http://127.0.0.1:${ports.cloud}/api/v1/events/${demo.eventId}/operations`,
+      {
+        headers: { authorization: `Bearer ${adminToken}` },
+      },
+    );
+    expect(operations.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ports.cloud}/ops/events/${demo.eventId}`)).status).toBe(200);
     const scan = async (label: string) => {
       const ticket = demo.tickets.find((t) => t.label === label)!;
       const response = await fetch(`http://127.0.0.1:${ports.gate}/api/scan`, {

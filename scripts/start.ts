@@ -5,7 +5,7 @@
  * North gate (./data/gate-north), syncs it, serves its scanner UI, and serves a page of demo QR codes.
  * A second start reuses all of it. Ctrl-C stops everything cleanly.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../cloud/config';
@@ -110,6 +110,11 @@ async function main(): Promise<void> {
     const page = await serveQrPage(await renderQrPage(state, agent.url), DEMO_PAGE_PORT);
     stops.push(() => new Promise((done) => page.server.close(done)));
     const events = status.events.map((e) => `${e.name} (${e.tickets} tickets)`).join(', ');
+    // The operations page asks for a bearer token: a 12-hour demo admin token, in a file only this user
+    // can read (a development convenience like the generated JWT secret; never in a URL or a log).
+    const adminTokenFile = join(dataRoot, 'demo-admin-token.txt');
+    writeFileSync(adminTokenFile, `${await api.token('admin', 'demo-admin', 12 * 3600)}\n`, { mode: 0o600 });
+    chmodSync(adminTokenFile, 0o600);
     process.stdout.write(
       [
         '',
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
         `  API docs        ${cloud.url}/docs   (OpenAPI: ${cloud.url}/openapi.json)`,
         `  scanner UI      ${agent.url}/   gate ${status.gate.name ?? 'North'}, ${status.online ? 'online' : 'offline'}, ${events}`,
         `  demo QR codes   ${page.url}/`,
+        `  operations      ${cloud.url}/ops/events/${state.eventId}   (admin token: ${adminTokenFile})`,
         `  data            ${dataRoot}  (delete it to start from scratch)`,
         'Press Ctrl-C to stop.',
         '',

@@ -19,8 +19,9 @@ export class DemoApi {
     readonly tenant: string,
   ) {}
 
-  token(role: DemoRole, userId: string): Promise<string> {
+  token(role: DemoRole, userId: string, expiresInSeconds?: number): Promise<string> {
     return mintUserToken({
+      ...(expiresInSeconds ? { expiresInSeconds } : {}),
       sub: userId,
       tid: this.tenant,
       role,
