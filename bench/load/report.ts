@@ -5,6 +5,7 @@
  * that did not really load the cloud fail too (a scenario with no successful request, no health check).
  */
 import { writeFileSync } from 'node:fs';
+import { percentile } from '../lib/measure';
 import { formatTable } from '../lib/report';
 import type { Series } from './generator';
 import type { LoadRun } from './load-test';
@@ -78,8 +79,7 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
   const series = run.scenarios.flatMap((s) => s.series.map((one) => rowOf(s.name, one, s.seconds)));
   const requests = run.scenarios.flatMap((s) => s.series.filter((one) => one.isRequest));
   const all = requests.flatMap((s) => s.ms).sort((a, b) => a - b);
-  const at = (p: number) =>
-    all[Math.min(all.length - 1, Math.max(0, Math.ceil((p / 100) * all.length) - 1))] ?? NaN;
+  const at = (p: number) => percentile(all, p);
   const failed = requests.reduce((n, s) => n + s.failed, 0);
   const purchases = run.scenarios.find((s) => s.name === 'purchases')?.counters ?? {};
   const hold = find(run, 'purchases', 'hold');
