@@ -30,25 +30,17 @@ import {
   writeResults,
 } from './lib/report';
 import { benchPurchaseThroughput } from './purchase-throughput';
+import { benchReconciliation } from './reconciliation';
 import { benchScanIngest } from './scan-ingest';
 import { benchScanToPaint } from './scan-to-paint';
 import { benchSnapshotDownload } from './snapshot-download';
 
 type Bench = (options: { quick: boolean }) => Promise<BenchResult[]>;
 
-/** bench/reconciliation.ts (issue 7's benchmark) when it exists; loaded by path so its absence is no error. */
-async function reconciliationBench(): Promise<Bench | undefined> {
-  const path = new URL('./reconciliation.ts', import.meta.url);
-  if (!existsSync(path)) return undefined;
-  const module = (await import(path.href)) as { benchReconciliation?: Bench };
-  return module.benchReconciliation;
-}
-
 const quick = process.env.BENCH_QUICK === '1';
 const postgres = benchDatabaseServer();
 const redis = benchRedisUrl();
 const chromium = existsSync(CHROMIUM_PATH);
-const reconciliation = postgres ? await reconciliationBench() : undefined;
 
 interface Plan {
   label: string;
@@ -97,12 +89,8 @@ const plans: Plan[] = [
   },
   {
     label: 'reconciliation of 1,000,000 scans',
-    run: reconciliation ?? (async () => []),
-    ...(!postgres
-      ? { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' }
-      : reconciliation
-        ? {}
-        : { missing: 'bench/reconciliation.ts (benchReconciliation) is not there yet' }),
+    run: benchReconciliation,
+    ...(postgres ? {} : { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' }),
     figures: ['reconciliation 1M scans'],
   },
 ];
