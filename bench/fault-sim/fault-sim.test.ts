@@ -3,13 +3,22 @@
  * seeded run against the real cloud (child process, PostgreSQL) and real gate agents (child processes,
  * SQLite) ends with zero violations; and the checker is shown able to fail — violations planted in that
  * run's real state (a scan deleted from the cloud, a verdict flipped in a gate's log, a manifest row
- * changed on a gate, a forged code answered accept) are each reported, and nothing else is.
+ * changed on a gate, a forged code answered accept) are each reported, and nothing else is. Plus the
+ * product bug the simulation found, as a regression test: after a restore that changed no manifest, an
+ * idle gate re-uploads the scans the cloud lost.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { type ChildAgent, post, startChildAgent } from '../../gate-agent/test-support/child-agent';
 import { checkInvariants, type SimState, type Violation } from './checker';
+import { startLinkProxy } from './link-proxy';
 import { describeFault, makeFaultPlan } from './plan';
+import { startSimCloud } from './sim-cloud';
 import { type FinishedRun, type RunResult, runSimulation } from './simulation';
+import { seedWorld } from './world';
 
 const databaseServer = process.env.TEST_DATABASE_URL;
 if (!databaseServer && process.env.CI === 'true')
@@ -182,4 +191,62 @@ describe.skipIf(!databaseServer)('a short seeded venue simulation (real cloud, r
     expect(log.some((line) => /^\[\+\d+\.\ds\] kill -9 gate/.test(line))).toBe(true);
     expect(log.some((line) => /cloud restored from the backup/.test(line))).toBe(true);
   }, 150_000);
+});
+
+describe.skipIf(!databaseServer)('a cloud restored from a backup while no manifest changed', () => {
+  it('an idle gate still re-uploads the scans the cloud lost', async () => {
+    const cloud = await startSimCloud(databaseServer!, 'faultsim_idle');
+    const dataDir = mkdtempSync(join(tmpdir(), 'fault-sim-idle-'));
+    let gate: ChildAgent | undefined;
+    const proxy = await startLinkProxy(cloud.port);
+    try {
+      const world = await seedWorld(cloud, { gates: 1, ticketCount: 8 });
+      gate = await startChildAgent(
+        [
+          '--data-dir',
+          dataDir,
+          '--port',
+          '0',
+          '--sync-interval-ms',
+          '500',
+          '--cloud',
+          proxy.url,
+          '--enroll',
+          await world.enrollmentToken(0),
+        ],
+        60_000,
+      );
+      const url = gate.url;
+      // The manifest first: scans before it are WRONG_EVENT.
+      for (let i = 0; i < 50; i++) {
+        const status = (await post(`${url}/api/sync`)) as { events?: Array<{ tickets: number }> } | undefined;
+        if (status?.events?.[0]?.tickets === world.tickets.length) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const acked = async () =>
+        Number((await cloud.query<{ acked_seq: string }>('select acked_seq from devices'))[0]!.acked_seq);
+      const scanAndSync = async (from: number, to: number) => {
+        for (let i = from; i < to; i++)
+          expect((await post(`${url}/api/scan`, { code: world.tickets[i]!.qr }))?.reason).toBe('OK');
+        for (let i = 0; i < 50 && (await acked()) < to; i++) await post(`${url}/api/sync`);
+        expect(await acked()).toBe(to);
+      };
+      await scanAndSync(0, 3);
+      await cloud.backup();
+      await scanAndSync(3, 6); // uploaded and acknowledged after the backup…
+      await cloud.restore(); // …and lost: no sale, refund or transfer since, so no manifest reset either
+      expect(await acked()).toBe(3);
+      // No new scan at this gate: only its idle probe can find out (bounded: 15 s).
+      for (let i = 0; i < 30 && (await acked()) < 6; i++)
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await acked()).toBe(6);
+      const [rows] = await cloud.query<{ n: number }>('select count(*)::int as n from device_scans');
+      expect(rows!.n).toBe(6);
+    } finally {
+      await gate?.kill('SIGTERM');
+      await proxy.close();
+      await cloud.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -180,7 +180,12 @@ export async function startSimCloud(serverUrl: string, prefix: string): Promise<
         signal: AbortSignal.timeout(15_000),
       });
       const text = await response.text();
-      const json: unknown = text ? JSON.parse(text) : undefined;
+      let json: unknown = text;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text for the error message
+      }
       if (!response.ok)
         throw new CloudApiError(
           response.status,

@@ -240,7 +240,8 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
       gates.push(new SimGate(i, dataDir, proxy, i === plan.clockSkew.gate ? plan.clockSkew.offsetMs : 0));
     }
     await Promise.all(gates.map(async (gate) => gate.start(await world.enrollmentToken(gate.index))));
-    await waitForSync(cloud, world, gates, 60_000, log);
+    if (!(await waitForSync(cloud, world, gates, 60_000, log)))
+      throw new Error('the gates did not enroll and sync within 60 s: the run cannot start');
     log('every gate enrolled and synced; the crowd arrives');
 
     // While the run goes: which revocations each gate's live manifest already shows.
@@ -266,7 +267,7 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
     const answers: CrowdAnswer[] = [];
     const at = () => `+${((Date.now() - t0) / 1000).toFixed(1)}s`;
     await Promise.all([
-      runCrowd(plan.crowd, t0, world, gates, answers, stats),
+      runCrowd(plan.crowd, t0, world, gates, answers, stats, (line) => log(`[${at()}] ${line}`)),
       runFaults(plan.faults, t0, cloud, world, gates, stats, (line) => log(`[${at()}] ${line}`)),
     ]);
     log(
@@ -421,6 +422,7 @@ async function runCrowd(
   gates: SimGate[],
   answers: CrowdAnswer[],
   stats: RunStats,
+  log: (line: string) => void,
 ): Promise<void> {
   const issued: string[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -463,7 +465,17 @@ async function runCrowd(
     stats.scansAnswered++;
     if (answer.decision === 'accept') stats.accepted++;
     const lostAt = world.tickets.find((t) => t.qr === code && t.lostAt !== undefined)?.lostAt;
-    if (answer.decision === 'accept' && lostAt !== undefined && lostAt <= sentAt) stats.lostSaleAccepts++;
+    if (answer.decision === 'accept' && lostAt !== undefined && lostAt <= sentAt) {
+      stats.lostSaleAccepts++;
+      const serial = world.qrs.get(code)?.serial;
+      const reissued = world.tickets.some(
+        (t) => t.serial === serial && t.qr !== code && t.lostAt === undefined,
+      );
+      log(
+        `QR of a sale the restore lost accepted: serial ${serial} at gate ${scan.gate} (${String(answer.reason)})` +
+          `${reissued ? '; the cloud has since sold this serial to someone else' : ''}`,
+      );
+    }
     const reason = String(answer.reason);
     stats.byReason[reason] = (stats.byReason[reason] ?? 0) + 1;
     const ofKind = stats.byKind[kind] ?? {};

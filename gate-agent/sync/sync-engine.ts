@@ -172,6 +172,8 @@ export class SyncEngine {
   #pullFailures = 0;
   /** Probe the cloud's acknowledgement once at start and after every manifest reset (see #uploadAll). */
   #probeUploads = true;
+  /** Real time of the last probe: an idle upload cycle also probes once per interval (see #uploadAll). */
+  #lastProbeAt = 0;
   #uploadFailures = 0;
 
   constructor(options: SyncEngineOptions) {
@@ -361,9 +363,14 @@ export class SyncEngine {
       if (batch.length === 0) {
         // Nothing new: after a start or a manifest reset, re-send the last acknowledged scan once to
         // learn whether the cloud still holds everything it acknowledged (a restored backup may not).
-        const probe = this.#probeUploads ? store.lastAcknowledgedScan() : undefined;
+        // Also once per interval when idle: a restore that changed no manifest resets nothing here, and
+        // a gate with no new scans would otherwise never learn its last scans were lost (fault-sim).
+        const due =
+          this.#probeUploads || Date.now() - this.#lastProbeAt >= (this.#options.intervalMs ?? 30_000);
+        const probe = due ? store.lastAcknowledgedScan() : undefined;
         this.#probeUploads = false;
         if (!probe) break;
+        this.#lastProbeAt = Date.now();
         batch = [probe];
       }
       const before = store.ackedSeq;
