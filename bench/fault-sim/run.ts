@@ -75,6 +75,16 @@ async function main(): Promise<void> {
   for (let r = 0; r < runs; r++) {
     const runSeed = seed + r;
     console.log(`\n=== run ${r + 1}/${runs}, seed ${runSeed} ===`);
+    // Every step is bounded; this is the last line of defence against a run that hangs anyway.
+    const watchdog = setTimeout(
+      () => {
+        console.log(`VIOLATION seed ${runSeed} [run-failed]: the run did not finish in time`);
+        console.log(`\nruns: ${r + 1}, violations: ${total + 1}`);
+        process.exit(1);
+      },
+      durationS * 1000 + 6 * 60_000,
+    );
+    watchdog.unref();
     try {
       const result = await runSimulation({
         seed: runSeed,
@@ -108,6 +118,8 @@ async function main(): Promise<void> {
       );
       total++;
       failed.push(runSeed);
+    } finally {
+      clearTimeout(watchdog);
     }
   }
   console.log(`\nruns: ${runs}, violations: ${total}`);
