@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, gt, inArray } from 'drizzle-orm';
 import { type AdmissionDecision, type CheckedToken, decideAdmission } from '../../shared/admission';
-import { type EventKey, TicketVerifier } from '../../shared/crypto';
+import { type EventKey, TicketVerifier, ticketTokenDigest } from '../../shared/crypto';
 import type { Transaction } from '../db/client';
 import { events, gates, type ScanDirection, scans, tickets, ticketTypes } from '../db/schema';
 import { inTransaction } from '../db/transaction';
@@ -73,7 +73,13 @@ export async function validateOnline(
 
   const claims = verdict.claims;
   const event = candidates.find((candidate) => candidate.id === claims.eventId);
-  const token: CheckedToken = { ok: true, claims, authenticatedBy: 'signature' };
+  const digest = ticketTokenDigest(input.qr);
+  const token: CheckedToken = {
+    ok: true,
+    claims,
+    authenticatedBy: 'signature',
+    ...(digest ? { digest } : {}),
+  };
 
   const decision = await inTransaction(ctx.db, async (tx) => {
     const [ticket] = await tx
@@ -154,6 +160,7 @@ export async function validateOnline(
         typeNo: ticket.typeNo,
         generation: ticket.generation,
         status: ticket.status,
+        digest: ticket.digest,
       },
       lastAdmission: last
         ? {

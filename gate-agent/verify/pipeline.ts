@@ -159,7 +159,9 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
     if (ticket && ticket.digest !== '' && ticket.digest === digest) {
       token = { ok: true, claims, authenticatedBy: 'manifest-digest' };
     } else if (v.verifySignature(decoded)) {
-      token = { ok: true, claims, authenticatedBy: 'signature' };
+      // The digest goes along: a signed code whose digest differs from the manifest's for the same
+      // generation is not the code this ticket's holder was given (shared/admission, 'not-issued').
+      token = { ok: true, claims, authenticatedBy: 'signature', digest };
     } else {
       token = signatureRejection(v, decoded.keyId);
     }

@@ -63,6 +63,24 @@ const cases: Array<[string, Partial<AdmissionInput>, AdmissionReason, string | u
     'REVOKED',
     'superseded',
   ],
+  [
+    'signed code of the current generation that is not the one issued (a sale lost in a restore, re-sold)',
+    {
+      token: { ...signed, digest: 'aaaa' } as AdmissionInput['token'],
+      ticket: { serial: 7, typeNo: 1, generation: 0, status: 'valid', digest: 'bbbb' },
+    },
+    'INVALID',
+    'not-issued',
+  ],
+  [
+    'signed code whose digest matches the issued one',
+    {
+      token: { ...signed, digest: 'bbbb' } as AdmissionInput['token'],
+      ticket: { serial: 7, typeNo: 1, generation: 0, status: 'valid', digest: 'bbbb' },
+    },
+    'OK',
+    undefined,
+  ],
   ['cancelled event', { event: { ...base.event!, status: 'cancelled' } }, 'EVENT_CANCELLED', undefined],
   ['event this gate does not serve', { event: undefined }, 'WRONG_EVENT', 'event-not-served'],
   [

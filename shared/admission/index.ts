@@ -36,6 +36,8 @@ export type CheckedToken =
        * manifest holds for this ticket (see shared/crypto/README.md) — only valid with a known ticket.
        */
       authenticatedBy: 'signature' | 'manifest-digest';
+      /** The scanned token's manifest digest, when the decider computed it (see KnownTicket.digest). */
+      digest?: string;
     }
   | TokenRejection;
 
@@ -62,6 +64,12 @@ export interface KnownTicket {
   typeNo: number;
   generation: number;
   status: 'valid' | 'revoked';
+  /**
+   * The digest of the one code the cloud issued for this generation ('' or absent when unknown). A
+   * validly signed code of the same generation with another digest was never handed to this ticket's
+   * holder — e.g. a sale the cloud lost in a restore from backup whose serial was then sold again.
+   */
+  digest?: string;
 }
 
 /** The ticket's last accepted scan, wherever this side learnt of it. */
@@ -146,6 +154,8 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     // Revocation is final in the cloud (a refunded or cancelled ticket never gets a new generation), so
     // a revoked row refuses every generation of the ticket.
     if (ticket.status === 'revoked') return reject('REVOKED', { ticket: identified });
+    if (knownGeneration && ticket.digest && token.digest && ticket.digest !== token.digest)
+      return reject('INVALID', { detail: 'not-issued', ticket: identified });
     if (ticket.typeNo !== claims.ticketTypeNo)
       return reject('INVALID', { detail: 'ticket-type-mismatch', ticket: identified });
   }
