@@ -110,6 +110,9 @@ describe('describeScan', () => {
     expect(describeScan(result('EXPIRED', { detail: 'event-ended' }), 'in', OPTIONS).detail).toBe(
       'The event has ended',
     );
+    expect(describeScan(result('INVALID', { detail: 'not-issued' }), 'in', OPTIONS).detail).toMatch(
+      /not the one issued/,
+    );
   });
 
   it('OK_UNSYNCED is an ACCEPT with a small note; OK has none', () => {

@@ -106,7 +106,9 @@ function detailFor(
     case 'EXPIRED':
       return result.detail === 'event-ended' ? 'The event has ended' : 'This ticket is no longer valid';
     case 'INVALID':
-      return 'Not a ticket we issued, or damaged — ask for the ticket again';
+      return result.detail === 'not-issued'
+        ? 'This code is not the one issued for this ticket — send to the box office'
+        : 'Not a ticket we issued, or damaged — ask for the ticket again';
     default:
       return undefined;
   }
