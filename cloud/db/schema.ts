@@ -267,9 +267,7 @@ export const tickets = pgTable(
     index('tickets_order_idx').on(t.orderId),
     index('tickets_type_status_idx').on(t.ticketTypeId, t.status),
     // The pending-mint sweep looks only at the few tickets waiting for the minting service.
-    index('tickets_mint_pending_idx')
-      .on(t.updatedAt)
-      .where(sql`${t.mintStatus} = 'pending'`),
+    index('tickets_mint_pending_idx').on(t.updatedAt).where(sql`${t.mintStatus} = 'pending'`),
     check('tickets_serial_check', sql`${t.serial} BETWEEN 1 AND 4294967295`),
     check('tickets_generation_check', sql`${t.generation} BETWEEN 1 AND 65535`),
   ],

@@ -21,7 +21,7 @@ describe('DelayQueue', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 200 }), (dues) => {
         const queue = new DelayQueue<number>();
-        dues.forEach((due, index) => queue.push(due, index));
+        for (const [index, due] of dues.entries()) queue.push(due, index);
         const popped: number[] = [];
         for (let item = queue.popDue(Infinity); item !== undefined; item = queue.popDue(Infinity))
           popped.push(item);

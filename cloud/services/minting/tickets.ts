@@ -13,7 +13,7 @@
  * A job lost on the way (crash after the purchase committed, Redis down) leaves the ticket 'pending';
  * `findTicketsToMint` finds those for the periodic sweep.
  */
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { events, tickets, ticketTypes, venues } from '../../db/schema';
 import type { ServiceContext } from '../context';
 import type { MintTicketRequest } from './client';
