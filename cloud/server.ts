@@ -102,6 +102,9 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
     closing ??= (async () => {
       logger.info('shutting down: no new connections, finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Gates' push streams never end on their own: end them now so they do not hold the shutdown for
+      // the whole grace period (found by the fault simulation).
+      cloud.watcher.shutdown();
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       const grace = setTimeout(() => {
         logger.warn('grace period over: closing remaining connections');

@@ -220,6 +220,7 @@ export function syncRoutes(deps: SyncRouteDeps) {
               wake?.();
             },
           );
+          const offShutdown = watcher.onShutdown(() => wake?.());
           stream.onAbort(() => {
             unwatch();
             wake?.();
@@ -231,7 +232,7 @@ export function syncRoutes(deps: SyncRouteDeps) {
             data: JSON.stringify({ eventIds: served.map((e) => e.id) }),
           });
           try {
-            while (!stream.aborted && Date.now() < endAt) {
+            while (!stream.aborted && !watcher.shuttingDown && Date.now() < endAt) {
               while (queue.length > 0) {
                 const message = queue.shift()!;
                 await stream.writeSSE({ event: 'manifest', data: JSON.stringify(message) });
@@ -241,10 +242,13 @@ export function syncRoutes(deps: SyncRouteDeps) {
                 setTimeout(resolve, STREAM_HEARTBEAT_MS).unref();
               });
               wake = undefined;
-              if (queue.length === 0 && !stream.aborted) await stream.write(': heartbeat\n\n');
+              if (queue.length === 0 && !stream.aborted && !watcher.shuttingDown) {
+                await stream.write(': heartbeat\n\n');
+              }
             }
           } finally {
             unwatch();
+            offShutdown();
           }
         }) as never;
       },

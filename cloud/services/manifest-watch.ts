@@ -20,6 +20,8 @@ export class ManifestWatcher {
   readonly #heads = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
+  #shuttingDown = false;
+  readonly #shutdownListeners = new Set<() => void>();
 
   constructor(db: Database, intervalMs = 500) {
     this.#db = db;
@@ -77,5 +79,28 @@ export class ManifestWatcher {
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** True once the process is shutting down: open streams end and new ones close at once. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * Ends every open push stream (graceful shutdown): the HTTP server waits for open connections, and a
+   * gate's stream would otherwise hold every restart or rolling deploy for the whole grace period. The
+   * gates reconnect — to another replica, or to this one once it is back — and pull on connect.
+   */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    for (const listener of this.#shutdownListeners) listener();
+    this.#shutdownListeners.clear();
+    this.close();
+  }
+
+  /** Calls `listener` when shutdown() is called; returns the unsubscribe function. */
+  onShutdown(listener: () => void): () => void {
+    this.#shutdownListeners.add(listener);
+    return () => this.#shutdownListeners.delete(listener);
   }
 }

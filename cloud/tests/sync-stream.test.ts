@@ -92,6 +92,29 @@ describe('sync stream', () => {
     await reader.cancel().catch(() => {});
   });
 
+  it('ends an open stream at once when the process shuts down (a restart is not held for the grace period)', async () => {
+    // Its own cloud: shutdown() is final for a watcher.
+    const own = await createTestCloud();
+    try {
+      const ownSeeded = await seedEvent(own);
+      const device = await enrollTestDevice(own, ownSeeded);
+      const response = await own.app.request('/api/v1/sync/stream', {
+        headers: { authorization: `Bearer ${device.accessToken}` },
+      });
+      const reader = response.body!.getReader();
+      expect(await readUntil(reader, (event) => event === 'ready', 2000)).toBeDefined();
+      const shutdownAt = Date.now();
+      own.watcher.shutdown();
+      // The body ends (done) well before the 15 s heartbeat or the stream's maximum age.
+      let done = false;
+      while (!done && Date.now() - shutdownAt < 5000) done = (await reader.read()).done;
+      expect(done).toBe(true);
+      expect(Date.now() - shutdownAt).toBeLessThan(1000);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses a stream without a device token', async () => {
     const response = await cloud.app.request('/api/v1/sync/stream');
     expect(response.status).toBe(401);
