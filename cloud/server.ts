@@ -113,7 +113,6 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
       await closed;
       clearTimeout(grace);
       await stopSweeps();
-      cloud.watcher.close();
       // Workers finish the job in hand and stop; queued BullMQ jobs wait in Redis for the next process.
       await cloud.jobs.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());

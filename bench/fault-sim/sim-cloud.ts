@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { mintUserToken } from '../../cloud/test-support/tokens';
-import { freePort } from '../lib/cloud-process';
+import { benchCloudEnv, freePort } from '../lib/cloud-process';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const READY_TIMEOUT_MS = 45_000;
@@ -80,22 +80,8 @@ export async function startSimCloud(serverUrl: string, prefix: string): Promise<
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const secret = randomBytes(32).toString('base64url');
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: '',
-    AUTH_JWT_SECRET: secret,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PURCHASE_PER_MINUTE: '1000000',
-    RATE_LIMIT_READ_PER_MINUTE: '1000000',
-    RATE_LIMIT_SYNC_PER_MINUTE: '1000000',
-    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-    // Open push streams otherwise hold a clean stop for the default 10 s grace period.
-    SHUTDOWN_GRACE_MS: '1500',
-  };
+  // One environment for every restart: the same key-encryption key must open the same database.
+  const env = benchCloudEnv({ port, databaseUrl, secret }, { SHUTDOWN_GRACE_MS: '1500' });
   let child: ChildProcess | undefined;
   /** True from /health/ready answering until the next stop. */
   let ready = false;

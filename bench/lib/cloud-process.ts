@@ -76,6 +76,32 @@ export async function freshDatabase(serverUrl: string, prefix: string) {
   };
 }
 
+/**
+ * The environment of a cloud child process under measurement: production mode, its own port, database
+ * and secrets, warnings only, and rate limits out of the way (benchmarks measure capacity, not the
+ * limiter). `extra` adds to or overrides it.
+ */
+export function benchCloudEnv(
+  options: { port: number; databaseUrl: string; secret: string },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(options.port),
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: '',
+    AUTH_JWT_SECRET: options.secret,
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PURCHASE_PER_MINUTE: '1000000',
+    RATE_LIMIT_READ_PER_MINUTE: '1000000',
+    RATE_LIMIT_SYNC_PER_MINUTE: '1000000',
+    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+    ...extra,
+  };
+}
+
 /** Starts cloud/main.ts on a fresh database and waits until /health/ready answers. */
 export async function startBenchCloud(prefix: string, env: Record<string, string> = {}): Promise<BenchCloud> {
   const server = benchDatabaseServer();
@@ -85,23 +111,15 @@ export async function startBenchCloud(prefix: string, env: Record<string, string
   const secret = randomBytes(32).toString('base64url');
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'cloud/main.ts'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      REDIS_URL: benchRedisUrl() ?? '',
-      // Each cloud its own BullMQ queues, so runs sharing one Redis never take each other's jobs.
-      JOBS_PREFIX: `${prefix}-${randomBytes(4).toString('hex')}`,
-      AUTH_JWT_SECRET: secret,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PURCHASE_PER_MINUTE: '1000000',
-      RATE_LIMIT_READ_PER_MINUTE: '1000000',
-      RATE_LIMIT_SYNC_PER_MINUTE: '1000000',
-      RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-      ...env,
-    },
+    env: benchCloudEnv(
+      { port, databaseUrl: database.url, secret },
+      {
+        REDIS_URL: benchRedisUrl() ?? '',
+        // Each cloud its own BullMQ queues, so runs sharing one Redis never take each other's jobs.
+        JOBS_PREFIX: `${prefix}-${randomBytes(4).toString('hex')}`,
+        ...env,
+      },
+    ),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -14,7 +14,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { BusinessEvents } from '../services/context';
+import { BUSINESS_OUTCOMES, type BusinessEvents } from '../services/context';
 import type { GateHealthSample } from '../services/gate-health';
 import { JOB_NAMES } from '../services/job-queue';
 import type { AppEnv } from './context';
@@ -144,16 +144,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
   // Every known series starts at 0: Prometheus cannot see the first increment of a series that appears
   // already at 1, so without this a process's first double admission or failed job would never alert.
-  for (const outcome of ['created', 'sold_out', 'released', 'expired']) holds.inc({ outcome }, 0);
-  for (const outcome of ['completed', 'replayed', 'declined', 'expired', 'failed'])
-    purchases.inc({ outcome }, 0);
-  for (const outcome of ['completed', 'already_refunded', 'failed']) refunds.inc({ outcome }, 0);
-  for (const outcome of ['stored', 'duplicate', 'quarantined']) scansIngested.inc({ outcome }, 0);
+  const zero = (counter: Counter<'outcome'>, outcomes: readonly string[]) => {
+    for (const outcome of outcomes) counter.inc({ outcome }, 0);
+  };
+  zero(holds, BUSINESS_OUTCOMES.hold);
+  zero(purchases, BUSINESS_OUTCOMES.purchase);
+  zero(refunds, BUSINESS_OUTCOMES.refund);
+  zero(scansIngested, BUSINESS_OUTCOMES.scansIngested);
+  zero(mints, BUSINESS_OUTCOMES.mint);
+  zero(reconciliations, BUSINESS_OUTCOMES.reconciliation);
   for (const job of JOB_NAMES) {
-    for (const outcome of ['completed', 'retrying', 'failed']) jobs.inc({ job, outcome }, 0);
+    for (const outcome of BUSINESS_OUTCOMES.job) jobs.inc({ job, outcome }, 0);
   }
-  for (const outcome of ['minted', 'rejected', 'failed', 'circuit_open']) mints.inc({ outcome }, 0);
-  for (const outcome of ['done', 'failed']) reconciliations.inc({ outcome }, 0);
   for (const kind of ['double_admission', 'revoked_admission', 'sequence_gap']) findings.inc({ kind }, 0);
 
   // ---- Scrape-time gauges -------------------------------------------------------------------------

@@ -8,20 +8,35 @@ import type { Keyring } from './keyring';
 import type { PaymentProvider } from './payments';
 import type { SerialAllocator } from './serials';
 
+/**
+ * The outcomes services report, one list each: the metrics layer starts every one of them at zero, so the
+ * lists and the BusinessEvents signatures below cannot drift apart.
+ */
+export const BUSINESS_OUTCOMES = {
+  hold: ['created', 'sold_out', 'released', 'expired'],
+  purchase: ['completed', 'replayed', 'declined', 'expired', 'failed'],
+  refund: ['completed', 'already_refunded', 'failed'],
+  scansIngested: ['stored', 'duplicate', 'quarantined'],
+  job: ['completed', 'retrying', 'failed'],
+  mint: ['minted', 'rejected', 'failed', 'circuit_open'],
+  reconciliation: ['done', 'failed'],
+} as const;
+type Outcome<K extends keyof typeof BUSINESS_OUTCOMES> = (typeof BUSINESS_OUTCOMES)[K][number];
+
 /** Business outcomes services report, counted by the metrics layer. */
 export interface BusinessEvents {
-  hold(outcome: 'created' | 'sold_out' | 'released' | 'expired', count?: number): void;
-  purchase(outcome: 'completed' | 'replayed' | 'declined' | 'expired' | 'failed'): void;
-  refund(outcome: 'completed' | 'already_refunded' | 'failed'): void;
+  hold(outcome: Outcome<'hold'>, count?: number): void;
+  purchase(outcome: Outcome<'purchase'>): void;
+  refund(outcome: Outcome<'refund'>): void;
   /** Scan records received from gates by what became of them. */
-  scansIngested(outcome: 'stored' | 'duplicate' | 'quarantined', count: number): void;
+  scansIngested(outcome: Outcome<'scansIngested'>, count: number): void;
   /** One job attempt finished: its name, how it ended, how long it ran. */
-  job(name: string, outcome: 'completed' | 'retrying' | 'failed', seconds: number): void;
+  job(name: string, outcome: Outcome<'job'>, seconds: number): void;
   /** One call to the minting service (after its retries) and how it ended. */
-  mint(outcome: 'minted' | 'rejected' | 'failed' | 'circuit_open'): void;
+  mint(outcome: Outcome<'mint'>): void;
   /** A reconciliation report was stored, with the number of findings of each kind. */
   reconciliation(
-    outcome: 'done' | 'failed',
+    outcome: Outcome<'reconciliation'>,
     findings?: { doubleAdmissions: number; revokedAdmissions: number; sequenceGaps: number },
   ): void;
 }

@@ -5,21 +5,12 @@
  * and checks its bridge with `satisfies GateAgentBridge`.
  */
 
-export type ScanDirection = 'in' | 'out';
+import type { ScanDirection, AdmissionReason as ScanReason } from '../../shared/admission/reasons';
 
-export const SCAN_REASONS = [
-  'OK',
-  'OK_UNSYNCED',
-  'ALREADY_USED',
-  'REVOKED',
-  'EVENT_CANCELLED',
-  'WRONG_EVENT',
-  'WRONG_GATE',
-  'NOT_YET_VALID',
-  'EXPIRED',
-  'INVALID',
-] as const;
-export type ScanReason = (typeof SCAN_REASONS)[number];
+// One list of reasons for the gate, the cloud and this screen (shared/admission/reasons.ts has no
+// imports, so the DOM-only type-check of the renderer can include it).
+export { ADMISSION_REASONS as SCAN_REASONS } from '../../shared/admission/reasons';
+export type { ScanDirection, ScanReason };
 
 export interface ScannedTicket {
   serial: number;

@@ -10,21 +10,9 @@
  */
 import type { TicketClaims, TokenRejection } from '../crypto/index';
 
-export type ScanDirection = 'in' | 'out';
+import type { AdmissionReason, ScanDirection } from './reasons';
 
-export const ADMISSION_REASONS = [
-  'OK',
-  'OK_UNSYNCED',
-  'ALREADY_USED',
-  'REVOKED',
-  'EVENT_CANCELLED',
-  'WRONG_EVENT',
-  'WRONG_GATE',
-  'NOT_YET_VALID',
-  'EXPIRED',
-  'INVALID',
-] as const;
-export type AdmissionReason = (typeof ADMISSION_REASONS)[number];
+export { ADMISSION_REASONS, type AdmissionReason, type ScanDirection } from './reasons';
 
 /** The token as the caller checked it: how its authenticity was established, or why it failed. */
 export type CheckedToken =
