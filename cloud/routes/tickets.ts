@@ -1,5 +1,6 @@
 /** HTTP routes for tickets, orders (refunds) and online validation (SPEC section 4). */
 import { createRoute } from '@hono/zod-openapi';
+import { ADMISSION_REASONS } from '../../shared/admission/reasons';
 import { requireRole } from '../http/auth';
 import {
   actorOf,
@@ -64,18 +65,7 @@ const Validate = z
 const ValidationResult = z
   .object({
     decision: z.enum(['accept', 'reject']),
-    reason: z.enum([
-      'OK',
-      'OK_UNSYNCED',
-      'ALREADY_USED',
-      'REVOKED',
-      'EVENT_CANCELLED',
-      'WRONG_EVENT',
-      'WRONG_GATE',
-      'NOT_YET_VALID',
-      'EXPIRED',
-      'INVALID',
-    ]),
+    reason: z.enum(ADMISSION_REASONS),
     detail: z.string().optional(),
     ticket: z
       .object({
