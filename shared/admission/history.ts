@@ -1,0 +1,108 @@
+/**
+ * A ticket's admission history → its admission state: ONE pure function, used by the gate (over the
+ * admissions it made, heard from its peers and pulled from the cloud) and by the cloud's `/validate`
+ * (over every admission it holds), so every door and the cloud decide the same state from the same
+ * history, whatever order the records arrived in.
+ *
+ * An admission record is one accepted movement — an entry (`in`) or an exit (`out`) — made by one
+ * origin: a gate device (its id), or the cloud itself (`cloud`, online validation and manual check-in).
+ * Each origin numbers its records of an event densely from 1, so (event, origin, originSeq) names a
+ * record everywhere and a replica can tell which records of an origin it lacks.
+ *
+ * Order: corrected time (`at`, the cloud's clock estimate of the moment of the decision), then origin,
+ * then originSeq. Device clocks drift; the corrected time is the best common timeline there is, and the
+ * two tie-breakers make the order total, so the fold never depends on arrival order.
+ */
+import type { ScanDirection } from './reasons';
+
+/** Who made an admission record: a gate device's id, or `cloud` (online validation, manual check-in). */
+export type AdmissionOrigin = string;
+
+/** The origin of admissions the cloud decides itself (online `/validate`, manual check-in). */
+export const CLOUD_ORIGIN = 'cloud';
+
+export interface AdmissionRecord {
+  origin: AdmissionOrigin;
+  /** Dense per (event, origin), from 1. */
+  originSeq: number;
+  direction: ScanDirection;
+  /** Corrected time of the decision: the deciding device's clock plus its offset to the cloud, unix ms. */
+  at: number;
+  gateId: string;
+  gateName?: string | null;
+  /** Decided while the deciding gate could reach neither the cloud nor every one of its peers. */
+  unconfirmed?: boolean;
+}
+
+/** Where a ticket's holder is, as its history says. */
+export interface AdmissionState {
+  /** True when the last movement was an entry. */
+  inside: boolean;
+  /** While inside: the FIRST entry of the current stay (what ALREADY_USED names). */
+  enteredAt?: { at: number; gateId: string; gateName: string | null; origin: AdmissionOrigin };
+  /** The last movement of all, entry or exit. */
+  last?: AdmissionRecord;
+  /** Entries recorded while the holder was already inside: double admissions (a partition let them in). */
+  doubleEntries: number;
+  /** Records folded. */
+  records: number;
+}
+
+/** The total order of admission records (see the module header). */
+export function compareAdmissions(a: AdmissionRecord, b: AdmissionRecord): number {
+  if (a.at !== b.at) return a.at - b.at;
+  if (a.origin !== b.origin) return a.origin < b.origin ? -1 : 1;
+  return a.originSeq - b.originSeq;
+}
+
+/** Folds a ticket's history (any order, duplicates allowed) into its state. Pure and total. */
+export function admissionStateOf(history: readonly AdmissionRecord[]): AdmissionState {
+  const seen = new Set<string>();
+  const records: AdmissionRecord[] = [];
+  for (const record of history) {
+    const key = `${record.origin}\u0000${record.originSeq}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    records.push(record);
+  }
+  records.sort(compareAdmissions);
+  const state: AdmissionState = { inside: false, doubleEntries: 0, records: records.length };
+  for (const record of records) {
+    if (record.direction === 'in') {
+      if (state.inside) state.doubleEntries++;
+      else
+        state.enteredAt = {
+          at: record.at,
+          gateId: record.gateId,
+          gateName: record.gateName ?? null,
+          origin: record.origin,
+        };
+      state.inside = true;
+    } else {
+      state.inside = false;
+      delete state.enteredAt;
+    }
+    state.last = record;
+  }
+  return state;
+}
+
+/**
+ * The state as the admission decision takes it (shared/admission `LastAdmission`): inside → the first
+ * entry of the stay (ALREADY_USED names it); outside → the last exit; never admitted → undefined.
+ */
+export function lastAdmissionOf(
+  state: AdmissionState,
+): { direction: ScanDirection; at: number; gateId: string; gateName: string | null } | undefined {
+  if (state.inside && state.enteredAt) {
+    const { at, gateId, gateName } = state.enteredAt;
+    return { direction: 'in', at, gateId, gateName };
+  }
+  if (!state.last) return undefined;
+  return {
+    direction: state.last.direction,
+    at: state.last.at,
+    gateId: state.last.gateId,
+    gateName: state.last.gateName ?? null,
+  };
+}
