@@ -19,6 +19,8 @@ export {
   wrapKey,
 } from './keys';
 export {
+  createDetachedSigner,
+  createDetachedVerifier,
   createManifestPageVerifier,
   type SignatureContext,
   signDetached,

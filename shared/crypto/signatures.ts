@@ -1,18 +1,22 @@
 /**
- * Detached Ed25519 signatures over byte strings: manifest pages (signed by the cloud, checked by gates)
- * and device requests (signed by a gate, checked by the cloud). Each use has its own context prefix so a
- * signature made for one purpose can never be replayed as another (tokens use a third prefix).
+ * Detached Ed25519 signatures over byte strings: manifest pages (signed by the cloud, checked by gates),
+ * device requests (signed by a gate, checked by the cloud), and gate-to-gate traffic on the venue LAN —
+ * each admission record signed by the gate that decided it, each peer message by the gate that sends it
+ * (checked against the cloud-signed peer list). Each use has its own context prefix so a signature made
+ * for one purpose can never be replayed as another (tokens use a further prefix).
  */
 import type { KeyObject } from 'node:crypto';
 import { concatBytes, utf8 } from './bytes';
 import { privateKeyObject, publicKeyObject, signWith, verifyWith } from './ed25519';
 import type { SigningKeyPair, TrustedSigningKey } from './keys';
 
-export type SignatureContext = 'manifest-page' | 'device-request';
+export type SignatureContext = 'manifest-page' | 'device-request' | 'admission-record' | 'peer-message';
 
 const PREFIXES: Record<SignatureContext, Uint8Array> = {
   'manifest-page': utf8('gate/manifest-page/v1\0'),
   'device-request': utf8('gate/device-request/v1\0'),
+  'admission-record': utf8('gate/admission-record/v1\0'),
+  'peer-message': utf8('gate/peer-message/v1\0'),
 };
 
 /** Signs `message` with a 32-byte Ed25519 seed. */
@@ -38,6 +42,35 @@ export function verifyDetached(
     return false;
   }
   return verifyWith(key, concatBytes(PREFIXES[context], message), signature);
+}
+
+/**
+ * A signer for one key and context, with the key object prepared once: a gate signs every admission it
+ * makes and every peer message it sends, and wrapping the key costs more than the signature.
+ */
+export function createDetachedSigner(
+  privateKey: Uint8Array,
+  context: SignatureContext,
+): (message: Uint8Array) => Uint8Array {
+  const key = privateKeyObject(privateKey);
+  const prefix = PREFIXES[context];
+  return (message) => signWith(key, concatBytes(prefix, message));
+}
+
+/** A checker for one public key and context (key object prepared once); never throws. */
+export function createDetachedVerifier(
+  publicKey: Uint8Array,
+  context: SignatureContext,
+): (message: Uint8Array, signature: Uint8Array) => boolean {
+  let key: KeyObject | undefined;
+  try {
+    key = publicKeyObject(publicKey);
+  } catch {
+    key = undefined;
+  }
+  const prefix = PREFIXES[context];
+  return (message, signature) =>
+    key !== undefined && verifyWith(key, concatBytes(prefix, message), signature);
 }
 
 /** The cloud's signature over one manifest page, with the id of the key that made it. */
