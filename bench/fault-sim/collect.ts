@@ -9,8 +9,8 @@ import pg from 'pg';
 import type { Executor } from '../../cloud/db/client';
 import { manifestTotals } from '../../cloud/services/manifest';
 import { manifestChecksum } from '../../shared/sync-protocol/index';
-import type { CloudState, GateScanRow, GateState, ManifestTotals } from './checker';
 import type { SimCloud } from './sim-cloud';
+import type { CloudState, GateScanRow, GateState, ManifestTotals } from './sim-state';
 
 function openReadOnly(path: string): Database.Database {
   return new Database(path, { readonly: true, fileMustExist: true, timeout: 2_000 });

@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildAgent, startChildAgent } from '../../gate-agent/test-support/child-agent';
-import { type CrowdAnswer, checkInvariants, type SimState, type Violation } from './checker';
+import { checkInvariants } from './checker';
 import { liveTicketStates, readCloudState, readGateState } from './collect';
+import type { Violation } from './invariants';
 import { type LinkMode, type LinkProxy, startLinkProxy } from './link-proxy';
 import {
   type CodeKind,
@@ -23,6 +24,7 @@ import {
 } from './plan';
 import { seededRandom } from './prng';
 import { type SimCloud, startSimCloud } from './sim-cloud';
+import type { CrowdAnswer, SimState } from './sim-state';
 import { forgetRevocationsAfter, forgetSalesAfter, revoke, type SimWorld, seedWorld, sell } from './world';
 
 export interface SimulationOptions extends PlanOptions {
