@@ -12,7 +12,8 @@ import { type ChildAgent, startChildAgent } from '../../gate-agent/test-support/
 import { checkInvariants } from './checker';
 import { liveTicketStates, readCloudState, readGateState } from './collect';
 import type { Violation } from './invariants';
-import { type LinkMode, type LinkProxy, startLinkProxy } from './link-proxy';
+import { type LinkProxy, startLinkProxy } from './link-proxy';
+import type { LinkMode } from './link-relay';
 import {
   type CodeKind,
   describeFault,
