@@ -6,7 +6,8 @@
  * and every refund and transfer the run makes, so the checker can tell a false accept from a fair one.
  */
 import { randomUUID } from 'node:crypto';
-import { CloudApiError, type SimCloud } from './sim-cloud';
+import { CloudApiError } from './cloud-api';
+import type { SimCloud } from './sim-cloud';
 
 export interface SimTicket {
   id: string;
