@@ -51,6 +51,11 @@ interface Plan {
   figures: readonly string[];
 }
 
+/** What a benchmark of the cloud lacks without PostgreSQL. */
+const needsPostgres: Pick<Plan, 'missing'> = postgres
+  ? {}
+  : { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' };
+
 const plans: Plan[] = [
   {
     label: 'gate decision, snapshot (local pages), delta',
@@ -72,25 +77,25 @@ const plans: Plan[] = [
   {
     label: 'snapshot download + install from the cloud',
     run: benchSnapshotDownload,
-    ...(postgres ? {} : { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' }),
+    ...needsPostgres,
     figures: ['snapshot install 100k'],
   },
   {
     label: 'purchases',
     run: benchPurchaseThroughput,
-    ...(postgres ? {} : { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' }),
+    ...needsPostgres,
     figures: ['purchase throughput', 'purchase p95'],
   },
   {
     label: 'scan ingest',
     run: benchScanIngest,
-    ...(postgres ? {} : { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' }),
+    ...needsPostgres,
     figures: ['scan ingest rate'],
   },
   {
     label: 'reconciliation of 1,000,000 scans',
     run: benchReconciliation,
-    ...(postgres ? {} : { missing: 'needs PostgreSQL: set DATABASE_URL or TEST_DATABASE_URL' }),
+    ...needsPostgres,
     figures: ['reconciliation 1M scans'],
   },
 ];

@@ -13,6 +13,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { generateDeviceKeyPair, signDetached, toBase64Url } from '../shared/crypto';
 import { deviceTokenMessage, type ScanRecord } from '../shared/sync-protocol';
 import { benchDatabaseServer, startBenchCloud } from './lib/cloud-process';
+import { publishedEvent } from './lib/published-event';
 import type { BenchResult } from './lib/report';
 
 const BATCH = 1000;
@@ -106,19 +107,17 @@ export async function benchScanIngest(options: { quick: boolean }): Promise<Benc
       timezone: 'UTC',
     });
     const now = Date.now();
-    const event = await cloud.api('admin', tenant, 'POST', '/api/v1/events', {
-      venueId: venue.id,
-      name: 'Ingest Night',
-      startsAt: new Date(now).toISOString(),
-      endsAt: new Date(now + 86_400_000).toISOString(),
-    });
-    await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/ticket-types`, {
-      name: 'General',
-      priceCents: 1000,
-      currency: 'EUR',
-      capacity: 10,
-    });
-    await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/publish`);
+    const { eventId } = await publishedEvent(
+      cloud,
+      tenant,
+      {
+        venueId: venue.id,
+        name: 'Ingest Night',
+        startsAt: new Date(now),
+        endsAt: new Date(now + 86_400_000),
+      },
+      { name: 'General', priceCents: 1000, capacity: 10 },
+    );
     const devices: Device[] = [];
     for (let i = 0; i < devicesCount; i++) {
       const gate = await cloud.api('admin', tenant, 'POST', `/api/v1/venues/${venue.id}/gates`, {
@@ -129,7 +128,7 @@ export async function benchScanIngest(options: { quick: boolean }): Promise<Benc
     // Bodies are built before the clock starts: the figure is the cloud's, not the generator's.
     const bodies = devices.map((device) =>
       Array.from({ length: perDevice / BATCH }, (_, b) =>
-        JSON.stringify({ scans: scansFor(device, event.id, BATCH, b * BATCH + 1) }),
+        JSON.stringify({ scans: scansFor(device, eventId, BATCH, b * BATCH + 1) }),
       ),
     );
     const started = performance.now();
@@ -158,7 +157,7 @@ export async function benchScanIngest(options: { quick: boolean }): Promise<Benc
     const client = new pg.Pool({ connectionString: cloud.databaseUrl, max: devicesCount });
     await client.query('create table floor_scans (like device_scans including defaults including indexes)');
     const floorBatches = devices.map((device) =>
-      Array.from({ length: perDevice / BATCH }, (_, b) => scansFor(device, event.id, BATCH, b * BATCH + 1)),
+      Array.from({ length: perDevice / BATCH }, (_, b) => scansFor(device, eventId, BATCH, b * BATCH + 1)),
     );
     const floorStart = performance.now();
     await Promise.all(

@@ -1,7 +1,8 @@
 /**
  * Reads the state the invariant checker judges: each gate's SQLite store (opened read-only, the way
- * an inspector would, without the agent's migrations or writes) and the cloud's PostgreSQL. Also the
- * small read the run makes while it goes: which revocations a gate's live manifest already shows.
+ * an inspector would, without the agent's migrations or writes) and the cloud's PostgreSQL, and puts
+ * them together with what the crowd was told. Also the small read the run makes while it goes: which
+ * revocations a gate's live manifest already shows.
  */
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -9,8 +10,9 @@ import pg from 'pg';
 import type { Executor } from '../../cloud/db/client';
 import { manifestTotals } from '../../cloud/services/manifest';
 import { manifestChecksum } from '../../shared/sync-protocol/index';
-import type { CloudState, GateScanRow, GateState, ManifestTotals } from './checker';
+import type { Stage } from './scenario';
 import type { SimCloud } from './sim-cloud';
+import type { CloudState, GateScanRow, GateState, ManifestTotals, SimState } from './sim-state';
 
 function openReadOnly(path: string): Database.Database {
   return new Database(path, { readonly: true, fileMustExist: true, timeout: 2_000 });
@@ -154,5 +156,16 @@ export async function readCloudState(cloud: SimCloud, eventId: string): Promise<
       serial: s.ticket_serial === null ? null : Number(s.ticket_serial),
       quarantined: s.quarantined,
     })),
+  };
+}
+
+/** The common snapshot of a finished run: every gate's store, the cloud, the crowd's answers, the revocations. */
+export async function collectSimState(stage: Stage): Promise<SimState> {
+  const { world } = stage;
+  return {
+    gates: stage.gates.map((gate) => readGateState(gate.storePath, gate.index, world.eventId)),
+    cloud: await readCloudState(stage.cloud, world.eventId),
+    answers: stage.answers,
+    revocations: world.revocations,
   };
 }

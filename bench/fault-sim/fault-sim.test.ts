@@ -13,10 +13,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { type ChildAgent, post, startChildAgent } from '../../gate-agent/test-support/child-agent';
-import { checkInvariants, type SimState, type Violation } from './checker';
+import { checkInvariants } from './checker';
+import type { Violation } from './invariants';
 import { startLinkProxy } from './link-proxy';
 import { describeFault, makeFaultPlan } from './plan';
 import { startSimCloud } from './sim-cloud';
+import type { SimState } from './sim-state';
 import { type FinishedRun, type RunResult, runSimulation } from './simulation';
 import { seedWorld } from './world';
 

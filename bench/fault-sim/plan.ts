@@ -115,45 +115,42 @@ const CODE_WEIGHTS: Record<CodeKind, number> = {
 };
 
 /** A time in [from, to) fractions of the run. */
-function timeIn(random: Random, durationMs: number, from: number, to: number): number {
+export function timeIn(random: Random, durationMs: number, from: number, to: number): number {
   return Math.round(durationMs * (from + random.next() * (to - from)));
 }
 
-/** Makes the plan of one run from its seed. Deterministic: no clock, no global randomness. */
-export function makeFaultPlan(options: PlanOptions): FaultPlan {
-  checkPlanOptions(options);
-  const random = seededRandom(options.seed);
-  const durationMs = options.durationS * 1000;
-  const { gates } = options;
-  const faults: PlannedFault[] = [];
-
-  // One gate's clock an hour off, ahead or behind.
-  const clockSkew = { gate: random.int(0, gates - 1), offsetMs: random.chance(0.5) ? 3_600_000 : -3_600_000 };
-
-  // kill -9 of gates at random moments (at least one, about one per gate), each restarted on its data dir.
+/** kill -9 of gates at random moments (at least one, about one per gate), each restarted on its data dir. */
+function planGateKills(random: Random, gates: number, durationMs: number): PlannedFault[] {
   const kills = Math.max(1, random.int(gates - 1, gates + 1));
-  for (let i = 0; i < kills; i++) {
-    faults.push({
-      at: timeIn(random, durationMs, 0.05, 0.85),
-      kind: 'kill-gate',
-      gate: random.int(0, gates - 1),
-      downMs: random.int(200, 2500),
-    });
-  }
+  return Array.from({ length: kills }, () => ({
+    at: timeIn(random, durationMs, 0.05, 0.85),
+    kind: 'kill-gate' as const,
+    gate: random.int(0, gates - 1),
+    downMs: random.int(200, 2500),
+  }));
+}
 
-  // A backup early, a restore from it later: scans and changes in between are lost by the cloud.
-  faults.push({ at: timeIn(random, durationMs, 0.15, 0.3), kind: 'cloud-backup' });
-  faults.push({ at: timeIn(random, durationMs, 0.55, 0.7), kind: 'cloud-restore' });
+/** A backup early and a restore from it later (what happens in between is lost), and a cloud restart. */
+function planCloudFaults(random: Random, durationMs: number): PlannedFault[] {
+  return [
+    { at: timeIn(random, durationMs, 0.15, 0.3), kind: 'cloud-backup' },
+    { at: timeIn(random, durationMs, 0.55, 0.7), kind: 'cloud-restore' },
+    // The cloud stopped (cleanly or killed) and started again.
+    {
+      at: timeIn(random, durationMs, 0.35, 0.5),
+      kind: 'cloud-restart',
+      signal: random.chance(0.5) ? 'SIGKILL' : 'SIGTERM',
+      downMs: random.int(500, 3000),
+    },
+  ];
+}
 
-  // The cloud stopped (cleanly or killed) and started again.
-  faults.push({
-    at: timeIn(random, durationMs, 0.35, 0.5),
-    kind: 'cloud-restart',
-    signal: random.chance(0.5) ? 'SIGKILL' : 'SIGTERM',
-    downMs: random.int(500, 3000),
-  });
-
-  // The venue offline for a while, with refunds and transfers made while no gate can hear of them.
+/**
+ * The venue offline for a while, with refunds, transfers and sales made while no gate can hear of them;
+ * more sales and revocations while it is online, and a late sale.
+ */
+function planVenueOfflineAndTicketChanges(random: Random, durationMs: number): PlannedFault[] {
+  const faults: PlannedFault[] = [];
   const offlineAt = timeIn(random, durationMs, 0.05, 0.2);
   const offlineMs = Math.round(durationMs * (0.1 + random.next() * 0.1));
   faults.push({ at: offlineAt, kind: 'venue-offline', durationMs: offlineMs });
@@ -182,25 +179,27 @@ export function makeFaultPlan(options: PlanOptions): FaultPlan {
       pick: random.int(0, 1_000_000),
     });
   }
+  return faults;
+}
 
-  // Link faults: every mode at least once, each at a random gate for a random while.
+/** Link faults: every mode at least once, each at a random gate for a random while. */
+function planLinkFaults(random: Random, gates: number, durationMs: number): PlannedFault[] {
   const modes = [...LINK_FAULT_MODES];
   const extra = random.int(1, gates);
   for (let i = 0; i < extra; i++) modes.push(random.pick(LINK_FAULT_MODES));
-  for (const mode of modes) {
-    faults.push({
-      at: timeIn(random, durationMs, 0.05, 0.8),
-      kind: 'link',
-      gate: random.int(0, gates - 1),
-      mode,
-      durationMs: random.int(1500, Math.max(2000, Math.round(durationMs * 0.15))),
-    });
-  }
-  faults.sort((a, b) => a.at - b.at);
+  return modes.map((mode) => ({
+    at: timeIn(random, durationMs, 0.05, 0.8),
+    kind: 'link' as const,
+    gate: random.int(0, gates - 1),
+    mode,
+    durationMs: random.int(1500, Math.max(2000, Math.round(durationMs * 0.15))),
+  }));
+}
 
-  // The crowd: scans spread over the first 90 % of the run.
+/** The crowd: `scans` scans of random kinds at random gates, spread over the first 90 % of the run. */
+export function planCrowd(random: Random, scans: number, gates: number, durationMs: number): PlannedScan[] {
   const crowd: PlannedScan[] = [];
-  for (let i = 0; i < options.scans; i++) {
+  for (let i = 0; i < scans; i++) {
     const kind = random.weighted(CODE_WEIGHTS);
     crowd.push({
       at: timeIn(random, durationMs, 0, 0.9),
@@ -211,7 +210,27 @@ export function makeFaultPlan(options: PlanOptions): FaultPlan {
       direction: kind === 'repeat' && random.chance(0.35) ? 'out' : 'in',
     });
   }
-  crowd.sort((a, b) => a.at - b.at);
+  return crowd.sort((a, b) => a.at - b.at);
+}
+
+/** Makes the plan of one run from its seed. Deterministic: no clock, no global randomness. */
+export function makeFaultPlan(options: PlanOptions): FaultPlan {
+  checkPlanOptions(options);
+  const random = seededRandom(options.seed);
+  const durationMs = options.durationS * 1000;
+  const { gates } = options;
+
+  // One gate's clock an hour off, ahead or behind.
+  const clockSkew = { gate: random.int(0, gates - 1), offsetMs: random.chance(0.5) ? 3_600_000 : -3_600_000 };
+  // The order of these calls is the order the seed's random numbers are drawn in: keep it, or every
+  // recorded seed replays another run.
+  const faults = [
+    ...planGateKills(random, gates, durationMs),
+    ...planCloudFaults(random, durationMs),
+    ...planVenueOfflineAndTicketChanges(random, durationMs),
+    ...planLinkFaults(random, gates, durationMs),
+  ].sort((a, b) => a.at - b.at);
+  const crowd = planCrowd(random, options.scans, gates, durationMs);
 
   return {
     seed: options.seed,

@@ -6,7 +6,8 @@
  * and every refund and transfer the run makes, so the checker can tell a false accept from a fair one.
  */
 import { randomUUID } from 'node:crypto';
-import { CloudApiError, type SimCloud } from './sim-cloud';
+import { CloudApiError } from './cloud-api';
+import type { SimCloud } from './sim-cloud';
 
 export interface SimTicket {
   id: string;
@@ -97,6 +98,37 @@ async function buy(
   return { orderId: purchase.order.id, tickets: purchase.tickets };
 }
 
+/**
+ * A purchase as the world records it: the order and its valid tickets held by `owner`, sold at `soldAt`
+ * (serial and generation are filled in by `identify`).
+ */
+function purchased(
+  bought: Awaited<ReturnType<typeof buy>>,
+  owner: string,
+  soldAt: number,
+): { order: SimOrder; tickets: SimTicket[] } {
+  const tickets = bought.tickets.map(
+    (t): SimTicket => ({
+      id: t.id,
+      orderId: bought.orderId,
+      serial: 0,
+      generation: 0,
+      qr: t.qr,
+      owner,
+      status: 'valid',
+      soldAt,
+    }),
+  );
+  const order = {
+    id: bought.orderId,
+    owner,
+    ticketIds: tickets.map((t) => t.id),
+    refunded: false,
+    lost: false,
+  };
+  return { order, tickets };
+}
+
 /** Fills in serial and generation of `tickets` from the cloud's database and records their QRs. */
 async function identify(cloud: SimCloud, tickets: SimTicket[], qrs: Map<string, QrIdentity>): Promise<void> {
   const rows = await cloud.query<{ id: string; serial: string; generation: number }>(
@@ -163,25 +195,9 @@ export async function seedWorld(
     // Every fifth order is VIP: those tickets enter through gate 0 only (WRONG_GATE elsewhere).
     const typeId = i % 5 === 4 ? event.vipId : event.generalId;
     const quantity = Math.min(ORDER_SIZE, options.ticketCount - tickets.length);
-    const bought = await buy(cloud, tenant, event.id, typeId, quantity, owner);
-    orders.push({
-      id: bought.orderId,
-      owner,
-      ticketIds: bought.tickets.map((t) => t.id),
-      refunded: false,
-      lost: false,
-    });
-    for (const t of bought.tickets)
-      tickets.push({
-        id: t.id,
-        orderId: bought.orderId,
-        serial: 0,
-        generation: 0,
-        qr: t.qr,
-        owner,
-        status: 'valid',
-        soldAt: 0,
-      });
+    const bought = purchased(await buy(cloud, tenant, event.id, typeId, quantity, owner), owner, 0);
+    orders.push(bought.order);
+    tickets.push(...bought.tickets);
   }
   const qrs = new Map<string, QrIdentity>();
   await identify(cloud, tickets, qrs);
@@ -287,25 +303,9 @@ export async function revoke(
 export async function sell(cloud: SimCloud, world: SimWorld, quantity: number): Promise<SimTicket[]> {
   const owner = `fan-late-${world.orders.length}`;
   const bought = await buy(cloud, world.tenant, world.eventId, world.generalTypeId, quantity, owner);
-  const soldAt = Date.now();
-  const sold: SimTicket[] = bought.tickets.map((t) => ({
-    id: t.id,
-    orderId: bought.orderId,
-    serial: 0,
-    generation: 0,
-    qr: t.qr,
-    owner,
-    status: 'valid',
-    soldAt,
-  }));
+  const { order, tickets: sold } = purchased(bought, owner, Date.now());
   await identify(cloud, sold, world.qrs);
-  world.orders.push({
-    id: bought.orderId,
-    owner,
-    ticketIds: sold.map((t) => t.id),
-    refunded: false,
-    lost: false,
-  });
+  world.orders.push(order);
   world.tickets.push(...sold);
   return sold;
 }

@@ -97,55 +97,24 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     pass: boolean,
     binding = true,
   ): Threshold => ({ name, value, unit, limit, pass: Number.isFinite(value) && pass, binding });
+  /** Passes under `limit` (in `unit`); `binding` false: shown, not judged. */
+  const below = (name: string, value: number, unit: string, limit: number, binding = true) =>
+    line(name, value, unit, `< ${limit} ${unit}`, value < limit, binding);
+  const growth = (name: string, valueMiB: number, limitMiB: number) =>
+    line(name, valueMiB, 'MiB', `<= ${limitMiB} MiB`, valueMiB <= limitMiB);
+  const reserved = pct(purchases.holdsOk ?? 0, hold.count);
   const thresholds: Threshold[] = [
-    line('http request p95', at(95), 'ms', '< 1000 ms', at(95) < 1000),
-    line('http request p99', at(99), 'ms', '< 2000 ms', at(99) < 2000),
-    line('http failure rate', pct(failed, all.length), '%', '< 5 %', pct(failed, all.length) < 5),
-    line(
-      'purchase error rate',
-      pct(purchases.flowsFailed ?? 0, finishedFlows),
-      '%',
-      '< 10 %',
-      pct(purchases.flowsFailed ?? 0, finishedFlows) < 10,
-    ),
-    line(
-      'purchase latency p95 (hold + buy)',
-      flow.latency().p95,
-      'ms',
-      '< 2000 ms',
-      flow.latency().p95 < 2000,
-    ),
-    line('qr validation p95', validate.latency().p95, 'ms', '< 100 ms', validate.latency().p95 < 100),
-    line(
-      'qr validation p95 (issue 8 target)',
-      validate.latency().p95,
-      'ms',
-      '< 50 ms',
-      validate.latency().p95 < 50,
-      false,
-    ),
-    line(
-      'reservation success rate',
-      pct(purchases.holdsOk ?? 0, hold.count),
-      '%',
-      '> 90 %',
-      pct(purchases.holdsOk ?? 0, hold.count) > 90,
-    ),
-    line('ticket listing p95', listing.latency().p95, 'ms', '< 500 ms', listing.latency().p95 < 500),
-    line(
-      'cloud heap growth (after settling)',
-      heapGrowthMiB,
-      'MiB',
-      `<= ${run.options.maxHeapGrowthMiB} MiB`,
-      heapGrowthMiB <= run.options.maxHeapGrowthMiB,
-    ),
-    line(
-      'cloud RSS growth (after settling)',
-      growthMiB,
-      'MiB',
-      `<= ${run.options.maxRssGrowthMiB} MiB`,
-      growthMiB <= run.options.maxRssGrowthMiB,
-    ),
+    below('http request p95', at(95), 'ms', 1000),
+    below('http request p99', at(99), 'ms', 2000),
+    below('http failure rate', pct(failed, all.length), '%', 5),
+    below('purchase error rate', pct(purchases.flowsFailed ?? 0, finishedFlows), '%', 10),
+    below('purchase latency p95 (hold + buy)', flow.latency().p95, 'ms', 2000),
+    below('qr validation p95', validate.latency().p95, 'ms', 100),
+    below('qr validation p95 (issue 8 target)', validate.latency().p95, 'ms', 50, false),
+    line('reservation success rate', reserved, '%', '> 90 %', reserved > 90),
+    below('ticket listing p95', listing.latency().p95, 'ms', 500),
+    growth('cloud heap growth (after settling)', heapGrowthMiB, run.options.maxHeapGrowthMiB),
+    growth('cloud RSS growth (after settling)', growthMiB, run.options.maxRssGrowthMiB),
   ];
 
   const problems: string[] = [];

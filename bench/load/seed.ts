@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BenchCloud } from '../lib/cloud-process';
+import { publishedEvent } from '../lib/published-event';
 
 export interface LoadSeed {
   tenant: string;
@@ -42,27 +43,25 @@ export async function seedLoad(
     name: 'Main entrance',
   });
   const now = Date.now();
-  const event = await cloud.api('admin', tenant, 'POST', '/api/v1/events', {
-    venueId: venue.id,
-    name: 'Load Night',
-    startsAt: new Date(now - 3_600_000).toISOString(),
-    endsAt: new Date(now + 86_400_000).toISOString(),
-    doorsOpenAt: new Date(now - 7_200_000).toISOString(),
-  });
-  const type = await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/ticket-types`, {
-    name: 'General admission',
-    priceCents: 3900,
-    currency: 'EUR',
-    capacity: 1_000_000,
-  });
-  await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/publish`);
+  const { eventId, ticketTypeId } = await publishedEvent(
+    cloud,
+    tenant,
+    {
+      venueId: venue.id,
+      name: 'Load Night',
+      startsAt: new Date(now - 3_600_000),
+      endsAt: new Date(now + 86_400_000),
+      doorsOpenAt: new Date(now - 7_200_000),
+    },
+    { name: 'General admission', priceCents: 3900, capacity: 1_000_000 },
+  );
 
   const holderTokens: string[] = [];
   const qrCodes: string[] = [];
   for (let i = 0; i < options.holders; i++) {
     const token = await cloud.token('customer', tenant, `holder-${i}`);
-    const hold = await call<{ id: string }>(cloud, token, 'POST', `/api/v1/events/${event.id}/reservations`, {
-      items: [{ ticketTypeId: type.id, quantity: options.ticketsEach }],
+    const hold = await call<{ id: string }>(cloud, token, 'POST', `/api/v1/events/${eventId}/reservations`, {
+      items: [{ ticketTypeId, quantity: options.ticketsEach }],
     });
     const purchase = await call<Purchase>(
       cloud,
@@ -77,8 +76,8 @@ export async function seedLoad(
   }
   return {
     tenant,
-    eventId: event.id,
-    ticketTypeId: type.id,
+    eventId,
+    ticketTypeId,
     gateId: gate.id,
     holderTokens,
     qrCodes,
