@@ -23,13 +23,16 @@ import { createErrorHandler, notFound } from './http/errors';
 import { createMetrics, type Metrics } from './http/metrics';
 import type { RouteDeps } from './http/openapi';
 import { createRateLimiter, rateLimit } from './http/rate-limit';
+import type { ReadinessChecks } from './http/readiness';
 import { createJobRunner, LateJobQueue } from './jobs/registry';
 import type { JobRunner } from './jobs/runner';
+import { mountApiDocs } from './routes/api-docs';
 import { attendanceRoutes } from './routes/attendance';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
+import { mountHealthRoutes } from './routes/health';
+import { mountMetricsRoute } from './routes/metrics';
 import { mountOpsPage, operationsRoutes } from './routes/operations';
-import { mountOpsRoutes } from './routes/ops';
 import { reportRoutes } from './routes/reports';
 import { reservationRoutes } from './routes/reservations';
 import { syncRoutes } from './routes/sync';
@@ -228,17 +231,19 @@ export function createApp(deps: AppDeps): CloudApp {
     }),
   );
 
-  const readinessChecks: Record<string, () => Promise<void>> = { database: () => deps.database.ping() };
+  const readinessChecks: ReadinessChecks = { database: () => deps.database.ping() };
   const redis = deps.redis;
   if (redis) {
     readinessChecks['redis'] = async () => {
       await redis.ping();
     };
   }
-  mountOpsRoutes(app, { metrics, readinessChecks, opsOnly: [requireUser, requireRole('ops')] });
+  mountHealthRoutes(app, readinessChecks);
+  mountMetricsRoute(app, metrics, [requireUser, requireRole('ops')]);
+  mountApiDocs(app);
   mountOpsPage(app);
-  metrics.setJobDepthSource(() => jobs.depth());
   metrics.attach({
+    jobDepth: () => jobs.depth(),
     poolStats: () => deps.database.poolStats(),
     dependencies: readinessChecks,
     gateReports: () => gateHealthSamples(services),
