@@ -1,12 +1,16 @@
 /**
  * Shared pieces of the route definitions: the router factory (with the validation hook that turns zod
- * failures into 400 VALIDATION_FAILED), the error envelope schema, id parameters and list shapes.
+ * failures into 400 VALIDATION_FAILED), who may call an operation (`bearerAccess`), the answers it gives
+ * (`okResponses`, `createdResponses`, `noContentResponses` with the error envelope), id parameters and
+ * list shapes. A route module states only what differs between its operations.
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { AppError, type Result, toAppError } from '../errors';
-import type { Actor } from '../services/actor';
+import type { Actor, Role } from '../services/actor';
 import type { ServiceContext } from '../services/context';
+import type { ManifestWatcher } from '../services/manifest-watch';
+import { requireRole } from './auth';
 import type { AppEnv } from './context';
 import type { RateLimiter } from './rate-limit';
 
@@ -16,6 +20,29 @@ export interface RouteDeps {
   /** Per-class rate-limit middleware, keyed by the authenticated user. */
   limits: { read: MiddlewareHandler<AppEnv>; purchase: MiddlewareHandler<AppEnv> };
   limiter: RateLimiter;
+}
+
+/** What the gate-device (sync) route modules receive. */
+export interface SyncRouteDeps extends RouteDeps {
+  /** Authenticates a device access token and puts the device on the context (http/device-auth.ts). */
+  requireDevice: MiddlewareHandler<AppEnv>;
+  /** Counts an unauthenticated device call against the `auth` class of its address. */
+  authLimit: MiddlewareHandler<AppEnv>;
+  watcher: ManifestWatcher;
+}
+
+/** The two ways to authenticate, as the OpenAPI document names them in each operation's `security`. */
+export function registerSecuritySchemes(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'deviceAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Device access token from POST /api/v1/devices/token (never a user JWT)',
+  });
 }
 
 /** A zod issue list as one safe message: paths and zod's own wording, never the offending input. */
@@ -122,5 +149,36 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 }
 
 export const security = [{ bearerAuth: [] }];
+
+/**
+ * What the operations of one group share: their OpenAPI tags, the bearer (user JWT) security, and the
+ * middleware that admits only `roles` and then counts the call against a rate-limit class.
+ */
+export function bearerAccess(tags: string[], roles: Role[], limit: MiddlewareHandler<AppEnv>) {
+  return { tags, security, middleware: [requireRole(...roles), limit] };
+}
+
+/**
+ * What the operations a gate device calls with its access token share: the `sync` tag, the device
+ * security scheme (never a user JWT), device authentication and then any further middleware.
+ */
+export function deviceAccess(requireDevice: MiddlewareHandler<AppEnv>, ...more: MiddlewareHandler<AppEnv>[]) {
+  return { tags: ['sync'], security: [{ deviceAuth: [] }], middleware: [requireDevice, ...more] };
+}
+
+/** 200 with a JSON body, and the error envelopes of the common statuses plus `errors`. */
+export function okResponses<T extends z.ZodType>(schema: T, description: string, ...errors: number[]) {
+  return { 200: jsonResponse(schema, description), ...errorResponses(...errors) };
+}
+
+/** 201 with the created resource as JSON, and the error envelopes of the common statuses plus `errors`. */
+export function createdResponses<T extends z.ZodType>(schema: T, description: string, ...errors: number[]) {
+  return { 201: jsonResponse(schema, description), ...errorResponses(...errors) };
+}
+
+/** 204 without a body, and the error envelopes of the common statuses plus `errors`. */
+export function noContentResponses(description: string, ...errors: number[]) {
+  return { 204: { description }, ...errorResponses(...errors) };
+}
 
 export { z };
