@@ -3,7 +3,7 @@
  * whole life; a transfer bumps its `generation` and replaces its token, so the previous holder's QR is
  * revoked (gates see the new generation and digest in the change log).
  */
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { issueTicketToken, ticketTokenDigest } from '../../shared/crypto';
 import { eventCounters, events, type TicketStatus, tickets } from '../db/schema';
@@ -13,7 +13,7 @@ import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
-import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+import { keysetPage, type Page, type PageRequest } from './pagination';
 
 export interface TicketView {
   id: string;
@@ -94,22 +94,9 @@ export async function listMyTickets(
   actor: Actor,
   page: PageRequest,
 ): Promise<Result<{ page: Page<TicketView> }>> {
-  const cursor = decodeCursor(page.cursor);
-  if (!cursor.ok) return cursor;
-  const size = pageSize(page.limit);
-  const rows = await ctx.db
-    .select()
-    .from(tickets)
-    .where(
-      and(
-        eq(tickets.tenantId, actor.tenantId),
-        eq(tickets.ownerUserId, actor.userId),
-        cursor.afterId ? gt(tickets.id, cursor.afterId) : undefined,
-      ),
-    )
-    .orderBy(asc(tickets.id))
-    .limit(size + 1);
-  return { ok: true, page: toPage(rows, size, ticketView) };
+  const query = ctx.db.select().from(tickets).$dynamic();
+  const own = and(eq(tickets.tenantId, actor.tenantId), eq(tickets.ownerUserId, actor.userId));
+  return keysetPage(query, tickets.id, own, page, ticketView);
 }
 
 /** A ticket the actor may see: its holder, or an admin of the tenant. */
