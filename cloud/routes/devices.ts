@@ -4,20 +4,9 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import QRCode from 'qrcode';
-import {
-  actorOf,
-  bearerAccess,
-  createdResponses,
-  createRouter,
-  idParams,
-  jsonBody,
-  okResponses,
-  PageQuery,
-  pageOf,
-  type RouteDeps,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, PageQuery, pageOf, z } from '../http/schemas';
 import { createEnrollmentToken, listDevices, revokeDevice } from '../services/devices';
 
 const Device = z
@@ -80,7 +69,7 @@ export function deviceRoutes(deps: RouteDeps) {
       async (c) => {
         const { id: gateId } = c.req.valid('param');
         const enrollment = unwrap(
-          await createEnrollmentToken(services, actorOf(c), gateId, c.req.valid('json')),
+          await createEnrollmentToken(services, c.get('actor'), gateId, c.req.valid('json')),
         );
         return c.json(
           {
@@ -104,7 +93,7 @@ export function deviceRoutes(deps: RouteDeps) {
         responses: okResponses(pageOf(Device, 'DevicePage'), 'A page of devices'),
       }),
       async (c) => {
-        const { page } = unwrap(await listDevices(services, actorOf(c), c.req.valid('query')));
+        const { page } = unwrap(await listDevices(services, c.get('actor'), c.req.valid('query')));
         return c.json(page, 200);
       },
     )
@@ -118,7 +107,7 @@ export function deviceRoutes(deps: RouteDeps) {
         responses: okResponses(Device, 'The revoked device', 404),
       }),
       async (c) => {
-        const { device } = unwrap(await revokeDevice(services, actorOf(c), c.req.valid('param').id));
+        const { device } = unwrap(await revokeDevice(services, c.get('actor'), c.req.valid('param').id));
         return c.json(device, 200);
       },
     );

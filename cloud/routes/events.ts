@@ -1,21 +1,8 @@
 /** HTTP routes for events: drafts, edits, publication, deletion, cancellation (SPEC section 4, "Events"). */
 import { createRoute } from '@hono/zod-openapi';
-import {
-  actorOf,
-  bearerAccess,
-  createdResponses,
-  createRouter,
-  idParams,
-  jsonBody,
-  noContentResponses,
-  okResponses,
-  PageQuery,
-  pageOf,
-  type RouteDeps,
-  text,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, noContentResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, PageQuery, pageOf, text, z } from '../http/schemas';
 import {
   cancelEvent,
   createEvent,
@@ -86,7 +73,7 @@ export function eventRoutes(deps: RouteDeps) {
         responses: createdResponses(Event, 'The draft event', 404),
       }),
       async (c) => {
-        const { event } = unwrap(await createEvent(services, actorOf(c), c.req.valid('json')));
+        const { event } = unwrap(await createEvent(services, c.get('actor'), c.req.valid('json')));
         return c.json(event, 201);
       },
     )
@@ -100,7 +87,7 @@ export function eventRoutes(deps: RouteDeps) {
         responses: okResponses(pageOf(Event, 'EventPage'), 'A page of events'),
       }),
       async (c) => {
-        const { page } = unwrap(await listEvents(services, actorOf(c), c.req.valid('query')));
+        const { page } = unwrap(await listEvents(services, c.get('actor'), c.req.valid('query')));
         return c.json(page, 200);
       },
     )
@@ -114,7 +101,7 @@ export function eventRoutes(deps: RouteDeps) {
         responses: okResponses(Event, 'The event', 404),
       }),
       async (c) => {
-        const { event } = unwrap(await getEvent(services, actorOf(c), c.req.valid('param').id));
+        const { event } = unwrap(await getEvent(services, c.get('actor'), c.req.valid('param').id));
         return c.json(event, 200);
       },
     )
@@ -129,7 +116,7 @@ export function eventRoutes(deps: RouteDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { event } = unwrap(await updateEvent(services, actorOf(c), id, c.req.valid('json')));
+        const { event } = unwrap(await updateEvent(services, c.get('actor'), id, c.req.valid('json')));
         return c.json(event, 200);
       },
     )
@@ -143,7 +130,7 @@ export function eventRoutes(deps: RouteDeps) {
         responses: noContentResponses('Deleted', 404, 409),
       }),
       async (c) => {
-        unwrap(await deleteEvent(services, actorOf(c), c.req.valid('param').id));
+        unwrap(await deleteEvent(services, c.get('actor'), c.req.valid('param').id));
         return c.body(null, 204);
       },
     )
@@ -157,7 +144,7 @@ export function eventRoutes(deps: RouteDeps) {
         responses: okResponses(Event, 'The published event', 404, 409),
       }),
       async (c) => {
-        const { event } = unwrap(await publishEvent(services, actorOf(c), c.req.valid('param').id));
+        const { event } = unwrap(await publishEvent(services, c.get('actor'), c.req.valid('param').id));
         return c.json(event, 200);
       },
     )
@@ -173,7 +160,7 @@ export function eventRoutes(deps: RouteDeps) {
       async (c) => {
         const { id } = c.req.valid('param');
         const { event, revokedTickets, refundsQueued } = unwrap(
-          await cancelEvent(services, actorOf(c), id, c.req.valid('json')),
+          await cancelEvent(services, c.get('actor'), id, c.req.valid('json')),
         );
         return c.json({ event, revokedTickets, refundsQueued }, 200);
       },

@@ -4,19 +4,9 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { AppError } from '../errors';
-import {
-  actorOf,
-  bearerAccess,
-  createdResponses,
-  createRouter,
-  idParams,
-  jsonBody,
-  okResponses,
-  type RouteDeps,
-  text,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, text, z } from '../http/schemas';
 import { purchaseReservation, refundOrder } from '../services/orders';
 
 /** An order as every order route answers it (inline in the OpenAPI document, not a named schema). */
@@ -84,7 +74,7 @@ export function orderRoutes(deps: RouteDeps) {
       async (c) => {
         const key = idempotencyKey(c.req.valid('header')['idempotency-key']);
         const { purchase, replayed } = unwrap(
-          await purchaseReservation(services, actorOf(c), c.req.valid('param').id, {
+          await purchaseReservation(services, c.get('actor'), c.req.valid('param').id, {
             paymentToken: c.req.valid('json').paymentToken,
             idempotencyKey: key,
           }),
@@ -106,7 +96,7 @@ export function orderRoutes(deps: RouteDeps) {
         responses: okResponses(RefundResult, 'The refunded order', 404, 409),
       }),
       async (c) => {
-        const actor = actorOf(c);
+        const actor = c.get('actor');
         // Without a body the validator hands over {} (the body is optional).
         const { reason } = c.req.valid('json');
         const { order, revokedTickets, alreadyRefunded } = unwrap(

@@ -1,17 +1,8 @@
 /** HTTP routes for holds: tickets set aside for a buyer, and their release (SPEC section 4, "Purchase"). */
 import { createRoute } from '@hono/zod-openapi';
-import {
-  actorOf,
-  bearerAccess,
-  createdResponses,
-  createRouter,
-  idParams,
-  jsonBody,
-  noContentResponses,
-  type RouteDeps,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, noContentResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, z } from '../http/schemas';
 import { createReservation, releaseReservation } from '../services/reservations';
 
 const ReservationItem = z.object({
@@ -62,7 +53,7 @@ export function reservationRoutes(deps: RouteDeps) {
       async (c) => {
         const { id } = c.req.valid('param');
         const { reservation } = unwrap(
-          await createReservation(services, actorOf(c), id, c.req.valid('json')),
+          await createReservation(services, c.get('actor'), id, c.req.valid('json')),
         );
         return c.json(reservation, 201);
       },
@@ -77,7 +68,7 @@ export function reservationRoutes(deps: RouteDeps) {
         responses: noContentResponses('Released', 404, 409),
       }),
       async (c) => {
-        unwrap(await releaseReservation(services, actorOf(c), c.req.valid('param').id));
+        unwrap(await releaseReservation(services, c.get('actor'), c.req.valid('param').id));
         return c.body(null, 204);
       },
     );

@@ -12,14 +12,8 @@ import {
   EnrollRequest,
   EnrollResponse,
 } from '../../shared/sync-protocol';
-import {
-  createdResponses,
-  createRouter,
-  jsonBody,
-  okResponses,
-  type SyncRouteDeps,
-  unwrap,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { createRouter, jsonBody, type SyncRouteDeps, unwrap } from '../http/openapi';
 import { createChallenge, enrollDevice, exchangeChallenge } from '../services/devices';
 
 /** Routes under /api/v1 for device enrollment and access tokens. */

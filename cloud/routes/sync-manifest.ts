@@ -12,7 +12,8 @@ import {
   ManifestPage,
   ManifestQuery,
 } from '../../shared/sync-protocol';
-import { createRouter, deviceAccess, okResponses, type SyncRouteDeps, unwrap } from '../http/openapi';
+import { okResponses } from '../http/answers';
+import { createRouter, deviceAccess, type SyncRouteDeps, unwrap } from '../http/openapi';
 import type { ServiceContext } from '../services/context';
 import { buildManifestPage } from '../services/manifest';
 

@@ -6,7 +6,8 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
-import { createRouter, deviceAccess, errorResponses, type SyncRouteDeps } from '../http/openapi';
+import { errorResponses } from '../http/answers';
+import { createRouter, deviceAccess, type SyncRouteDeps } from '../http/openapi';
 import { eventsForDevice } from '../services/devices';
 import type { ManifestWatcher } from '../services/manifest-watch';
 

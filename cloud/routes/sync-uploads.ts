@@ -6,7 +6,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { GateReport, GateReportAck, MAX_REPORT_BYTES, ScanAck, ScanBatch } from '../../shared/sync-protocol';
 import { AppError } from '../errors';
-import { createRouter, deviceAccess, jsonBody, okResponses, type SyncRouteDeps } from '../http/openapi';
+import { okResponses } from '../http/answers';
+import { createRouter, deviceAccess, jsonBody, type SyncRouteDeps } from '../http/openapi';
 import { recordGateReport } from '../services/gate-health';
 import { ingestScans } from '../services/scan-ingest';
 

@@ -1,19 +1,8 @@
 /** HTTP routes for an event's ticket types and their availability (SPEC section 4, "Ticket types"). */
 import { createRoute } from '@hono/zod-openapi';
-import {
-  actorOf,
-  bearerAccess,
-  createdResponses,
-  createRouter,
-  idParams,
-  jsonBody,
-  okResponses,
-  pageOf,
-  type RouteDeps,
-  text,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, pageOf, text, z } from '../http/schemas';
 import { createTicketType, listTicketTypes, updateTicketType } from '../services/ticket-types';
 
 const TicketType = z
@@ -71,7 +60,9 @@ export function ticketTypeRoutes(deps: RouteDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { ticketType } = unwrap(await createTicketType(services, actorOf(c), id, c.req.valid('json')));
+        const { ticketType } = unwrap(
+          await createTicketType(services, c.get('actor'), id, c.req.valid('json')),
+        );
         return c.json(ticketType, 201);
       },
     )
@@ -87,7 +78,7 @@ export function ticketTypeRoutes(deps: RouteDeps) {
       async (c) => {
         const { id, typeId } = c.req.valid('param');
         const { ticketType } = unwrap(
-          await updateTicketType(services, actorOf(c), id, typeId, c.req.valid('json')),
+          await updateTicketType(services, c.get('actor'), id, typeId, c.req.valid('json')),
         );
         return c.json(ticketType, 200);
       },
@@ -102,7 +93,7 @@ export function ticketTypeRoutes(deps: RouteDeps) {
         responses: okResponses(pageOf(TicketType, 'TicketTypePage'), 'Ticket types', 404),
       }),
       async (c) => {
-        const { items } = unwrap(await listTicketTypes(services, actorOf(c), c.req.valid('param').id));
+        const { items } = unwrap(await listTicketTypes(services, c.get('actor'), c.req.valid('param').id));
         return c.json({ items, nextCursor: null }, 200);
       },
     );

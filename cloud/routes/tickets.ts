@@ -1,19 +1,8 @@
 /** HTTP routes for tickets: the holder's list, one ticket, its QR image, transfers (SPEC section 4). */
 import { createRoute } from '@hono/zod-openapi';
-import {
-  actorOf,
-  bearerAccess,
-  createRouter,
-  errorResponses,
-  idParams,
-  jsonBody,
-  okResponses,
-  PageQuery,
-  pageOf,
-  type RouteDeps,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { errorResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, PageQuery, pageOf, z } from '../http/schemas';
 import { getTicket, listMyTickets, ticketQrSvg, transferTicket } from '../services/tickets';
 
 const Ticket = z
@@ -50,7 +39,7 @@ export function ticketRoutes(deps: RouteDeps) {
         responses: okResponses(pageOf(Ticket, 'TicketPage'), 'A page of tickets'),
       }),
       async (c) => {
-        const { page } = unwrap(await listMyTickets(services, actorOf(c), c.req.valid('query')));
+        const { page } = unwrap(await listMyTickets(services, c.get('actor'), c.req.valid('query')));
         return c.json(page, 200);
       },
     )
@@ -64,7 +53,7 @@ export function ticketRoutes(deps: RouteDeps) {
         responses: okResponses(Ticket, 'The ticket', 404),
       }),
       async (c) => {
-        const { ticket } = unwrap(await getTicket(services, actorOf(c), c.req.valid('param').id));
+        const { ticket } = unwrap(await getTicket(services, c.get('actor'), c.req.valid('param').id));
         return c.json(ticket, 200);
       },
     )
@@ -81,7 +70,7 @@ export function ticketRoutes(deps: RouteDeps) {
         },
       }),
       async (c) => {
-        const { svg } = unwrap(await ticketQrSvg(services, actorOf(c), c.req.valid('param').id));
+        const { svg } = unwrap(await ticketQrSvg(services, c.get('actor'), c.req.valid('param').id));
         c.header('Cache-Control', 'private, no-store');
         return c.body(svg, 200, { 'Content-Type': 'image/svg+xml' });
       },
@@ -97,7 +86,7 @@ export function ticketRoutes(deps: RouteDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { ticket } = unwrap(await transferTicket(services, actorOf(c), id, c.req.valid('json')));
+        const { ticket } = unwrap(await transferTicket(services, c.get('actor'), id, c.req.valid('json')));
         return c.json(ticket, 200);
       },
     );

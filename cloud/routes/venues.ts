@@ -1,20 +1,8 @@
 /** HTTP routes for venues and their gates (SPEC section 4, "Venues, gates, devices"). */
 import { createRoute } from '@hono/zod-openapi';
-import {
-  actorOf,
-  bearerAccess,
-  createdResponses,
-  createRouter,
-  idParams,
-  jsonBody,
-  okResponses,
-  PageQuery,
-  pageOf,
-  type RouteDeps,
-  text,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, PageQuery, pageOf, text, z } from '../http/schemas';
 import { createGate, createVenue, getVenue, listGates, listVenues } from '../services/venues';
 
 const Venue = z
@@ -59,7 +47,7 @@ export function venueRoutes(deps: RouteDeps) {
         responses: createdResponses(Venue, 'The venue'),
       }),
       async (c) => {
-        const { venue } = unwrap(await createVenue(services, actorOf(c), c.req.valid('json')));
+        const { venue } = unwrap(await createVenue(services, c.get('actor'), c.req.valid('json')));
         return c.json(venue, 201);
       },
     )
@@ -73,7 +61,7 @@ export function venueRoutes(deps: RouteDeps) {
         responses: okResponses(pageOf(Venue, 'VenuePage'), 'A page of venues'),
       }),
       async (c) => {
-        const { page } = unwrap(await listVenues(services, actorOf(c), c.req.valid('query')));
+        const { page } = unwrap(await listVenues(services, c.get('actor'), c.req.valid('query')));
         return c.json(page, 200);
       },
     )
@@ -87,7 +75,7 @@ export function venueRoutes(deps: RouteDeps) {
         responses: okResponses(Venue, 'The venue', 404),
       }),
       async (c) => {
-        const { venue } = unwrap(await getVenue(services, actorOf(c), c.req.valid('param').id));
+        const { venue } = unwrap(await getVenue(services, c.get('actor'), c.req.valid('param').id));
         return c.json(venue, 200);
       },
     )
@@ -102,7 +90,7 @@ export function venueRoutes(deps: RouteDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { gate } = unwrap(await createGate(services, actorOf(c), id, c.req.valid('json')));
+        const { gate } = unwrap(await createGate(services, c.get('actor'), id, c.req.valid('json')));
         return c.json(gate, 201);
       },
     )
@@ -117,7 +105,7 @@ export function venueRoutes(deps: RouteDeps) {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const { page } = unwrap(await listGates(services, actorOf(c), id, c.req.valid('query')));
+        const { page } = unwrap(await listGates(services, c.get('actor'), id, c.req.valid('query')));
         return c.json(page, 200);
       },
     );
