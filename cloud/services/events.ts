@@ -14,6 +14,7 @@ import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
 import { keysetPage, type Page, type PageRequest } from './pagination';
 import { returnSeats, seatsOfTickets } from './seats';
+import { revocationChange } from './tickets';
 import { getVenue } from './venues';
 
 export interface EventView {
@@ -279,16 +280,7 @@ export async function cancelEvent(
     // could deadlock with a purchase, and they can no longer be bought (purchase checks the status).
     revoked.push(...(await revokeValidTickets(tx, eventId, now)));
 
-    const changes: TicketChange[] = revoked.map((ticket) => ({
-      op: 'revoke',
-      ticketId: ticket.id,
-      serial: ticket.serial,
-      typeNo: ticket.typeNo,
-      generation: ticket.generation,
-      status: 'revoked',
-      digest: ticket.digest,
-      reason: 'event_cancelled',
-    }));
+    const changes: TicketChange[] = revoked.map((ticket) => revocationChange(ticket, 'event_cancelled'));
     changes.push({
       op: 'event_cancel',
       ticketId: null,

@@ -29,7 +29,7 @@ import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
 import { expireDueHold, ownHold, type ReservationRow } from './reservations';
 import { returnSeats, seatsOfTickets } from './seats';
-import { type MintedToken, mintToken } from './tickets';
+import { type MintedToken, mintToken, revocationChange } from './tickets';
 
 export interface OrderView {
   id: string;
@@ -394,16 +394,7 @@ export async function refundOrder(
         tenantId: order.tenantId,
         eventId: order.eventId,
         now,
-        changes: revoked.map((ticket) => ({
-          op: 'revoke',
-          ticketId: ticket.id,
-          serial: ticket.serial,
-          typeNo: ticket.typeNo,
-          generation: ticket.generation,
-          status: 'revoked',
-          digest: ticket.digest,
-          reason: input.reason,
-        })),
+        changes: revoked.map((ticket) => revocationChange(ticket, input.reason)),
       });
     }
     return { ok: true as const, order: updated!, revokedTickets: revoked.length, alreadyRefunded: false };

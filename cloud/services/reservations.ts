@@ -337,19 +337,14 @@ export async function releaseExpiredHolds(
   ctx: Pick<ServiceContext, 'db' | 'business'>,
   options: { now: number; eventId?: string },
 ): Promise<number> {
+  const isDue = and(
+    eq(reservations.status, 'active'),
+    lte(reservations.expiresAt, new Date(options.now)),
+    options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
+  );
   // Called lazily on reads: a plain indexed read first, so a read only opens a write transaction when
   // there is something to release.
-  const [due] = await ctx.db
-    .select({ id: reservations.id })
-    .from(reservations)
-    .where(
-      and(
-        eq(reservations.status, 'active'),
-        lte(reservations.expiresAt, new Date(options.now)),
-        options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
-      ),
-    )
-    .limit(1);
+  const [due] = await ctx.db.select({ id: reservations.id }).from(reservations).where(isDue).limit(1);
   if (!due) return 0;
   let total = 0;
   for (;;) {
@@ -357,13 +352,7 @@ export async function releaseExpiredHolds(
       const due = tx
         .select({ id: reservations.id })
         .from(reservations)
-        .where(
-          and(
-            eq(reservations.status, 'active'),
-            lte(reservations.expiresAt, new Date(options.now)),
-            options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
-          ),
-        )
+        .where(isDue)
         .orderBy(asc(reservations.expiresAt))
         .limit(SWEEP_BATCH)
         .for('update', { skipLocked: true });

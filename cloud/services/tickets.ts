@@ -3,14 +3,14 @@
  * whole life; a transfer bumps its `generation` and replaces its token, so the previous holder's QR is
  * revoked (gates see the new generation and digest in the change log).
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { issueTicketToken, ticketTokenDigest } from '../../shared/crypto';
 import { eventCounters, events, type TicketStatus, tickets } from '../db/schema';
 import { Rollback, transactionOutcome } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
-import { appendTicketChanges } from './changes';
+import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
 import { keysetPage, type Page, type PageRequest } from './pagination';
@@ -99,6 +99,32 @@ export async function listMyTickets(
   return keysetPage(query, tickets.id, own, page, ticketView);
 }
 
+/** The ticket `ticketId` of the actor's tenant, held by the actor (by anyone with `anyHolder`). */
+function ticketScope(actor: Actor, ticketId: string, anyHolder = false): SQL | undefined {
+  return and(
+    eq(tickets.id, ticketId),
+    eq(tickets.tenantId, actor.tenantId),
+    anyHolder ? undefined : eq(tickets.ownerUserId, actor.userId),
+  );
+}
+
+/** The change-log row that tells gates a ticket is revoked (a refund, a cancellation). */
+export function revocationChange(
+  ticket: Pick<TicketRow, 'id' | 'serial' | 'typeNo' | 'generation' | 'digest'>,
+  reason: string,
+): TicketChange {
+  return {
+    op: 'revoke',
+    ticketId: ticket.id,
+    serial: ticket.serial,
+    typeNo: ticket.typeNo,
+    generation: ticket.generation,
+    status: 'revoked',
+    digest: ticket.digest,
+    reason,
+  };
+}
+
 /** A ticket the actor may see: its holder, or an admin of the tenant. */
 export async function getTicket(
   ctx: ServiceContext,
@@ -108,13 +134,7 @@ export async function getTicket(
   const [row] = await ctx.db
     .select()
     .from(tickets)
-    .where(
-      and(
-        eq(tickets.id, ticketId),
-        eq(tickets.tenantId, actor.tenantId),
-        actor.role === 'admin' ? undefined : eq(tickets.ownerUserId, actor.userId),
-      ),
-    );
+    .where(ticketScope(actor, ticketId, actor.role === 'admin'));
   return row ? { ok: true, ticket: ticketView(row) } : fail('NOT_FOUND', 'ticket not found');
 }
 
@@ -144,17 +164,7 @@ export async function transferTicket(
     return fail('VALIDATION_FAILED', 'toUserId: cannot transfer to yourself');
   const now = new Date(ctx.clock());
   const outcome: Result<{ ticket: TicketView }> = await transactionOutcome(ctx.db, async (tx) => {
-    const [ticket] = await tx
-      .select()
-      .from(tickets)
-      .where(
-        and(
-          eq(tickets.id, ticketId),
-          eq(tickets.tenantId, actor.tenantId),
-          eq(tickets.ownerUserId, actor.userId),
-        ),
-      )
-      .for('update');
+    const [ticket] = await tx.select().from(tickets).where(ticketScope(actor, ticketId)).for('update');
     if (!ticket) throw new Rollback(fail('NOT_FOUND', 'ticket not found'));
     if (ticket.status !== 'valid')
       throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the ticket is revoked'));
