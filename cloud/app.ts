@@ -51,8 +51,7 @@ import type { ServiceContext } from './services/context';
 import { gateHealthSamples } from './services/gate-health';
 import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
-import type { PaymentProvider } from './services/payments';
-import { TestPaymentProvider } from './services/payments';
+import { type PaymentProvider, TestPaymentProvider } from './services/payments';
 import { SerialAllocator } from './services/serials';
 import { allocateSerials } from './services/tickets';
 

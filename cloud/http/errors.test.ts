@@ -2,25 +2,15 @@
  * The one error handler: a failed query is logged by its SQLSTATE and the database's message, never with
  * its SQL or bound parameters (tokens, payment ids, names); the client gets a bare 500 envelope.
  */
-import { Writable } from 'node:stream';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../logger';
+import { capturingLogger } from '../test-support/log-capture';
 import type { AppEnv } from './context';
 import { createErrorHandler } from './errors';
 import { createMetrics } from './metrics';
 
 function appThrowing(error: unknown) {
-  const lines: string[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = capturingLogger();
   const app = new Hono<AppEnv>();
   app.use('*', async (c, next) => {
     c.set('requestId', 'req-1');

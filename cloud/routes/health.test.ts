@@ -2,25 +2,15 @@
  * `/health/ready`: 200 while every readiness check answers, 503 naming the dependency that failed or
  * hung (each check is bounded), with the failure logged and never shown to the caller.
  */
-import { Writable } from 'node:stream';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv } from '../http/context';
 import { CHECK_TIMEOUT_MS, type ReadinessChecks } from '../http/readiness';
-import { createLogger } from '../logger';
+import { capturingLogger } from '../test-support/log-capture';
 import { mountHealthRoutes } from './health';
 
 function healthApp(checks: ReadinessChecks) {
-  const lines: string[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = capturingLogger();
   const app = new OpenAPIHono<AppEnv>();
   app.use('*', async (c, next) => {
     c.set('logger', logger);
