@@ -7,6 +7,7 @@
 import { createSecretKey } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { z } from 'zod';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { type Actor, ROLES, type Role } from '../services/actor';
@@ -17,14 +18,15 @@ export type { Role };
 /** Verifies a bearer token; resolves to the actor, or undefined for any invalid token. */
 export type Authenticator = (token: string) => Promise<Actor | undefined>;
 
-const ID_CLAIM = /^[A-Za-z0-9._:@|-]{1,128}$/;
+const ID_CLAIM = z.string().regex(/^[A-Za-z0-9._:@|-]{1,128}$/);
+
+/** The claims a token must carry: the user (`sub`), the tenant (`tid`) and one of the four roles. */
+const ActorClaims = z.object({ sub: ID_CLAIM, tid: ID_CLAIM, role: z.enum(ROLES) });
 
 function actorFrom(payload: JWTPayload): Actor | undefined {
-  const { sub, tid, role } = payload as JWTPayload & { tid?: unknown; role?: unknown };
-  if (typeof sub !== 'string' || !ID_CLAIM.test(sub)) return undefined;
-  if (typeof tid !== 'string' || !ID_CLAIM.test(tid)) return undefined;
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return undefined;
-  return { userId: sub, tenantId: tid, role: role as Role };
+  const claims = ActorClaims.safeParse(payload);
+  if (!claims.success) return undefined;
+  return { userId: claims.data.sub, tenantId: claims.data.tid, role: claims.data.role };
 }
 
 const CACHE_LIMIT = 10_000;

@@ -45,12 +45,12 @@ export function errorResponse(c: Context<AppEnv>, error: AppError): Response {
  */
 function loggableCause(error: unknown): unknown {
   if (error && typeof error === 'object' && 'query' in error && 'params' in error) {
-    const inner = (error as { cause?: { message?: unknown } }).cause;
-    return {
-      name: 'DatabaseError',
-      sqlState: sqlState(error),
-      message: typeof inner?.message === 'string' ? inner.message : 'query failed',
-    };
+    const inner = 'cause' in error ? error.cause : undefined;
+    const message =
+      inner && typeof inner === 'object' && 'message' in inner && typeof inner.message === 'string'
+        ? inner.message
+        : 'query failed';
+    return { name: 'DatabaseError', sqlState: sqlState(error), message };
   }
   return error;
 }

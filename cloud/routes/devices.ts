@@ -4,21 +4,9 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import QRCode from 'qrcode';
-import { requireRole } from '../http/auth';
-import {
-  actorOf,
-  createRouter,
-  errorResponses,
-  idParams,
-  jsonBody,
-  jsonResponse,
-  PageQuery,
-  pageOf,
-  type RouteDeps,
-  security,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, PageQuery, pageOf, z } from '../http/schemas';
 import { createEnrollmentToken, listDevices, revokeDevice } from '../services/devices';
 
 const Device = z
@@ -59,38 +47,37 @@ const Enrollment = z
   })
   .openapi('Enrollment');
 
+/** The enrollment token as a QR code (SVG) for the gate's camera. */
+function enrollmentQrSvg(token: string): Promise<string> {
+  return QRCode.toString(token, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+}
+
 /** Routes under /api/v1 for gate devices (admin). */
 export function deviceRoutes(deps: RouteDeps) {
   const { services, limits } = deps;
-  const admin = [requireRole('admin'), limits.read];
+  const admin = bearerAccess(['devices'], ['admin'], limits.read);
   return createRouter()
     .openapi(
       createRoute({
         method: 'post',
         path: '/gates/{id}/enrollments',
-        tags: ['devices'],
         summary: 'Issue a one-time enrollment token for a gate device',
-        security,
-        middleware: admin,
+        ...admin,
         request: { params: idParams('id'), body: jsonBody(CreateEnrollment) },
-        responses: { 201: jsonResponse(Enrollment, 'The enrollment token'), ...errorResponses(404) },
+        responses: createdResponses(Enrollment, 'The enrollment token', 404),
       }),
       async (c) => {
-        const result = unwrap(
-          await createEnrollmentToken(services, actorOf(c), c.req.valid('param').id, c.req.valid('json')),
+        const { id: gateId } = c.req.valid('param');
+        const enrollment = unwrap(
+          await createEnrollmentToken(services, c.get('actor'), gateId, c.req.valid('json')),
         );
-        const qrSvg = await QRCode.toString(result.token, {
-          type: 'svg',
-          errorCorrectionLevel: 'M',
-          margin: 2,
-        });
         return c.json(
           {
-            id: result.id,
-            gateId: result.gateId,
-            token: result.token,
-            expiresAt: result.expiresAt.toISOString(),
-            qrSvg,
+            id: enrollment.id,
+            gateId: enrollment.gateId,
+            token: enrollment.token,
+            expiresAt: enrollment.expiresAt.toISOString(),
+            qrSvg: await enrollmentQrSvg(enrollment.token),
           },
           201,
         );
@@ -100,18 +87,13 @@ export function deviceRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/devices',
-        tags: ['devices'],
         summary: 'List gate devices',
-        security,
-        middleware: admin,
+        ...admin,
         request: { query: PageQuery.extend({ gateId: z.uuid().optional() }) },
-        responses: {
-          200: jsonResponse(pageOf(Device, 'DevicePage'), 'A page of devices'),
-          ...errorResponses(),
-        },
+        responses: okResponses(pageOf(Device, 'DevicePage'), 'A page of devices'),
       }),
       async (c) => {
-        const { page } = unwrap(await listDevices(services, actorOf(c), c.req.valid('query')));
+        const { page } = unwrap(await listDevices(services, c.get('actor'), c.req.valid('query')));
         return c.json(page, 200);
       },
     )
@@ -119,15 +101,13 @@ export function deviceRoutes(deps: RouteDeps) {
       createRoute({
         method: 'post',
         path: '/devices/{id}/revoke',
-        tags: ['devices'],
         summary: 'Revoke a device: its next sync is refused and it wipes its data',
-        security,
-        middleware: admin,
+        ...admin,
         request: { params: idParams('id') },
-        responses: { 200: jsonResponse(Device, 'The revoked device'), ...errorResponses(404) },
+        responses: okResponses(Device, 'The revoked device', 404),
       }),
       async (c) => {
-        const { device } = unwrap(await revokeDevice(services, actorOf(c), c.req.valid('param').id));
+        const { device } = unwrap(await revokeDevice(services, c.get('actor'), c.req.valid('param').id));
         return c.json(device, 200);
       },
     );

@@ -1,21 +1,8 @@
 /** HTTP routes for venues and their gates (SPEC section 4, "Venues, gates, devices"). */
 import { createRoute } from '@hono/zod-openapi';
-import { requireRole } from '../http/auth';
-import {
-  actorOf,
-  createRouter,
-  errorResponses,
-  idParams,
-  jsonBody,
-  jsonResponse,
-  PageQuery,
-  pageOf,
-  type RouteDeps,
-  security,
-  text,
-  unwrap,
-  z,
-} from '../http/openapi';
+import { createdResponses, okResponses } from '../http/answers';
+import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
+import { idParams, PageQuery, pageOf, text, z } from '../http/schemas';
 import { createGate, createVenue, getVenue, listGates, listVenues } from '../services/venues';
 
 const Venue = z
@@ -47,22 +34,20 @@ const CreateGate = z
 /** Routes under /api/v1 for venues and gates. */
 export function venueRoutes(deps: RouteDeps) {
   const { services, limits } = deps;
-  const admin = [requireRole('admin'), limits.read];
-  const staff = [requireRole('admin', 'venue_staff'), limits.read];
+  const admin = bearerAccess(['venues'], ['admin'], limits.read);
+  const staff = bearerAccess(['venues'], ['admin', 'venue_staff'], limits.read);
   return createRouter()
     .openapi(
       createRoute({
         method: 'post',
         path: '/venues',
-        tags: ['venues'],
         summary: 'Create a venue',
-        security,
-        middleware: admin,
+        ...admin,
         request: { body: jsonBody(CreateVenue) },
-        responses: { 201: jsonResponse(Venue, 'The venue'), ...errorResponses() },
+        responses: createdResponses(Venue, 'The venue'),
       }),
       async (c) => {
-        const { venue } = unwrap(await createVenue(services, actorOf(c), c.req.valid('json')));
+        const { venue } = unwrap(await createVenue(services, c.get('actor'), c.req.valid('json')));
         return c.json(venue, 201);
       },
     )
@@ -70,15 +55,13 @@ export function venueRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/venues',
-        tags: ['venues'],
         summary: 'List venues',
-        security,
-        middleware: staff,
+        ...staff,
         request: { query: PageQuery },
-        responses: { 200: jsonResponse(pageOf(Venue, 'VenuePage'), 'A page of venues'), ...errorResponses() },
+        responses: okResponses(pageOf(Venue, 'VenuePage'), 'A page of venues'),
       }),
       async (c) => {
-        const { page } = unwrap(await listVenues(services, actorOf(c), c.req.valid('query')));
+        const { page } = unwrap(await listVenues(services, c.get('actor'), c.req.valid('query')));
         return c.json(page, 200);
       },
     )
@@ -86,15 +69,13 @@ export function venueRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/venues/{id}',
-        tags: ['venues'],
         summary: 'Get a venue',
-        security,
-        middleware: staff,
+        ...staff,
         request: { params: idParams('id') },
-        responses: { 200: jsonResponse(Venue, 'The venue'), ...errorResponses(404) },
+        responses: okResponses(Venue, 'The venue', 404),
       }),
       async (c) => {
-        const { venue } = unwrap(await getVenue(services, actorOf(c), c.req.valid('param').id));
+        const { venue } = unwrap(await getVenue(services, c.get('actor'), c.req.valid('param').id));
         return c.json(venue, 200);
       },
     )
@@ -102,17 +83,14 @@ export function venueRoutes(deps: RouteDeps) {
       createRoute({
         method: 'post',
         path: '/venues/{id}/gates',
-        tags: ['venues'],
         summary: 'Add a gate to a venue',
-        security,
-        middleware: admin,
+        ...admin,
         request: { params: idParams('id'), body: jsonBody(CreateGate) },
-        responses: { 201: jsonResponse(Gate, 'The gate'), ...errorResponses(404) },
+        responses: createdResponses(Gate, 'The gate', 404),
       }),
       async (c) => {
-        const { gate } = unwrap(
-          await createGate(services, actorOf(c), c.req.valid('param').id, c.req.valid('json')),
-        );
+        const { id } = c.req.valid('param');
+        const { gate } = unwrap(await createGate(services, c.get('actor'), id, c.req.valid('json')));
         return c.json(gate, 201);
       },
     )
@@ -120,17 +98,14 @@ export function venueRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/venues/{id}/gates',
-        tags: ['venues'],
         summary: 'List the gates of a venue',
-        security,
-        middleware: staff,
+        ...staff,
         request: { params: idParams('id'), query: PageQuery },
-        responses: { 200: jsonResponse(pageOf(Gate, 'GatePage'), 'A page of gates'), ...errorResponses(404) },
+        responses: okResponses(pageOf(Gate, 'GatePage'), 'A page of gates', 404),
       }),
       async (c) => {
-        const { page } = unwrap(
-          await listGates(services, actorOf(c), c.req.valid('param').id, c.req.valid('query')),
-        );
+        const { id } = c.req.valid('param');
+        const { page } = unwrap(await listGates(services, c.get('actor'), id, c.req.valid('query')));
         return c.json(page, 200);
       },
     );

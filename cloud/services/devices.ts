@@ -16,7 +16,7 @@ import { deviceChallenges, devices, deviceTokens, enrollmentTokens, events, gate
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
-import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+import { keysetPage, type Page, type PageRequest } from './pagination';
 
 export const DEVICE_TOKEN_TTL_MS = 15 * 60_000;
 const CHALLENGE_TTL_MS = 2 * 60_000;
@@ -283,22 +283,9 @@ export async function listDevices(
   actor: Actor,
   request: PageRequest & { gateId?: string | undefined },
 ): Promise<Result<{ page: Page<DeviceView> }>> {
-  const cursor = decodeCursor(request.cursor);
-  if (!cursor.ok) return cursor;
-  const size = pageSize(request.limit);
-  const rows = await ctx.db
-    .select()
-    .from(devices)
-    .where(
-      and(
-        eq(devices.tenantId, actor.tenantId),
-        request.gateId ? eq(devices.gateId, request.gateId) : undefined,
-        cursor.afterId ? gt(devices.id, cursor.afterId) : undefined,
-      ),
-    )
-    .orderBy(asc(devices.id))
-    .limit(size + 1);
-  return { ok: true, page: toPage(rows, size, deviceView) };
+  const query = ctx.db.select().from(devices).$dynamic();
+  const gate = request.gateId ? eq(devices.gateId, request.gateId) : undefined;
+  return keysetPage(query, devices.id, and(eq(devices.tenantId, actor.tenantId), gate), request, deviceView);
 }
 
 /** Revokes a device: its tokens die now, and its next sync is refused so it wipes its data. */

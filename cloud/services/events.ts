@@ -4,23 +4,17 @@
  * without the key its tickets will be sealed with.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
-import {
-  type EventStatus,
-  eventCounters,
-  events,
-  orders,
-  reservations,
-  tickets,
-  ticketTypes,
-} from '../db/schema';
+import { type EventStatus, eventCounters, events, orders, reservations, tickets } from '../db/schema';
 import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
-import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+import { keysetPage, type Page, type PageRequest } from './pagination';
+import { returnSeats, seatsOfTickets } from './seats';
+import { revocationChange } from './tickets';
 import { getVenue } from './venues';
 
 export interface EventView {
@@ -136,22 +130,9 @@ export async function listEvents(
   actor: Actor,
   page: PageRequest,
 ): Promise<Result<{ page: Page<EventView> }>> {
-  const cursor = decodeCursor(page.cursor);
-  if (!cursor.ok) return cursor;
-  const size = pageSize(page.limit);
-  const rows = await ctx.db
-    .select()
-    .from(events)
-    .where(
-      and(
-        eq(events.tenantId, actor.tenantId),
-        visibility(actor),
-        cursor.afterId ? gt(events.id, cursor.afterId) : undefined,
-      ),
-    )
-    .orderBy(asc(events.id))
-    .limit(size + 1);
-  return { ok: true, page: toPage(rows, size, eventView) };
+  const query = ctx.db.select().from(events).$dynamic();
+  const visible = and(eq(events.tenantId, actor.tenantId), visibility(actor));
+  return keysetPage(query, events.id, visible, page, eventView);
 }
 
 /** One event the actor may see. */
@@ -299,16 +280,7 @@ export async function cancelEvent(
     // could deadlock with a purchase, and they can no longer be bought (purchase checks the status).
     revoked.push(...(await revokeValidTickets(tx, eventId, now)));
 
-    const changes: TicketChange[] = revoked.map((ticket) => ({
-      op: 'revoke',
-      ticketId: ticket.id,
-      serial: ticket.serial,
-      typeNo: ticket.typeNo,
-      generation: ticket.generation,
-      status: 'revoked',
-      digest: ticket.digest,
-      reason: 'event_cancelled',
-    }));
+    const changes: TicketChange[] = revoked.map((ticket) => revocationChange(ticket, 'event_cancelled'));
     changes.push({
       op: 'event_cancel',
       ticketId: null,
@@ -347,20 +319,17 @@ export async function cancelEvent(
   };
 }
 
+/** Drops the event's active holds and gives their seats back. */
 async function cancelActiveHolds(tx: Transaction, eventId: string, now: Date): Promise<void> {
   const dropped = await tx
     .update(reservations)
     .set({ status: 'cancelled', updatedAt: now })
     .where(and(eq(reservations.eventId, eventId), eq(reservations.status, 'active')))
     .returning({ items: reservations.items });
-  for (const hold of dropped) {
-    for (const item of hold.items) {
-      await tx
-        .update(ticketTypes)
-        .set({ taken: sql`${ticketTypes.taken} - ${item.quantity}` })
-        .where(eq(ticketTypes.id, item.ticketTypeId));
-    }
-  }
+  await returnSeats(
+    tx,
+    dropped.flatMap((hold) => hold.items),
+  );
 }
 
 /** Revokes every valid ticket of the event and gives their seats back (`taken`). */
@@ -377,13 +346,6 @@ async function revokeValidTickets(tx: Transaction, eventId: string, now: Date) {
       digest: tickets.digest,
       ticketTypeId: tickets.ticketTypeId,
     });
-  const perType = new Map<string, number>();
-  for (const ticket of revoked) perType.set(ticket.ticketTypeId, (perType.get(ticket.ticketTypeId) ?? 0) + 1);
-  for (const [ticketTypeId, count] of [...perType.entries()].sort(([x], [y]) => (x < y ? -1 : 1))) {
-    await tx
-      .update(ticketTypes)
-      .set({ taken: sql`${ticketTypes.taken} - ${count}` })
-      .where(eq(ticketTypes.id, ticketTypeId));
-  }
+  await returnSeats(tx, seatsOfTickets(revoked));
   return revoked;
 }

@@ -18,16 +18,18 @@
  * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { rowsOf } from '../db/client';
-import { events, type OrderStatus, orders, reservations, tickets, ticketTypes } from '../db/schema';
-import { inTransaction, Rollback, sqlState, transactionOutcome } from '../db/transaction';
+import { z } from 'zod';
+import { parseRows } from '../db/rows';
+import { events, type OrderStatus, orders, reservations, tickets } from '../db/schema';
+import { Rollback, sqlState, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
-import { type ReservationRow, returnSeats } from './reservations';
-import { type MintedToken, mintToken } from './tickets';
+import { expireDueHold, ownHold, type ReservationRow } from './reservations';
+import { returnSeats, seatsOfTickets } from './seats';
+import { type MintedToken, mintToken, revocationChange } from './tickets';
 
 export interface OrderView {
   id: string;
@@ -78,18 +80,6 @@ async function replay(
   return { ok: true, purchase: await purchaseView(ctx, actor, order), replayed: true };
 }
 
-/** Marks an active hold whose time is up as expired and returns its seats. */
-async function expireHold(ctx: ServiceContext, reservationId: string, now: number): Promise<void> {
-  await inTransaction(ctx.db, async (tx) => {
-    const [row] = await tx
-      .update(reservations)
-      .set({ status: 'expired', updatedAt: new Date(now) })
-      .where(and(eq(reservations.id, reservationId), eq(reservations.status, 'active')))
-      .returning({ items: reservations.items });
-    if (row) await returnSeats(tx, [row.items]);
-  });
-}
-
 function holdFailure(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: number): Failure | undefined {
   switch (row.status) {
     case 'purchased':
@@ -106,26 +96,31 @@ function holdFailure(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: num
   }
 }
 
+type PurchaseOutcome = Result<{ purchase: PurchaseView; replayed: boolean }>;
+
+/** A ticket of a purchase, minted before anything is locked or charged. */
+interface PlannedTicket {
+  id: string;
+  ticketTypeId: string;
+  serial: number;
+  typeNo: number;
+  token: MintedToken;
+}
+
 /** Buys a held reservation. See the module header for the concurrency design. */
 export async function purchaseReservation(
   ctx: ServiceContext,
   actor: Actor,
   reservationId: string,
   input: { paymentToken: string; idempotencyKey: string },
-): Promise<Result<{ purchase: PurchaseView; replayed: boolean }>> {
+): Promise<PurchaseOutcome> {
   const key = input.idempotencyKey;
   const now = ctx.clock();
   const [found] = await ctx.db
     .select({ hold: reservations, keyVersion: events.keyVersion })
     .from(reservations)
     .innerJoin(events, eq(events.id, reservations.eventId))
-    .where(
-      and(
-        eq(reservations.id, reservationId),
-        eq(reservations.tenantId, actor.tenantId),
-        eq(reservations.userId, actor.userId),
-      ),
-    );
+    .where(ownHold(actor, reservationId));
   if (!found) return fail('NOT_FOUND', 'reservation not found');
   const { hold, keyVersion } = found;
   const early = holdFailure(hold, now);
@@ -133,32 +128,10 @@ export async function purchaseReservation(
     // A hold that is no longer active may be the retry of a purchase that succeeded: replay it.
     const known = await orderByKey(ctx, actor.tenantId, key);
     if (known) return replay(ctx, actor, known, reservationId);
-    if (early.code === 'RESERVATION_EXPIRED') {
-      if (hold.status === 'active') await expireHold(ctx, hold.id, now);
-      ctx.business.purchase('expired');
-    }
-    return early;
+    return refuseHold(ctx, hold, early, now);
   }
 
-  // Mint outside every lock.
-  const count = hold.items.reduce((sum, item) => sum + item.quantity, 0);
-  let serial = await ctx.serials.allocate(hold.eventId, count);
-  const planned: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[] =
-    [];
-  for (const item of hold.items) {
-    for (let i = 0; i < item.quantity; i++) {
-      const token = await mintToken(ctx, {
-        eventId: hold.eventId,
-        keyVersion,
-        serial,
-        typeNo: item.typeNo,
-        generation: 1,
-      });
-      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo: item.typeNo, token });
-      serial++;
-    }
-  }
-
+  const planned = await mintTickets(ctx, hold, keyVersion);
   // The provider deduplicates on this key: a retried or racing request with the same key gets the
   // same charge, never a second one.
   const charge = await ctx.payments.charge({
@@ -186,55 +159,106 @@ export async function purchaseReservation(
     paymentId: charge.paymentId,
     tickets: planned,
   });
-
-  if (outcome.ok) {
-    // Delegated minting (SPEC section 8): purchase_hold marked the tickets pending; queue their jobs.
-    // Never waits for or fails on minting (a job not queued is found by the pending-mint sweep).
-    if (ctx.mintingEnabled) {
-      await enqueueMints(
-        ctx,
-        planned.map((ticket) => ({ tenantId: actor.tenantId, ticketId: ticket.id, generation: 1 })),
-      );
-    }
-    ctx.business.purchase('completed');
-    return {
-      ok: true,
-      replayed: false,
-      purchase: {
-        order: { id: orderId, status: 'paid', totalCents: hold.totalCents, currency: hold.currency },
-        tickets: planned.map((ticket) => ({
-          id: ticket.id,
-          ticketTypeId: ticket.ticketTypeId,
-          qr: ticket.token.qr,
-        })),
-      },
-    };
-  }
-  if ('lost' in outcome) {
-    const winner = await orderByKey(ctx, actor.tenantId, key);
-    // The same key already made an order: a racing duplicate (same hold) or a reuse (another hold). Our
-    // charge carried that key, so the provider handed back the first charge: nothing to void.
-    if (winner) return replay(ctx, actor, winner, reservationId);
-    // Another key bought or a sweep expired this hold first: our charge is ours alone, void it.
-    await voidCharge(ctx, charge.paymentId, hold, key);
-    const [current] = await ctx.db
-      .select({ status: reservations.status, expiresAt: reservations.expiresAt })
-      .from(reservations)
-      .where(eq(reservations.id, hold.id));
-    const failure =
-      (current && holdFailure(current, ctx.clock())) ??
-      fail('RESERVATION_EXPIRED', 'the reservation expired');
-    if (failure.code === 'RESERVATION_EXPIRED') {
-      if (current?.status === 'active') await expireHold(ctx, hold.id, ctx.clock());
-      ctx.business.purchase('expired');
-    }
-    return failure;
-  }
+  if (outcome.ok) return completePurchase(ctx, actor, hold, orderId, planned);
+  if ('lost' in outcome) return settleLostRace(ctx, actor, hold, key, charge.paymentId);
   await voidCharge(ctx, charge.paymentId, hold, key);
   return outcome;
 }
 
+/** The failure for a hold that cannot be bought; an active hold past its time is expired on the way. */
+async function refuseHold(
+  ctx: ServiceContext,
+  hold: Pick<ReservationRow, 'id' | 'status'>,
+  failure: Failure,
+  now: number,
+): Promise<Failure> {
+  if (failure.code === 'RESERVATION_EXPIRED') {
+    if (hold.status === 'active') await expireDueHold(ctx, hold.id, now);
+    ctx.business.purchase('expired');
+  }
+  return failure;
+}
+
+/** Takes serials and mints every ticket of the hold, outside every lock (CPU work must not hold one). */
+async function mintTickets(ctx: ServiceContext, hold: ReservationRow, keyVersion: number) {
+  const count = hold.items.reduce((sum, item) => sum + item.quantity, 0);
+  let serial = await ctx.serials.allocate(hold.eventId, count);
+  const planned: PlannedTicket[] = [];
+  for (const item of hold.items) {
+    for (let i = 0; i < item.quantity; i++) {
+      const token = await mintToken(ctx, {
+        eventId: hold.eventId,
+        keyVersion,
+        serial,
+        typeNo: item.typeNo,
+        generation: 1,
+      });
+      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo: item.typeNo, token });
+      serial++;
+    }
+  }
+  return planned;
+}
+
+/** After the purchase committed: queue delegated minting, count it, answer the order and its tickets. */
+async function completePurchase(
+  ctx: ServiceContext,
+  actor: Actor,
+  hold: ReservationRow,
+  orderId: string,
+  planned: PlannedTicket[],
+): Promise<PurchaseOutcome> {
+  // Delegated minting (SPEC section 8): purchase_hold marked the tickets pending; queue their jobs.
+  // Never waits for or fails on minting (a job not queued is found by the pending-mint sweep).
+  if (ctx.mintingEnabled) {
+    await enqueueMints(
+      ctx,
+      planned.map((ticket) => ({ tenantId: actor.tenantId, ticketId: ticket.id, generation: 1 })),
+    );
+  }
+  ctx.business.purchase('completed');
+  return {
+    ok: true,
+    replayed: false,
+    purchase: {
+      order: { id: orderId, status: 'paid', totalCents: hold.totalCents, currency: hold.currency },
+      tickets: planned.map((ticket) => ({
+        id: ticket.id,
+        ticketTypeId: ticket.ticketTypeId,
+        qr: ticket.token.qr,
+      })),
+    },
+  };
+}
+
+/** The write lost a race after charging: replay the order that won with our key, or void our charge. */
+async function settleLostRace(
+  ctx: ServiceContext,
+  actor: Actor,
+  hold: ReservationRow,
+  key: string,
+  paymentId: string,
+): Promise<PurchaseOutcome> {
+  const winner = await orderByKey(ctx, actor.tenantId, key);
+  // The same key already made an order: a racing duplicate (same hold) or a reuse (another hold). Our
+  // charge carried that key, so the provider handed back the first charge: nothing to void.
+  if (winner) return replay(ctx, actor, winner, hold.id);
+  // Another key bought or a sweep expired this hold first: our charge is ours alone, void it.
+  await voidCharge(ctx, paymentId, hold, key);
+  const [current] = await ctx.db
+    .select({ status: reservations.status, expiresAt: reservations.expiresAt })
+    .from(reservations)
+    .where(eq(reservations.id, hold.id));
+  const now = ctx.clock();
+  const failure =
+    (current && holdFailure(current, now)) ?? fail('RESERVATION_EXPIRED', 'the reservation expired');
+  return refuseHold(ctx, { id: hold.id, status: current?.status ?? 'expired' }, failure, now);
+}
+
 type WriteOutcome = { ok: true } | { ok: false; lost: 'hold' | 'key' } | Failure;
+
+/** What `purchase_hold` answers: 'ok', or why the hold could not be bought. */
+const PurchaseHoldRow = z.object({ outcome: z.string() });
 
 /**
  * The write half of a purchase: one call of the `purchase_hold` database function (migration 0001), in
@@ -255,7 +279,7 @@ async function writePurchase(
     totalCents: number;
     currency: string;
     paymentId: string;
-    tickets: { id: string; ticketTypeId: string; serial: number; typeNo: number; token: MintedToken }[];
+    tickets: PlannedTicket[];
   },
 ): Promise<WriteOutcome> {
   const column = <T>(pick: (ticket: (typeof input.tickets)[number]) => T) =>
@@ -271,7 +295,7 @@ async function writePurchase(
           ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
           ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[],
           ${ctx.mintingEnabled ? 'pending' : null}::text) as outcome`);
-      const [row] = rowsOf<{ outcome: string }>(result);
+      const [row] = parseRows(PurchaseHoldRow, result);
       return row?.outcome === 'ok' ? { ok: true } : { ok: false, lost: 'hold' };
     } catch (error) {
       const state = sqlState(error);
@@ -359,15 +383,7 @@ export async function refundOrder(
       .set({ status: 'revoked', revokedReason: input.reason, updatedAt: now })
       .where(and(eq(tickets.orderId, order.id), eq(tickets.status, 'valid')))
       .returning();
-    const perType = new Map<string, number>();
-    for (const ticket of revoked)
-      perType.set(ticket.ticketTypeId, (perType.get(ticket.ticketTypeId) ?? 0) + 1);
-    for (const [ticketTypeId, quantity] of [...perType.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      await tx
-        .update(ticketTypes)
-        .set({ taken: sql`${ticketTypes.taken} - ${quantity}` })
-        .where(eq(ticketTypes.id, ticketTypeId));
-    }
+    await returnSeats(tx, seatsOfTickets(revoked));
     const [updated] = await tx
       .update(orders)
       .set({ status: 'refunded', refundId: refund.refundId, refundReason: input.reason, refundedAt: now })
@@ -378,16 +394,7 @@ export async function refundOrder(
         tenantId: order.tenantId,
         eventId: order.eventId,
         now,
-        changes: revoked.map((ticket) => ({
-          op: 'revoke',
-          ticketId: ticket.id,
-          serial: ticket.serial,
-          typeNo: ticket.typeNo,
-          generation: ticket.generation,
-          status: 'revoked',
-          digest: ticket.digest,
-          reason: input.reason,
-        })),
+        changes: revoked.map((ticket) => revocationChange(ticket, input.reason)),
       });
     }
     return { ok: true as const, order: updated!, revokedTickets: revoked.length, alreadyRefunded: false };

@@ -2,6 +2,8 @@
  * Keyset pagination for every list (SPEC section 4: `{items, nextCursor}` with `?limit=&cursor=`). The
  * cursor is the last id seen, opaque to clients; ids are UUIDv7 so id order is creation order.
  */
+import { type AnyColumn, and, asc, gt, type SQL } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import { fail, type Result } from '../errors';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -43,4 +45,27 @@ export function toPage<R extends { id: string }, T>(rows: R[], size: number, map
   const pageRows = more ? rows.slice(0, size) : rows;
   const last = pageRows[pageRows.length - 1];
   return { items: pageRows.map(map), nextCursor: more && last ? encodeCursor(last.id) : null };
+}
+
+/**
+ * One keyset page of a list: `query` is the list's `select … from …` in dynamic mode; this adds its
+ * conditions (`where`: tenant scope and filters) and the cursor's `id > …`, orders by id and fetches one
+ * row more than the page to learn whether a next page exists.
+ */
+export async function keysetPage<Q extends PgSelect & PromiseLike<Array<{ id: string }>>, V>(
+  query: Q,
+  id: AnyColumn,
+  where: SQL | undefined,
+  request: PageRequest,
+  view: (row: Awaited<Q>[number]) => V,
+): Promise<Result<{ page: Page<V> }>> {
+  const cursor = decodeCursor(request.cursor);
+  if (!cursor.ok) return cursor;
+  const size = pageSize(request.limit);
+  const after = cursor.afterId ? gt(id, cursor.afterId) : undefined;
+  const rows: Awaited<Q> = await query
+    .where(and(where, after))
+    .orderBy(asc(id))
+    .limit(size + 1);
+  return { ok: true, page: toPage(rows, size, view) };
 }

@@ -16,8 +16,10 @@
  * Expired holds give their seats back through `releaseExpiredHolds` (a periodic sweep, also run lazily
  * before availability is shown or a hold is refused).
  */
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { type Executor, rowsOf, type Transaction } from '../db/client';
+import { and, asc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Executor, Transaction } from '../db/client';
+import { dbNumber, parseRows } from '../db/rows';
 import {
   events,
   type ReservationItem,
@@ -29,6 +31,7 @@ import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
+import { returnSeats } from './seats';
 
 export interface ReservationView {
   id: string;
@@ -55,6 +58,31 @@ export function reservationView(row: ReservationRow): ReservationView {
 }
 
 const SWEEP_BATCH = 500;
+
+/** The actor's own hold `reservationId` (holds belong to one buyer of one tenant). */
+export function ownHold(actor: Actor, reservationId: string): SQL | undefined {
+  return and(
+    eq(reservations.id, reservationId),
+    eq(reservations.tenantId, actor.tenantId),
+    eq(reservations.userId, actor.userId),
+  );
+}
+
+/** What the one-statement hold answers: its items are jsonb (a value, or its text through some drivers). */
+const HeldRow = z.object({
+  items: z.union([z.string().transform((text): unknown => JSON.parse(text)), z.unknown()]).pipe(
+    z.array(
+      z.object({
+        ticketTypeId: z.string(),
+        typeNo: z.number().int(),
+        quantity: z.number().int(),
+        unitPriceCents: z.number().int(),
+      }),
+    ),
+  ),
+  total_cents: dbNumber,
+  currency: z.string(),
+});
 
 /** Holds seats for the actor. 409 SOLD_OUT when any item does not fit. */
 export async function createReservation(
@@ -110,53 +138,82 @@ function scheduleExpiry(ctx: ServiceContext, reservation: ReservationView): void
     });
 }
 
-async function tryHold(
+/** What one hold attempt writes besides its seats: the new hold's id, its time, and when it expires. */
+interface HoldAttempt {
+  id: string;
+  eventId: string;
+  now: number;
+  expiresAt: Date;
+}
+
+/** One hold attempt: a one-type hold in a single statement, a multi-type hold in one transaction. */
+function tryHold(
   ctx: ServiceContext,
   actor: Actor,
   eventId: string,
   lines: [string, number][],
   now: number,
 ): Promise<Result<{ reservation: ReservationView }>> {
-  const id = ctx.newId();
-  const expiresAt = new Date(now + ctx.reservationTtlSeconds * 1000);
-  if (lines.length === 1) {
-    const [ticketTypeId, quantity] = lines[0]!;
-    const result = await ctx.db.execute(sql`
-      with taken as (
-        update ticket_types set taken = taken + ${quantity}::int
-         where id = ${ticketTypeId}::uuid and tenant_id = ${actor.tenantId}::text and event_id = ${eventId}::uuid
-           and taken + ${quantity}::int <= capacity
-           and exists (select 1 from events e where e.id = ${eventId}::uuid and e.status = 'published'
-                         and e.ends_at > ${new Date(now).toISOString()}::timestamptz)
-        returning id, type_no, price_cents, currency
-      )
-      insert into reservations
-        (id, tenant_id, event_id, user_id, status, items, total_cents, currency, expires_at, created_at, updated_at)
-      select ${id}::uuid, ${actor.tenantId}::text, ${eventId}::uuid, ${actor.userId}::text, 'active',
-             jsonb_build_array(jsonb_build_object('ticketTypeId', id, 'typeNo', type_no,
-               'quantity', ${quantity}::int, 'unitPriceCents', price_cents)),
-             price_cents * ${quantity}::int, currency, ${expiresAt.toISOString()}::timestamptz,
-             ${new Date(now).toISOString()}::timestamptz, ${new Date(now).toISOString()}::timestamptz
-        from taken
-      returning items, total_cents, currency`);
-    const [row] = rowsOf<{ items: ReservationItem[] | string; total_cents: number; currency: string }>(
-      result,
-    );
-    if (!row) return holdRefusal(ctx, actor, eventId, ticketTypeId);
-    const items = typeof row.items === 'string' ? (JSON.parse(row.items) as ReservationItem[]) : row.items;
-    return {
-      ok: true,
-      reservation: {
-        id,
-        eventId,
-        status: 'active',
-        expiresAt: expiresAt.toISOString(),
-        items,
-        totalCents: Number(row.total_cents),
-        currency: row.currency,
-      },
-    };
-  }
+  const attempt = {
+    id: ctx.newId(),
+    eventId,
+    now,
+    expiresAt: new Date(now + ctx.reservationTtlSeconds * 1000),
+  };
+  const [only] = lines;
+  return lines.length === 1 && only
+    ? holdOneType(ctx, actor, attempt, only)
+    : holdSeveralTypes(ctx, actor, attempt, lines);
+}
+
+/** The hot path: the conditional UPDATE and the hold's INSERT in one statement (one round trip of lock). */
+async function holdOneType(
+  ctx: ServiceContext,
+  actor: Actor,
+  { id, eventId, now, expiresAt }: HoldAttempt,
+  [ticketTypeId, quantity]: [string, number],
+): Promise<Result<{ reservation: ReservationView }>> {
+  const result = await ctx.db.execute(sql`
+    with taken as (
+      update ticket_types set taken = taken + ${quantity}::int
+       where id = ${ticketTypeId}::uuid and tenant_id = ${actor.tenantId}::text and event_id = ${eventId}::uuid
+         and taken + ${quantity}::int <= capacity
+         and exists (select 1 from events e where e.id = ${eventId}::uuid and e.status = 'published'
+                       and e.ends_at > ${new Date(now).toISOString()}::timestamptz)
+      returning id, type_no, price_cents, currency
+    )
+    insert into reservations
+      (id, tenant_id, event_id, user_id, status, items, total_cents, currency, expires_at, created_at, updated_at)
+    select ${id}::uuid, ${actor.tenantId}::text, ${eventId}::uuid, ${actor.userId}::text, 'active',
+           jsonb_build_array(jsonb_build_object('ticketTypeId', id, 'typeNo', type_no,
+             'quantity', ${quantity}::int, 'unitPriceCents', price_cents)),
+           price_cents * ${quantity}::int, currency, ${expiresAt.toISOString()}::timestamptz,
+           ${new Date(now).toISOString()}::timestamptz, ${new Date(now).toISOString()}::timestamptz
+      from taken
+    returning items, total_cents, currency`);
+  const [row] = parseRows(HeldRow, result);
+  if (!row) return holdRefusal(ctx, actor, eventId, ticketTypeId);
+  return {
+    ok: true,
+    reservation: {
+      id,
+      eventId,
+      status: 'active',
+      expiresAt: expiresAt.toISOString(),
+      items: row.items,
+      totalCents: row.total_cents,
+      currency: row.currency,
+    },
+  };
+}
+
+/** Several ticket types: one conditional UPDATE each, in id order, and the INSERT, in one transaction. */
+function holdSeveralTypes(
+  ctx: ServiceContext,
+  actor: Actor,
+  { id, eventId, now, expiresAt }: HoldAttempt,
+  lines: [string, number][],
+): Promise<Result<{ reservation: ReservationView }>> {
   return transactionOutcome(ctx.db, async (tx) => {
     const [event] = await tx
       .select({ status: events.status, endsAt: events.endsAt })
@@ -238,21 +295,6 @@ async function holdRefusal(
     : fail('VALIDATION_FAILED', 'items: unknown ticket type for this event');
 }
 
-/** Gives the seats of held items back (inside the caller's transaction), ticket types in id order. */
-export async function returnSeats(tx: Transaction, items: ReservationItem[][]): Promise<void> {
-  const totals = new Map<string, number>();
-  for (const list of items) {
-    for (const item of list)
-      totals.set(item.ticketTypeId, (totals.get(item.ticketTypeId) ?? 0) + item.quantity);
-  }
-  for (const [ticketTypeId, quantity] of [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await tx
-      .update(ticketTypes)
-      .set({ taken: sql`${ticketTypes.taken} - ${quantity}` })
-      .where(eq(ticketTypes.id, ticketTypeId));
-  }
-}
-
 /**
  * Releases the actor's own active hold at once (DELETE /reservations/:id). Releasing a hold that already
  * ended is a no-op; a purchased one answers RESERVATION_NOT_ACTIVE.
@@ -267,30 +309,17 @@ export async function releaseReservation(
     const [released] = await tx
       .update(reservations)
       .set({ status: 'released', updatedAt: now })
-      .where(
-        and(
-          eq(reservations.id, reservationId),
-          eq(reservations.tenantId, actor.tenantId),
-          eq(reservations.userId, actor.userId),
-          eq(reservations.status, 'active'),
-        ),
-      )
+      .where(and(ownHold(actor, reservationId), eq(reservations.status, 'active')))
       .returning({ items: reservations.items });
     if (released) {
-      await returnSeats(tx, [released.items]);
+      await returnSeats(tx, released.items);
       ctx.business.hold('released');
       return { ok: true as const };
     }
     const [existing] = await tx
       .select({ status: reservations.status })
       .from(reservations)
-      .where(
-        and(
-          eq(reservations.id, reservationId),
-          eq(reservations.tenantId, actor.tenantId),
-          eq(reservations.userId, actor.userId),
-        ),
-      );
+      .where(ownHold(actor, reservationId));
     if (!existing) throw new Rollback(fail('NOT_FOUND', 'reservation not found'));
     if (existing.status === 'purchased') {
       throw new Rollback(fail('RESERVATION_NOT_ACTIVE', 'the reservation was already purchased'));
@@ -308,19 +337,14 @@ export async function releaseExpiredHolds(
   ctx: Pick<ServiceContext, 'db' | 'business'>,
   options: { now: number; eventId?: string },
 ): Promise<number> {
+  const isDue = and(
+    eq(reservations.status, 'active'),
+    lte(reservations.expiresAt, new Date(options.now)),
+    options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
+  );
   // Called lazily on reads: a plain indexed read first, so a read only opens a write transaction when
   // there is something to release.
-  const [due] = await ctx.db
-    .select({ id: reservations.id })
-    .from(reservations)
-    .where(
-      and(
-        eq(reservations.status, 'active'),
-        lte(reservations.expiresAt, new Date(options.now)),
-        options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
-      ),
-    )
-    .limit(1);
+  const [due] = await ctx.db.select({ id: reservations.id }).from(reservations).where(isDue).limit(1);
   if (!due) return 0;
   let total = 0;
   for (;;) {
@@ -328,13 +352,7 @@ export async function releaseExpiredHolds(
       const due = tx
         .select({ id: reservations.id })
         .from(reservations)
-        .where(
-          and(
-            eq(reservations.status, 'active'),
-            lte(reservations.expiresAt, new Date(options.now)),
-            options.eventId ? eq(reservations.eventId, options.eventId) : undefined,
-          ),
-        )
+        .where(isDue)
         .orderBy(asc(reservations.expiresAt))
         .limit(SWEEP_BATCH)
         .for('update', { skipLocked: true });
@@ -344,13 +362,38 @@ export async function releaseExpiredHolds(
         .where(and(inArray(reservations.id, due), eq(reservations.status, 'active')))
         .returning({ items: reservations.items });
       const items = rows.map((row) => row.items);
-      await returnSeats(tx, items);
+      await returnSeats(tx, items.flat());
       return items;
     });
     total += expired.length;
     if (expired.length > 0) ctx.business.hold('expired', expired.length);
     if (expired.length < SWEEP_BATCH) return total;
   }
+}
+
+/** Marks the hold expired if it is active and due, and returns its seats: true when this call did. */
+async function expireIfDue(tx: Transaction, reservationId: string, now: number): Promise<boolean> {
+  const [expired] = await tx
+    .update(reservations)
+    .set({ status: 'expired', updatedAt: new Date(now) })
+    .where(
+      and(
+        eq(reservations.id, reservationId),
+        eq(reservations.status, 'active'),
+        lte(reservations.expiresAt, new Date(now)),
+      ),
+    )
+    .returning({ items: reservations.items });
+  if (expired) await returnSeats(tx, expired.items);
+  return expired !== undefined;
+}
+
+/**
+ * Expires a hold a purchase found due (services/orders.ts), without counting it as a hold outcome: the
+ * purchase counts itself as expired.
+ */
+export async function expireDueHold(ctx: Pick<ServiceContext, 'db'>, reservationId: string, now: number) {
+  await inTransaction(ctx.db, (tx) => expireIfDue(tx, reservationId, now));
 }
 
 /**
@@ -365,21 +408,7 @@ export async function expireHold(
   now: number,
 ): Promise<'expired' | 'not-due' | 'settled'> {
   const outcome = await inTransaction(ctx.db, async (tx) => {
-    const [expired] = await tx
-      .update(reservations)
-      .set({ status: 'expired', updatedAt: new Date(now) })
-      .where(
-        and(
-          eq(reservations.id, reservationId),
-          eq(reservations.status, 'active'),
-          lte(reservations.expiresAt, new Date(now)),
-        ),
-      )
-      .returning({ items: reservations.items });
-    if (expired) {
-      await returnSeats(tx, [expired.items]);
-      return 'expired' as const;
-    }
+    if (await expireIfDue(tx, reservationId, now)) return 'expired' as const;
     const [row] = await tx
       .select({ status: reservations.status })
       .from(reservations)

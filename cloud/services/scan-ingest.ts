@@ -7,8 +7,10 @@
  * marks its rows sent up to that number.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { type ScanAck, type ScanBatch, ScanRecord } from '../../shared/sync-protocol';
 import type { Transaction } from '../db/client';
+import { dbNumber, parseRows } from '../db/rows';
 import { deviceScans, devices } from '../db/schema';
 import type { ServiceContext } from './context';
 import type { DeviceRow } from './devices';
@@ -50,25 +52,41 @@ async function insertScans(tx: Transaction, rows: ScanInsert[]): Promise<Array<{
       ${column(() => 0)}::int[], ${column((r) => iso(r.receivedAt))}::timestamptz[])
     on conflict do nothing
     returning seq`);
-  // node-postgres and PGlite both answer raw SQL with `{ rows }`; bigint columns may come back as text.
-  return (result as unknown as { rows: Array<{ seq: number | string }> }).rows.map((r) => ({
-    seq: Number(r.seq),
-  }));
+  return parseRows(InsertedSeq, result);
 }
 
-/** Stores a batch of scans from an authenticated device and answers the acknowledged sequence. */
-export async function ingestScans(
-  ctx: ServiceContext,
-  device: DeviceRow,
-  batch: ScanBatch,
-): Promise<ScanAck> {
-  const now = ctx.clock();
-  const receivedAt = new Date(now);
-  const valid: ScanInsert[] = [];
-  const quarantined: ScanInsert[] = [];
-  const seen = new Set<number>();
-  let latestOffset: number | undefined;
+/** A sequence number `insertScans` stored (bigint: it may come back as text). */
+const InsertedSeq = z.object({ seq: dbNumber });
+/** The end of the device's gap-free prefix. */
+const AckedPrefix = z.object({ acked: dbNumber });
 
+/** A batch split into rows to store and rows to keep in quarantine, before anything is written. */
+interface SortedBatch {
+  valid: ScanInsert[];
+  quarantined: ScanInsert[];
+  /** Distinct sequence numbers in the batch (the same seq twice: the first one counts). */
+  received: number;
+  /** The clock offset of the batch's last valid scan: the device's latest measurement. */
+  latestOffset: number | undefined;
+}
+
+/** A row kept in quarantine: the raw record and why the cloud could not take it. */
+function quarantineRow(device: DeviceRow, seq: number, reason: string, raw: unknown, receivedAt: Date) {
+  return {
+    deviceId: device.id,
+    seq,
+    tenantId: device.tenantId,
+    quarantined: 1,
+    quarantineReason: reason,
+    raw,
+    receivedAt,
+  } satisfies ScanInsert;
+}
+
+/** Parses every record of the batch: what is valid and from this device's gate is stored, the rest kept. */
+function sortBatch(device: DeviceRow, batch: ScanBatch, receivedAt: Date): SortedBatch {
+  const sorted: SortedBatch = { valid: [], quarantined: [], received: 0, latestOffset: undefined };
+  const seen = new Set<number>();
   for (const raw of batch.scans) {
     if (seen.has(raw.seq)) continue; // the same seq twice in one batch: the first one counts
     seen.add(raw.seq);
@@ -79,20 +97,12 @@ export async function ingestScans(
         ? 'gateId: not this device’s gate'
         : undefined;
     if (!parsed.success || problem) {
-      quarantined.push({
-        deviceId: device.id,
-        seq: raw.seq,
-        tenantId: device.tenantId,
-        quarantined: 1,
-        quarantineReason: problem ?? 'invalid',
-        raw,
-        receivedAt,
-      });
+      sorted.quarantined.push(quarantineRow(device, raw.seq, problem ?? 'invalid', raw, receivedAt));
       continue;
     }
     const scan = parsed.data;
-    latestOffset = scan.clockOffsetMs;
-    valid.push({
+    sorted.latestOffset = scan.clockOffsetMs;
+    sorted.valid.push({
       deviceId: device.id,
       seq: scan.seq,
       id: scan.id,
@@ -114,84 +124,124 @@ export async function ingestScans(
       receivedAt,
     });
   }
+  sorted.received = seen.size;
+  return sorted;
+}
 
-  const ack = await ctx.db.transaction(async (tx) => {
-    let stored = 0;
-    for (let start = 0; start < valid.length; start += INSERT_CHUNK) {
-      const chunk = valid.slice(start, start + INSERT_CHUNK);
-      const inserted = await insertScans(tx, chunk);
-      stored += inserted.length;
-      if (inserted.length < chunk.length) {
-        // A conflict on the scan id under a seq we do not hold yet (a device re-sending one scan under a
-        // new number) would leave a gap forever; keep such rows in quarantine so the sequence closes.
-        const got = new Set(inserted.map((r) => r.seq));
-        const missing = chunk.filter((r) => !got.has(r.seq)).map((r) => r.seq);
-        const present = await tx
-          .select({ seq: deviceScans.seq })
-          .from(deviceScans)
-          .where(and(eq(deviceScans.deviceId, device.id), inArray(deviceScans.seq, missing)));
-        const held = new Set(present.map((r) => r.seq));
-        for (const row of chunk) {
-          if (got.has(row.seq) || held.has(row.seq)) continue;
-          quarantined.push({
-            deviceId: device.id,
-            seq: row.seq,
-            tenantId: device.tenantId,
-            quarantined: 1,
-            quarantineReason: 'id: scan id already stored under another sequence number',
-            raw: {
-              ...row,
-              scannedAt: row.scannedAt?.getTime(),
-              estimatedAt: undefined,
-              receivedAt: undefined,
-            },
-            receivedAt,
-          });
-        }
-      }
+/**
+ * Inserts the valid rows in chunks; returns how many were new. A conflict on the scan id under a seq we
+ * do not hold yet (a device re-sending one scan under a new number) would leave a gap forever: such rows
+ * join `quarantined`, so the sequence closes.
+ */
+async function storeValidScans(
+  tx: Transaction,
+  device: DeviceRow,
+  sorted: SortedBatch,
+  receivedAt: Date,
+): Promise<number> {
+  let stored = 0;
+  for (let start = 0; start < sorted.valid.length; start += INSERT_CHUNK) {
+    const chunk = sorted.valid.slice(start, start + INSERT_CHUNK);
+    const inserted = await insertScans(tx, chunk);
+    stored += inserted.length;
+    if (inserted.length === chunk.length) continue;
+    const got = new Set(inserted.map((r) => r.seq));
+    const missing = chunk.filter((r) => !got.has(r.seq)).map((r) => r.seq);
+    const present = await tx
+      .select({ seq: deviceScans.seq })
+      .from(deviceScans)
+      .where(and(eq(deviceScans.deviceId, device.id), inArray(deviceScans.seq, missing)));
+    const held = new Set(present.map((r) => r.seq));
+    for (const row of chunk) {
+      if (got.has(row.seq) || held.has(row.seq)) continue;
+      const raw = {
+        ...row,
+        scannedAt: row.scannedAt?.getTime(),
+        estimatedAt: undefined,
+        receivedAt: undefined,
+      };
+      sorted.quarantined.push(
+        quarantineRow(
+          device,
+          row.seq,
+          'id: scan id already stored under another sequence number',
+          raw,
+          receivedAt,
+        ),
+      );
     }
-    let quarantinedStored = 0;
-    for (let start = 0; start < quarantined.length; start += INSERT_CHUNK) {
-      const inserted = await tx
-        .insert(deviceScans)
-        .values(quarantined.slice(start, start + INSERT_CHUNK))
-        .onConflictDoNothing()
-        .returning({ seq: deviceScans.seq });
-      quarantinedStored += inserted.length;
-    }
+  }
+  return stored;
+}
 
-    // The device row lock serialises concurrent uploads of one device while the prefix is advanced.
-    const [locked] = await tx
-      .select({ ackedSeq: devices.ackedSeq })
-      .from(devices)
-      .where(eq(devices.id, device.id))
-      .for('update');
-    // The new prefix end: among this device's sequence numbers above the old one, the last of the run
-    // that continues it without a gap (seq − row_number is constant exactly along a gap-free run).
-    const previous = locked?.ackedSeq ?? 0;
-    const prefix = await tx.execute(sql`
-      select coalesce(max(seq), ${previous})::bigint as acked from (
-        select seq, seq - row_number() over (order by seq) as run
-          from device_scans where device_id = ${device.id} and seq > ${previous}) numbered
-       where run = ${previous}`);
-    const acked = Number(
-      (prefix as unknown as { rows: Array<{ acked: number | string }> }).rows[0]?.acked ?? previous,
-    );
-    await tx
-      .update(devices)
-      .set({
-        ackedSeq: acked,
-        lastUploadAt: receivedAt,
-        ...(latestOffset === undefined ? {} : { clockOffsetMs: latestOffset }),
-        lastSeenAt: receivedAt,
-      })
-      .where(eq(devices.id, device.id));
-    const received = seen.size;
-    return {
+/** Inserts the quarantined rows in chunks; returns how many were new. */
+async function storeQuarantined(tx: Transaction, quarantined: ScanInsert[]): Promise<number> {
+  let stored = 0;
+  for (let start = 0; start < quarantined.length; start += INSERT_CHUNK) {
+    const inserted = await tx
+      .insert(deviceScans)
+      .values(quarantined.slice(start, start + INSERT_CHUNK))
+      .onConflictDoNothing()
+      .returning({ seq: deviceScans.seq });
+    stored += inserted.length;
+  }
+  return stored;
+}
+
+/**
+ * Advances the device's acknowledged prefix over what it now holds and records the upload on the device
+ * row; returns the new prefix end. The device row lock serialises concurrent uploads of one device.
+ */
+async function advanceAckedSeq(
+  tx: Transaction,
+  device: DeviceRow,
+  receivedAt: Date,
+  latestOffset: number | undefined,
+): Promise<number> {
+  const [locked] = await tx
+    .select({ ackedSeq: devices.ackedSeq })
+    .from(devices)
+    .where(eq(devices.id, device.id))
+    .for('update');
+  // The new prefix end: among this device's sequence numbers above the old one, the last of the run
+  // that continues it without a gap (seq − row_number is constant exactly along a gap-free run).
+  const previous = locked?.ackedSeq ?? 0;
+  const prefix = await tx.execute(sql`
+    select coalesce(max(seq), ${previous})::bigint as acked from (
+      select seq, seq - row_number() over (order by seq) as run
+        from device_scans where device_id = ${device.id} and seq > ${previous}) numbered
+     where run = ${previous}`);
+  const acked = parseRows(AckedPrefix, prefix)[0]?.acked ?? previous;
+  await tx
+    .update(devices)
+    .set({
       ackedSeq: acked,
+      lastUploadAt: receivedAt,
+      ...(latestOffset === undefined ? {} : { clockOffsetMs: latestOffset }),
+      lastSeenAt: receivedAt,
+    })
+    .where(eq(devices.id, device.id));
+  return acked;
+}
+
+/** Stores a batch of scans from an authenticated device and answers the acknowledged sequence. */
+export async function ingestScans(
+  ctx: ServiceContext,
+  device: DeviceRow,
+  batch: ScanBatch,
+): Promise<ScanAck> {
+  const now = ctx.clock();
+  const receivedAt = new Date(now);
+  const sorted = sortBatch(device, batch, receivedAt);
+  const ack = await ctx.db.transaction(async (tx) => {
+    const stored = await storeValidScans(tx, device, sorted, receivedAt);
+    const quarantined = await storeQuarantined(tx, sorted.quarantined);
+    const ackedSeq = await advanceAckedSeq(tx, device, receivedAt, sorted.latestOffset);
+    return {
+      ackedSeq,
       stored,
-      quarantined: quarantinedStored,
-      duplicates: Math.max(0, received - stored - quarantinedStored),
+      quarantined,
+      duplicates: Math.max(0, sorted.received - stored - quarantined),
       cloudTime: now,
     };
   });

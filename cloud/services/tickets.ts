@@ -3,17 +3,17 @@
  * whole life; a transfer bumps its `generation` and replaces its token, so the previous holder's QR is
  * revoked (gates see the new generation and digest in the change log).
  */
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { issueTicketToken, ticketTokenDigest } from '../../shared/crypto';
 import { eventCounters, events, type TicketStatus, tickets } from '../db/schema';
 import { Rollback, transactionOutcome } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
-import { appendTicketChanges } from './changes';
+import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
-import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+import { keysetPage, type Page, type PageRequest } from './pagination';
 
 export interface TicketView {
   id: string;
@@ -94,22 +94,35 @@ export async function listMyTickets(
   actor: Actor,
   page: PageRequest,
 ): Promise<Result<{ page: Page<TicketView> }>> {
-  const cursor = decodeCursor(page.cursor);
-  if (!cursor.ok) return cursor;
-  const size = pageSize(page.limit);
-  const rows = await ctx.db
-    .select()
-    .from(tickets)
-    .where(
-      and(
-        eq(tickets.tenantId, actor.tenantId),
-        eq(tickets.ownerUserId, actor.userId),
-        cursor.afterId ? gt(tickets.id, cursor.afterId) : undefined,
-      ),
-    )
-    .orderBy(asc(tickets.id))
-    .limit(size + 1);
-  return { ok: true, page: toPage(rows, size, ticketView) };
+  const query = ctx.db.select().from(tickets).$dynamic();
+  const own = and(eq(tickets.tenantId, actor.tenantId), eq(tickets.ownerUserId, actor.userId));
+  return keysetPage(query, tickets.id, own, page, ticketView);
+}
+
+/** The ticket `ticketId` of the actor's tenant, held by the actor (by anyone with `anyHolder`). */
+function ticketScope(actor: Actor, ticketId: string, anyHolder = false): SQL | undefined {
+  return and(
+    eq(tickets.id, ticketId),
+    eq(tickets.tenantId, actor.tenantId),
+    anyHolder ? undefined : eq(tickets.ownerUserId, actor.userId),
+  );
+}
+
+/** The change-log row that tells gates a ticket is revoked (a refund, a cancellation). */
+export function revocationChange(
+  ticket: Pick<TicketRow, 'id' | 'serial' | 'typeNo' | 'generation' | 'digest'>,
+  reason: string,
+): TicketChange {
+  return {
+    op: 'revoke',
+    ticketId: ticket.id,
+    serial: ticket.serial,
+    typeNo: ticket.typeNo,
+    generation: ticket.generation,
+    status: 'revoked',
+    digest: ticket.digest,
+    reason,
+  };
 }
 
 /** A ticket the actor may see: its holder, or an admin of the tenant. */
@@ -121,13 +134,7 @@ export async function getTicket(
   const [row] = await ctx.db
     .select()
     .from(tickets)
-    .where(
-      and(
-        eq(tickets.id, ticketId),
-        eq(tickets.tenantId, actor.tenantId),
-        actor.role === 'admin' ? undefined : eq(tickets.ownerUserId, actor.userId),
-      ),
-    );
+    .where(ticketScope(actor, ticketId, actor.role === 'admin'));
   return row ? { ok: true, ticket: ticketView(row) } : fail('NOT_FOUND', 'ticket not found');
 }
 
@@ -157,17 +164,7 @@ export async function transferTicket(
     return fail('VALIDATION_FAILED', 'toUserId: cannot transfer to yourself');
   const now = new Date(ctx.clock());
   const outcome: Result<{ ticket: TicketView }> = await transactionOutcome(ctx.db, async (tx) => {
-    const [ticket] = await tx
-      .select()
-      .from(tickets)
-      .where(
-        and(
-          eq(tickets.id, ticketId),
-          eq(tickets.tenantId, actor.tenantId),
-          eq(tickets.ownerUserId, actor.userId),
-        ),
-      )
-      .for('update');
+    const [ticket] = await tx.select().from(tickets).where(ticketScope(actor, ticketId)).for('update');
     if (!ticket) throw new Rollback(fail('NOT_FOUND', 'ticket not found'));
     if (ticket.status !== 'valid')
       throw new Rollback(fail('TICKET_NOT_TRANSFERABLE', 'the ticket is revoked'));

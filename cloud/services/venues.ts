@@ -2,12 +2,12 @@
  * Venues and their gates (admin writes; staff read gates). Every query is scoped to the caller's tenant;
  * a venue of another tenant is indistinguishable from a missing one.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { gates, venues } from '../db/schema';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
-import { decodeCursor, type Page, type PageRequest, pageSize, toPage } from './pagination';
+import { keysetPage, type Page, type PageRequest } from './pagination';
 
 export interface VenueView {
   id: string;
@@ -79,18 +79,8 @@ export async function listVenues(
   actor: Actor,
   page: PageRequest,
 ): Promise<Result<{ page: Page<VenueView> }>> {
-  const cursor = decodeCursor(page.cursor);
-  if (!cursor.ok) return cursor;
-  const size = pageSize(page.limit);
-  const rows = await ctx.db
-    .select()
-    .from(venues)
-    .where(
-      and(eq(venues.tenantId, actor.tenantId), cursor.afterId ? gt(venues.id, cursor.afterId) : undefined),
-    )
-    .orderBy(asc(venues.id))
-    .limit(size + 1);
-  return { ok: true, page: toPage(rows, size, venueView) };
+  const query = ctx.db.select().from(venues).$dynamic();
+  return keysetPage(query, venues.id, eq(venues.tenantId, actor.tenantId), page, venueView);
 }
 
 /** One venue of the tenant. */
@@ -138,22 +128,9 @@ export async function listGates(
 ): Promise<Result<{ page: Page<GateView> }>> {
   const venue = await getVenue(ctx, actor, venueId);
   if (!venue.ok) return venue;
-  const cursor = decodeCursor(page.cursor);
-  if (!cursor.ok) return cursor;
-  const size = pageSize(page.limit);
-  const rows = await ctx.db
-    .select()
-    .from(gates)
-    .where(
-      and(
-        eq(gates.tenantId, actor.tenantId),
-        eq(gates.venueId, venueId),
-        cursor.afterId ? gt(gates.id, cursor.afterId) : undefined,
-      ),
-    )
-    .orderBy(asc(gates.id))
-    .limit(size + 1);
-  return { ok: true, page: toPage(rows, size, gateView) };
+  const query = ctx.db.select().from(gates).$dynamic();
+  const atVenue = and(eq(gates.tenantId, actor.tenantId), eq(gates.venueId, venueId));
+  return keysetPage(query, gates.id, atVenue, page, gateView);
 }
 
 /** One gate of the tenant (raw row, for other services). */

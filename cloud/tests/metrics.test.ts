@@ -200,27 +200,31 @@ describe('series that exist before their first event', () => {
 describe('scrape-time sources', () => {
   it('a job queue source that hangs or throws leaves the gauge empty and the scrape answers', async () => {
     const metrics = createMetrics();
-    metrics.setJobDepthSource(async () => [
-      { job: 'refund', state: 'waiting', count: 4 },
-      { job: 'refund', state: 'failed', count: 1 },
-    ]);
+    metrics.attach({
+      jobDepth: async () => [
+        { job: 'refund', state: 'waiting', count: 4 },
+        { job: 'refund', state: 'failed', count: 1 },
+      ],
+    });
     let text = await metrics.registry.metrics();
     expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBe(4);
     expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'failed' })).toBe(1);
 
-    metrics.setJobDepthSource(() => new Promise(() => {}));
+    metrics.attach({ jobDepth: () => new Promise(() => {}) });
     const started = performance.now();
     text = await metrics.registry.metrics();
     expect(performance.now() - started).toBeLessThan(SOURCE_TIMEOUT_MS + 1_000);
     expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBeUndefined();
 
-    metrics.setJobDepthSource(async () => {
-      throw new Error('redis down');
+    metrics.attach({
+      jobDepth: async () => {
+        throw new Error('redis down');
+      },
     });
     text = await metrics.registry.metrics();
     expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBeUndefined();
     // Counted as each scrape's sources settle, so a failure shows in the next scrape's counter.
-    metrics.setJobDepthSource(async () => [{ job: 'refund', state: 'waiting', count: 0 }]);
+    metrics.attach({ jobDepth: async () => [{ job: 'refund', state: 'waiting', count: 0 }] });
     text = await metrics.registry.metrics();
     expect(sample(text, 'metrics_source_errors_total', { source: 'job_queue_depth' })).toBe(2);
     expect(sample(text, 'job_queue_depth', { job: 'refund', state: 'waiting' })).toBe(0);

@@ -1,0 +1,59 @@
+/**
+ * What an operation answers, as the OpenAPI document states it: the success response (JSON of a schema,
+ * or no content) and the SPEC error envelope `{"error": {code, message, requestId}}` for the statuses
+ * it may give besides the ones every authenticated operation can (400, 401, 403, 429).
+ */
+import { z } from '@hono/zod-openapi';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'SOLD_OUT' }),
+      message: z.string(),
+      requestId: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+const errorContent = { 'application/json': { schema: ErrorSchema } };
+
+/** The error responses every authenticated operation may give. */
+export function errorResponses(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: 'Validation failed or malformed JSON',
+    401: 'Missing or invalid bearer token',
+    402: 'Payment declined',
+    403: 'Role not allowed',
+    404: 'Not found (also for other tenants’ ids)',
+    409: 'Conflict with the current state',
+    410: 'Gone (expired)',
+    413: 'Body over 1 MiB',
+    422: 'Idempotency key reused',
+    429: 'Rate limited',
+  };
+  const out: Record<number, { description: string; content: typeof errorContent }> = {};
+  for (const status of [400, 401, 403, 429, ...statuses]) {
+    out[status] = { description: descriptions[status] ?? 'Error', content: errorContent };
+  }
+  return out;
+}
+
+/** JSON response of a schema. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } } as const;
+}
+
+/** 200 with a JSON body, and the error envelopes of the common statuses plus `errors`. */
+export function okResponses<T extends z.ZodType>(schema: T, description: string, ...errors: number[]) {
+  return { 200: jsonResponse(schema, description), ...errorResponses(...errors) };
+}
+
+/** 201 with the created resource as JSON, and the error envelopes of the common statuses plus `errors`. */
+export function createdResponses<T extends z.ZodType>(schema: T, description: string, ...errors: number[]) {
+  return { 201: jsonResponse(schema, description), ...errorResponses(...errors) };
+}
+
+/** 204 without a body, and the error envelopes of the common statuses plus `errors`. */
+export function noContentResponses(description: string, ...errors: number[]) {
+  return { 204: { description }, ...errorResponses(...errors) };
+}

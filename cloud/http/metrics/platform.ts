@@ -1,0 +1,46 @@
+/**
+ * The platform gauges, read at scrape time from what the app attached: background jobs by state, the
+ * database pool, and whether each dependency answers its readiness check.
+ */
+import type { Registry } from 'prom-client';
+import { runReadinessChecks } from '../readiness';
+import { collectedGauge, type Scrape } from './scrape';
+
+/** Registers `job_queue_depth`, `db_pool_connections` and `dependency_up`. */
+export function registerPlatformGauges(registry: Registry, scrape: Scrape): void {
+  collectedGauge(registry, {
+    name: 'job_queue_depth',
+    help: 'Background jobs by job and state (waiting, delayed, active, failed)',
+    labelNames: ['job', 'state'] as const,
+    async samples() {
+      const source = scrape.sources.jobDepth;
+      const rows = source ? await scrape.read('job_queue_depth', source) : undefined;
+      return (rows ?? []).map((row) => ({ labels: { job: row.job, state: row.state }, value: row.count }));
+    },
+  });
+  collectedGauge(registry, {
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state (total, idle, waiting = requests queued for a connection)',
+    labelNames: ['state'] as const,
+    samples() {
+      const stats = scrape.sources.poolStats?.();
+      if (!stats) return [];
+      return (['total', 'idle', 'waiting'] as const).map((state) => ({
+        labels: { state },
+        value: stats[state],
+      }));
+    },
+  });
+  collectedGauge(registry, {
+    name: 'dependency_up',
+    help: 'Whether a dependency answered its readiness check at this scrape (1) or not (0)',
+    labelNames: ['dependency'] as const,
+    async samples() {
+      const outcomes = await runReadinessChecks(scrape.sources.dependencies ?? {});
+      return outcomes.map((outcome) => ({
+        labels: { dependency: outcome.name },
+        value: outcome.up ? 1 : 0,
+      }));
+    },
+  });
+}

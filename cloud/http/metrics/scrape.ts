@@ -1,0 +1,93 @@
+/**
+ * Scrape-time sources and the one way a gauge reads them. The app attaches its sources once it has built
+ * its database, checks and services (`attach`, later calls replace what they name); every gauge whose
+ * value lives elsewhere is a `collectedGauge` that turns those sources into samples at scrape time.
+ *
+ * Reads are bounded: each gets `SOURCE_TIMEOUT_MS`; one that fails or is slow leaves its gauge empty for
+ * that scrape and counts `metrics_source_errors_total{source}`, so /metrics always answers.
+ */
+import { Counter, Gauge, type LabelValues, type Registry } from 'prom-client';
+import type { GateHealthSample } from '../../services/gate-health';
+import { CHECK_TIMEOUT_MS, type ReadinessChecks, within } from '../readiness';
+
+/** How long one scrape waits for one source (a dependency check, the queue, the devices query). */
+export const SOURCE_TIMEOUT_MS = CHECK_TIMEOUT_MS;
+
+/** Jobs by state, as the job runner counts them. */
+export type JobDepthSource = () => Promise<{ job: string; state: string; count: number }[]>;
+
+/** What the app attaches once it has built its job runner, database, checks and services. */
+export interface MetricsSources {
+  /** The job runner's queue counts, for `job_queue_depth`. */
+  jobDepth?: JobDepthSource | undefined;
+  /** Connections of the database pool. */
+  poolStats?: (() => { total: number; idle: number; waiting: number }) | undefined;
+  /** The readiness checks (/health/ready): each throws when its dependency is not usable. */
+  dependencies?: ReadinessChecks | undefined;
+  /** Every gate's latest health report (one bounded query). */
+  gateReports?: (() => Promise<GateHealthSample[]>) | undefined;
+}
+
+/** What the gauge families get: the attached sources (read at each scrape) and the bounded reader. */
+export interface Scrape {
+  readonly sources: Readonly<MetricsSources>;
+  /** Runs one source under the timeout; undefined (and counted under `source`) when it fails. */
+  read<T>(source: string, work: () => Promise<T>): Promise<T | undefined>;
+}
+
+/** The sources of one registry, with `metrics_source_errors_total` registered on it. */
+export function createScrape(registry: Registry): Scrape & { attach(sources: MetricsSources): void } {
+  const sources: MetricsSources = {};
+  const sourceErrors = new Counter({
+    name: 'metrics_source_errors_total',
+    help: 'Scrape-time sources that failed or timed out (their gauges were left empty for that scrape)',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  return {
+    sources,
+    attach(attached) {
+      Object.assign(sources, attached);
+    },
+    async read(source, work) {
+      try {
+        return await within(work(), SOURCE_TIMEOUT_MS);
+      } catch {
+        sourceErrors.inc({ source });
+        return undefined;
+      }
+    },
+  };
+}
+
+/** One value of a gauge and its labels. */
+export interface Sample<L extends string> {
+  labels: LabelValues<L>;
+  value: number;
+}
+
+/**
+ * A gauge read at scrape time: `samples` is asked at each scrape, and the gauge then holds exactly those
+ * (a series that is no longer sampled disappears, e.g. a revoked device).
+ */
+export function collectedGauge<L extends string>(
+  registry: Registry,
+  spec: {
+    name: string;
+    help: string;
+    labelNames: readonly L[];
+    samples: () => Promise<Iterable<Sample<L>>> | Iterable<Sample<L>>;
+  },
+): Gauge<L> {
+  return new Gauge({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labelNames,
+    registers: [registry],
+    async collect() {
+      const samples = await spec.samples();
+      this.reset();
+      for (const sample of samples) this.set(sample.labels, sample.value);
+    },
+  });
+}

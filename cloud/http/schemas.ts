@@ -1,0 +1,40 @@
+/**
+ * Schema pieces the route modules build their requests and answers from: ids, human text, the page
+ * query and the page shape of every list (SPEC section 4).
+ */
+import { z } from '@hono/zod-openapi';
+
+export const Uuid = z.uuid();
+
+// C0/C1 control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a name.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Human text (names, reasons): trimmed, bounded, no control characters. */
+export function text(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+}
+
+/** `:id`-style path parameter schema. */
+export function idParams<K extends string>(...names: K[]) {
+  const shape = {} as Record<K, typeof Uuid>;
+  for (const name of names) shape[name] = Uuid;
+  return z.object(shape);
+}
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+/** `{items, nextCursor}` list schema of an item schema. */
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+}
+
+export { z };

@@ -1,0 +1,76 @@
+/**
+ * `GET /sync/stream` (SPEC section 6): Server-Sent Events that tell an online gate to pull now. The
+ * stream names the events it covers at once (the gate pulls them on every connect), then sends
+ * `manifest` {eventId, head} when one of them changes, a heartbeat while nothing does, and ends after
+ * `STREAM_MAX_MS` or at shutdown (the gate reconnects).
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { errorResponses } from '../http/answers';
+import { createRouter, deviceAccess, type SyncRouteDeps } from '../http/openapi';
+import { eventsForDevice } from '../services/devices';
+import type { ManifestWatcher } from '../services/manifest-watch';
+
+/** Long-lived streams are closed after this long; the gate reconnects (and pulls on connect). */
+const STREAM_MAX_MS = 5 * 60_000;
+const STREAM_HEARTBEAT_MS = 15_000;
+
+/** Forwards the watcher's change heads for `eventIds` to one stream until it ends. */
+async function relayManifestHeads(
+  stream: SSEStreamingApi,
+  watcher: ManifestWatcher,
+  eventIds: string[],
+): Promise<void> {
+  const queue: Array<{ eventId: string; head: number }> = [];
+  let wake: (() => void) | undefined;
+  const unwatch = watcher.watch(eventIds, (eventId, head) => {
+    queue.push({ eventId, head });
+    wake?.();
+  });
+  const offShutdown = watcher.onShutdown(() => wake?.());
+  stream.onAbort(() => {
+    unwatch();
+    wake?.();
+  });
+  const endAt = Date.now() + STREAM_MAX_MS;
+  // Tell the gate at once which events this stream covers: it pulls them on (re)connect.
+  await stream.writeSSE({ event: 'ready', data: JSON.stringify({ eventIds }) });
+  try {
+    while (!stream.aborted && !watcher.shuttingDown && Date.now() < endAt) {
+      while (queue.length > 0) {
+        const message = queue.shift()!;
+        await stream.writeSSE({ event: 'manifest', data: JSON.stringify(message) });
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, STREAM_HEARTBEAT_MS).unref();
+      });
+      wake = undefined;
+      if (queue.length === 0 && !stream.aborted && !watcher.shuttingDown) {
+        await stream.write(': heartbeat\n\n');
+      }
+    }
+  } finally {
+    unwatch();
+    offShutdown();
+  }
+}
+
+/** The push-stream route under /api/v1. */
+export function streamRoutes(deps: SyncRouteDeps) {
+  const { services, requireDevice, watcher } = deps;
+  return createRouter().openapi(
+    createRoute({
+      method: 'get',
+      path: '/sync/stream',
+      summary: 'Server-Sent Events: `manifest` {eventId, head} when an event the gate serves changes',
+      ...deviceAccess(requireDevice),
+      responses: { 200: { description: 'text/event-stream' }, ...errorResponses() },
+    }),
+    async (c) => {
+      const served = await eventsForDevice(services.db, c.get('device'));
+      const eventIds = served.map((event) => event.id);
+      return streamSSE(c, (stream) => relayManifestHeads(stream, watcher, eventIds)) as never;
+    },
+  );
+}

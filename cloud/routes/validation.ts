@@ -1,0 +1,65 @@
+/** HTTP route for online validation of a scanned QR (SPEC section 4): the same decision as a gate agent. */
+import { createRoute } from '@hono/zod-openapi';
+import { ADMISSION_REASONS } from '../../shared/admission/reasons';
+import { requireRole } from '../http/auth';
+import {
+  actorOf,
+  createRouter,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  type RouteDeps,
+  security,
+  unwrap,
+  z,
+} from '../http/openapi';
+import { validateOnline } from '../services/validation';
+
+const Validate = z
+  .strictObject({
+    qr: z.string().min(1).max(1024),
+    gateId: z.uuid(),
+    direction: z.enum(['in', 'out']).optional(),
+  })
+  .openapi('ValidateRequest');
+
+const ValidationResult = z
+  .object({
+    decision: z.enum(['accept', 'reject']),
+    reason: z.enum(ADMISSION_REASONS),
+    detail: z.string().optional(),
+    ticket: z
+      .object({
+        id: z.uuid().optional(),
+        serial: z.number().int(),
+        typeNo: z.number().int(),
+        typeName: z.string().optional(),
+        generation: z.number().int(),
+      })
+      .optional(),
+    alreadyUsed: z.object({ at: z.string(), gateId: z.uuid(), gateName: z.string().nullable() }).optional(),
+    allowedGateIds: z.array(z.uuid()).optional(),
+    scannedAt: z.string(),
+  })
+  .openapi('ValidationResult');
+
+/** `POST /validate` under /api/v1 (venue staff). */
+export function validationRoutes(deps: RouteDeps) {
+  const { services, limits } = deps;
+  return createRouter().openapi(
+    createRoute({
+      method: 'post',
+      path: '/validate',
+      tags: ['validation'],
+      summary: 'Validate a scanned QR online (same decision and reasons as a gate agent)',
+      security,
+      middleware: [requireRole('venue_staff'), limits.read],
+      request: { body: jsonBody(Validate) },
+      responses: { 200: jsonResponse(ValidationResult, 'The decision'), ...errorResponses(404) },
+    }),
+    async (c) => {
+      const { validation } = unwrap(await validateOnline(services, actorOf(c), c.req.valid('json')));
+      return c.json(validation, 200);
+    },
+  );
+}
