@@ -6,8 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeBase45,
-  encodeBase45,
   generateEventKey,
   generateSigningKeyPair,
   issueTicketToken,
@@ -16,6 +14,7 @@ import {
   ticketTokenDigest,
 } from '../crypto/index';
 import { authenticateToken, openToken, type TokenKeys } from './authenticate';
+import { changeTokenByte } from './test-support/tokens';
 
 const cloudKey = generateSigningKeyPair(1);
 const served = generateEventKey(randomUUID());
@@ -52,13 +51,6 @@ function opened(text: string): OpenedToken {
   return result;
 }
 
-/** The same token with one bit of byte `index` flipped. */
-function flipBit(text: string, index: number): string {
-  const bytes = decodeBase45(text)!;
-  bytes[index] = bytes[index]! ^ 0x01;
-  return encodeBase45(bytes);
-}
-
 describe('openToken', () => {
   it('opens a token of a served event, also as a caps-lock wedge or with its CR LF', () => {
     const token = issue();
@@ -70,7 +62,7 @@ describe('openToken', () => {
   it.each([
     ['a number', 42, 'not-a-string'],
     ['garbage', 'HELLO WORLD', 'encoding'],
-    ['a token with a changed ciphertext byte', flipBit(issue(), 20), 'decrypt'],
+    ['a token with a changed ciphertext byte', changeTokenByte(issue(), 20), 'decrypt'],
   ])('refuses %s as INVALID (%s)', (_name, scanned, detail) => {
     expect(openToken(scanned, verifier)).toEqual({ ok: false, reason: 'INVALID', detail });
   });
@@ -80,7 +72,7 @@ describe('openToken', () => {
   });
 
   it('a token of an unknown event with a bad or untrusted signature is a forgery, not WRONG_EVENT', () => {
-    const forged = flipBit(issue(other), 100);
+    const forged = changeTokenByte(issue(other), 100);
     expect(openToken(forged, verifier)).toEqual({ ok: false, reason: 'INVALID', detail: 'signature' });
     const foreign = issue(other, generateSigningKeyPair(9));
     expect(openToken(foreign, verifier)).toEqual({ ok: false, reason: 'UNKNOWN_KEY', detail: 'signing-key' });
@@ -111,7 +103,7 @@ describe('authenticateToken', () => {
   });
 
   it('refuses a bad signature (INVALID) and a key it does not trust (UNKNOWN_KEY)', () => {
-    const forged = flipBit(issue(), 100);
+    const forged = changeTokenByte(issue(), 100);
     expect(authenticateToken(opened(forged), undefined, verifier)).toEqual({
       ok: false,
       reason: 'INVALID',
