@@ -68,8 +68,10 @@ export async function lockTicket(
 }
 
 /**
- * The ticket's last accepted scan in the cloud's own log of online validations. Issue 14 replaces this
- * with the ticket's admission history from every device, turned into its state by shared/admission.
+ * The ticket's last accepted scan in the cloud's own log of online validations — the one input of the
+ * decision that says whether the ticket is inside. Admissions that gates upload (device_scans) are not
+ * consulted yet: when they are, this is the one place that changes (from the ticket's admission history
+ * to its state), and the decision stays as it is.
  */
 export async function lastAdmissionOf(tx: Transaction, ticketId: string): Promise<LastAdmission | undefined> {
   const [last] = await tx
