@@ -865,6 +865,8 @@ describe.skipIf(!databaseUrl && !CI)(
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<html');
       expect((await fetch(`${base}/ops/assets/ops.js`)).status).toBe(200);
+      // …and the reasons' words the page imports, generated from shared/admission by the bundled cloud.
+      expect(await (await fetch(`${base}/ops/assets/reasons.js`)).text()).toContain('"ALREADY_USED"');
 
       started.kill('SIGTERM');
       const code = await Promise.race([

@@ -225,6 +225,9 @@ runIf('event operations page in Chromium', () => {
       .locator('#rejects li')
       .evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset['reason']));
     expect(reasons.sort()).toEqual(['ALREADY_USED', 'INVALID', 'WRONG_GATE']);
+    // In the organiser's words, which the page imports from the cloud (shared/admission/reasons.ts).
+    const words = await page.locator('#rejects li .label span:not(.count)').allTextContents();
+    expect(words.sort()).toEqual(['Already used', 'Not a valid ticket', 'Wrong gate']);
 
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -4,7 +4,10 @@
  * (kept in sessionStorage: this tab only, never in an address), fetches
  * /api/v1/events/:id/operations every 5 s and draws gate tiles, totals, an admitted-per-minute chart
  * (inline SVG) and reject reasons. Every value reaches the page through textContent, never as markup.
+ * The reasons' words come from their one source (shared/admission/reasons.ts), which the cloud serves
+ * beside this file as the module `./reasons.js`.
  */
+import { REASON_LABELS } from './reasons.js';
 
 const POLL_MS = 5_000;
 // Generous: the next poll starts 5 s after an answer, so a slow answer slows the refresh, never piles up.
@@ -12,18 +15,6 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const TOKEN_KEY = 'ops-bearer-token';
 const SVG = 'http://www.w3.org/2000/svg';
 
-const REASONS = {
-  ALREADY_USED: 'Already used',
-  REVOKED: 'Revoked',
-  EVENT_CANCELLED: 'Event cancelled',
-  WRONG_EVENT: 'Wrong event',
-  WRONG_GATE: 'Wrong gate',
-  NOT_YET_VALID: 'Not yet valid',
-  EXPIRED: 'Expired',
-  INVALID: 'Not a valid ticket',
-  OK: 'Accepted',
-  OK_UNSYNCED: 'Accepted (new ticket)',
-};
 const HEALTH_WORDS = {
   ok: '✓ All good',
   warning: '! Attention',
@@ -391,7 +382,7 @@ function renderRejects(reasons) {
       fill.style.width = `${Math.max(2, (r.count / most) * 100)}%`;
       const item = el('li', {}, [
         el('div', { className: 'label' }, [
-          el('span', { text: REASONS[/** @type {keyof typeof REASONS} */ (r.reason)] ?? r.reason }),
+          el('span', { text: REASON_LABELS[r.reason]?.organiser ?? r.reason }),
           el('span', { className: 'count', text: number.format(r.count) }),
         ]),
         el('div', { className: 'track' }, [fill]),

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { REASON_LABELS } from '../../shared/admission/reasons';
 import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/context';
 import {
@@ -127,9 +128,12 @@ export const OPS_PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** The reasons' words from their one source, as the module the page's script imports (`./reasons.js`). */
+const REASON_LABELS_MODULE = `export const REASON_LABELS = ${JSON.stringify(REASON_LABELS)};\n`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Mounts the operations page and its two assets on the root app (read once, then served from memory). */
+/** Mounts the operations page and its assets on the root app (read once, then served from memory). */
 export function mountOpsPage(app: OpenAPIHono<AppEnv>): void {
   const cache = new Map<PageFile, string>();
   const file = (name: PageFile) => {
@@ -153,5 +157,6 @@ export function mountOpsPage(app: OpenAPIHono<AppEnv>): void {
     return c.body(file('index.html'), 200, headers('index.html'));
   });
   app.get('/ops/assets/ops.js', (c) => c.body(file('ops.js'), 200, headers('ops.js')));
+  app.get('/ops/assets/reasons.js', (c) => c.body(REASON_LABELS_MODULE, 200, headers('ops.js')));
   app.get('/ops/assets/ops.css', (c) => c.body(file('ops.css'), 200, headers('ops.css')));
 }

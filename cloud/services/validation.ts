@@ -1,21 +1,35 @@
 /**
- * Online validation (POST /validate, venue_staff): the same decision a gate agent makes offline
- * (shared/admission), taken against PostgreSQL. The ticket row is locked while deciding and recording the
- * scan, so two stewards scanning one ticket at two doors at the same instant admit it once.
+ * Online validation (POST /validate, venue_staff): the same decision a gate agent makes offline, taken
+ * the same way — open the token, look the ticket up, authenticate, decide (shared/admission) — against
+ * PostgreSQL, then recorded. The ticket row is locked while deciding and recording the scan, so two
+ * stewards scanning one ticket at two doors at the same instant admit it once.
+ *
+ * One rule is the cloud's own: it is the source of truth, so a validly signed token with no ticket row
+ * was minted for a purchase that never committed and is not a ticket (a gate would admit it unsynced).
  */
-import { and, desc, eq, gt, inArray } from 'drizzle-orm';
-import { type AdmissionDecision, type CheckedToken, decideAdmission } from '../../shared/admission';
-import { type EventKey, TicketVerifier, ticketTokenDigest } from '../../shared/crypto';
+import {
+  type AdmissionDecision,
+  authenticateToken,
+  decideAdmission,
+  decideTokenRejection,
+  openToken,
+  type SignatureKeys,
+} from '../../shared/admission';
+import type { OpenedToken, TicketClaims } from '../../shared/crypto';
 import type { Transaction } from '../db/client';
-import { events, gates, type ScanDirection, scans, tickets, ticketTypes } from '../db/schema';
+import { type gates, type ScanDirection, scans } from '../db/schema';
 import { inTransaction } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
+import {
+  admissionContextOf,
+  type EventRow,
+  lockTicket,
+  type TicketRow,
+  venueTokenKeys,
+} from './validation-lookup';
 import { findGate } from './venues';
-
-/** Tokens of events that ended longer ago than this are not looked up (WRONG_EVENT). */
-const RECENT_EVENT_MS = 7 * 24 * 3600 * 1000;
 
 export interface ValidationView {
   decision: 'accept' | 'reject';
@@ -27,7 +41,21 @@ export interface ValidationView {
   scannedAt: string;
 }
 
-type GateRow = typeof gates.$inferSelect;
+/** One online scan: who scanned, where, which way, when. */
+interface OnlineScan {
+  ctx: ServiceContext;
+  actor: Actor;
+  gate: typeof gates.$inferSelect;
+  direction: ScanDirection;
+  now: number;
+}
+
+/** A decision with the rows the scan is recorded against (null: the token proved none). */
+interface OnlineDecision {
+  decision: AdmissionDecision;
+  eventId: string | null;
+  ticketId: string | null;
+}
 
 /** Decides one online scan and records it. */
 export async function validateOnline(
@@ -36,197 +64,109 @@ export async function validateOnline(
   input: { qr: string; gateId: string; direction?: ScanDirection | undefined },
 ): Promise<Result<{ validation: ValidationView }>> {
   const now = ctx.clock();
-  const direction = input.direction ?? 'in';
   const gate = await findGate(ctx, actor.tenantId, input.gateId);
   if (!gate) return fail('NOT_FOUND', 'gate not found');
+  const scan: OnlineScan = { ctx, actor, gate, direction: input.direction ?? 'in', now };
 
-  const candidates = await ctx.db
-    .select()
-    .from(events)
-    .where(
-      and(
-        eq(events.tenantId, actor.tenantId),
-        eq(events.venueId, gate.venueId),
-        inArray(events.status, ['published', 'cancelled']),
-        gt(events.endsAt, new Date(now - RECENT_EVENT_MS)),
-      ),
-    );
-  const eventKeys: EventKey[] = [];
-  for (const event of candidates) eventKeys.push(...(await ctx.keyring.eventKeysOf(event.id)));
-  const verifier = new TicketVerifier({ signingKeys: await ctx.keyring.trustedSigningKeys(now), eventKeys });
-  const verdict = verifier.verify(input.qr, now);
+  const keys = await venueTokenKeys(ctx, actor.tenantId, gate.venueId, now);
+  const opened = openToken(input.qr, keys.verifier);
+  let decided: OnlineDecision;
+  if (!opened.ok) {
+    decided = { decision: decideTokenRejection(opened), eventId: null, ticketId: null };
+    await recordScan(ctx.db, scan, decided);
+  } else {
+    const event = keys.events.find((candidate) => candidate.id === opened.claims.eventId);
+    decided = await inTransaction(ctx.db, async (tx) => {
+      const ticket = await lockTicket(tx, actor.tenantId, opened.claims);
+      const result = await decideOpened(tx, scan, { opened, event, ticket, keys: keys.verifier });
+      await recordScan(tx, scan, result);
+      return result;
+    });
+  }
+  return { ok: true, validation: view(decided, now) };
+}
 
-  if (!verdict.ok) {
+/** Authenticates an opened token against the ticket row and decides. */
+async function decideOpened(
+  tx: Transaction,
+  scan: OnlineScan,
+  found: {
+    opened: OpenedToken;
+    event: EventRow | undefined;
+    ticket: TicketRow | undefined;
+    keys: SignatureKeys;
+  },
+): Promise<OnlineDecision> {
+  const { opened, event, ticket } = found;
+  const { claims } = opened;
+  const token = authenticateToken(opened, ticket?.digest, found.keys);
+  if (!token.ok) return { decision: decideTokenRejection(token), eventId: null, ticketId: null };
+  const situation = {
+    gate: { id: scan.gate.id, name: scan.gate.name },
+    direction: scan.direction,
+    now: scan.now,
+  };
+  if (!event) {
     const decision = decideAdmission({
-      token: verdict,
+      token,
       event: undefined,
       ticketType: undefined,
       ticket: undefined,
       lastAdmission: undefined,
-      gate: { id: gate.id, name: gate.name },
-      direction,
-      now,
+      ...situation,
     });
-    await recordScan(ctx.db, { ctx, actor, gate, direction, now, decision, eventId: null, ticketId: null });
-    return { ok: true, validation: view(decision, now) };
+    return { decision, eventId: null, ticketId: null };
   }
-
-  const claims = verdict.claims;
-  const event = candidates.find((candidate) => candidate.id === claims.eventId);
-  const digest = ticketTokenDigest(input.qr);
-  const token: CheckedToken = {
-    ok: true,
-    claims,
-    authenticatedBy: 'signature',
-    ...(digest ? { digest } : {}),
+  if (!ticket) return { decision: unknownTicket(claims), eventId: event.id, ticketId: null };
+  const context = await admissionContextOf(tx, event, ticket, claims.ticketTypeNo);
+  return {
+    decision: decideAdmission({ token, ...context, ...situation }),
+    eventId: event.id,
+    ticketId: ticket.id,
   };
+}
 
-  const decision = await inTransaction(ctx.db, async (tx) => {
-    const [ticket] = await tx
-      .select()
-      .from(tickets)
-      .where(
-        and(
-          eq(tickets.eventId, claims.eventId),
-          eq(tickets.serial, claims.ticketSerial),
-          eq(tickets.tenantId, actor.tenantId),
-        ),
-      )
-      .for('update');
-    if (!event || !ticket) {
-      // The cloud is the source of truth: a validly signed token with no ticket row was minted for a
-      // purchase that never committed, and is not a ticket.
-      const unknown: AdmissionDecision = event
-        ? {
-            decision: 'reject',
-            reason: 'INVALID',
-            detail: 'unknown-ticket',
-            ticket: {
-              serial: claims.ticketSerial,
-              typeNo: claims.ticketTypeNo,
-              generation: claims.generation,
-            },
-          }
-        : decideAdmission({
-            token,
-            event: undefined,
-            ticketType: undefined,
-            ticket: undefined,
-            lastAdmission: undefined,
-            gate: { id: gate.id, name: gate.name },
-            direction,
-            now,
-          });
-      await recordScan(tx, {
-        ctx,
-        actor,
-        gate,
-        direction,
-        now,
-        decision: unknown,
-        eventId: event?.id ?? null,
-        ticketId: null,
-      });
-      return { decision: unknown, ticketId: undefined };
-    }
-    const [type] = await tx
-      .select()
-      .from(ticketTypes)
-      .where(and(eq(ticketTypes.eventId, event.id), eq(ticketTypes.typeNo, claims.ticketTypeNo)));
-    const [last] = await tx
-      .select({
-        direction: scans.direction,
-        scannedAt: scans.scannedAt,
-        gateId: scans.gateId,
-        gateName: gates.name,
-      })
-      .from(scans)
-      .leftJoin(gates, eq(gates.id, scans.gateId))
-      .where(and(eq(scans.ticketId, ticket.id), eq(scans.accepted, 1)))
-      .orderBy(desc(scans.scannedAt), desc(scans.id))
-      .limit(1);
-    const result = decideAdmission({
-      token,
-      event: {
-        id: event.id,
-        status: event.status,
-        doorsOpenAt: event.doorsOpenAt ? event.doorsOpenAt.getTime() : null,
-        startsAt: event.startsAt.getTime(),
-        endsAt: event.endsAt.getTime(),
-      },
-      ticketType: type ? { typeNo: type.typeNo, name: type.name, gateIds: type.gateIds ?? null } : undefined,
-      ticket: {
-        serial: ticket.serial,
-        typeNo: ticket.typeNo,
-        generation: ticket.generation,
-        status: ticket.status,
-        digest: ticket.digest,
-      },
-      lastAdmission: last
-        ? {
-            direction: last.direction,
-            at: last.scannedAt.getTime(),
-            gateId: last.gateId,
-            gateName: last.gateName,
-          }
-        : undefined,
-      gate: { id: gate.id, name: gate.name },
-      direction,
-      now,
-    });
-    await recordScan(tx, {
-      ctx,
-      actor,
-      gate,
-      direction,
-      now,
-      decision: result,
-      eventId: event.id,
-      ticketId: ticket.id,
-    });
-    return { decision: result, ticketId: ticket.id };
-  });
-  const validation = view(decision.decision, now);
-  if (validation.ticket && decision.ticketId) validation.ticket.id = decision.ticketId;
-  return { ok: true, validation };
+/**
+ * A validly signed token with no ticket row: the cloud is the source of truth, so it was minted for a
+ * purchase that never committed and is not a ticket.
+ */
+function unknownTicket(claims: TicketClaims): AdmissionDecision {
+  return {
+    decision: 'reject',
+    reason: 'INVALID',
+    detail: 'unknown-ticket',
+    ticket: { serial: claims.ticketSerial, typeNo: claims.ticketTypeNo, generation: claims.generation },
+  };
 }
 
 async function recordScan(
   executor: Transaction | ServiceContext['db'],
-  input: {
-    ctx: ServiceContext;
-    actor: Actor;
-    gate: GateRow;
-    direction: ScanDirection;
-    now: number;
-    decision: AdmissionDecision;
-    eventId: string | null;
-    ticketId: string | null;
-  },
+  scan: OnlineScan,
+  decided: OnlineDecision,
 ): Promise<void> {
   await executor.insert(scans).values({
-    id: input.ctx.newId(),
-    tenantId: input.actor.tenantId,
-    eventId: input.eventId,
-    ticketId: input.ticketId,
-    gateId: input.gate.id,
-    staffUserId: input.actor.userId,
-    direction: input.direction,
-    accepted: input.decision.decision === 'accept' ? 1 : 0,
-    reason: input.decision.reason,
-    generation: input.decision.ticket?.generation ?? null,
-    scannedAt: new Date(input.now),
+    id: scan.ctx.newId(),
+    tenantId: scan.actor.tenantId,
+    eventId: decided.eventId,
+    ticketId: decided.ticketId,
+    gateId: scan.gate.id,
+    staffUserId: scan.actor.userId,
+    direction: scan.direction,
+    accepted: decided.decision.decision === 'accept' ? 1 : 0,
+    reason: decided.decision.reason,
+    generation: decided.decision.ticket?.generation ?? null,
+    scannedAt: new Date(scan.now),
   });
 }
 
-function view(decision: AdmissionDecision, now: number): ValidationView {
+function view({ decision, ticketId }: OnlineDecision, now: number): ValidationView {
   const out: ValidationView = {
     decision: decision.decision,
     reason: decision.reason,
     scannedAt: new Date(now).toISOString(),
   };
   if (decision.detail) out.detail = decision.detail;
-  if (decision.ticket) out.ticket = { ...decision.ticket };
+  if (decision.ticket) out.ticket = { ...decision.ticket, ...(ticketId ? { id: ticketId } : {}) };
   if (decision.alreadyUsed) {
     out.alreadyUsed = {
       at: new Date(decision.alreadyUsed.at).toISOString(),

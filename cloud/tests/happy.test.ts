@@ -134,6 +134,21 @@ describe('online validation', () => {
     expect((await scan('in')).body).toMatchObject({ decision: 'accept', reason: 'OK' });
     cloud.advance(-2 * 3600_000);
   });
+
+  it('reads a code typed through caps lock or ending in the wedge’s CR LF as a gate does', async () => {
+    const seeded = await seedEvent(cloud);
+    const { purchase } = await buyTickets(cloud, seeded, { quantity: 2 });
+    const staff = await cloud.token('venue_staff', seeded.tenant);
+    cloud.advance(2 * 3600_000); // doors are open
+    const scan = (qr: string) =>
+      cloud.call('POST', '/api/v1/validate', { token: staff, body: { qr, gateId: seeded.gateIds[0] } });
+    const [lowerCase, wedged] = [purchase.tickets[0].qr.toLowerCase(), `${purchase.tickets[1].qr}\r\n`];
+    expect((await scan(lowerCase)).body).toMatchObject({ decision: 'accept', reason: 'OK' });
+    expect((await scan(wedged)).body).toMatchObject({ decision: 'accept', reason: 'OK' });
+    // The same ticket, however it was typed, is one ticket.
+    expect((await scan(purchase.tickets[0].qr)).body).toMatchObject({ reason: 'ALREADY_USED' });
+    cloud.advance(-2 * 3600_000);
+  });
 });
 
 describe('ops', () => {

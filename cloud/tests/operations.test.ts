@@ -5,6 +5,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REASON_LABELS } from '../../shared/admission/reasons';
 import type { ScanRecord } from '../../shared/sync-protocol';
 import { OPS_PAGE_CSP } from '../routes/operations';
 import { CHART_MINUTES, judgeDevice } from '../services/operations';
@@ -274,6 +275,14 @@ describe('operations page', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(String(script.body)).not.toMatch(/innerHTML|eval\(|new Function/);
+    // The reasons' words reach the page from their one source, as a module beside its script.
+    expect(String(script.body)).toContain("from './reasons.js'");
+    const labels = await cloud.call('GET', '/ops/assets/reasons.js');
+    expect(labels.status).toBe(200);
+    expect(labels.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(labels.headers.get('content-security-policy')).toBe(OPS_PAGE_CSP);
+    const served = await import(`data:text/javascript,${encodeURIComponent(String(labels.body))}`);
+    expect(served.REASON_LABELS).toEqual(REASON_LABELS);
     expect((await cloud.call('GET', '/ops/assets/ops.css')).status).toBe(200);
     expect((await cloud.call('GET', '/ops/events/not-an-id')).status).toBe(404);
     expect((await cloud.call('GET', '/ops/assets/../../config.ts')).status).toBe(404);

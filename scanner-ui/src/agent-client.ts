@@ -6,14 +6,8 @@
  * Answers are checked before use: a malformed answer becomes an `AgentError`, never a verdict, so a
  * broken agent cannot paint ACCEPT.
  */
-import {
-  type AgentStatus,
-  type GateAgentBridge,
-  SCAN_REASONS,
-  type ScanDirection,
-  type ScanReason,
-  type ScanResult,
-} from './agent-api';
+import { isAccepting, isAdmissionReason } from '../../shared/admission/reasons';
+import type { AgentStatus, GateAgentBridge, ScanDirection, ScanResult } from './agent-api';
 
 export type {
   AgentStatus,
@@ -59,13 +53,11 @@ export function parseScanResult(value: unknown): ScanResult {
   if (
     !isObject(value) ||
     (value['decision'] !== 'accept' && value['decision'] !== 'reject') ||
-    !SCAN_REASONS.includes(value['reason'] as ScanReason)
+    !isAdmissionReason(value['reason'])
   ) {
     throw new AgentError('BAD_ANSWER', 'the gate agent answered a scan with an unknown shape');
   }
-  const accept = value['decision'] === 'accept';
-  const okReason = value['reason'] === 'OK' || value['reason'] === 'OK_UNSYNCED';
-  if (accept !== okReason) {
+  if ((value['decision'] === 'accept') !== isAccepting(value['reason'])) {
     // An accept must carry an OK reason and a reject must not: anything else is a broken agent.
     throw new AgentError('BAD_ANSWER', 'the gate agent answered a scan with a contradictory decision');
   }

@@ -4,6 +4,7 @@
  * where an already-used ticket went in, which gate a wrong-gate holder should go to). Pure: the clock
  * and the time zone are parameters, so the tests pin them.
  */
+import { REASON_LABELS } from '../../shared/admission/reasons';
 import type { ScanDirection, ScanReason, ScanResult } from './agent-api';
 
 export type VerdictKind = 'accept' | 'reject' | 'error';
@@ -30,22 +31,10 @@ export interface DescribeOptions {
   locale?: string;
 }
 
-const HEADLINES: Record<ScanReason, string> = {
-  OK: 'Valid ticket',
-  OK_UNSYNCED: 'Valid ticket',
-  ALREADY_USED: 'Already used',
-  REVOKED: 'Ticket revoked',
-  EVENT_CANCELLED: 'Event cancelled',
-  WRONG_EVENT: 'Ticket for another event',
-  WRONG_GATE: 'Wrong gate',
-  NOT_YET_VALID: 'Not valid yet',
-  EXPIRED: 'Ticket expired',
-  INVALID: 'Not a valid ticket',
-};
-
 /** Plain-words headline for a reason code (exported for the tests and the status history). */
 export function reasonHeadline(reason: ScanReason): string {
-  return HEADLINES[reason] ?? 'Not admitted';
+  // The steward's words from the one list of reasons (shared/admission/reasons.ts).
+  return REASON_LABELS[reason]?.steward ?? 'Not admitted';
 }
 
 function clockTime(at: number, options: DescribeOptions): string {
@@ -110,8 +99,16 @@ function detailFor(
         ? 'This code is not the one issued for this ticket — send to the box office'
         : 'Not a ticket we issued, or damaged — ask for the ticket again';
     default:
-      return undefined;
+      return noDetailFor(result.reason);
   }
+}
+
+/**
+ * Every reason has its case above: a reason added to the list makes this call fail to compile. At run
+ * time (an agent newer than this screen) an unknown reason gets no detail line.
+ */
+function noDetailFor(_reason: never): undefined {
+  return undefined;
 }
 
 function ticketLineFor(result: ScanResult): string | undefined {

@@ -4,7 +4,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ADMISSION_REASONS, type AdmissionInput, type AdmissionReason, decideAdmission } from './index';
+import {
+  ADMISSION_REASONS,
+  type AdmissionInput,
+  type AdmissionReason,
+  decideAdmission,
+  isAccepting,
+} from './index';
 
 const EVENT = '0190c3a4-7b2e-7cc1-9d3e-5a1b2c3d4e5f';
 const T0 = Date.UTC(2026, 5, 1, 18); // doors open
@@ -152,12 +158,23 @@ describe('decideAdmission', () => {
   it.each(cases)('%s → %s', (_name, overrides, reason, detail) => {
     const decision = decideAdmission({ ...base, ...overrides });
     expect(decision.reason).toBe(reason);
-    expect(decision.decision).toBe(reason === 'OK' || reason === 'OK_UNSYNCED' ? 'accept' : 'reject');
+    expect(decision.decision).toBe(isAccepting(reason) ? 'accept' : 'reject');
     if (detail !== undefined) expect(decision.detail).toBe(detail);
   });
 
   it('covers every reason of SPEC section 7', () => {
     expect(new Set(cases.map((c) => c[2]))).toEqual(new Set(ADMISSION_REASONS));
+  });
+
+  it('accepts exactly with an accepting reason, in any mix of the situations above', () => {
+    fc.assert(
+      fc.property(fc.subarray(cases), fc.constantFrom('in', 'out' as const), (mixed, direction) => {
+        const input = Object.assign({ ...base, direction }, ...mixed.map((c) => c[1]));
+        const decision = decideAdmission(input);
+        expect(decision.decision === 'accept').toBe(isAccepting(decision.reason));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('says when and where an already-used ticket went in, and where a wrong-gate ticket may go', () => {

@@ -1,33 +1,37 @@
 /**
  * shared/admission — the admission decision for one scan, written once and used by both the gate
  * agent (offline, against its SQLite manifest) and the cloud (`POST /api/v1/validate`, against
- * PostgreSQL). Pure: the caller checks the token (shared/crypto), looks up what it knows, and passes
- * the time in; the same situation therefore gets the same decision at the door and online.
+ * PostgreSQL). Pure: the caller opens the normalised scanned text (./scanned-text.ts, ./authenticate.ts),
+ * looks up what it knows of the ticket, authenticates the token against that (./authenticate.ts) and
+ * passes the time in; the same situation therefore gets the same decision at the door and online.
  *
  * Order of the rules (the first that fails is the answer), chosen so the steward sees the most useful
  * reason: token → event served → event cancelled → ticket revoked or superseded → ticket type and gate →
  * validity window and doors → already inside → accept.
  */
-import type { TicketClaims, TokenRejection } from '../crypto/index';
-
+import type { TokenRejection } from '../crypto/index';
+import type { CheckedToken } from './authenticate';
 import type { AdmissionReason, ScanDirection } from './reasons';
 
-export { ADMISSION_REASONS, type AdmissionReason, type ScanDirection } from './reasons';
-
-/** The token as the caller checked it: how its authenticity was established, or why it failed. */
-export type CheckedToken =
-  | {
-      ok: true;
-      claims: TicketClaims;
-      /**
-       * `signature`: Ed25519 verified. `manifest-digest`: decrypted and its digest equals the one the
-       * manifest holds for this ticket (see shared/crypto/README.md) — only valid with a known ticket.
-       */
-      authenticatedBy: 'signature' | 'manifest-digest';
-      /** The scanned token's manifest digest, when the decider computed it (see KnownTicket.digest). */
-      digest?: string;
-    }
-  | TokenRejection;
+export {
+  authenticateToken,
+  type CheckedToken,
+  openToken,
+  type SignatureKeys,
+  type TokenKeys,
+} from './authenticate';
+export {
+  ACCEPTING_REASONS,
+  type AcceptingReason,
+  ADMISSION_REASONS,
+  type AdmissionReason,
+  isAccepting,
+  isAdmissionReason,
+  REASON_LABELS,
+  type ReasonLabel,
+  type ScanDirection,
+} from './reasons';
+export { normaliseScannedText } from './scanned-text';
 
 export interface AdmissionEvent {
   id: string;
@@ -110,13 +114,19 @@ const TOKEN_REASON: Record<TokenRejection['reason'], AdmissionReason> = {
   NOT_YET_VALID: 'NOT_YET_VALID',
 };
 
+/**
+ * The decision for a token that could not be opened or authenticated: nothing else about the scan
+ * matters (the first rule of `decideAdmission`, for callers that have nothing to look up).
+ */
+export function decideTokenRejection(token: TokenRejection): AdmissionDecision {
+  const detail = token.reason === 'UNKNOWN_KEY' ? 'unknown-signing-key' : token.detail;
+  return reject(TOKEN_REASON[token.reason] ?? 'INVALID', { detail });
+}
+
 /** Decides one scan. Pure and total: every input gets a decision, nothing throws. */
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const { token, event, ticketType, ticket, lastAdmission, gate, direction, now } = input;
-  if (!token.ok) {
-    const detail = token.reason === 'UNKNOWN_KEY' ? 'unknown-signing-key' : token.detail;
-    return reject(TOKEN_REASON[token.reason] ?? 'INVALID', { detail });
-  }
+  if (!token.ok) return decideTokenRejection(token);
   const { claims } = token;
   const identified = {
     serial: claims.ticketSerial,

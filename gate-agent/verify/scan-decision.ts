@@ -1,0 +1,71 @@
+/**
+ * One scan decided against the gate's own copy of the manifest: open the token, look the ticket up,
+ * authenticate it, decide (shared/admission — the same steps the cloud's `/validate` takes). Reads the
+ * store, records nothing: recording is the pipeline's next step.
+ *
+ * Authentication takes the cheap path when it can: a ticket the manifest knows is authenticated by its
+ * digest (shared/admission/authenticate.ts); the Ed25519 signature is checked only for tickets the
+ * manifest does not know (issued after the last sync → OK_UNSYNCED), other generations, digest mismatches
+ * (forgeries) and tokens of events this gate has no key for (to tell a genuine WRONG_EVENT from garbage).
+ */
+import {
+  type AdmissionDecision,
+  authenticateToken,
+  decideAdmission,
+  decideTokenRejection,
+  openToken,
+  type ScanDirection,
+  type TokenKeys,
+} from '../../shared/admission/index';
+import type { GateStore } from '../store/gate-store';
+
+/** The store reads a decision needs: the event's rules, the ticket's manifest row, its last admission. */
+export type ManifestLookup = Pick<GateStore, 'eventContext' | 'findTicket' | 'lastAdmission'>;
+
+/** Where and how the code was scanned. */
+export interface ScanSituation {
+  gate: { id: string; name: string };
+  direction: ScanDirection;
+  /** Device clock, unix ms. */
+  now: number;
+}
+
+/** A decision with what the scan record and the answer need beside it. */
+export interface GateDecision {
+  decision: AdmissionDecision;
+  /** The event the scan counts for; null when the token did not prove one. */
+  eventId: string | null;
+  eventName?: string;
+  /** The change sequence of the manifest copy decided against (0: none). */
+  manifestSeq: number;
+}
+
+/** Decides a scanned code (any value; a non-string is INVALID). Pure but for the store's reads. */
+export function decideScan(
+  code: unknown,
+  keys: TokenKeys,
+  manifest: ManifestLookup,
+  situation: ScanSituation,
+): GateDecision {
+  const opened = openToken(code, keys);
+  if (!opened.ok) return { decision: decideTokenRejection(opened), eventId: null, manifestSeq: 0 };
+  const { claims } = opened;
+  const context = manifest.eventContext(claims.eventId);
+  const ticket = context ? manifest.findTicket(context, claims.ticketSerial) : undefined;
+  const token = authenticateToken(opened, ticket?.digest, keys);
+  const decision = decideAdmission({
+    token,
+    event: context?.event,
+    ticketType: context?.ticketTypes.get(claims.ticketTypeNo),
+    ticket,
+    lastAdmission: token.ok ? manifest.lastAdmission(claims.eventId, claims.ticketSerial) : undefined,
+    ...situation,
+  });
+  return {
+    decision,
+    // A token that failed authentication names an event only by its own unproven word: keep it out.
+    eventId: token.ok ? claims.eventId : null,
+    ...(context ? { eventName: context.name } : {}),
+    manifestSeq: context?.manifestSeq ?? 0,
+  };
+}
