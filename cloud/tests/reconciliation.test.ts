@@ -9,16 +9,19 @@
 import { sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { ScanRecord } from '../../shared/sync-protocol';
-import { rowsOf } from '../db/client';
+import { parseRows, sqlCount, sqlNumber } from '../db/rows';
 import { PermanentJobError } from '../jobs/definition';
 import { createReconciliationJobs } from '../jobs/reconciliation';
 import {
+  csvField,
   planNightlyReconciliation,
+  type ReconciliationReport,
   type ReconciliationRunView,
+  reportToCsv,
   runReconciliation,
 } from '../services/reconciliation';
-import { csvField, type ReconciliationReport, reportToCsv } from '../services/reconciliation-report';
 import {
   buyTickets,
   createTestCloud,
@@ -47,14 +50,16 @@ const offsets = { a: 200, b: -300, c: 0, d: 300_000 } as const;
 const iso = (minutes: number) => new Date(t0 + minutes * MINUTE).toISOString();
 
 async function changeHead(): Promise<number> {
-  const [row] = rowsOf<{ change_seq: string | number }>(
+  const [row] = parseRows(
+    z.object({ change_seq: sqlNumber }),
     await cloud.services.db.execute(sql`select change_seq from events where id = ${seeded.eventId}::uuid`),
   );
   return Number(row?.change_seq);
 }
 
 async function reportRows(): Promise<number> {
-  const [row] = rowsOf<{ n: number }>(
+  const [row] = parseRows(
+    z.object({ n: sqlCount }),
     await cloud.services.db.execute(sql`select count(*)::int as n from reconciliation_reports`),
   );
   return row?.n ?? 0;
@@ -130,7 +135,8 @@ beforeAll(async () => {
   const bought = await buyTickets(cloud, seeded, { quantity: 6 });
   const refundable = await buyTickets(cloud, seeded, { quantity: 1 });
   const ids = [...bought.purchase.tickets, ...refundable.purchase.tickets].map((t: { id: string }) => t.id);
-  const rows = rowsOf<{ id: string; serial: string | number }>(
+  const rows = parseRows(
+    z.object({ id: z.string(), serial: sqlNumber }),
     await cloud.services.db.execute(
       sql`select id, serial from tickets where id = any(${sql.param(ids)}::uuid[])`,
     ),
@@ -521,7 +527,8 @@ describe('reconciliation jobs', () => {
 
     await cloud.jobs.enqueue('nightly-reconciliation', venue);
     await cloud.jobs.drain();
-    const [row] = rowsOf<{ status: string; trigger: string; event_id: string }>(
+    const [row] = parseRows(
+      z.object({ status: z.string(), trigger: z.string(), event_id: z.string() }),
       await cloud.services.db.execute(
         sql`select status, trigger, event_id from reconciliation_reports where id = ${plan.reportIds[0]}::uuid`,
       ),
@@ -580,7 +587,8 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
     expect(bull.jobs.kind).toBe('bullmq');
     const event = await seedEvent(bull, { capacities: [5] });
     const bought = await buyTickets(bull, event, { quantity: 1 });
-    const [row] = rowsOf<{ serial: string | number }>(
+    const [row] = parseRows(
+      z.object({ serial: sqlNumber }),
       await bull.services.db.execute(
         sql`select serial from tickets where id = ${bought.purchase.tickets[0].id}::uuid`,
       ),
@@ -632,7 +640,8 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
     // The nightly job of the venue plans a run for the event and queues it on the same workers.
     await bull.jobs.enqueue('nightly-reconciliation', { tenantId: event.tenant, venueId: event.venueId });
     const nightly = async () =>
-      rowsOf<{ status: string }>(
+      parseRows(
+        z.object({ status: z.string() }),
         await bull!.services.db.execute(
           sql`select status from reconciliation_reports where event_id = ${event.eventId}::uuid and trigger = 'nightly'`,
         ),
@@ -649,13 +658,15 @@ describe('a transferred ticket', () => {
     const event = await seedEvent(cloud, { capacities: [5] });
     const bought = await buyTickets(cloud, event, { quantity: 1 });
     const ticketId = bought.purchase.tickets[0].id as string;
-    const [row] = rowsOf<{ serial: string | number }>(
+    const [row] = parseRows(
+      z.object({ serial: sqlNumber }),
       await cloud.services.db.execute(sql`select serial from tickets where id = ${ticketId}::uuid`),
     );
     const serial = Number(row?.serial);
     const north = await enrollTestDevice(cloud, event, 0);
     const vip = await enrollTestDevice(cloud, event, 1);
-    const [head] = rowsOf<{ change_seq: string | number }>(
+    const [head] = parseRows(
+      z.object({ change_seq: sqlNumber }),
       await cloud.services.db.execute(sql`select change_seq from events where id = ${event.eventId}::uuid`),
     );
     const synced = Number(head?.change_seq);
@@ -752,7 +763,8 @@ describe('repeated requests', () => {
     const again = await cloud.call('POST', path, { token: event.adminToken });
     expect(again.body).toMatchObject({ id: recent, status: 'pending' });
     await cloud.jobs.drain();
-    const statuses = rowsOf<{ id: string; status: string }>(
+    const statuses = parseRows(
+      z.object({ id: z.string(), status: z.string() }),
       await cloud.services.db.execute(
         sql`select id::text, status from reconciliation_reports where event_id = ${event.eventId}::uuid`,
       ),
