@@ -436,6 +436,99 @@ describe('reconciliation report', () => {
     expect(skewed).toEqual([expect.stringContaining(devices.d.deviceId)]);
   });
 
+  it('keeps the CSV layout: its sections, their columns and the report’s fields, in order', () => {
+    const lines = reportToCsv(first.report).split('\r\n');
+    const headers = new Map<string, string>();
+    lines.forEach((line, i) => {
+      if (line.startsWith('# ')) headers.set(line.slice(2), lines[i + 1]!);
+    });
+    const scan = (side: string) =>
+      [
+        'source',
+        'device_id',
+        'device_name',
+        'seq',
+        'gate_id',
+        'gate_name',
+        'at',
+        'device_clock_at',
+        'uploaded_at',
+        'upload_lag_s',
+      ].map((column) => `${side}_${column}`);
+    expect([...headers]).toEqual([
+      ['report', 'field,value'],
+      ['revoked tickets by reason', 'reason,count'],
+      [
+        'double admissions',
+        ['ticket_id', 'serial', 'seconds_apart', ...scan('first'), ...scan('second')].join(','),
+      ],
+      [
+        'admissions of revoked tickets',
+        [
+          'ticket_id',
+          'serial',
+          'generation',
+          ...scan('admission'),
+          'revocation_op',
+          'revocation_seq',
+          'revocation_at',
+          'revocation_reason',
+          'gate_manifest_seq',
+          'changes_behind',
+          'gate_manifest_as_of',
+          'seconds_after_revocation',
+        ].join(','),
+      ],
+      ['invalid token attempts by reason', 'reason,detail,count'],
+      ['invalid token attempts by gate', 'gate_id,gate_name,count'],
+      ['rejections by reason', 'reason,detail,count'],
+      ['rejections by gate', 'gate_id,gate_name,reason,count'],
+      [
+        'devices',
+        'device_id,name,gate_id,gate_name,status,scans,accepted,rejected,quarantined,first_scan_at,' +
+          'last_scan_at,acked_seq,highest_seq,gaps,missing_scans,last_upload_at,last_seen_at,clock_offset_ms,' +
+          'min_clock_offset_ms,max_clock_offset_ms,clock_skewed,max_upload_lag_s',
+      ],
+      ['sequence gaps', 'device_id,device_name,from_seq,to_seq,missing,after,before'],
+    ]);
+    const fields = lines.slice(2, lines.indexOf('')).map((line) => line.split(',')[0]);
+    expect(fields).toEqual([
+      'version',
+      'generated_at',
+      'run_id',
+      'trigger',
+      'run_key',
+      'requested_by',
+      'requested_at',
+      'event_id',
+      'event_name',
+      'event_status',
+      'venue_name',
+      'timezone',
+      'doors_open_at',
+      'starts_at',
+      'ends_at',
+      'manifest_change_seq',
+      'tickets_issued',
+      'tickets_valid',
+      'tickets_revoked',
+      'tickets_transferred',
+      'unique_admissions',
+      'no_shows',
+      'entries',
+      'exits',
+      'online_entries',
+      'double_admissions',
+      'revoked_admissions',
+      'invalid_token_attempts',
+      'sequence_gaps',
+      'missing_scans',
+      'skewed_devices',
+      'quarantined_scans',
+    ]);
+    expect(lines).toContain(`tickets_issued,${first.report.tickets.issued}`);
+  });
+
   it('quotes what needs quoting and defuses spreadsheet formulas', () => {
     expect(csvField('North, upper')).toBe('"North, upper"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
