@@ -9,6 +9,7 @@
  * offset measured at the device's last sync), the same way attendance does.
  */
 import { z } from 'zod';
+import { count, Instant } from '../report-fields';
 
 /** The report format; bumped when a field changes meaning. */
 export const RECONCILIATION_REPORT_VERSION = 1;
@@ -18,9 +19,6 @@ export const MAX_FINDINGS_PER_KIND = 10_000;
 
 /** A device whose clock differs from the cloud's by more than this is reported as skewed. */
 export const CLOCK_SKEW_THRESHOLD_MS = 10_000;
-
-const Instant = z.string().meta({ example: '2027-06-01T21:14:03.250Z', description: 'ISO 8601 UTC' });
-const count = z.number().int().min(0);
 
 /** One accepted scan as a finding names it: where, when, and how late the cloud learnt of it. */
 export const AdmissionScanSchema = z
