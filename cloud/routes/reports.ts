@@ -17,7 +17,13 @@ import {
   unwrap,
   z,
 } from '../http/openapi';
-import { CUSTOMER_ID, customerAnalytics, venueAnalytics } from '../services/analytics';
+import {
+  CUSTOMER_ID,
+  CustomerAnalyticsSchema,
+  customerAnalytics,
+  VenueAnalyticsSchema,
+  venueAnalytics,
+} from '../services/analytics';
 import {
   latestReport,
   ReconciliationReportSchema,
@@ -25,9 +31,6 @@ import {
   reportToCsv,
   requestReconciliation,
 } from '../services/reconciliation';
-
-const Instant = z.string().openapi({ example: '2027-06-01T21:14:03.250Z', description: 'ISO 8601 UTC' });
-const count = z.number().int().min(0);
 
 // The service's schema as an OpenAPI component of its own: zod-openapi refers to a nullable schema's
 // component only by a name given with `.openapi()`, which works on schemas made after this module loaded.
@@ -42,74 +45,6 @@ const LatestReportSchema = z
     report: ReconciliationReportSchema,
   })
   .openapi('LatestReconciliation');
-
-const RevenueSchema = z
-  .object({
-    currency: z.string(),
-    orders: count,
-    grossCents: z.number().int(),
-    refundedCents: z.number().int(),
-    netCents: z.number().int(),
-  })
-  .openapi('Revenue');
-
-const VenueAnalyticsSchema = z
-  .object({
-    venueId: z.uuid(),
-    venueName: z.string(),
-    timezone: z.string(),
-    from: Instant.nullable(),
-    to: Instant.nullable(),
-    events: count,
-    cancelledEvents: count,
-    ticketsSold: count,
-    ticketsValid: count,
-    ticketsRevoked: count,
-    revenue: z.array(RevenueSchema),
-    attendance: z.object({ validTickets: count, admitted: count, rate: z.number().nullable() }),
-    peakEntryMinute: z.object({ minute: Instant, entries: count, eventId: z.string().nullable() }).nullable(),
-    byEvent: z.array(
-      z.object({
-        eventId: z.uuid(),
-        name: z.string(),
-        status: z.enum(['published', 'cancelled']),
-        startsAt: Instant,
-        ticketsSold: count,
-        ticketsValid: count,
-        admitted: count,
-        attendanceRate: z.number().nullable(),
-        revenue: z.array(RevenueSchema),
-      }),
-    ),
-  })
-  .openapi('VenueAnalytics');
-
-const CustomerAnalyticsSchema = z
-  .object({
-    customerId: z.string(),
-    orders: count,
-    firstOrderAt: Instant.nullable(),
-    lastOrderAt: Instant.nullable(),
-    spend: z.array(RevenueSchema),
-    tickets: z.object({ held: count, valid: count, revoked: count, transferredAway: count }),
-    attendance: z.object({
-      eventsAttended: count,
-      validTickets: count,
-      admitted: count,
-      rate: z.number().nullable(),
-    }),
-    events: z.array(
-      z.object({
-        eventId: z.uuid(),
-        name: z.string(),
-        startsAt: Instant,
-        tickets: count,
-        validTickets: count,
-        admitted: count,
-      }),
-    ),
-  })
-  .openapi('CustomerAnalytics');
 
 const FormatQuery = z.object({
   format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: the report as one sectioned CSV' }),
