@@ -19,78 +19,8 @@ import {
   type RouteDeps,
   security,
   unwrap,
-  z,
 } from '../http/openapi';
-import { eventOperations } from '../services/operations';
-
-const Health = z.enum(['ok', 'warning', 'critical']);
-const isoOrNull = z.string().nullable();
-
-const DeviceOperations = z.object({
-  deviceId: z.uuid(),
-  name: z.string(),
-  connection: z.enum(['online', 'late', 'offline', 'never']),
-  health: Health,
-  problems: z.array(z.string()),
-  lastContactAt: isoOrNull,
-  lastContactAgeSeconds: z.number().nullable(),
-  lastReportAt: isoOrNull,
-  manifestAgeSeconds: z.number().nullable(),
-  manifestSeq: z.number().int().nullable(),
-  pendingUploads: z.number().int().nullable(),
-  lastUploadAt: isoOrNull,
-  lastUploadAgeSeconds: z.number().nullable(),
-  clockSkewMs: z.number().nullable().openapi({ description: 'cloud − device clock (positive: behind)' }),
-  reportedOfflineSeconds: z.number().nullable(),
-  agentVersion: z.string().nullable(),
-  decisions: z.object({ accepted: z.number().int(), rejected: z.number().int() }).nullable(),
-});
-
-const EventOperations = z
-  .object({
-    event: z.object({
-      id: z.uuid(),
-      name: z.string(),
-      status: z.string(),
-      venueId: z.uuid(),
-      venueName: z.string(),
-      timezone: z.string(),
-      startsAt: z.string(),
-      endsAt: z.string(),
-      doorsOpenAt: isoOrNull,
-    }),
-    generatedAt: z.string(),
-    totals: z.object({
-      admitted: z.number().int(),
-      inside: z.number().int(),
-      accepted: z.number().int(),
-      rejected: z.number().int(),
-      pendingUploads: z.number().int(),
-      devices: z.number().int(),
-      devicesOnline: z.number().int(),
-      gates: z.object({
-        ok: z.number().int(),
-        warning: z.number().int(),
-        critical: z.number().int(),
-        idle: z.number().int(),
-      }),
-    }),
-    gates: z.array(
-      z.object({
-        gateId: z.uuid(),
-        name: z.string(),
-        zone: z.string().nullable(),
-        health: z.enum(['ok', 'warning', 'critical', 'idle']),
-        admitted: z.number().int(),
-        accepted: z.number().int(),
-        rejected: z.number().int(),
-        devices: z.array(DeviceOperations),
-      }),
-    ),
-    perMinute: z.array(z.object({ minute: z.string(), entries: z.number().int() })),
-    rejectReasons: z.array(z.object({ reason: z.string(), count: z.number().int() })),
-  })
-  .openapi('EventOperations');
+import { EventOperationsSchema, eventOperations } from '../services/operations';
 
 /** `GET /events/:id/operations` (admin, ops). */
 export function operationsRoutes(deps: RouteDeps) {
@@ -104,7 +34,7 @@ export function operationsRoutes(deps: RouteDeps) {
       security,
       middleware: [requireRole('admin', 'ops'), limits.read],
       request: { params: idParams('id') },
-      responses: { 200: jsonResponse(EventOperations, 'The operations view'), ...errorResponses(404) },
+      responses: { 200: jsonResponse(EventOperationsSchema, 'The operations view'), ...errorResponses(404) },
     }),
     async (c) => {
       const { operations } = unwrap(await eventOperations(services, actorOf(c), c.req.valid('param').id));
