@@ -61,8 +61,14 @@ const CustomerParams = z.object({
 
 /** Reconciliation and analytics routes. */
 export function reportRoutes(deps: RouteDeps) {
-  const { services, limits } = deps;
-  const readers = requireRole('admin', 'ops');
+  return createRouter().route('/', reconciliationRoutes(deps)).route('/', analyticsRoutes(deps));
+}
+
+/** Readers of every report here: the tenant's admin, and ops. */
+const readers = requireRole('admin', 'ops');
+
+/** Run an event's reconciliation now; read its latest report (JSON or CSV). */
+function reconciliationRoutes({ services, limits }: RouteDeps) {
   return createRouter()
     .openapi(
       createRoute({
@@ -126,7 +132,12 @@ export function reportRoutes(deps: RouteDeps) {
         }
         return c.json({ run: latest.run, newerRun: latest.newerRun, report: latest.report }, 200);
       },
-    )
+    );
+}
+
+/** Venue and customer analytics. */
+function analyticsRoutes({ services, limits }: RouteDeps) {
+  return createRouter()
     .openapi(
       createRoute({
         method: 'get',

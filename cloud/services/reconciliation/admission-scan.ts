@@ -1,8 +1,8 @@
 /**
- * The scans behind a finding (a double admission's two entries, a revoked ticket's admission): the
- * finding queries carry only each scan's keys (`<p>source`, `<p>device_id`, `<p>seq`, `<p>online_id`)
- * through their window functions; these joins and columns fetch the details for the findings alone,
- * and `admissionScanOf` reads one side back as an AdmissionScan.
+ * Findings (a double admission's two entries, a revoked ticket's admission) and the scans behind them:
+ * the finding queries carry only each scan's keys (`<p>source`, `<p>device_id`, `<p>seq`,
+ * `<p>online_id`) through their window functions; these joins and columns fetch the details for the
+ * findings alone, and `admissionScanOf` reads one side back as an AdmissionScan.
  */
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -78,4 +78,15 @@ export function admissionScanOf(row: Record<string, unknown>, prefix: string): A
     if (key.startsWith(prefix)) side[key.slice(prefix.length)] = value;
   }
   return ScanColumns.parse(side);
+}
+
+/** A finding list as the report keeps it: at most MAX_FINDINGS_PER_KIND, and how many there are in all. */
+export interface Findings<Finding> {
+  findings: Finding[];
+  total: number;
+}
+
+/** Findings from rows that each carry one and the count of all of them (`count(*) over ()` before the limit). */
+export function findingsOf<Finding>(rows: Array<{ finding: Finding; total: number }>): Findings<Finding> {
+  return { findings: rows.map((row) => row.finding), total: rows[0]?.total ?? 0 };
 }

@@ -257,13 +257,13 @@ interface Section {
 
 function section<Row>(
   name: string,
-  rowsOf: (report: ReconciliationReport) => Row[],
+  sectionRows: (report: ReconciliationReport) => Row[],
   table: readonly Column<Row>[],
 ): Section {
   return {
     name,
     header: table.map(([header]) => header),
-    rows: (report) => rowsOf(report).map((row) => table.map(([, value]) => value(row))),
+    rows: (report) => sectionRows(report).map((row) => table.map(([, value]) => value(row))),
   };
 }
 

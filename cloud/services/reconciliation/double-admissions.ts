@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../../db/client';
 import { parseRows, sqlNumber } from '../../db/rows';
-import { admissionScanOf, scanColumns, scanJoins } from './admission-scan';
+import { admissionScanOf, type Findings, findingsOf, scanColumns, scanJoins } from './admission-scan';
 import { type DoubleAdmission, MAX_FINDINGS_PER_KIND } from './report';
 import { acceptedScans, type ReportScope, seconds } from './scope';
 
@@ -34,10 +34,7 @@ const DoubleAdmissionRow = z
  * The double admissions of the event, earliest first, at most MAX_FINDINGS_PER_KIND of them, and how
  * many there are in all.
  */
-export async function doubleAdmissions(
-  tx: Executor,
-  scope: ReportScope,
-): Promise<{ findings: DoubleAdmission[]; total: number }> {
+export async function doubleAdmissions(tx: Executor, scope: ReportScope): Promise<Findings<DoubleAdmission>> {
   // Two entries in a row (no exit between) at different devices (or a device and the online channel)
   // are a double admission: neither side could know of the other's.
   const rows = parseRows(
@@ -67,5 +64,5 @@ export async function doubleAdmissions(
         ${scanJoins('c_')} ${scanJoins('p_')}
        order by f.c_at_ts, f.serial, f.c_source, f.c_device_id, f.c_seq, f.c_online_id`),
   );
-  return { findings: rows.map((row) => row.finding), total: rows[0]?.total ?? 0 };
+  return findingsOf(rows);
 }

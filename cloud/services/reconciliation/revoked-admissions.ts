@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../../db/client';
 import { parseRows, sqlNumber } from '../../db/rows';
-import { admissionScanOf, scanColumns, scanJoins } from './admission-scan';
+import { admissionScanOf, type Findings, findingsOf, scanColumns, scanJoins } from './admission-scan';
 import { MAX_FINDINGS_PER_KIND, type RevokedAdmission } from './report';
 import { acceptedScans, iso, type ReportScope, seconds } from './scope';
 
@@ -48,7 +48,7 @@ const RevokedAdmissionRow = z
 export async function revokedAdmissions(
   tx: Executor,
   scope: ReportScope,
-): Promise<{ findings: RevokedAdmission[]; total: number }> {
+): Promise<Findings<RevokedAdmission>> {
   const { eventId } = scope;
   // For each accepted entry, the first change that made the admitted QR inadmissible: a revocation of
   // that generation or later, or a transfer to a newer generation. An entry after that change was made
@@ -86,5 +86,5 @@ export async function revokedAdmissions(
         ${scanJoins('c_')}
        order by f.c_at_ts, f.serial, f.c_source, f.c_device_id, f.c_seq, f.c_online_id`),
   );
-  return { findings: rows.map((row) => row.finding), total: rows[0]?.total ?? 0 };
+  return findingsOf(rows);
 }
