@@ -17,21 +17,6 @@ export const RevenueSchema = z
   .meta({ id: 'Revenue' });
 export type Revenue = z.infer<typeof RevenueSchema>;
 
-/** One event of a venue's analytics. */
-export const VenueEventAnalyticsSchema = z.object({
-  eventId: z.uuid(),
-  name: z.string(),
-  status: z.enum(['published', 'cancelled']),
-  startsAt: Instant,
-  ticketsSold: count,
-  ticketsValid: count,
-  admitted: count,
-  /** Null until doors open, or when no valid ticket exists. */
-  attendanceRate: z.number().nullable(),
-  revenue: z.array(RevenueSchema),
-});
-export type VenueEventAnalytics = z.infer<typeof VenueEventAnalyticsSchema>;
-
 export const VenueAnalyticsSchema = z
   .object({
     venueId: z.uuid(),
@@ -49,21 +34,23 @@ export const VenueAnalyticsSchema = z
     revenue: z.array(RevenueSchema),
     attendance: z.object({ validTickets: count, admitted: count, rate: z.number().nullable() }),
     peakEntryMinute: z.object({ minute: Instant, entries: count, eventId: z.string().nullable() }).nullable(),
-    byEvent: z.array(VenueEventAnalyticsSchema),
+    byEvent: z.array(
+      z.object({
+        eventId: z.uuid(),
+        name: z.string(),
+        status: z.enum(['published', 'cancelled']),
+        startsAt: Instant,
+        ticketsSold: count,
+        ticketsValid: count,
+        admitted: count,
+        /** Null until doors open, or when no valid ticket exists. */
+        attendanceRate: z.number().nullable(),
+        revenue: z.array(RevenueSchema),
+      }),
+    ),
   })
   .meta({ id: 'VenueAnalytics' });
 export type VenueAnalytics = z.infer<typeof VenueAnalyticsSchema>;
-
-/** One event a customer held tickets for. */
-export const CustomerEventAnalyticsSchema = z.object({
-  eventId: z.uuid(),
-  name: z.string(),
-  startsAt: Instant,
-  tickets: count,
-  validTickets: count,
-  admitted: count,
-});
-export type CustomerEventAnalytics = z.infer<typeof CustomerEventAnalyticsSchema>;
 
 export const CustomerAnalyticsSchema = z
   .object({
@@ -86,7 +73,17 @@ export const CustomerAnalyticsSchema = z
       admitted: count,
       rate: z.number().nullable(),
     }),
-    events: z.array(CustomerEventAnalyticsSchema),
+    /** The events the customer held tickets for. */
+    events: z.array(
+      z.object({
+        eventId: z.uuid(),
+        name: z.string(),
+        startsAt: Instant,
+        tickets: count,
+        validTickets: count,
+        admitted: count,
+      }),
+    ),
   })
   .meta({ id: 'CustomerAnalytics' });
 export type CustomerAnalytics = z.infer<typeof CustomerAnalyticsSchema>;

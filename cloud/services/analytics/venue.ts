@@ -19,7 +19,7 @@ import { fail, type Result } from '../../errors';
 import type { Actor } from '../actor';
 import type { ServiceContext } from '../context';
 import { ENTRIES, mayReadAnalytics, rate, revenueColumns, revenueOf, sumRevenue, total } from './figures';
-import type { Revenue, VenueAnalytics, VenueEventAnalytics } from './schema';
+import type { Revenue, VenueAnalytics } from './schema';
 
 const EventRow = z.object({
   id: z.string(),
@@ -107,7 +107,7 @@ async function peakEntryMinute(ctx: ServiceContext, ev: SQL): Promise<VenueAnaly
   return peak ? { minute: peak.minute, entries: peak.entries, eventId: peak.event_id } : null;
 }
 
-function eventAnalytics(e: EventRow, revenue: Revenue[]): VenueEventAnalytics {
+function eventAnalytics(e: EventRow, revenue: Revenue[]): VenueAnalytics['byEvent'][number] {
   return {
     eventId: e.id,
     name: e.name,

@@ -5,7 +5,7 @@
  * JSON and the tests agree on what "amber" means.
  */
 import type { GateReport } from '../../../shared/sync-protocol';
-import type { Connection, DeviceOperations, GateOperations, Health } from './schema';
+import type { DeviceOperations, GateOperations } from './schema';
 
 /** A device heard from within this long is online. Gates report at least every sync interval (30 s). */
 export const ONLINE_WITHIN_SECONDS = 90;
@@ -49,7 +49,7 @@ export function judgeDevice(
     .map((d) => d.getTime());
   const lastContact = contacts.length > 0 ? new Date(Math.max(...contacts)) : null;
   const contactAge = ageSeconds(now, lastContact);
-  const connection: Connection =
+  const connection: DeviceOperations['connection'] =
     contactAge === null
       ? 'never'
       : contactAge <= ONLINE_WITHIN_SECONDS
@@ -66,7 +66,7 @@ export function judgeDevice(
   const skew = report ? report.clockOffsetMs : device.clockOffsetMs;
 
   const problems: string[] = [];
-  let health: Health = 'ok';
+  let health: DeviceOperations['health'] = 'ok';
   const warn = (problem: string) => {
     problems.push(problem);
     if (health === 'ok') health = 'warning';

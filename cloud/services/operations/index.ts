@@ -13,10 +13,8 @@ export {
 } from './device-health';
 export { CHART_MINUTES, eventOperations } from './event-operations';
 export {
-  type Connection,
   type DeviceOperations,
   type EventOperations,
   EventOperationsSchema,
   type GateOperations,
-  type Health,
 } from './schema';

@@ -6,14 +6,11 @@ import { z } from 'zod';
 
 const isoOrNull = z.string().nullable();
 const Health = z.enum(['ok', 'warning', 'critical']);
-export type Health = z.infer<typeof Health>;
-const Connection = z.enum(['online', 'late', 'offline', 'never']);
-export type Connection = z.infer<typeof Connection>;
 
 export const DeviceOperationsSchema = z.object({
   deviceId: z.uuid(),
   name: z.string(),
-  connection: Connection,
+  connection: z.enum(['online', 'late', 'offline', 'never']),
   health: Health,
   /** Human-readable reasons for a health other than ok. */
   problems: z.array(z.string()),

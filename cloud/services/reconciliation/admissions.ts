@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../../db/client';
 import { parseRows, sqlCount } from '../../db/rows';
-import type { AdmissionFigures } from './report';
+import type { ReconciliationReport } from './report';
 import type { ReportScope } from './scope';
 
 const TotalsRow = z.object({
@@ -21,7 +21,7 @@ const TotalsRow = z.object({
 export async function admissionFigures(
   tx: Executor,
   { eventId, tenantId }: ReportScope,
-): Promise<AdmissionFigures> {
+): Promise<ReconciliationReport['admissions']> {
   const [totals] = parseRows(
     TotalsRow,
     await tx.execute(sql`

@@ -14,7 +14,6 @@ import type {
   ReconciliationReport,
   RevokedAdmission,
   SequenceGap,
-  TicketFigures,
 } from './report';
 
 type Cell = string | number | boolean | null | undefined;
@@ -151,7 +150,7 @@ const reportFields = columns<ReconciliationReport>({
   devices: null,
 });
 
-const revokedReasonColumns = columns<TicketFigures['revokedByReason'][number]>({
+const revokedReasonColumns = columns<ReconciliationReport['tickets']['revokedByReason'][number]>({
   reason: ['reason', (r) => r.reason],
   count: ['count', (r) => r.count],
 });

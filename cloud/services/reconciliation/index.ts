@@ -25,7 +25,6 @@ export {
   ReconciliationReportSchema,
   ReconciliationRunSchema,
   type ReconciliationRunView,
-  type ReconciliationStatus,
   type RevokedAdmission,
   type SequenceGap,
 } from './report';

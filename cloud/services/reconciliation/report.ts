@@ -169,7 +169,6 @@ export const ReportEventSchema = z.object({
   /** Head of the manifest change log when the report was made. */
   changeSeq: count,
 });
-export type ReportEvent = z.infer<typeof ReportEventSchema>;
 
 /** The counts of every finding kind (lists below may be cut at MAX_FINDINGS_PER_KIND). */
 export const ReportSummarySchema = z.object({
@@ -191,7 +190,6 @@ export const TicketFiguresSchema = z.object({
   /** QRs replaced by a transfer (the ticket stays valid with a new generation). */
   transfers: count,
 });
-export type TicketFigures = z.infer<typeof TicketFiguresSchema>;
 
 /** Accepted scans of the event: who came, who did not, entries and exits. */
 export const AdmissionFiguresSchema = z.object({
@@ -205,7 +203,6 @@ export const AdmissionFiguresSchema = z.object({
   /** Of the entries, those validated online rather than by a gate agent. */
   onlineEntries: count,
 });
-export type AdmissionFigures = z.infer<typeof AdmissionFiguresSchema>;
 
 /** Codes that are not a ticket of this event: forged, damaged, unknown key, other events' tickets. */
 export const InvalidTokenAttemptsSchema = z.object({
@@ -260,4 +257,3 @@ export const ReconciliationRunSchema = z.object({
   error: z.string().nullable(),
 });
 export type ReconciliationRunView = z.infer<typeof ReconciliationRunSchema>;
-export type ReconciliationStatus = ReconciliationRunView['status'];

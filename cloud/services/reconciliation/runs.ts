@@ -13,18 +13,14 @@ export type ReportRow = typeof reconciliationReports.$inferSelect;
 
 /** A run as the API shows it (without its report). */
 export function runView(row: ReportRow): ReconciliationRunView {
-  return {
-    id: row.id,
-    eventId: row.eventId,
-    trigger: row.trigger,
-    runKey: row.runKey,
-    status: row.status,
-    requestedBy: row.requestedBy,
-    requestedAt: row.requestedAt.toISOString(),
-    startedAt: row.startedAt?.toISOString() ?? null,
-    finishedAt: row.finishedAt?.toISOString() ?? null,
-    error: row.error,
-  };
+  const { id, eventId, trigger, runKey, status, requestedBy, error } = row;
+  const at = (time: Date | null) => time?.toISOString() ?? null;
+  const [requestedAt, startedAt, finishedAt] = [
+    row.requestedAt.toISOString(),
+    at(row.startedAt),
+    at(row.finishedAt),
+  ];
+  return { id, eventId, trigger, runKey, status, requestedBy, requestedAt, startedAt, finishedAt, error };
 }
 
 /**

@@ -8,7 +8,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../../db/client';
 import { parseRows, sqlNumber } from '../../db/rows';
-import type { ReportEvent } from './report';
+import type { ReconciliationReport } from './report';
 
 /** The event a report is computed for, and its venue (scans at the venue's devices may count for it). */
 export interface ReportScope {
@@ -48,27 +48,25 @@ const EventRow = z
     ends_at: z.string(),
     change_seq: sqlNumber,
   })
-  .transform(
-    (row): ReportEvent => ({
-      id: row.id,
-      tenantId: row.tenant_id,
-      name: row.name,
-      status: row.status,
-      venueId: row.venue_id,
-      venueName: row.venue_name,
-      timezone: row.timezone,
-      doorsOpenAt: row.doors_open_at,
-      startsAt: row.starts_at,
-      endsAt: row.ends_at,
-      changeSeq: row.change_seq,
-    }),
-  );
+  .transform((row): ReconciliationReport['event'] => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    status: row.status,
+    venueId: row.venue_id,
+    venueName: row.venue_name,
+    timezone: row.timezone,
+    doorsOpenAt: row.doors_open_at,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    changeSeq: row.change_seq,
+  }));
 
 /** The event as the report shows it, or undefined when it is gone (or not the tenant's). */
 export async function reportEvent(
   tx: Executor,
   run: { eventId: string; tenantId: string },
-): Promise<ReportEvent | undefined> {
+): Promise<ReconciliationReport['event'] | undefined> {
   const [event] = parseRows(
     EventRow,
     await tx.execute(sql`

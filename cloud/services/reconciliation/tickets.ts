@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../../db/client';
 import { parseRows, sqlCount } from '../../db/rows';
-import type { TicketFigures } from './report';
+import type { ReconciliationReport } from './report';
 import type { ReportScope } from './scope';
 
 const TotalsRow = z.object({ issued: sqlCount, valid: sqlCount, revoked: sqlCount, transfers: sqlCount });
@@ -16,7 +16,7 @@ const ReasonRow = z.object({ reason: z.string().nullable(), count: sqlCount });
 export async function ticketFigures(
   tx: Executor,
   { eventId, tenantId }: ReportScope,
-): Promise<TicketFigures> {
+): Promise<ReconciliationReport['tickets']> {
   const [totals] = parseRows(
     TotalsRow,
     await tx.execute(sql`
