@@ -7,41 +7,24 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { requireRole } from '../http/auth';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/context';
-import {
-  actorOf,
-  createRouter,
-  errorResponses,
-  idParams,
-  jsonResponse,
-  type RouteDeps,
-  security,
-  unwrap,
-} from '../http/openapi';
+import { type RouteDeps, unwrap } from '../http/openapi';
 import { EventOperationsSchema, eventOperations } from '../services/operations';
+import { eventReportRoute } from './event-report';
 
-/** `GET /events/:id/operations` (admin, ops). */
+/** `GET /events/:id/operations` (admin, ops); never cached, it is a live view. */
 export function operationsRoutes(deps: RouteDeps) {
-  const { services, limits } = deps;
-  return createRouter().openapi(
-    createRoute({
-      method: 'get',
-      path: '/events/{id}/operations',
-      tags: ['reports'],
-      summary: 'Event operations: every gate and device (online, manifest age, backlog), admissions, rejects',
-      security,
-      middleware: [requireRole('admin', 'ops'), limits.read],
-      request: { params: idParams('id') },
-      responses: { 200: jsonResponse(EventOperationsSchema, 'The operations view'), ...errorResponses(404) },
-    }),
-    async (c) => {
-      const { operations } = unwrap(await eventOperations(services, actorOf(c), c.req.valid('param').id));
-      c.header('Cache-Control', 'no-store');
-      return c.json(operations, 200);
-    },
-  );
+  return eventReportRoute(deps, {
+    name: 'operations',
+    summary: 'Event operations: every gate and device (online, manifest age, backlog), admissions, rejects',
+    roles: ['admin', 'ops'],
+    answer: EventOperationsSchema,
+    description: 'The operations view',
+    read: async (services, actor, eventId) =>
+      unwrap(await eventOperations(services, actor, eventId)).operations,
+    headers: { 'Cache-Control': 'no-store' },
+  });
 }
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../ops-page');
