@@ -31,6 +31,7 @@ import {
 } from '../test-support/cloud';
 import { enrollTestDevice, refreshDeviceToken, type TestDevice } from '../test-support/devices';
 import { testRedisUrl, uniquePrefix } from '../test-support/redis';
+import { scanRecord } from '../test-support/scan-records';
 
 const MINUTE = 60_000;
 const redisUrl = testRedisUrl();
@@ -76,25 +77,18 @@ function scan(
   minutes: number,
   fields: Partial<ScanRecord> & { serial?: number | null },
 ): ScanRecord {
-  const device = devices[key];
   const { serial, ...rest } = fields;
-  return {
-    id: uuidv7(),
+  return scanRecord({
     seq,
-    gateId: device.enrollment.gate.id,
+    gateId: devices[key].enrollment.gate.id,
     eventId: serial === null ? null : seeded.eventId,
     ticketSerial: serial ?? null,
     generation: serial === null ? null : 1,
-    direction: 'in',
-    decision: 'accept',
-    reason: 'OK',
-    detail: null,
-    codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
     scannedAt: t0 + minutes * MINUTE - offsets[key],
     clockOffsetMs: offsets[key],
     manifestSeq: manifestSeqBefore,
     ...rest,
-  };
+  });
 }
 
 /** An unreadable code: no event, no ticket (what a gate records for a forged or damaged QR). */
@@ -695,22 +689,13 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
       [vip, 75],
     ] as const) {
       await refreshDeviceToken(bull, device);
-      const record: ScanRecord = {
-        id: uuidv7(),
+      const record = scanRecord({
         seq: 1,
         gateId: device.enrollment.gate.id,
         eventId: event.eventId,
         ticketSerial: serial,
-        generation: 1,
-        direction: 'in',
-        decision: 'accept',
-        reason: 'OK',
-        detail: null,
-        codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
         scannedAt: bull.now() - 2 * 3_600_000 + minutes * MINUTE,
-        clockOffsetMs: 0,
-        manifestSeq: 1,
-      };
+      });
       const upload = await bull.call('POST', '/api/v1/sync/scans', {
         token: device.accessToken,
         body: { scans: [record] },
@@ -771,31 +756,25 @@ describe('a transferred ticket', () => {
     });
     expect(transfer.status).toBe(200);
     cloud.advance(30 * MINUTE);
-    const record = (device: TestDevice, generation: number, manifestSeq: number, at: number): ScanRecord => ({
-      id: uuidv7(),
-      seq: 1,
-      gateId: device.enrollment.gate.id,
-      eventId: event.eventId,
-      ticketSerial: serial,
-      generation,
-      direction: 'in',
-      decision: 'accept',
-      reason: 'OK',
-      detail: null,
-      codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
-      scannedAt: at,
-      clockOffsetMs: 0,
-      manifestSeq,
-    });
+    const record = (device: TestDevice, generation: number, manifestSeq: number, at: number) =>
+      scanRecord({
+        seq: 1,
+        gateId: device.enrollment.gate.id,
+        eventId: event.eventId,
+        ticketSerial: serial,
+        generation,
+        scannedAt: at,
+        manifestSeq,
+      });
     // North never synced after the transfer and let the old QR in; VIP had the new one and let it in.
-    for (const [device, scanRecord] of [
+    for (const [device, entry] of [
       [north, record(north, 1, synced, transferredAt + 5 * MINUTE)],
       [vip, record(vip, 2, synced + 1, transferredAt + 10 * MINUTE)],
     ] as const) {
       await refreshDeviceToken(cloud, device);
       const upload = await cloud.call('POST', '/api/v1/sync/scans', {
         token: device.accessToken,
-        body: { scans: [scanRecord] },
+        body: { scans: [entry] },
       });
       expect(upload.status).toBe(200);
     }
