@@ -61,14 +61,8 @@ const CustomerParams = z.object({
 
 /** Reconciliation and analytics routes. */
 export function reportRoutes(deps: RouteDeps) {
-  return createRouter().route('/', reconciliationRoutes(deps)).route('/', analyticsRoutes(deps));
-}
-
-/** Readers of every report here: the tenant's admin, and ops. */
-const readers = requireRole('admin', 'ops');
-
-/** Run an event's reconciliation now; read its latest report (JSON or CSV). */
-function reconciliationRoutes({ services, limits }: RouteDeps) {
+  const { services, limits } = deps;
+  const readers = requireRole('admin', 'ops');
   return createRouter()
     .openapi(
       createRoute({
@@ -132,12 +126,7 @@ function reconciliationRoutes({ services, limits }: RouteDeps) {
         }
         return c.json({ run: latest.run, newerRun: latest.newerRun, report: latest.report }, 200);
       },
-    );
-}
-
-/** Venue and customer analytics. */
-function analyticsRoutes({ services, limits }: RouteDeps) {
-  return createRouter()
+    )
     .openapi(
       createRoute({
         method: 'get',
