@@ -8,9 +8,11 @@
  * Runs are requested on demand (POST /events/:id/reconciliation) or planned nightly per venue; either
  * way a `reconcile-event` job computes them, and running a job twice changes nothing.
  *
- * The folder: report.ts (the report's one schema) and csv.ts (its CSV); request.ts, plan.ts, run.ts
- * (the runs); compute.ts assembles a report from one query module per section (scope.ts, tickets.ts,
- * admissions.ts, double-admissions.ts, revoked-admissions.ts, rejections.ts, devices.ts).
+ * The folder: report.ts (the report's one schema) and csv.ts (its CSV); runs.ts (the stored run),
+ * request.ts, plan.ts, run.ts (asking for, planning and running one); compute.ts assembles a report
+ * from one query module per section — scope.ts (the event, and which scans count), tickets.ts,
+ * admissions.ts, double-admissions.ts and revoked-admissions.ts (findings, with admission-scan.ts),
+ * rejections.ts, devices.ts.
  */
 export { csvField, reportToCsv } from './csv';
 export { localDate, NIGHTLY_LOOKBACK_MS, planNightlyReconciliation } from './plan';
