@@ -150,7 +150,13 @@ export function coalesce(run: () => Promise<void>): () => Promise<void> {
   };
 }
 
-/** The rows of a raw `execute()` result (node-postgres and PGlite both answer `{ rows }`). */
+/**
+ * The rows of a raw `execute()` result (node-postgres and PGlite both answer `{ rows }`), cast to `T`
+ * unchecked.
+ *
+ * @deprecated Parse the rows instead: `parseRows(Schema, result)` from ./rows.ts. Kept only until the
+ * last callers (services/changes.ts, orders.ts, reservations.ts) are converted by their owners.
+ */
 export function rowsOf<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;
 }

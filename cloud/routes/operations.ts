@@ -7,112 +7,25 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { REASON_LABELS } from '../../shared/admission/reasons';
-import { requireRole } from '../http/auth';
 import type { AppEnv } from '../http/context';
-import {
-  actorOf,
-  createRouter,
-  errorResponses,
-  idParams,
-  jsonResponse,
-  type RouteDeps,
-  security,
-  unwrap,
-  z,
-} from '../http/openapi';
-import { eventOperations } from '../services/operations';
+import { type RouteDeps, unwrap } from '../http/openapi';
+import { EventOperationsSchema, eventOperations } from '../services/operations';
+import { eventReportRoute } from './event-report';
 
-const Health = z.enum(['ok', 'warning', 'critical']);
-const isoOrNull = z.string().nullable();
-
-const DeviceOperations = z.object({
-  deviceId: z.uuid(),
-  name: z.string(),
-  connection: z.enum(['online', 'late', 'offline', 'never']),
-  health: Health,
-  problems: z.array(z.string()),
-  lastContactAt: isoOrNull,
-  lastContactAgeSeconds: z.number().nullable(),
-  lastReportAt: isoOrNull,
-  manifestAgeSeconds: z.number().nullable(),
-  manifestSeq: z.number().int().nullable(),
-  pendingUploads: z.number().int().nullable(),
-  lastUploadAt: isoOrNull,
-  lastUploadAgeSeconds: z.number().nullable(),
-  clockSkewMs: z.number().nullable().openapi({ description: 'cloud − device clock (positive: behind)' }),
-  reportedOfflineSeconds: z.number().nullable(),
-  agentVersion: z.string().nullable(),
-  decisions: z.object({ accepted: z.number().int(), rejected: z.number().int() }).nullable(),
-});
-
-const EventOperations = z
-  .object({
-    event: z.object({
-      id: z.uuid(),
-      name: z.string(),
-      status: z.string(),
-      venueId: z.uuid(),
-      venueName: z.string(),
-      timezone: z.string(),
-      startsAt: z.string(),
-      endsAt: z.string(),
-      doorsOpenAt: isoOrNull,
-    }),
-    generatedAt: z.string(),
-    totals: z.object({
-      admitted: z.number().int(),
-      inside: z.number().int(),
-      accepted: z.number().int(),
-      rejected: z.number().int(),
-      pendingUploads: z.number().int(),
-      devices: z.number().int(),
-      devicesOnline: z.number().int(),
-      gates: z.object({
-        ok: z.number().int(),
-        warning: z.number().int(),
-        critical: z.number().int(),
-        idle: z.number().int(),
-      }),
-    }),
-    gates: z.array(
-      z.object({
-        gateId: z.uuid(),
-        name: z.string(),
-        zone: z.string().nullable(),
-        health: z.enum(['ok', 'warning', 'critical', 'idle']),
-        admitted: z.number().int(),
-        accepted: z.number().int(),
-        rejected: z.number().int(),
-        devices: z.array(DeviceOperations),
-      }),
-    ),
-    perMinute: z.array(z.object({ minute: z.string(), entries: z.number().int() })),
-    rejectReasons: z.array(z.object({ reason: z.string(), count: z.number().int() })),
-  })
-  .openapi('EventOperations');
-
-/** `GET /events/:id/operations` (admin, ops). */
+/** `GET /events/:id/operations` (admin, ops); never cached, it is a live view. */
 export function operationsRoutes(deps: RouteDeps) {
-  const { services, limits } = deps;
-  return createRouter().openapi(
-    createRoute({
-      method: 'get',
-      path: '/events/{id}/operations',
-      tags: ['reports'],
-      summary: 'Event operations: every gate and device (online, manifest age, backlog), admissions, rejects',
-      security,
-      middleware: [requireRole('admin', 'ops'), limits.read],
-      request: { params: idParams('id') },
-      responses: { 200: jsonResponse(EventOperations, 'The operations view'), ...errorResponses(404) },
-    }),
-    async (c) => {
-      const { operations } = unwrap(await eventOperations(services, actorOf(c), c.req.valid('param').id));
-      c.header('Cache-Control', 'no-store');
-      return c.json(operations, 200);
-    },
-  );
+  return eventReportRoute(deps, {
+    name: 'operations',
+    summary: 'Event operations: every gate and device (online, manifest age, backlog), admissions, rejects',
+    roles: ['admin', 'ops'],
+    answer: EventOperationsSchema,
+    description: 'The operations view',
+    read: async (services, actor, eventId) =>
+      unwrap(await eventOperations(services, actor, eventId)).operations,
+    headers: { 'Cache-Control': 'no-store' },
+  });
 }
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../ops-page');

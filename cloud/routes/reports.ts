@@ -17,186 +17,24 @@ import {
   unwrap,
   z,
 } from '../http/openapi';
-import { CUSTOMER_ID, customerAnalytics, venueAnalytics } from '../services/analytics';
-import { latestReport, requestReconciliation } from '../services/reconciliation';
-import { type ReconciliationReport, reportToCsv } from '../services/reconciliation-report';
+import {
+  CUSTOMER_ID,
+  CustomerAnalyticsSchema,
+  customerAnalytics,
+  VenueAnalyticsSchema,
+  venueAnalytics,
+} from '../services/analytics';
+import {
+  latestReport,
+  ReconciliationReportSchema,
+  ReconciliationRunSchema,
+  reportToCsv,
+  requestReconciliation,
+} from '../services/reconciliation';
 
-const Instant = z.string().openapi({ example: '2027-06-01T21:14:03.250Z', description: 'ISO 8601 UTC' });
-const count = z.number().int().min(0);
-
-const RunSchema = z
-  .object({
-    id: z.uuid(),
-    eventId: z.uuid(),
-    trigger: z.enum(['nightly', 'manual']),
-    runKey: z.string(),
-    status: z.enum(['pending', 'running', 'done', 'failed']),
-    requestedBy: z.string().nullable(),
-    requestedAt: Instant,
-    startedAt: Instant.nullable(),
-    finishedAt: Instant.nullable(),
-    error: z.string().nullable(),
-  })
-  .openapi('ReconciliationRun');
-
-const AdmissionScanSchema = z
-  .object({
-    source: z.enum(['device', 'online']),
-    scanId: z.string(),
-    deviceId: z.string().nullable(),
-    deviceName: z.string().nullable(),
-    seq: z.number().int().nullable(),
-    gateId: z.string(),
-    gateName: z.string().nullable(),
-    direction: z.enum(['in', 'out']),
-    at: Instant.openapi({ description: 'The cloud’s estimate: device clock + measured offset' }),
-    deviceClockAt: Instant.nullable(),
-    uploadedAt: Instant.nullable(),
-    uploadLagSeconds: z.number().nullable(),
-  })
-  .openapi('AdmissionScan');
-
-const ReasonCountSchema = z.object({ reason: z.string(), detail: z.string().nullable(), count });
-const GateCountSchema = z.object({ gateId: z.string(), gateName: z.string().nullable(), count });
-
-const ReportSchema = z
-  .object({
-    version: z.number().int(),
-    generatedAt: Instant,
-    run: z.object({
-      id: z.uuid(),
-      trigger: z.enum(['nightly', 'manual']),
-      runKey: z.string(),
-      requestedBy: z.string().nullable(),
-      requestedAt: Instant,
-      startedAt: Instant,
-    }),
-    event: z.object({
-      id: z.uuid(),
-      tenantId: z.string(),
-      name: z.string(),
-      status: z.enum(['draft', 'published', 'cancelled']),
-      venueId: z.uuid(),
-      venueName: z.string(),
-      timezone: z.string(),
-      doorsOpenAt: Instant.nullable(),
-      startsAt: Instant,
-      endsAt: Instant,
-      changeSeq: count,
-    }),
-    summary: z.object({
-      doubleAdmissions: count,
-      revokedAdmissions: count,
-      invalidTokenAttempts: count,
-      sequenceGaps: count,
-      missingScans: count,
-      skewedDevices: count,
-      quarantinedScans: count,
-    }),
-    tickets: z.object({
-      issued: count,
-      valid: count,
-      revoked: count,
-      revokedByReason: z.array(z.object({ reason: z.string().nullable(), count })),
-      transfers: count,
-    }),
-    admissions: z.object({
-      uniqueAdmissions: count,
-      noShows: count,
-      entries: count,
-      exits: count,
-      onlineEntries: count,
-    }),
-    doubleAdmissions: z
-      .array(
-        z.object({
-          ticketId: z.string().nullable(),
-          serial: z.number().int(),
-          first: AdmissionScanSchema,
-          second: AdmissionScanSchema,
-          secondsApart: z.number(),
-        }),
-      )
-      .openapi({
-        description:
-          'One ticket admitted twice without an exit between, at two devices that could not see each other',
-      }),
-    doubleAdmissionsTruncated: z.boolean(),
-    revokedAdmissions: z
-      .array(
-        z.object({
-          ticketId: z.string().nullable(),
-          serial: z.number().int(),
-          generation: z.number().int().nullable(),
-          admission: AdmissionScanSchema,
-          revocation: z.object({
-            op: z.enum(['revoke', 'transfer']),
-            seq: z.number().int(),
-            at: Instant,
-            reason: z.string().nullable(),
-          }),
-          gateManifestSeq: z.number().int().nullable(),
-          changesBehind: z.number().int().nullable(),
-          gateManifestAsOf: Instant.nullable(),
-          secondsAfterRevocation: z.number(),
-        }),
-      )
-      .openapi({ description: 'Entries accepted after the cloud had revoked the ticket or replaced its QR' }),
-    revokedAdmissionsTruncated: z.boolean(),
-    invalidTokenAttempts: z.object({
-      total: count,
-      byReason: z.array(ReasonCountSchema),
-      byGate: z.array(GateCountSchema),
-    }),
-    rejections: z.object({
-      total: count,
-      byReason: z.array(ReasonCountSchema),
-      byGate: z.array(GateCountSchema.extend({ reason: z.string() })),
-    }),
-    devices: z.array(
-      z.object({
-        deviceId: z.string(),
-        name: z.string(),
-        gateId: z.string(),
-        gateName: z.string().nullable(),
-        status: z.enum(['active', 'revoked']),
-        scans: count,
-        accepted: count,
-        rejected: count,
-        quarantined: count,
-        firstScanAt: Instant.nullable(),
-        lastScanAt: Instant.nullable(),
-        ackedSeq: count,
-        highestSeq: count,
-        gaps: z.array(
-          z.object({
-            fromSeq: z.number().int(),
-            toSeq: z.number().int(),
-            missing: count,
-            after: Instant.nullable(),
-            before: Instant.nullable(),
-          }),
-        ),
-        missingScans: count,
-        lastUploadAt: Instant.nullable(),
-        lastSeenAt: Instant.nullable(),
-        clockOffsetMs: z.number().int().nullable(),
-        minClockOffsetMs: z.number().int().nullable(),
-        maxClockOffsetMs: z.number().int().nullable(),
-        clockSkewed: z.boolean(),
-        maxUploadLagSeconds: z.number().nullable(),
-      }),
-    ),
-  })
-  .openapi('ReconciliationReport');
-
-// The documented shape and the service's type must agree field for field (a change to one alone fails
-// the type check here).
-type Documented = z.infer<typeof ReportSchema>;
-const sameShape: [Documented, ReconciliationReport] extends [ReconciliationReport, Documented]
-  ? true
-  : never = true;
-void sameShape;
+// The service's schema as an OpenAPI component of its own: zod-openapi refers to a nullable schema's
+// component only by a name given with `.openapi()`, which works on schemas made after this module loaded.
+const RunSchema = z.object(ReconciliationRunSchema.shape).openapi('ReconciliationRun');
 
 const LatestReportSchema = z
   .object({
@@ -204,77 +42,9 @@ const LatestReportSchema = z
     newerRun: RunSchema.nullable().openapi({
       description: 'A run asked for after this report (pending, running or failed), if any',
     }),
-    report: ReportSchema,
+    report: ReconciliationReportSchema,
   })
   .openapi('LatestReconciliation');
-
-const RevenueSchema = z
-  .object({
-    currency: z.string(),
-    orders: count,
-    grossCents: z.number().int(),
-    refundedCents: z.number().int(),
-    netCents: z.number().int(),
-  })
-  .openapi('Revenue');
-
-const VenueAnalyticsSchema = z
-  .object({
-    venueId: z.uuid(),
-    venueName: z.string(),
-    timezone: z.string(),
-    from: Instant.nullable(),
-    to: Instant.nullable(),
-    events: count,
-    cancelledEvents: count,
-    ticketsSold: count,
-    ticketsValid: count,
-    ticketsRevoked: count,
-    revenue: z.array(RevenueSchema),
-    attendance: z.object({ validTickets: count, admitted: count, rate: z.number().nullable() }),
-    peakEntryMinute: z.object({ minute: Instant, entries: count, eventId: z.string().nullable() }).nullable(),
-    byEvent: z.array(
-      z.object({
-        eventId: z.uuid(),
-        name: z.string(),
-        status: z.enum(['published', 'cancelled']),
-        startsAt: Instant,
-        ticketsSold: count,
-        ticketsValid: count,
-        admitted: count,
-        attendanceRate: z.number().nullable(),
-        revenue: z.array(RevenueSchema),
-      }),
-    ),
-  })
-  .openapi('VenueAnalytics');
-
-const CustomerAnalyticsSchema = z
-  .object({
-    customerId: z.string(),
-    orders: count,
-    firstOrderAt: Instant.nullable(),
-    lastOrderAt: Instant.nullable(),
-    spend: z.array(RevenueSchema),
-    tickets: z.object({ held: count, valid: count, revoked: count, transferredAway: count }),
-    attendance: z.object({
-      eventsAttended: count,
-      validTickets: count,
-      admitted: count,
-      rate: z.number().nullable(),
-    }),
-    events: z.array(
-      z.object({
-        eventId: z.uuid(),
-        name: z.string(),
-        startsAt: Instant,
-        tickets: count,
-        validTickets: count,
-        admitted: count,
-      }),
-    ),
-  })
-  .openapi('CustomerAnalytics');
 
 const FormatQuery = z.object({
   format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: the report as one sectioned CSV' }),

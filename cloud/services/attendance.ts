@@ -6,25 +6,34 @@
  * Computed in SQL over the whole event, not by loading scans into memory.
  */
 import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { parseRows, sqlCount, sqlInstant } from '../db/rows';
 import { events } from '../db/schema';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
 
-export interface Attendance {
-  eventId: string;
-  admitted: number;
-  inside: number;
-  byGate: Array<{ gateId: string; gateName: string | null; admitted: number }>;
-  byTicketType: Array<{ typeNo: number; name: string | null; admitted: number }>;
-  /** Entries (accepted `in` scans) per minute, oldest first; `minute` is ISO 8601 UTC. */
-  perMinute: Array<{ minute: string; entries: number }>;
-}
+export const AttendanceSchema = z
+  .object({
+    eventId: z.uuid(),
+    admitted: z.number().int().meta({ description: 'Distinct tickets admitted at least once' }),
+    inside: z.number().int().meta({ description: 'Tickets whose last accepted scan was an entry' }),
+    byGate: z.array(
+      z.object({ gateId: z.uuid(), gateName: z.string().nullable(), admitted: z.number().int() }),
+    ),
+    byTicketType: z.array(
+      z.object({ typeNo: z.number().int(), name: z.string().nullable(), admitted: z.number().int() }),
+    ),
+    /** Entries (accepted `in` scans) per minute, oldest first; `minute` is ISO 8601 UTC. */
+    perMinute: z.array(z.object({ minute: z.string(), entries: z.number().int() })),
+  })
+  .meta({ id: 'Attendance' });
+export type Attendance = z.infer<typeof AttendanceSchema>;
 
-function rowsOf<T>(result: unknown): T[] {
-  // node-postgres and PGlite both answer raw SQL with `{ rows }`.
-  return (result as { rows: T[] }).rows;
-}
+const TotalsRow = z.object({ admitted: sqlCount, inside: sqlCount });
+const GateRow = z.object({ gateId: z.string(), gateName: z.string().nullable(), admitted: sqlCount });
+const TicketTypeRow = z.object({ typeNo: z.number().int(), name: z.string().nullable(), admitted: sqlCount });
+const MinuteRow = z.object({ minute: sqlInstant, entries: sqlCount });
 
 /** The attendance report of an event of the actor's tenant (ops: any tenant). */
 export async function eventAttendance(
@@ -50,19 +59,22 @@ export async function eventAttendance(
         from scans s join tickets t on t.id = s.ticket_id
        where s.event_id = ${eventId} and s.accepted = 1
     )`;
-  const [totals] = rowsOf<{ admitted: number; inside: number }>(
+  const [totals] = parseRows(
+    TotalsRow,
     await ctx.db.execute(sql`${accepted},
       last as (select distinct on (serial) serial, direction from accepted order by serial, at desc)
       select (select count(distinct serial) from accepted where direction = 'in')::int as admitted,
              (select count(*) from last where direction = 'in')::int as inside`),
   );
-  const byGate = rowsOf<{ gateId: string; gateName: string | null; admitted: number }>(
+  const byGate = parseRows(
+    GateRow,
     await ctx.db.execute(sql`${accepted}
       select a.gate_id as "gateId", g.name as "gateName", count(distinct a.serial)::int as admitted
         from accepted a left join gates g on g.id = a.gate_id
        where a.direction = 'in' group by a.gate_id, g.name order by g.name nulls last`),
   );
-  const byTicketType = rowsOf<{ typeNo: number; name: string | null; admitted: number }>(
+  const byTicketType = parseRows(
+    TicketTypeRow,
     await ctx.db.execute(sql`${accepted}
       select t.type_no as "typeNo", tt.name, count(distinct a.serial)::int as admitted
         from accepted a
@@ -70,7 +82,8 @@ export async function eventAttendance(
         left join ticket_types tt on tt.id = t.ticket_type_id
        where a.direction = 'in' group by t.type_no, tt.name order by t.type_no`),
   );
-  const perMinute = rowsOf<{ minute: Date | string; entries: number }>(
+  const perMinute = parseRows(
+    MinuteRow,
     await ctx.db.execute(sql`${accepted}
       select date_trunc('minute', a.at) as minute, count(*)::int as entries
         from accepted a where a.direction = 'in' group by 1 order by 1`),
@@ -83,7 +96,7 @@ export async function eventAttendance(
       inside: totals?.inside ?? 0,
       byGate,
       byTicketType,
-      perMinute: perMinute.map((m) => ({ minute: new Date(m.minute).toISOString(), entries: m.entries })),
+      perMinute,
     },
   };
 }

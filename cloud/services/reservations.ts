@@ -19,7 +19,7 @@
 import { and, asc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor, Transaction } from '../db/client';
-import { dbNumber, parseRows } from '../db/rows';
+import { parseRows, sqlNumber } from '../db/rows';
 import {
   events,
   type ReservationItem,
@@ -80,7 +80,7 @@ const HeldRow = z.object({
       }),
     ),
   ),
-  total_cents: dbNumber,
+  total_cents: sqlNumber,
   currency: z.string(),
 });
 

@@ -10,7 +10,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type ScanAck, type ScanBatch, ScanRecord } from '../../shared/sync-protocol';
 import type { Transaction } from '../db/client';
-import { dbNumber, parseRows } from '../db/rows';
+import { parseRows, sqlNumber } from '../db/rows';
 import { deviceScans, devices } from '../db/schema';
 import type { ServiceContext } from './context';
 import type { DeviceRow } from './devices';
@@ -56,9 +56,9 @@ async function insertScans(tx: Transaction, rows: ScanInsert[]): Promise<Array<{
 }
 
 /** A sequence number `insertScans` stored (bigint: it may come back as text). */
-const InsertedSeq = z.object({ seq: dbNumber });
+const InsertedSeq = z.object({ seq: sqlNumber });
 /** The end of the device's gap-free prefix. */
-const AckedPrefix = z.object({ acked: dbNumber });
+const AckedPrefix = z.object({ acked: sqlNumber });
 
 /** A batch split into rows to store and rows to keep in quarantine, before anything is written. */
 interface SortedBatch {

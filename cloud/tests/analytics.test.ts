@@ -6,7 +6,6 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScanRecord } from '../../shared/sync-protocol';
 import {
   buyTickets,
   createTestCloud,
@@ -15,6 +14,7 @@ import {
   type TestCloud,
 } from '../test-support/cloud';
 import { enrollTestDevice, refreshDeviceToken } from '../test-support/devices';
+import { scanRecord } from '../test-support/scan-records';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -102,22 +102,15 @@ beforeAll(async () => {
   const serialOf = async (ticketId: string) =>
     (await cloud.call('GET', `/api/v1/tickets/${ticketId}`, { token: seeded.adminToken })).body;
   const device = await enrollTestDevice(cloud, seeded, 0);
-  const scan = (seq: number, minutes: number, serial: number, direction: 'in' | 'out'): ScanRecord => ({
-    id: uuidv7(),
-    seq,
-    gateId: device.enrollment.gate.id,
-    eventId: seeded.eventId,
-    ticketSerial: serial,
-    generation: 1,
-    direction,
-    decision: 'accept',
-    reason: 'OK',
-    detail: null,
-    codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
-    scannedAt: t0 + minutes * MINUTE,
-    clockOffsetMs: 0,
-    manifestSeq: 1,
-  });
+  const scan = (seq: number, minutes: number, serial: number, direction: 'in' | 'out') =>
+    scanRecord({
+      seq,
+      gateId: device.enrollment.gate.id,
+      eventId: seeded.eventId,
+      ticketSerial: serial,
+      direction,
+      scannedAt: t0 + minutes * MINUTE,
+    });
   const serials: number[] = [];
   for (const ticket of [kept1!, kept2!, given!]) {
     const view = await serialOf(ticket.id);

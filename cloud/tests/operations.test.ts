@@ -12,6 +12,7 @@ import { CHART_MINUTES, judgeDevice } from '../services/operations';
 import { createTestCloud, type SeededEvent, seedEvent, type TestCloud } from '../test-support/cloud';
 import { enrollTestDevice, type TestDevice } from '../test-support/devices';
 import { gateReport, sendGateReport } from '../test-support/gate-report';
+import { scanRecord } from '../test-support/scan-records';
 
 let cloud: TestCloud;
 let seeded: SeededEvent;
@@ -32,24 +33,17 @@ function scan(
   seq: number,
   overrides: Partial<ScanRecord> = {},
 ): ScanRecord {
-  return {
-    id: uuidv7(),
+  return scanRecord({
     seq,
     gateId: device.enrollment.gate.id,
     eventId,
     ticketSerial: seq,
-    generation: 1,
-    direction: 'in',
-    decision: 'accept',
-    reason: 'OK',
-    detail: null,
-    codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
     // Device clock 1.5 s behind the cloud: the cloud places the scan at scannedAt + offset.
     scannedAt: cloud.now() - 1_500 - (10 - seq) * 60_000,
     clockOffsetMs: 1_500,
     manifestSeq: 10,
     ...overrides,
-  };
+  });
 }
 
 describe('operations permissions', () => {

@@ -9,16 +9,19 @@
 import { sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { ScanRecord } from '../../shared/sync-protocol';
-import { rowsOf } from '../db/client';
+import { parseRows, sqlCount, sqlNumber } from '../db/rows';
 import { PermanentJobError } from '../jobs/definition';
 import { createReconciliationJobs } from '../jobs/reconciliation';
 import {
+  csvField,
   planNightlyReconciliation,
+  type ReconciliationReport,
   type ReconciliationRunView,
+  reportToCsv,
   runReconciliation,
 } from '../services/reconciliation';
-import { csvField, type ReconciliationReport, reportToCsv } from '../services/reconciliation-report';
 import {
   buyTickets,
   createTestCloud,
@@ -28,6 +31,7 @@ import {
 } from '../test-support/cloud';
 import { enrollTestDevice, refreshDeviceToken, type TestDevice } from '../test-support/devices';
 import { testRedisUrl, uniquePrefix } from '../test-support/redis';
+import { scanRecord } from '../test-support/scan-records';
 
 const MINUTE = 60_000;
 const redisUrl = testRedisUrl();
@@ -47,14 +51,16 @@ const offsets = { a: 200, b: -300, c: 0, d: 300_000 } as const;
 const iso = (minutes: number) => new Date(t0 + minutes * MINUTE).toISOString();
 
 async function changeHead(): Promise<number> {
-  const [row] = rowsOf<{ change_seq: string | number }>(
+  const [row] = parseRows(
+    z.object({ change_seq: sqlNumber }),
     await cloud.services.db.execute(sql`select change_seq from events where id = ${seeded.eventId}::uuid`),
   );
   return Number(row?.change_seq);
 }
 
 async function reportRows(): Promise<number> {
-  const [row] = rowsOf<{ n: number }>(
+  const [row] = parseRows(
+    z.object({ n: sqlCount }),
     await cloud.services.db.execute(sql`select count(*)::int as n from reconciliation_reports`),
   );
   return row?.n ?? 0;
@@ -71,25 +77,18 @@ function scan(
   minutes: number,
   fields: Partial<ScanRecord> & { serial?: number | null },
 ): ScanRecord {
-  const device = devices[key];
   const { serial, ...rest } = fields;
-  return {
-    id: uuidv7(),
+  return scanRecord({
     seq,
-    gateId: device.enrollment.gate.id,
+    gateId: devices[key].enrollment.gate.id,
     eventId: serial === null ? null : seeded.eventId,
     ticketSerial: serial ?? null,
     generation: serial === null ? null : 1,
-    direction: 'in',
-    decision: 'accept',
-    reason: 'OK',
-    detail: null,
-    codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
     scannedAt: t0 + minutes * MINUTE - offsets[key],
     clockOffsetMs: offsets[key],
     manifestSeq: manifestSeqBefore,
     ...rest,
-  };
+  });
 }
 
 /** An unreadable code: no event, no ticket (what a gate records for a forged or damaged QR). */
@@ -130,7 +129,8 @@ beforeAll(async () => {
   const bought = await buyTickets(cloud, seeded, { quantity: 6 });
   const refundable = await buyTickets(cloud, seeded, { quantity: 1 });
   const ids = [...bought.purchase.tickets, ...refundable.purchase.tickets].map((t: { id: string }) => t.id);
-  const rows = rowsOf<{ id: string; serial: string | number }>(
+  const rows = parseRows(
+    z.object({ id: z.string(), serial: sqlNumber }),
     await cloud.services.db.execute(
       sql`select id, serial from tickets where id = any(${sql.param(ids)}::uuid[])`,
     ),
@@ -430,6 +430,99 @@ describe('reconciliation report', () => {
     expect(skewed).toEqual([expect.stringContaining(devices.d.deviceId)]);
   });
 
+  it('keeps the CSV layout: its sections, their columns and the report’s fields, in order', () => {
+    const lines = reportToCsv(first.report).split('\r\n');
+    const headers = new Map<string, string>();
+    lines.forEach((line, i) => {
+      if (line.startsWith('# ')) headers.set(line.slice(2), lines[i + 1]!);
+    });
+    const scan = (side: string) =>
+      [
+        'source',
+        'device_id',
+        'device_name',
+        'seq',
+        'gate_id',
+        'gate_name',
+        'at',
+        'device_clock_at',
+        'uploaded_at',
+        'upload_lag_s',
+      ].map((column) => `${side}_${column}`);
+    expect([...headers]).toEqual([
+      ['report', 'field,value'],
+      ['revoked tickets by reason', 'reason,count'],
+      [
+        'double admissions',
+        ['ticket_id', 'serial', 'seconds_apart', ...scan('first'), ...scan('second')].join(','),
+      ],
+      [
+        'admissions of revoked tickets',
+        [
+          'ticket_id',
+          'serial',
+          'generation',
+          ...scan('admission'),
+          'revocation_op',
+          'revocation_seq',
+          'revocation_at',
+          'revocation_reason',
+          'gate_manifest_seq',
+          'changes_behind',
+          'gate_manifest_as_of',
+          'seconds_after_revocation',
+        ].join(','),
+      ],
+      ['invalid token attempts by reason', 'reason,detail,count'],
+      ['invalid token attempts by gate', 'gate_id,gate_name,count'],
+      ['rejections by reason', 'reason,detail,count'],
+      ['rejections by gate', 'gate_id,gate_name,reason,count'],
+      [
+        'devices',
+        'device_id,name,gate_id,gate_name,status,scans,accepted,rejected,quarantined,first_scan_at,' +
+          'last_scan_at,acked_seq,highest_seq,gaps,missing_scans,last_upload_at,last_seen_at,clock_offset_ms,' +
+          'min_clock_offset_ms,max_clock_offset_ms,clock_skewed,max_upload_lag_s',
+      ],
+      ['sequence gaps', 'device_id,device_name,from_seq,to_seq,missing,after,before'],
+    ]);
+    const fields = lines.slice(2, lines.indexOf('')).map((line) => line.split(',')[0]);
+    expect(fields).toEqual([
+      'version',
+      'generated_at',
+      'run_id',
+      'trigger',
+      'run_key',
+      'requested_by',
+      'requested_at',
+      'event_id',
+      'event_name',
+      'event_status',
+      'venue_name',
+      'timezone',
+      'doors_open_at',
+      'starts_at',
+      'ends_at',
+      'manifest_change_seq',
+      'tickets_issued',
+      'tickets_valid',
+      'tickets_revoked',
+      'tickets_transferred',
+      'unique_admissions',
+      'no_shows',
+      'entries',
+      'exits',
+      'online_entries',
+      'double_admissions',
+      'revoked_admissions',
+      'invalid_token_attempts',
+      'sequence_gaps',
+      'missing_scans',
+      'skewed_devices',
+      'quarantined_scans',
+    ]);
+    expect(lines).toContain(`tickets_issued,${first.report.tickets.issued}`);
+  });
+
   it('quotes what needs quoting and defuses spreadsheet formulas', () => {
     expect(csvField('North, upper')).toBe('"North, upper"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
@@ -521,7 +614,8 @@ describe('reconciliation jobs', () => {
 
     await cloud.jobs.enqueue('nightly-reconciliation', venue);
     await cloud.jobs.drain();
-    const [row] = rowsOf<{ status: string; trigger: string; event_id: string }>(
+    const [row] = parseRows(
+      z.object({ status: z.string(), trigger: z.string(), event_id: z.string() }),
       await cloud.services.db.execute(
         sql`select status, trigger, event_id from reconciliation_reports where id = ${plan.reportIds[0]}::uuid`,
       ),
@@ -580,7 +674,8 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
     expect(bull.jobs.kind).toBe('bullmq');
     const event = await seedEvent(bull, { capacities: [5] });
     const bought = await buyTickets(bull, event, { quantity: 1 });
-    const [row] = rowsOf<{ serial: string | number }>(
+    const [row] = parseRows(
+      z.object({ serial: sqlNumber }),
       await bull.services.db.execute(
         sql`select serial from tickets where id = ${bought.purchase.tickets[0].id}::uuid`,
       ),
@@ -594,22 +689,13 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
       [vip, 75],
     ] as const) {
       await refreshDeviceToken(bull, device);
-      const record: ScanRecord = {
-        id: uuidv7(),
+      const record = scanRecord({
         seq: 1,
         gateId: device.enrollment.gate.id,
         eventId: event.eventId,
         ticketSerial: serial,
-        generation: 1,
-        direction: 'in',
-        decision: 'accept',
-        reason: 'OK',
-        detail: null,
-        codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
         scannedAt: bull.now() - 2 * 3_600_000 + minutes * MINUTE,
-        clockOffsetMs: 0,
-        manifestSeq: 1,
-      };
+      });
       const upload = await bull.call('POST', '/api/v1/sync/scans', {
         token: device.accessToken,
         body: { scans: [record] },
@@ -632,7 +718,8 @@ describe.skipIf(!redisUrl)('reconciliation on BullMQ', () => {
     // The nightly job of the venue plans a run for the event and queues it on the same workers.
     await bull.jobs.enqueue('nightly-reconciliation', { tenantId: event.tenant, venueId: event.venueId });
     const nightly = async () =>
-      rowsOf<{ status: string }>(
+      parseRows(
+        z.object({ status: z.string() }),
         await bull!.services.db.execute(
           sql`select status from reconciliation_reports where event_id = ${event.eventId}::uuid and trigger = 'nightly'`,
         ),
@@ -649,13 +736,15 @@ describe('a transferred ticket', () => {
     const event = await seedEvent(cloud, { capacities: [5] });
     const bought = await buyTickets(cloud, event, { quantity: 1 });
     const ticketId = bought.purchase.tickets[0].id as string;
-    const [row] = rowsOf<{ serial: string | number }>(
+    const [row] = parseRows(
+      z.object({ serial: sqlNumber }),
       await cloud.services.db.execute(sql`select serial from tickets where id = ${ticketId}::uuid`),
     );
     const serial = Number(row?.serial);
     const north = await enrollTestDevice(cloud, event, 0);
     const vip = await enrollTestDevice(cloud, event, 1);
-    const [head] = rowsOf<{ change_seq: string | number }>(
+    const [head] = parseRows(
+      z.object({ change_seq: sqlNumber }),
       await cloud.services.db.execute(sql`select change_seq from events where id = ${event.eventId}::uuid`),
     );
     const synced = Number(head?.change_seq);
@@ -667,31 +756,25 @@ describe('a transferred ticket', () => {
     });
     expect(transfer.status).toBe(200);
     cloud.advance(30 * MINUTE);
-    const record = (device: TestDevice, generation: number, manifestSeq: number, at: number): ScanRecord => ({
-      id: uuidv7(),
-      seq: 1,
-      gateId: device.enrollment.gate.id,
-      eventId: event.eventId,
-      ticketSerial: serial,
-      generation,
-      direction: 'in',
-      decision: 'accept',
-      reason: 'OK',
-      detail: null,
-      codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
-      scannedAt: at,
-      clockOffsetMs: 0,
-      manifestSeq,
-    });
+    const record = (device: TestDevice, generation: number, manifestSeq: number, at: number) =>
+      scanRecord({
+        seq: 1,
+        gateId: device.enrollment.gate.id,
+        eventId: event.eventId,
+        ticketSerial: serial,
+        generation,
+        scannedAt: at,
+        manifestSeq,
+      });
     // North never synced after the transfer and let the old QR in; VIP had the new one and let it in.
-    for (const [device, scanRecord] of [
+    for (const [device, entry] of [
       [north, record(north, 1, synced, transferredAt + 5 * MINUTE)],
       [vip, record(vip, 2, synced + 1, transferredAt + 10 * MINUTE)],
     ] as const) {
       await refreshDeviceToken(cloud, device);
       const upload = await cloud.call('POST', '/api/v1/sync/scans', {
         token: device.accessToken,
-        body: { scans: [scanRecord] },
+        body: { scans: [entry] },
       });
       expect(upload.status).toBe(200);
     }
@@ -752,7 +835,8 @@ describe('repeated requests', () => {
     const again = await cloud.call('POST', path, { token: event.adminToken });
     expect(again.body).toMatchObject({ id: recent, status: 'pending' });
     await cloud.jobs.drain();
-    const statuses = rowsOf<{ id: string; status: string }>(
+    const statuses = parseRows(
+      z.object({ id: z.string(), status: z.string() }),
       await cloud.services.db.execute(
         sql`select id::text, status from reconciliation_reports where event_id = ${event.eventId}::uuid`,
       ),

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanRecord } from '../../shared/sync-protocol';
 import { createTestCloud, type SeededEvent, seedEvent, type TestCloud } from '../test-support/cloud';
 import { enrollTestDevice, type TestDevice } from '../test-support/devices';
+import { scanRecord } from '../test-support/scan-records';
 
 let cloud: TestCloud;
 let seeded: SeededEvent;
@@ -22,23 +23,16 @@ afterAll(async () => {
 });
 
 function scan(device: TestDevice, seq: number, overrides: Partial<ScanRecord> = {}): ScanRecord {
-  return {
-    id: uuidv7(),
+  return scanRecord({
     seq,
     gateId: device.enrollment.gate.id,
     eventId: seeded.eventId,
     ticketSerial: seq,
-    generation: 1,
-    direction: 'in',
-    decision: 'accept',
-    reason: 'OK',
-    detail: null,
-    codeHash: 'AAAAAAAAAAAAAAAAAAAAAA',
     scannedAt: cloud.now() - 60_000 + seq,
     clockOffsetMs: 1500,
     manifestSeq: 10,
     ...overrides,
-  };
+  });
 }
 
 function upload(device: TestDevice, scans: unknown[]) {
