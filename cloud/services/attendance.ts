@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { parseRows, sqlCount, sqlInstant } from '../db/rows';
 import { events } from '../db/schema';
 import { fail, type Result } from '../errors';
-import type { Actor } from './actor';
+import { type Actor, tenantScope } from './actor';
 import type { ServiceContext } from './context';
 
 export const AttendanceSchema = z
@@ -44,9 +44,7 @@ export async function eventAttendance(
   const [event] = await ctx.db
     .select({ id: events.id })
     .from(events)
-    .where(
-      and(eq(events.id, eventId), actor.role === 'ops' ? undefined : eq(events.tenantId, actor.tenantId)),
-    );
+    .where(and(eq(events.id, eventId), tenantScope(actor, events.tenantId)));
   if (!event) return fail('NOT_FOUND', 'event not found');
 
   const accepted = sql`

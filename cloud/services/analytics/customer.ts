@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { parseRows, sqlCount, sqlInstant } from '../../db/rows';
 import { fail, type Result } from '../../errors';
-import type { Actor } from '../actor';
+import { type Actor, tenantScopeSql } from '../actor';
 import type { ServiceContext } from '../context';
 import { ENTRIES, mayReadAnalytics, rate, revenueColumns, revenueOf, total } from './figures';
 import { CUSTOMER_ID, type CustomerAnalytics } from './schema';
@@ -40,7 +40,7 @@ export async function customerAnalytics(
 ): Promise<Result<{ analytics: CustomerAnalytics }>> {
   if (!mayReadAnalytics(actor)) return fail('FORBIDDEN', 'your role may not read analytics');
   if (!CUSTOMER_ID.test(customerId)) return fail('VALIDATION_FAILED', 'id: not a user id');
-  const tenant = actor.role === 'ops' ? sql`true` : sql`tenant_id = ${actor.tenantId}`;
+  const tenant = tenantScopeSql(actor, sql`tenant_id`);
   const now = new Date(ctx.clock()).toISOString();
 
   const spendRows = parseRows(
@@ -57,7 +57,7 @@ export async function customerAnalytics(
     await ctx.db.execute(sql`
       select count(*)::int as count from tickets t join orders o on o.id = t.order_id
        where o.user_id = ${customerId} and t.owner_user_id <> ${customerId}
-         and ${actor.role === 'ops' ? sql`true` : sql`o.tenant_id = ${actor.tenantId}`}`),
+         and ${tenantScopeSql(actor, sql`o.tenant_id`)}`),
   );
   const eventRows = parseRows(
     EventRow,

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { parseRows, sqlCount, sqlInstant } from '../../db/rows';
 import { venues } from '../../db/schema';
 import { fail, type Result } from '../../errors';
-import type { Actor } from '../actor';
+import { type Actor, tenantScope } from '../actor';
 import type { ServiceContext } from '../context';
 import { ENTRIES, mayReadAnalytics, rate, revenueColumns, revenueOf, sumRevenue, total } from './figures';
 import type { Revenue, VenueAnalytics } from './schema';
@@ -137,9 +137,7 @@ export async function venueAnalytics(
   const [venue] = await ctx.db
     .select()
     .from(venues)
-    .where(
-      and(eq(venues.id, venueId), actor.role === 'ops' ? undefined : eq(venues.tenantId, actor.tenantId)),
-    );
+    .where(and(eq(venues.id, venueId), tenantScope(actor, venues.tenantId)));
   if (!venue) return fail('NOT_FOUND', 'venue not found');
   const from = range.from?.toISOString() ?? null;
   const to = range.to?.toISOString() ?? null;

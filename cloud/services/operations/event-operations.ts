@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { parseRows, sqlCount } from '../../db/rows';
 import { devices, events, gates, venues } from '../../db/schema';
 import { fail, type Result } from '../../errors';
-import type { Actor } from '../actor';
+import { type Actor, tenantScope } from '../actor';
 import { type Attendance, eventAttendance } from '../attendance';
 import type { ServiceContext } from '../context';
 import { parseStoredReport } from '../gate-health';
@@ -40,9 +40,7 @@ async function operationsEvent(ctx: ServiceContext, actor: Actor, eventId: strin
     })
     .from(events)
     .innerJoin(venues, eq(venues.id, events.venueId))
-    .where(
-      and(eq(events.id, eventId), actor.role === 'ops' ? undefined : eq(events.tenantId, actor.tenantId)),
-    );
+    .where(and(eq(events.id, eventId), tenantScope(actor, events.tenantId)));
   return event;
 }
 type OperationsEvent = NonNullable<Awaited<ReturnType<typeof operationsEvent>>>;

@@ -5,7 +5,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { events, type reconciliationReports } from '../../db/schema';
-import type { Actor } from '../actor';
+import { type Actor, tenantScope } from '../actor';
 import type { ServiceContext } from '../context';
 import { type ReconciliationReport, ReconciliationReportSchema, type ReconciliationRunView } from './report';
 
@@ -41,8 +41,6 @@ export async function visibleEvent(ctx: ServiceContext, actor: Actor, eventId: s
   const [event] = await ctx.db
     .select({ id: events.id, tenantId: events.tenantId })
     .from(events)
-    .where(
-      and(eq(events.id, eventId), actor.role === 'ops' ? undefined : eq(events.tenantId, actor.tenantId)),
-    );
+    .where(and(eq(events.id, eventId), tenantScope(actor, events.tenantId)));
   return event;
 }
