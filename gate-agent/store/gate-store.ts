@@ -19,13 +19,16 @@ import type {
 } from '../../shared/admission/index';
 import type { EventKey, TrustedSigningKey } from '../../shared/crypto/index';
 import {
-  formatChecksum,
+  EMPTY_MANIFEST_CHECKSUM,
+  formatXor64,
   type ManifestEvent,
   type ManifestPage,
   type ManifestTicket,
+  parseXor64,
   type ScanRecord,
+  type Xor64,
+  xorManifestRow,
 } from '../../shared/sync-protocol/index';
-import { formatXor, parseXor, type Xor64, xorRow } from './checksum';
 import { type GateDrizzle, type OpenedDatabase, openDatabase } from './database';
 import * as schema from './schema';
 
@@ -567,7 +570,7 @@ export class GateStore {
           after: 0,
           head: 0,
           rowCount: 0,
-          checksum: formatChecksum(0n),
+          checksum: EMPTY_MANIFEST_CHECKSUM,
           eventJson: '{}',
           startedAt: now,
         })
@@ -579,7 +582,7 @@ export class GateStore {
             after: 0,
             head: 0,
             rowCount: 0,
-            checksum: formatChecksum(0n),
+            checksum: EMPTY_MANIFEST_CHECKSUM,
             eventJson: '{}',
             startedAt: now,
           },
@@ -622,12 +625,12 @@ export class GateStore {
         if (cursor.after !== page.after) return { kind: 'out-of-order', expectedAfter: cursor.after };
         const totals = this.#applyTickets(eventId, cursor.liveCopy, page.tickets, {
           rowCount: cursor.rowCount,
-          xor: parseXor(cursor.checksum),
+          xor: parseXor64(cursor.checksum),
         });
         this.#replaceSigningKeys(signingKeys, 'page');
         this.#mergeEventKeys(eventId, page.keys.eventKeys);
         this.#writeEvent(page.event);
-        const checksum = formatXor(totals.xor);
+        const checksum = formatXor64(totals.xor);
         const mismatch =
           page.summary && (page.summary.rowCount !== totals.rowCount || page.summary.checksum !== checksum);
         this.db
@@ -670,12 +673,12 @@ export class GateStore {
       }
       const totals = this.#applyTickets(eventId, staging.copy, page.tickets, {
         rowCount: staging.rowCount,
-        xor: parseXor(staging.checksum),
+        xor: parseXor64(staging.checksum),
       });
       this.#replaceSigningKeys(signingKeys, 'page');
       // Event keys only add decryption ability; they are merged at once so a new event's tokens open.
       this.#mergeEventKeys(eventId, page.keys.eventKeys);
-      const checksum = formatXor(totals.xor);
+      const checksum = formatXor64(totals.xor);
       if (page.summary && !page.hasMore) {
         if (page.summary.rowCount !== totals.rowCount || page.summary.checksum !== checksum) {
           this.abandonSnapshot(eventId);
@@ -748,7 +751,7 @@ export class GateStore {
         rowCount++;
       } else {
         const old = this.#selectTicket.get(eventId, copy, t.serial)!;
-        xorRow(xor, {
+        xorManifestRow(xor, {
           serial: t.serial,
           typeNo: old.type_no,
           generation: old.generation,
@@ -757,7 +760,7 @@ export class GateStore {
         });
         this.#upsertTicket.run(eventId, copy, t.serial, t.typeNo, t.generation, t.status, t.digest, t.seq);
       }
-      xorRow(xor, t);
+      xorManifestRow(xor, t);
     }
     return { rowCount, xor };
   }
