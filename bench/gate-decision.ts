@@ -81,7 +81,7 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
     const snapshotPages = wirePages(fixture, 0, PAGE_LIMIT);
     const snapshotBytes = snapshotPages.reduce((n, p) => n + p.length, 0);
     const snapStart = performance.now();
-    store.beginSnapshot(fixture.eventId, now);
+    store.manifest.beginSnapshot(fixture.eventId, now);
     const verdicts = install(store, fixture.eventId, snapshotPages, 'staging', now);
     const snapshotSeconds = (performance.now() - snapStart) / 1000;
     const last = verdicts[verdicts.length - 1];
@@ -198,7 +198,7 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
           .digest(),
       { iterations },
     );
-    const liveCopy = store.cursorOf(fixture.eventId)!.liveCopy;
+    const liveCopy = store.manifest.cursorOf(fixture.eventId)!.liveCopy;
     const lookupStatement = store.sqlite.prepare(
       'SELECT type_no, generation, status, digest FROM tickets WHERE event_id = ? AND copy = ? AND serial = ?',
     );

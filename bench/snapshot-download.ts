@@ -128,7 +128,7 @@ export async function benchSnapshotDownload(options: { quick: boolean }): Promis
       clock: Date.now,
     });
     const totalSeconds = (performance.now() - started) / 1000;
-    const cursor = store.cursorOf(event.id);
+    const cursor = store.manifest.cursorOf(event.id);
     const installed = (
       store.sqlite
         .prepare('SELECT count(*) AS n FROM tickets WHERE event_id = ? AND copy = ?')
