@@ -9,11 +9,9 @@
  *  - applying a delta of 1,000 changes.
  * Run alone: `npx tsx bench/gate-decision.ts` (BENCH_QUICK=1 for a harness check); exported for bench/run.ts.
  */
-import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { v7 as uuidv7 } from 'uuid';
 import { type GateStore, openGateStore } from '../gate-agent/store/gate-store';
 import { type ApplyVerdict, applySignedPage, type SignedPage } from '../gate-agent/sync/manifest-apply';
@@ -22,10 +20,9 @@ import { ManifestFixture } from '../gate-agent/test-support/manifest-fixture';
 import { makeTempDir } from '../gate-agent/test-support/stores';
 import { createScanPipeline, type ScanPipeline, type ScanResponse } from '../gate-agent/verify/pipeline';
 import { createScanBatcher } from '../gate-agent/verify/scan-batcher';
-import { concatBytes, uuidToBytes } from '../shared/crypto/bytes';
-import { decodeTicketToken } from '../shared/crypto/index';
 import { type Sample, summarise, timeEach } from './lib/measure';
 import type { BenchResult } from './lib/report';
+import { decodeBenchTokens, timeTokenPrimitives } from './lib/token-primitives';
 
 const PAGE_LIMIT = DEFAULT_PAGE_LIMIT;
 
@@ -199,32 +196,11 @@ async function benchThroughput(bench: GateBench, scans: AcceptingScans) {
 /** The floor's other primitives, bare, same file, same run: decrypt, SHA-256, an indexed lookup. */
 function benchFloor(bench: GateBench, tokens: readonly string[]) {
   const { store, fixture, ticketCount } = bench;
-  const decoded = tokens.map((t) => {
-    const d = decodeTicketToken(t);
-    if ('ok' in d) throw new Error('bench token does not decode');
-    return d;
-  });
-  const eventIdBytes = uuidToBytes(fixture.eventId);
   const iterations = bench.quick ? 2000 : 20_000;
-  const decrypt = timeEach(
-    (i) => {
-      const d = decoded[i % decoded.length]!;
-      return chacha20poly1305(
-        fixture.eventKey.key,
-        d.nonce,
-        concatBytes(d.signedPart.subarray(0, 7), eventIdBytes),
-      ).decrypt(d.sealed);
-    },
-    { iterations },
-  );
-  const sha = timeEach(
-    (i) =>
-      createHash('sha256')
-        .update(decoded[i % decoded.length]!.bytes)
-        .digest(),
-    {
-      iterations,
-    },
+  const { decrypt, sha } = timeTokenPrimitives(
+    decodeBenchTokens(tokens),
+    { eventId: fixture.eventId, key: fixture.eventKey.key },
+    iterations,
   );
   const liveCopy = store.manifest.cursorOf(fixture.eventId)!.liveCopy;
   const lookupStatement = store.sqlite.prepare(

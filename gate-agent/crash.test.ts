@@ -48,6 +48,22 @@ async function cloudHead(cloud: RealCloud): Promise<number> {
   return Number((result as unknown as { rows: Array<{ change_seq: string | number }> }).rows[0]!.change_seq);
 }
 
+/** A first start: the agent enrolls with the cloud and syncs to the event's head before it is used. */
+async function enrolledChild(cloud: RealCloud): Promise<ChildAgent> {
+  const first = await child([
+    '--data-dir',
+    dataDir,
+    '--cloud',
+    cloud.url,
+    '--enroll',
+    await cloud.enrollmentToken(),
+    '--port',
+    '0',
+  ]);
+  await syncedTo(first.url, await cloudHead(cloud));
+  return first;
+}
+
 async function syncedTo(url: string, head: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const status = (await post(`${url}/api/sync`)) as { events?: { manifestSeq: number }[] } | undefined;
@@ -65,17 +81,7 @@ describe('SIGKILL in the middle of a burst of scans', () => {
     const tokens = new Map<number, string>();
     for (const ticket of await issueTicketsInBulk(cloud.cloud, cloud.seeded, 400))
       tokens.set(tokens.size + 1, ticket.qr);
-    const first = await child([
-      '--data-dir',
-      dataDir,
-      '--cloud',
-      cloud.url,
-      '--enroll',
-      await cloud.enrollmentToken(),
-      '--port',
-      '0',
-    ]);
-    await syncedTo(first.url, await cloudHead(cloud));
+    const first = await enrolledChild(cloud);
 
     const accepted = new Map<number, number>(); // our ticket index → scan seq
     const serials = new Map<number, number>(); // our ticket index → the ticket's serial
@@ -139,17 +145,7 @@ describe('SIGKILL during a large snapshot install', () => {
     const { purchase } = await buyTickets(cloud.cloud, cloud.seeded, { quantity: 1 });
     const single = { qr: purchase.tickets[0].qr as string, orderId: purchase.order.id as string };
     await issueTicketsInBulk(cloud.cloud, cloud.seeded, 199);
-    const first = await child([
-      '--data-dir',
-      dataDir,
-      '--cloud',
-      cloud.url,
-      '--enroll',
-      await cloud.enrollmentToken(),
-      '--port',
-      '0',
-    ]);
-    await syncedTo(first.url, await cloudHead(cloud));
+    const first = await enrolledChild(cloud);
     const totals = () => manifestTotals(cloud.cloud.database.db, cloud.seeded.eventId);
     const old = await totals();
 

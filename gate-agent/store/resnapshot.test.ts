@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../shared/crypto/index';
-import { ManifestSyncError, pullEvent } from '../sync/pull';
+import { type FetchPage, ManifestSyncError, pullEvent } from '../sync/pull';
 import { ManifestFixture } from '../test-support/manifest-fixture';
 import { fixtureTransport, type TempStore, tempStore } from '../test-support/stores';
 import { createScanPipeline, type ScanPipeline } from '../verify/pipeline';
@@ -121,18 +121,26 @@ describe('re-snapshot beside the live copy', () => {
   });
 });
 
+/** The fixture's pages, signed by a key no gate was ever given. */
+function rogueTransport(): FetchPage {
+  const rogue = generateSigningKeyPair(1);
+  return async (request) => ({
+    kind: 'page',
+    page: fixture.sign(fixture.page(request.after, request.limit), rogue),
+    deviceTime: fixture.cloudTime,
+  });
+}
+
 describe('page authenticity', () => {
   it('a page signed by a key the gate does not trust changes nothing', async () => {
     const before = temp.store.manifest.liveTickets(fixture.eventId);
     fixture.revoke(1);
-    const rogue = generateSigningKeyPair(1);
-    const transport: Parameters<typeof pullEvent>[1]['fetchPage'] = async (request) => ({
-      kind: 'page',
-      page: fixture.sign(fixture.page(request.after, request.limit), rogue),
-      deviceTime: fixture.cloudTime,
-    });
     await expect(
-      pullEvent(fixture.eventId, { store: temp.store, fetchPage: transport, clock: () => fixture.cloudTime }),
+      pullEvent(fixture.eventId, {
+        store: temp.store,
+        fetchPage: rogueTransport(),
+        clock: () => fixture.cloudTime,
+      }),
     ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(temp.store.manifest.liveTickets(fixture.eventId)).toEqual(before);
   });
@@ -140,16 +148,10 @@ describe('page authenticity', () => {
   it('a first page that is not signed by the keys it carries is refused (trust on first use needs a valid self-signature)', async () => {
     const fresh = tempStore();
     try {
-      const rogue = generateSigningKeyPair(1);
-      const transport: Parameters<typeof pullEvent>[1]['fetchPage'] = async (request) => ({
-        kind: 'page',
-        page: fixture.sign(fixture.page(request.after, request.limit), rogue),
-        deviceTime: fixture.cloudTime,
-      });
       await expect(
         pullEvent(fixture.eventId, {
           store: fresh.store,
-          fetchPage: transport,
+          fetchPage: rogueTransport(),
           clock: () => fixture.cloudTime,
         }),
       ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
