@@ -155,7 +155,7 @@ function pageRangeProblem(page: ManifestPage): string | undefined {
  * the totals are compared with the page's summary; a verified staging copy is swapped in, in the
  * same transaction.
  */
-export function applyPage(store: GateStore, page: ManifestPage, options: ApplyPageOptions): PageOutcome {
+function applyPage(store: GateStore, page: ManifestPage, options: ApplyPageOptions): PageOutcome {
   const problem = pageRangeProblem(page);
   if (problem) return { kind: 'malformed', why: problem };
   const eventId = page.eventId.toLowerCase();
