@@ -4,14 +4,11 @@
  * decision pipeline is made of. Also reports the token's length and the QR version it needs.
  * Run alone: `npx tsx bench/crypto-verify.ts`; part of `npm run bench`.
  */
-import { createHash } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import QRCode from 'qrcode';
-import { concatBytes, utf8, uuidToBytes } from '../shared/crypto/bytes';
+import { concatBytes, utf8 } from '../shared/crypto/bytes';
 import { publicKeyObject, verifyWith } from '../shared/crypto/ed25519';
 import {
-  decodeTicketToken,
   generateEventKey,
   generateSigningKeyPair,
   issueTicketToken,
@@ -19,6 +16,7 @@ import {
 } from '../shared/crypto/index';
 import { timeEach } from './lib/measure';
 import type { BenchResult } from './lib/report';
+import { decodeBenchTokens, timeTokenPrimitives } from './lib/token-primitives';
 
 const EVENT_ID = '0190c3a4-7b2e-7cc1-9d3e-5a1b2c3d4e5f';
 
@@ -42,15 +40,10 @@ export async function benchTokenCrypto(options: { quick: boolean }): Promise<Ben
       { signingKey, eventKey },
     ),
   );
-  const decoded = tokens.map((t) => {
-    const d = decodeTicketToken(t);
-    if ('ok' in d) throw new Error('bench token does not decode');
-    return d;
-  });
+  const decoded = decodeBenchTokens(tokens);
   const context = utf8('gate/ticket-token/v1\0');
   const messages = decoded.map((d) => concatBytes(context, d.signedPart));
   const nodeKey = publicKeyObject(signingKey.publicKey);
-  const eventIdBytes = uuidToBytes(EVENT_ID);
 
   const nodeVerify = timeEach((i) => verifyWith(nodeKey, messages[i & 255]!, decoded[i & 255]!.signature), {
     iterations,
@@ -62,24 +55,7 @@ export async function benchTokenCrypto(options: { quick: boolean }): Promise<Ben
       }),
     { iterations: Math.max(50, Math.floor(iterations / 10)) },
   );
-  const decrypt = timeEach(
-    (i) => {
-      const d = decoded[i & 255]!;
-      return chacha20poly1305(
-        eventKey.key,
-        d.nonce,
-        concatBytes(d.signedPart.subarray(0, 7), eventIdBytes),
-      ).decrypt(d.sealed);
-    },
-    { iterations },
-  );
-  const sha = timeEach(
-    (i) =>
-      createHash('sha256')
-        .update(decoded[i & 255]!.bytes)
-        .digest(),
-    { iterations },
-  );
+  const { decrypt, sha } = timeTokenPrimitives(decoded, { eventId: EVENT_ID, key: eventKey.key }, iterations);
   const full = timeEach((i) => verifier.verify(tokens[i & 255], now), { iterations });
   const open = timeEach((i) => verifier.open(tokens[i & 255]), { iterations });
 

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { openDatabase } from '../cloud/db/client';
 import { Keyring } from '../cloud/services/keyring';
 import { issueTicketsInBulk } from '../cloud/test-support/bulk-tickets';
@@ -28,6 +29,11 @@ import { percentile } from './lib/measure';
 import type { BenchResult } from './lib/report';
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+
+/** The two fields of a page the download loop follows. */
+const PageCursor = z.object({ hasMore: z.boolean(), nextAfter: z.number() });
+
+type BenchCloud = Awaited<ReturnType<typeof startBenchCloud>>;
 
 /** Issues `count` tickets of the event's first type with the cloud's keys, from this process. */
 async function issueTickets(databaseUrl: string, kek: Buffer, seeded: SeededEvent, count: number) {
@@ -46,6 +52,65 @@ async function issueTickets(databaseUrl: string, kek: Buffer, seeded: SeededEven
   }
 }
 
+/** A published event with one ticket type of `capacity` and one gate, made through the cloud's API. */
+async function seedEvent(cloud: BenchCloud, capacity: number): Promise<SeededEvent> {
+  const tenant = 'bench-snapshot';
+  const venue = await cloud.api('admin', tenant, 'POST', '/api/v1/venues', {
+    name: 'Snapshot Arena',
+    timezone: 'UTC',
+  });
+  const gate = await cloud.api('admin', tenant, 'POST', `/api/v1/venues/${venue.id}/gates`, {
+    name: 'North',
+  });
+  const now = Date.now();
+  const event = await cloud.api('admin', tenant, 'POST', '/api/v1/events', {
+    venueId: venue.id,
+    name: 'Snapshot Night',
+    startsAt: new Date(now + 3_600_000).toISOString(),
+    endsAt: new Date(now + 86_400_000).toISOString(),
+  });
+  const type = await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/ticket-types`, {
+    name: 'General',
+    priceCents: 1000,
+    currency: 'EUR',
+    capacity,
+  });
+  await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/publish`);
+  return {
+    tenant,
+    adminToken: '',
+    venueId: venue.id,
+    gateIds: [gate.id],
+    eventId: event.id,
+    ticketTypeIds: [type.id],
+  };
+}
+
+/**
+ * Every page of the event over the client, not applied: the download alone. It also warms the cloud
+ * process (JIT, PostgreSQL's cache), which a cloud serving a venue's gates would be.
+ */
+async function downloadOnly(client: CloudClient, eventId: string) {
+  let bytes = 0;
+  let pages = 0;
+  const pageMs: number[] = [];
+  const start = performance.now();
+  for (let after = 0; pages < 10_000; pages++) {
+    const pageStart = performance.now();
+    const response = await client.fetchPage({ eventId, after, limit: DEFAULT_PAGE_LIMIT });
+    pageMs.push(performance.now() - pageStart);
+    if (response.kind !== 'page') throw new Error('the cloud reset the manifest during the benchmark');
+    bytes += response.page.body.length;
+    const page = PageCursor.parse(JSON.parse(Buffer.from(response.page.body).toString('utf8')));
+    if (!page.hasMore) {
+      pages++;
+      break;
+    }
+    after = page.nextAfter;
+  }
+  return { seconds: (performance.now() - start) / 1000, bytes, pages, pageMs };
+}
+
 export async function benchSnapshotDownload(options: { quick: boolean }): Promise<BenchResult[]> {
   if (!benchDatabaseServer()) return [];
   const ticketCount = options.quick ? 10_000 : 100_000;
@@ -54,86 +119,28 @@ export async function benchSnapshotDownload(options: { quick: boolean }): Promis
   const dir = makeTempDir('bench-snapshot-');
   const store = openGateStore(join(dir, 'gate.sqlite'));
   try {
-    const tenant = 'bench-snapshot';
-    const venue = await cloud.api('admin', tenant, 'POST', '/api/v1/venues', {
-      name: 'Snapshot Arena',
-      timezone: 'UTC',
-    });
-    const gate = await cloud.api('admin', tenant, 'POST', `/api/v1/venues/${venue.id}/gates`, {
-      name: 'North',
-    });
-    const now = Date.now();
-    const event = await cloud.api('admin', tenant, 'POST', '/api/v1/events', {
-      venueId: venue.id,
-      name: 'Snapshot Night',
-      startsAt: new Date(now + 3_600_000).toISOString(),
-      endsAt: new Date(now + 86_400_000).toISOString(),
-    });
-    const type = await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/ticket-types`, {
-      name: 'General',
-      priceCents: 1000,
-      currency: 'EUR',
-      capacity: ticketCount,
-    });
-    await cloud.api('admin', tenant, 'POST', `/api/v1/events/${event.id}/publish`);
-    const seeded: SeededEvent = {
-      tenant,
-      adminToken: '',
-      venueId: venue.id,
-      gateIds: [gate.id],
-      eventId: event.id,
-      ticketTypeIds: [type.id],
-    };
+    const seeded = await seedEvent(cloud, ticketCount);
     await issueTickets(cloud.databaseUrl, kek, seeded, ticketCount);
-
     const { token } = await cloud.api<{ token: string }>(
       'admin',
-      tenant,
+      seeded.tenant,
       'POST',
-      `/api/v1/gates/${gate.id}/enrollments`,
+      `/api/v1/gates/${seeded.gateIds[0]}/enrollments`,
       {},
     );
     const client = new CloudClient({ baseUrl: cloud.url, store, clock: Date.now, timeoutMs: 60_000 });
     await client.enroll(token, 'bench gate');
-
-    // The download alone first: every page over the same client, not applied. It also warms the cloud
-    // process (JIT, PostgreSQL's cache), which a cloud serving a venue's gates would be.
-    let bytes = 0;
-    let pages = 0;
-    const pageMs: number[] = [];
-    const downloadStart = performance.now();
-    for (let after = 0; pages < 10_000; pages++) {
-      const pageStart = performance.now();
-      const response = await client.fetchPage({ eventId: event.id, after, limit: DEFAULT_PAGE_LIMIT });
-      pageMs.push(performance.now() - pageStart);
-      if (response.kind !== 'page') throw new Error('the cloud reset the manifest during the benchmark');
-      bytes += response.page.body.length;
-      const page = JSON.parse(Buffer.from(response.page.body).toString('utf8')) as {
-        hasMore: boolean;
-        nextAfter: number;
-      };
-      if (!page.hasMore) {
-        pages++;
-        break;
-      }
-      after = page.nextAfter;
-    }
-    const downloadSeconds = (performance.now() - downloadStart) / 1000;
+    const download = await downloadOnly(client, seeded.eventId);
 
     // Download + verify + install, as the agent does it.
     const started = performance.now();
-    const pulled = await pullEvent(event.id, {
+    const pulled = await pullEvent(seeded.eventId, {
       store,
       fetchPage: (request) => client.fetchPage(request),
       clock: Date.now,
     });
     const totalSeconds = (performance.now() - started) / 1000;
-    const cursor = store.cursorOf(event.id);
-    const installed = (
-      store.sqlite
-        .prepare('SELECT count(*) AS n FROM tickets WHERE event_id = ? AND copy = ?')
-        .get(event.id, cursor?.liveCopy ?? -1) as { n: number }
-    ).n;
+    const installed = store.manifest.liveTickets(seeded.eventId).length;
     if (!pulled.swapped || installed !== ticketCount)
       throw new Error(`snapshot did not install: swapped ${pulled.swapped}, ${installed} of ${ticketCount}`);
 
@@ -147,18 +154,18 @@ export async function benchSnapshotDownload(options: { quick: boolean }): Promis
         note:
           `${ticketCount.toLocaleString('en')} tickets from the real cloud on PostgreSQL over HTTP in ${pulled.pages} ` +
           `signed pages (download + signature check + apply + totals + swap); the download alone took ` +
-          `${downloadSeconds.toFixed(2)} s (${pages} pages, ${(bytes / 1e6).toFixed(1)} MB uncompressed)`,
+          `${download.seconds.toFixed(2)} s (${download.pages} pages, ${(download.bytes / 1e6).toFixed(1)} MB uncompressed)`,
       },
       {
         name: 'snapshot download 100k (HTTP only, info)',
-        value: downloadSeconds,
+        value: download.seconds,
         unit: 's',
         target: null,
         pass: null,
         note:
           "the same pages fetched (before the install) and not applied: the cloud's page building, signing, compression and HTTP; " +
-          `median page ${percentile(sorted(pageMs), 50).toFixed(0)} ms, last page (with the totals) ` +
-          `${(pageMs[pageMs.length - 1] ?? 0).toFixed(0)} ms`,
+          `median page ${percentile(sorted(download.pageMs), 50).toFixed(0)} ms, last page (with the totals) ` +
+          `${(download.pageMs[download.pageMs.length - 1] ?? 0).toFixed(0)} ms`,
       },
     ];
   } finally {

@@ -8,42 +8,57 @@
  * skip a change that commits later. 409 MANIFEST_RESET when the gate's epoch is not the event's or its
  * cursor is beyond the head (the cloud was restored from a backup): the gate then re-snapshots.
  */
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, type SQL, sql } from 'drizzle-orm';
 import { toBase64Url } from '../../shared/crypto';
 import {
+  EMPTY_MANIFEST_CHECKSUM,
+  MANIFEST_CHECKSUM_SQL,
+  MANIFEST_ROW_COLUMNS,
+  MANIFEST_ROW_FIELDS,
   type ManifestPage,
   type ManifestQuery,
+  type ManifestRowField,
   type ManifestTicket,
+  manifestFieldCloudSql,
+  parseManifestTicket,
   SYNC_PROTOCOL_VERSION,
 } from '../../shared/sync-protocol';
 import type { Executor } from '../db/client';
-import { events, ticketChanges, ticketTypes, venues } from '../db/schema';
+import { events, ticketChanges, tickets, ticketTypes, venues } from '../db/schema';
 import { fail, type Result } from '../errors';
 import type { ServiceContext } from './context';
 import { type DeviceRow, eventsForDevice } from './devices';
 
-/** Digest a gate stores for a row: a revoked ticket binds no token. */
-function rowDigest(status: string | null, digest: string | null): string {
-  return status === 'revoked' ? '' : (digest ?? '');
-}
+/**
+ * The manifest row fields of a `ticket_changes` row, read the way shared/sync-protocol's manifest row
+ * contract says (e.g. a revoked row's digest blank), so a field added to the contract is served with no
+ * change here. Event-level changes (serial NULL) come back too: they move the cursor.
+ */
+const manifestRowSelection = Object.fromEntries(
+  MANIFEST_ROW_COLUMNS.map(({ field }) => {
+    const read = sql.raw(manifestFieldCloudSql(field));
+    // bigint columns arrive as strings from node-postgres; NULL stays NULL (drizzle skips the mapping).
+    return [field, MANIFEST_ROW_FIELDS[field].kind === 'int' ? read.mapWith(Number) : read];
+  }),
+  // The values are unknown until parsed: each row goes through parseManifestTicket below.
+) as Record<ManifestRowField, SQL<unknown>>;
 
 /**
- * Row count and XOR checksum of an event's ticket rows as the gates must hold them (the same checksum as
- * shared/sync-protocol manifestRowHash; a revoked row carries no digest).
+ * Row count and XOR checksum of an event's ticket rows as the gates must hold them (the SQL comes from
+ * shared/sync-protocol's manifest row contract, the same hash the gates keep row by row).
  */
 export async function manifestTotals(
   executor: Executor,
   eventId: string,
 ): Promise<{ rowCount: number; checksum: string }> {
-  const result = await executor.execute(sql`
-    select count(*)::int as rows,
-      lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(
-        serial || '|' || type_no || '|' || generation || '|' || status || '|' ||
-        case when status = 'revoked' then '' else digest end, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0') as checksum
-    from tickets where event_id = ${eventId}`);
-  // node-postgres and PGlite both answer raw SQL with `{ rows }`.
-  const [sum] = (result as unknown as { rows: Array<{ rows: number; checksum: string | null }> }).rows;
-  return { rowCount: sum?.rows ?? 0, checksum: sum?.checksum ?? '0000000000000000' };
+  const [sum] = await executor
+    .select({
+      rowCount: sql`count(*)::int`.mapWith(Number),
+      checksum: sql<string | null>`${sql.raw(MANIFEST_CHECKSUM_SQL)}`,
+    })
+    .from(tickets)
+    .where(eq(tickets.eventId, eventId));
+  return { rowCount: sum?.rowCount ?? 0, checksum: sum?.checksum ?? EMPTY_MANIFEST_CHECKSUM };
 }
 
 /** Builds one manifest page for a device, or the reason it cannot have one. */
@@ -71,14 +86,7 @@ export async function buildManifestPage(
         return fail('MANIFEST_RESET', 'the gate’s copy does not belong to this history: install a snapshot');
       }
       const changes = await tx
-        .select({
-          seq: ticketChanges.seq,
-          serial: ticketChanges.serial,
-          typeNo: ticketChanges.typeNo,
-          generation: ticketChanges.generation,
-          status: ticketChanges.status,
-          digest: ticketChanges.digest,
-        })
+        .select({ ...manifestRowSelection, changeSeq: ticketChanges.seq })
         .from(ticketChanges)
         .where(
           and(
@@ -89,24 +97,20 @@ export async function buildManifestPage(
         )
         .orderBy(asc(ticketChanges.seq))
         .limit(query.limit);
-      const tickets: ManifestTicket[] = [];
+      const rows: ManifestTicket[] = [];
       for (const change of changes) {
         // Event-level changes (cancellation) travel in `event`; they still move the cursor.
-        if (change.serial === null || change.typeNo === null || change.generation === null) continue;
-        tickets.push({
-          seq: change.seq,
-          serial: change.serial,
-          typeNo: change.typeNo,
-          generation: change.generation,
-          status: change.status === 'revoked' ? 'revoked' : 'valid',
-          digest: rowDigest(change.status, change.digest),
-        });
+        if (change.serial === null) continue;
+        const row = parseManifestTicket(change);
+        if (!row)
+          throw new Error(`change ${change.changeSeq} of event ${query.eventId} is not a manifest row`);
+        rows.push(row);
       }
-      const nextAfter = changes.length > 0 ? changes[changes.length - 1]!.seq : query.after;
+      const nextAfter = changes.length > 0 ? changes[changes.length - 1]!.changeSeq : query.after;
       const hasMore = nextAfter < head;
       let summary: ManifestPage['summary'] = null;
       if (!hasMore) {
-        // The same XOR checksum as shared/sync-protocol manifestRowHash, over the ticket rows as of `head`.
+        // The checksum of the ticket rows as of `head` (this transaction's snapshot).
         summary = await manifestTotals(tx, query.eventId);
       }
       const types = await tx
@@ -142,7 +146,7 @@ export async function buildManifestPage(
           signingKeys: signingKeys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),
           eventKeys: eventKeys.map((k) => ({ keyVersion: k.keyVersion, key: toBase64Url(k.key) })),
         },
-        tickets,
+        tickets: rows,
         summary,
       };
       return { ok: true, page };

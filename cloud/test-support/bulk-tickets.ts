@@ -1,12 +1,13 @@
 /**
  * Issues many tickets at once for tests and benchmarks that need a large manifest (tens of thousands
  * of rows) faster than buying them one order at a time: real tokens minted with the cloud's keys, one
- * order, and the tickets and their change-log rows written with `unnest` in one transaction — the same
- * rows a purchase writes, numbered under the event-row lock like every change (services/changes.ts).
+ * order, and the tickets written with `unnest` in one transaction with their change-log rows — the same
+ * rows a purchase writes, through the one change-log writer (services/changes.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { ticketTypes } from '../db/schema';
+import { appendTicketChanges } from '../services/changes';
 import { allocateSerials, mintToken } from '../services/tickets';
 import type { SeededEvent, TestCloud } from './cloud';
 
@@ -55,18 +56,21 @@ export async function issueTicketsInBulk(
       from unnest(${column((t) => t.id)}::uuid[], ${column((t) => t.serial)}::bigint[], ${column((t) => t.qr)}::text[],
         ${column((t) => t.digest)}::text[]) as t(id, serial, qr, digest)`);
     // The change log last: its event-row lock numbers these rows after every earlier change.
-    const head = await tx.execute(
-      sql`update events set change_seq = change_seq + ${count} where id = ${seeded.eventId} returning change_seq`,
-    );
-    const last = Number(
-      (head as unknown as { rows: Array<{ change_seq: string | number }> }).rows[0]!.change_seq,
-    );
-    await tx.execute(sql`insert into ticket_changes (event_id, seq, tenant_id, op, ticket_id, serial, type_no, generation,
-        status, digest, created_at)
-      select ${seeded.eventId}::uuid, ${last - count}::bigint + n, ${seeded.tenant}, 'issue', id, serial, ${type.typeNo}, 1,
-        'valid', digest, ${now.toISOString()}::timestamptz
-      from unnest(${column((t) => t.id)}::uuid[], ${column((t) => t.serial)}::bigint[], ${column((t) => t.digest)}::text[])
-        with ordinality as t(id, serial, digest, n)`);
+    const head = await appendTicketChanges(tx, {
+      tenantId: seeded.tenant,
+      eventId: seeded.eventId,
+      now,
+      changes: tickets.map((t) => ({
+        op: 'issue',
+        ticketId: t.id,
+        serial: t.serial,
+        typeNo: type.typeNo,
+        generation: 1,
+        status: 'valid',
+        digest: t.digest,
+      })),
+    });
+    if (head === undefined) throw new Error('issueTicketsInBulk: no such event in this tenant');
   });
   await cloud.database.flush();
   return tickets.map(({ id, serial, qr }) => ({ id, serial, qr }));

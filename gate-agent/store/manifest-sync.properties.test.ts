@@ -33,9 +33,9 @@ function play(fixture: ManifestFixture, changes: readonly Change[]): void {
 }
 
 function snapshotOf(store: GateStore, eventId: string) {
-  const cursor = store.cursorOf(eventId);
+  const cursor = store.manifest.cursorOf(eventId);
   return {
-    rows: store.liveTickets(eventId),
+    rows: store.manifest.liveTickets(eventId),
     after: cursor?.after,
     rowCount: cursor?.rowCount,
     checksum: cursor?.checksum,
@@ -84,15 +84,15 @@ describe('manifest sync split points', () => {
             );
             // Restart: the file is all that survives.
             const store = gate.reopen();
-            const staging = store.stagingOf(fixture.eventId);
-            const cursor = store.cursorOf(fixture.eventId);
+            const staging = store.manifest.stagingOf(fixture.eventId);
+            const cursor = store.manifest.cursorOf(fixture.eventId);
             if (crashed) {
               // Exactly at a page boundary, with totals that match the rows on disk.
               if (staging) expect(boundaries.has(staging.after)).toBe(true);
               if (cursor) {
                 expect(boundaries.has(cursor.after)).toBe(true);
-                expect(manifestChecksum(store.liveTickets(fixture.eventId))).toBe(cursor.checksum);
-                expect(store.liveTickets(fixture.eventId).length).toBe(cursor.rowCount);
+                expect(manifestChecksum(store.manifest.liveTickets(fixture.eventId))).toBe(cursor.checksum);
+                expect(store.manifest.liveTickets(fixture.eventId).length).toBe(cursor.rowCount);
               }
             }
             await pullEvent(fixture.eventId, {
@@ -123,7 +123,7 @@ describe('manifest sync split points', () => {
             expect(snapshotOf(store, fixture.eventId)).toEqual(expected);
             expect(expected.checksum).toBe(fixture.checksum());
             expect(expected.rowCount).toBe(fixture.rows.size);
-            expect(store.stagingOf(fixture.eventId)).toBeNull();
+            expect(store.manifest.stagingOf(fixture.eventId)).toBeNull();
           } finally {
             gate.cleanup();
             reference.cleanup();

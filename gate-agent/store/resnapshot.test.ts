@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../shared/crypto/index';
-import { ManifestSyncError, pullEvent } from '../sync/pull';
+import { type FetchPage, ManifestSyncError, pullEvent } from '../sync/pull';
 import { ManifestFixture } from '../test-support/manifest-fixture';
 import { fixtureTransport, type TempStore, tempStore } from '../test-support/stores';
 import { createScanPipeline, type ScanPipeline } from '../verify/pipeline';
@@ -35,16 +35,16 @@ afterEach(() => temp.cleanup());
 describe('re-snapshot beside the live copy', () => {
   it('a 409 installs a new copy while scans keep answering from the old one, then swaps atomically', async () => {
     const oldEpoch = fixture.epoch;
-    const liveCopy = temp.store.cursorOf(fixture.eventId)!.liveCopy;
+    const liveCopy = temp.store.manifest.cursorOf(fixture.eventId)!.liveCopy;
     fixture.restoreFromBackup();
     fixture.revoke(2);
     const duringInstall: string[] = [];
     const transport = fixtureTransport(fixture, {
       beforeAnswer: () => {
-        const staging = temp.store.stagingOf(fixture.eventId);
+        const staging = temp.store.manifest.stagingOf(fixture.eventId);
         if (!staging || staging.after === 0) return;
         // Mid-install: the live copy is untouched and still decides.
-        const cursor = temp.store.cursorOf(fixture.eventId)!;
+        const cursor = temp.store.manifest.cursorOf(fixture.eventId)!;
         expect(cursor.epoch).toBe(oldEpoch);
         expect(cursor.liveCopy).toBe(liveCopy);
         duringInstall.push(pipeline.scan(fixture.tokens.get(2)!, 'out').reason);
@@ -59,14 +59,15 @@ describe('re-snapshot beside the live copy', () => {
     expect(result.swapped).toBe(true);
     expect(duringInstall.length).toBeGreaterThan(2);
     expect(new Set(duringInstall)).toEqual(new Set(['OK'])); // the old copy still had ticket 2 valid
-    const cursor = temp.store.cursorOf(fixture.eventId)!;
+    const cursor = temp.store.manifest.cursorOf(fixture.eventId)!;
     expect(cursor.epoch).toBe(fixture.epoch);
     expect(cursor.liveCopy).not.toBe(liveCopy);
     expect(cursor.checksum).toBe(fixture.checksum());
     expect(pipeline.scan(fixture.tokens.get(2)!, 'out').reason).toBe('REVOKED');
     // The old copy's rows go away in short garbage-collection steps.
     let removed = 0;
-    for (let n = temp.store.collectGarbage(); n > 0; n = temp.store.collectGarbage()) removed += n;
+    for (let n = temp.store.manifest.collectGarbage(); n > 0; n = temp.store.manifest.collectGarbage())
+      removed += n;
     expect(removed).toBe(30);
     expect(temp.store.sqlite.prepare('SELECT count(*) FROM tickets').pluck().get()).toBe(30);
   });
@@ -86,13 +87,15 @@ describe('re-snapshot beside the live copy', () => {
     expect(kinds[0]).toBe('mismatch');
     expect(result.snapshots).toBe(1);
     expect(result.swapped).toBe(true);
-    expect(temp.store.liveTickets(fixture.eventId).find((t) => t.serial === 4)?.status).toBe('revoked');
-    expect(temp.store.cursorOf(fixture.eventId)!.checksum).toBe(fixture.checksum());
+    expect(temp.store.manifest.liveTickets(fixture.eventId).find((t) => t.serial === 4)?.status).toBe(
+      'revoked',
+    );
+    expect(temp.store.manifest.cursorOf(fixture.eventId)!.checksum).toBe(fixture.checksum());
   });
 
   it('a snapshot whose own totals do not match is dropped and never swapped in', async () => {
     fixture.restoreFromBackup();
-    const liveCopy = temp.store.cursorOf(fixture.eventId)!.liveCopy;
+    const liveCopy = temp.store.manifest.cursorOf(fixture.eventId)!.liveCopy;
     const lying = fixtureTransport(fixture);
     const transport: typeof lying = async (request) => {
       const answer = await lying(request);
@@ -109,44 +112,46 @@ describe('re-snapshot beside the live copy', () => {
         pageLimit: 10,
       }),
     ).rejects.toBeInstanceOf(ManifestSyncError);
-    expect(temp.store.cursorOf(fixture.eventId)!.liveCopy).toBe(liveCopy);
+    expect(temp.store.manifest.cursorOf(fixture.eventId)!.liveCopy).toBe(liveCopy);
     expect(pipeline.scan(fixture.tokens.get(1)!).reason).toBe('OK');
     // The dropped attempts' rows are collected; the live copy's stay.
-    while (temp.store.collectGarbage() > 0);
+    while (temp.store.manifest.collectGarbage() > 0);
     expect(temp.store.sqlite.prepare('SELECT count(*) FROM tickets').pluck().get()).toBe(30);
-    expect(temp.store.liveTickets(fixture.eventId)).toHaveLength(30);
+    expect(temp.store.manifest.liveTickets(fixture.eventId)).toHaveLength(30);
   });
 });
 
+/** The fixture's pages, signed by a key no gate was ever given. */
+function rogueTransport(): FetchPage {
+  const rogue = generateSigningKeyPair(1);
+  return async (request) => ({
+    kind: 'page',
+    page: fixture.sign(fixture.page(request.after, request.limit), rogue),
+    deviceTime: fixture.cloudTime,
+  });
+}
+
 describe('page authenticity', () => {
   it('a page signed by a key the gate does not trust changes nothing', async () => {
-    const before = temp.store.liveTickets(fixture.eventId);
+    const before = temp.store.manifest.liveTickets(fixture.eventId);
     fixture.revoke(1);
-    const rogue = generateSigningKeyPair(1);
-    const transport: Parameters<typeof pullEvent>[1]['fetchPage'] = async (request) => ({
-      kind: 'page',
-      page: fixture.sign(fixture.page(request.after, request.limit), rogue),
-      deviceTime: fixture.cloudTime,
-    });
     await expect(
-      pullEvent(fixture.eventId, { store: temp.store, fetchPage: transport, clock: () => fixture.cloudTime }),
+      pullEvent(fixture.eventId, {
+        store: temp.store,
+        fetchPage: rogueTransport(),
+        clock: () => fixture.cloudTime,
+      }),
     ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    expect(temp.store.liveTickets(fixture.eventId)).toEqual(before);
+    expect(temp.store.manifest.liveTickets(fixture.eventId)).toEqual(before);
   });
 
   it('a first page that is not signed by the keys it carries is refused (trust on first use needs a valid self-signature)', async () => {
     const fresh = tempStore();
     try {
-      const rogue = generateSigningKeyPair(1);
-      const transport: Parameters<typeof pullEvent>[1]['fetchPage'] = async (request) => ({
-        kind: 'page',
-        page: fixture.sign(fixture.page(request.after, request.limit), rogue),
-        deviceTime: fixture.cloudTime,
-      });
       await expect(
         pullEvent(fixture.eventId, {
           store: fresh.store,
-          fetchPage: transport,
+          fetchPage: rogueTransport(),
           clock: () => fixture.cloudTime,
         }),
       ).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });

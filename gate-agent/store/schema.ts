@@ -7,6 +7,7 @@
  * scanning keeps answering from the old copy until the new one is complete and verified (SPEC 6).
  */
 import { blob, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { AdmissionReason } from '../../shared/admission/index';
 
 /** One row (id = 1): who this device is and how to reach the cloud. A later start needs only the data dir. */
 export const device = sqliteTable('device', {
@@ -161,7 +162,8 @@ export const scans = sqliteTable('scans', {
   generation: integer('generation'),
   direction: text('direction', { enum: ['in', 'out'] }).notNull(),
   decision: text('decision', { enum: ['accept', 'reject'] }).notNull(),
-  reason: text('reason').notNull(),
+  /** Typed, not checked: the reasons list may grow, and an old row must still read (the cloud quarantines unknown ones). */
+  reason: text('reason').$type<AdmissionReason>().notNull(),
   detail: text('detail'),
   /** base64url of SHA-256(raw scanned text)[0..16]: the code itself is never stored. */
   codeHash: text('code_hash').notNull(),

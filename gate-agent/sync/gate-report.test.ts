@@ -3,16 +3,8 @@
  * database) over loopback HTTP, scans and syncs; its report arrives in `devices.last_report`, in the
  * cloud's per-gate gauges and in the event operations JSON, and its own /metrics has the gate metric
  * names with the values its scans produced. A report that hangs or is refused never holds up an upload
- * (only the network in between is faked, by a small proxy in this file).
+ * (only the network in between is faked, by the link proxy of test-support/real-cloud.ts).
  */
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { count, eq } from 'drizzle-orm';
 import { pino } from 'pino';
@@ -38,7 +30,6 @@ const GATE_METRICS = [
 let real: RealCloud;
 let dataDir: string;
 const agents: GateAgent[] = [];
-const servers: Server[] = [];
 let tickets: Array<{ id: string; qr: string }>;
 let logLines: string[];
 
@@ -100,58 +91,6 @@ async function gateMetrics(agent: GateAgent): Promise<string> {
   return response.text();
 }
 
-/** A link in front of the cloud that can hang or refuse health reports and pass everything else. */
-async function reportLink(target: string) {
-  const state = { reports: 'pass' as 'pass' | 'hang' | 'refuse', held: 0 };
-  const upstream = new URL(target);
-  const sockets = new Set<Socket>();
-  const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const path = (incoming.url ?? '/').split('?')[0]!;
-    if (path.endsWith('/sync/report') && state.reports !== 'pass') {
-      incoming.resume();
-      if (state.reports === 'hang') {
-        state.held++;
-        return; // never answered; the socket is destroyed when the test ends
-      }
-      outgoing.writeHead(400, { 'content-type': 'application/json' });
-      outgoing.end(
-        JSON.stringify({ error: { code: 'VALIDATION_FAILED', message: 'link test', requestId: 'link' } }),
-      );
-      return;
-    }
-    const forwarded = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forwarded.on('error', () => incoming.socket.destroy());
-    incoming.pipe(forwarded);
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('close', () => {
-    for (const socket of sockets) socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  servers.push(server);
-  const close = server.close.bind(server);
-  server.close = (callback) => {
-    for (const socket of sockets) socket.destroy();
-    return close(callback);
-  };
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state };
-}
-
 beforeEach(async () => {
   logLines = [];
   real = await startRealCloud();
@@ -162,7 +101,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const agent of agents.splice(0)) await agent.close();
-  for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
   await real.stop();
 });
 
@@ -289,24 +227,24 @@ describe('gate health report through a real sync', () => {
 
 describe('a report never holds anything up', () => {
   it('uploads and scans go on while reports hang, and a refused report is logged and counted', async () => {
-    const link = await reportLink(real.url);
-    const agent = await start(link.url);
+    const agent = await start(real.url);
     const { deviceId } = await agent.syncNow();
     await until(async () => (await storedReport(deviceId!)) ?? undefined);
 
-    link.state.reports = 'hang';
+    real.link = 'hang-reports';
     expect((await agent.scan(tickets[0]!.qr)).reason).toBe('OK');
     expect((await agent.syncNow()).pendingUploads).toBe(0);
-    await until(() => (link.state.held > 0 ? true : undefined)); // the cycle's report is stuck in the link
+    await until(() => (real.heldReports > 0 ? true : undefined)); // the cycle's report is stuck in the link
     expect((await agent.scan(tickets[1]!.qr)).reason).toBe('OK');
     const started = performance.now();
     const status = await agent.syncNow();
-    // Well inside the stuck report's 5 s timeout: the upload did not wait for it.
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // Inside the stuck report's 5 s timeout: the upload did not wait for it (the bound is the timeout
+    // itself, not a guess at how fast a loaded machine is).
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(status.pendingUploads).toBe(0);
     expect(await cloudScans(deviceId!)).toBe(2);
 
-    link.state.reports = 'refuse';
+    real.link = 'refuse-reports';
     expect((await agent.scan(tickets[2]!.qr)).reason).toBe('OK');
     expect((await agent.syncNow()).pendingUploads).toBe(0);
     expect(await cloudScans(deviceId!)).toBe(3);

@@ -1,7 +1,8 @@
 /**
  * Turns one signed manifest page from the cloud into store writes: check the cloud's signature over the
- * exact body bytes first, then parse, then hand the page to the store, which applies it in one
- * transaction. Nothing is written for a page that fails any check.
+ * exact body bytes first, then parse, then decide what the page does to the event's copies and write it
+ * through the store's modules in ONE transaction. Nothing is written for a page that fails any check,
+ * and a crash leaves the store exactly at a page boundary.
  *
  * Trust bootstrap: the enrollment answer is the first moment the device and the cloud talk over an
  * authenticated channel (the one-time enrollment token), and it carries the cloud's signing keys
@@ -9,12 +10,48 @@
  * older cloud) falls back to trusting the keys of its first page — provided the page is signed by one of
  * the keys it carries — and pins them (trust on first use over the device-authenticated HTTPS session).
  * From then on a page must be signed by a pinned key, and only such a page can rotate the pinned set.
+ *
+ * The copies (SPEC 6): deltas go into the LIVE copy, which scans read; a snapshot goes into a STAGING
+ * copy beside it and is swapped in — by changing which copy the cursor names — only once complete and
+ * its totals equal the cloud's summary, so scanning never sees a half-installed or wrong manifest.
  */
-
 import { z } from 'zod';
 import { createManifestPageVerifier, type TrustedSigningKey } from '../../shared/crypto/index';
-import { ManifestPage, type ManifestTicket } from '../../shared/sync-protocol/index';
-import type { GateStore, PageOutcome, PageTarget } from '../store/gate-store';
+import { ManifestPage, type ManifestTicket, parseManifestTicket } from '../../shared/sync-protocol/index';
+import type { GateStore } from '../store/gate-store';
+import { type CopyTotals, storedTotals, totalsOf } from '../store/manifest-copy';
+
+export type PageTarget = 'live' | 'staging';
+
+/** What applying one verified page did. */
+export type PageOutcome =
+  | { kind: 'applied'; hasMore: boolean; nextAfter: number; swapped: boolean }
+  /** Last page of a live pull whose totals differ from the cloud's: the copy is marked for a snapshot. */
+  | {
+      kind: 'mismatch';
+      target: PageTarget;
+      expected: { rowCount: number; checksum: string };
+      actual: { rowCount: number; checksum: string };
+    }
+  /** The page does not continue where the target stands (a stale or replayed page): nothing written. */
+  | { kind: 'out-of-order'; expectedAfter: number }
+  /** The live copy belongs to another epoch or does not exist: a snapshot is needed. */
+  | { kind: 'needs-snapshot' }
+  /** The page contradicts itself (ops outside its own range): nothing written. */
+  | { kind: 'malformed'; why: string };
+
+export interface ApplyPageOptions {
+  target: PageTarget;
+  /** Device clock at the answer, unix ms. */
+  now: number;
+  /** cloud − device clock measured around this request, ms. */
+  clockOffsetMs: number;
+  /**
+   * Called inside the transaction after every write and before the commit. Tests throw from here to
+   * simulate a crash between pages; production code leaves it unset.
+   */
+  beforeCommit?: () => void;
+}
 
 /** A page as it came off the wire (after decompression): the body and the cloud's signature over it. */
 export interface SignedPage {
@@ -35,40 +72,8 @@ export interface ApplySignedPageOptions {
   beforeCommit?: () => void;
 }
 
-/** The page envelope checked by zod; its (up to 10,000) ticket rows by parseManifestTicket below. */
+/** The page envelope checked by zod; its (up to 10,000) ticket rows by the fast parseManifestTicket. */
 const PageEnvelope = ManifestPage.extend({ tickets: z.array(z.unknown()) });
-
-const isInt = (v: unknown, min: number, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
-/**
- * Exactly shared/sync-protocol's ManifestTicket (same bounds, unknown keys dropped), written out by hand:
- * zod cost about 4–8 µs per row, most of a snapshot's parse time at 100,000 rows. manifest-apply.test.ts
- * checks that both accept and reject the same values.
- */
-export function parseManifestTicket(value: unknown): ManifestTicket | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const v = value as Record<string, unknown>;
-  if (
-    !isInt(v.seq, 1, Number.MAX_SAFE_INTEGER) ||
-    !isInt(v.serial, 1, 0xffff_ffff) ||
-    !isInt(v.typeNo, 0, 0xffff) ||
-    !isInt(v.generation, 0, 0xffff) ||
-    (v.status !== 'valid' && v.status !== 'revoked') ||
-    typeof v.digest !== 'string' ||
-    v.digest.length > 32
-  ) {
-    return undefined;
-  }
-  return {
-    seq: v.seq,
-    serial: v.serial,
-    typeNo: v.typeNo,
-    generation: v.generation,
-    status: v.status,
-    digest: v.digest,
-  };
-}
 
 function parsePage(body: Uint8Array): ManifestPage | string {
   let json: unknown;
@@ -125,10 +130,142 @@ export function applySignedPage(
   }
   if (page.eventId.toLowerCase() !== options.eventId.toLowerCase())
     return { kind: 'bad-page', why: 'another event' };
-  return store.applyPage(page, {
+  return applyPage(store, page, {
     target: options.target,
     now: options.now,
     clockOffsetMs: Math.round(page.cloudTime - options.deviceTime),
     ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
   });
+}
+
+/** Why a page contradicts itself (the protocol's range rules), or undefined when it does not. */
+function pageRangeProblem(page: ManifestPage): string | undefined {
+  for (const t of page.tickets) {
+    if (t.seq <= page.after || t.seq > page.nextAfter) return 'ticket seq outside the page range';
+  }
+  if (page.nextAfter < page.after || page.head < page.nextAfter) return 'cursor range';
+  if (page.event.id.toLowerCase() !== page.eventId.toLowerCase()) return 'event id';
+  if (!page.hasMore && !page.summary) return 'last page without summary';
+  return undefined;
+}
+
+/**
+ * Applies one manifest page whose signature the caller has already verified: tickets (updating the
+ * running checksum row by row), event data, keys and the cursor in ONE transaction. On the last page
+ * the totals are compared with the page's summary; a verified staging copy is swapped in, in the
+ * same transaction.
+ */
+function applyPage(store: GateStore, page: ManifestPage, options: ApplyPageOptions): PageOutcome {
+  const problem = pageRangeProblem(page);
+  if (problem) return { kind: 'malformed', why: problem };
+  const eventId = page.eventId.toLowerCase();
+  const outcome = store.inTransaction(() =>
+    options.target === 'live'
+      ? applyToLive(store, eventId, page, options)
+      : applyToStaging(store, eventId, page, options),
+  );
+  // Any write may have changed what the decision sees; drop cached contexts (cheap to rebuild).
+  store.events.invalidate();
+  return outcome;
+}
+
+/** The page's rows into `copy` from `totals`, and its keys: what every page writes first. */
+function writeRowsAndKeys(
+  store: GateStore,
+  eventId: string,
+  copy: number,
+  page: ManifestPage,
+  totals: CopyTotals,
+): { rowCount: number; checksum: string } {
+  const after = store.manifest.applyRows(eventId, copy, page.tickets, totals);
+  store.keys.replaceSigningKeys(keysOf(page), 'page');
+  // Event keys only add decryption ability; they are merged at once so a new event's tokens open.
+  store.keys.mergeEventKeys(eventId, page.keys.eventKeys);
+  return storedTotals(after);
+}
+
+/** True when the last page's summary disagrees with the copy's totals. */
+function differs(page: ManifestPage, actual: { rowCount: number; checksum: string }): boolean {
+  return (
+    page.summary !== null &&
+    (page.summary.rowCount !== actual.rowCount || page.summary.checksum !== actual.checksum)
+  );
+}
+
+/** A delta into the live copy: continues the cursor, or says why it cannot. */
+function applyToLive(
+  store: GateStore,
+  eventId: string,
+  page: ManifestPage,
+  options: ApplyPageOptions,
+): PageOutcome {
+  const cursor = store.manifest.cursorOf(eventId);
+  if (!cursor || cursor.epoch !== page.epoch) return { kind: 'needs-snapshot' };
+  if (cursor.after !== page.after) return { kind: 'out-of-order', expectedAfter: cursor.after };
+  const actual = writeRowsAndKeys(store, eventId, cursor.liveCopy, page, totalsOf(cursor));
+  store.events.write(page.event);
+  const mismatch = differs(page, actual);
+  store.manifest.advanceLive(eventId, {
+    after: page.nextAfter,
+    head: page.head,
+    ...actual,
+    lastSyncAt: options.now,
+    clockOffsetMs: options.clockOffsetMs,
+    needsSnapshot: mismatch ? true : cursor.needsSnapshot,
+  });
+  store.device.setClockOffset(options.clockOffsetMs);
+  options.beforeCommit?.();
+  if (mismatch && page.summary) return { kind: 'mismatch', target: 'live', expected: page.summary, actual };
+  return { kind: 'applied', hasMore: page.hasMore, nextAfter: page.nextAfter, swapped: false };
+}
+
+/** A snapshot page into the staging copy; its last page swaps the copy in when the totals match. */
+function applyToStaging(
+  store: GateStore,
+  eventId: string,
+  page: ManifestPage,
+  options: ApplyPageOptions,
+): PageOutcome {
+  const staging = store.manifest.stagingCursorOf(eventId);
+  if (!staging) return { kind: 'out-of-order', expectedAfter: 0 };
+  if (staging.after !== page.after) return { kind: 'out-of-order', expectedAfter: staging.after };
+  if (staging.after > 0 && staging.epoch !== page.epoch) {
+    // The cloud's history changed under a half-installed snapshot: start it over.
+    store.manifest.abandonSnapshot(eventId);
+    return { kind: 'needs-snapshot' };
+  }
+  const actual = writeRowsAndKeys(store, eventId, staging.copy, page, totalsOf(staging));
+  if (page.summary && !page.hasMore) {
+    if (differs(page, actual)) {
+      store.manifest.abandonSnapshot(eventId);
+      options.beforeCommit?.();
+      return { kind: 'mismatch', target: 'staging', expected: page.summary, actual };
+    }
+    // Complete and verified: the swap is this one transaction.
+    store.events.write(page.event);
+    store.manifest.installLive({
+      eventId,
+      epoch: page.epoch,
+      after: page.nextAfter,
+      head: page.head,
+      ...actual,
+      liveCopy: staging.copy,
+      lastSyncAt: options.now,
+      clockOffsetMs: options.clockOffsetMs,
+      needsSnapshot: false,
+    });
+    store.manifest.abandonSnapshot(eventId);
+    store.device.setClockOffset(options.clockOffsetMs);
+    options.beforeCommit?.();
+    return { kind: 'applied', hasMore: false, nextAfter: page.nextAfter, swapped: true };
+  }
+  store.manifest.advanceStaging(eventId, {
+    epoch: page.epoch,
+    after: page.nextAfter,
+    head: page.head,
+    ...actual,
+    eventJson: JSON.stringify(page.event),
+  });
+  options.beforeCommit?.();
+  return { kind: 'applied', hasMore: page.hasMore, nextAfter: page.nextAfter, swapped: false };
 }

@@ -34,10 +34,10 @@ describe('pull during changes', () => {
       clock: () => fixture.cloudTime,
       pageLimit: 10,
     });
-    const rows = temp.store.liveTickets(fixture.eventId);
+    const rows = temp.store.manifest.liveTickets(fixture.eventId);
     expect(rows.find((r) => r.serial === 3)?.status).toBe('revoked');
     expect(rows.find((r) => r.serial === 51)?.status).toBe('valid');
-    expect(temp.store.cursorOf(fixture.eventId)).toMatchObject({
+    expect(temp.store.manifest.cursorOf(fixture.eventId)).toMatchObject({
       after: fixture.head,
       checksum: fixture.checksum(),
     });
@@ -51,7 +51,7 @@ describe('pull during changes', () => {
       fetchPage: fixtureTransport(fixture),
       clock: () => fixture.cloudTime,
     });
-    const before = temp.store.cursorOf(fixture.eventId);
+    const before = temp.store.manifest.cursorOf(fixture.eventId);
     let requests = 0;
     const result = await pullEvent(fixture.eventId, {
       store: temp.store,
@@ -60,7 +60,7 @@ describe('pull during changes', () => {
     });
     expect(requests).toBe(1);
     expect(result).toEqual({ pages: 1, snapshots: 0, swapped: false });
-    expect(temp.store.cursorOf(fixture.eventId)).toMatchObject({
+    expect(temp.store.manifest.cursorOf(fixture.eventId)).toMatchObject({
       after: before!.after,
       checksum: before!.checksum,
     });

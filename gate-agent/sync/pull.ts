@@ -72,10 +72,10 @@ export async function pullEvent(eventId: string, options: PullOptions): Promise<
       throw new ManifestSyncError('TOO_MANY_RESETS', `manifest of ${eventId}: ${why}`);
   };
   for (;;) {
-    const cursor = store.cursorOf(eventId);
-    const staging = store.stagingOf(eventId);
+    const cursor = store.manifest.cursorOf(eventId);
+    const staging = store.manifest.stagingOf(eventId);
     if (!staging && (!cursor || cursor.needsSnapshot)) {
-      store.beginSnapshot(eventId, options.clock());
+      store.manifest.beginSnapshot(eventId, options.clock());
       result.snapshots++;
       continue;
     }
@@ -86,8 +86,8 @@ export async function pullEvent(eventId: string, options: PullOptions): Promise<
     const response = await options.fetchPage(request);
     if (response.kind === 'reset') {
       restart('the cloud reset the manifest');
-      if (target === 'staging') store.beginSnapshot(eventId, options.clock());
-      else store.markNeedsSnapshot(eventId);
+      if (target === 'staging') store.manifest.beginSnapshot(eventId, options.clock());
+      else store.manifest.markNeedsSnapshot(eventId);
       continue;
     }
     const verdict = applySignedPage(store, response.page, {
@@ -110,7 +110,7 @@ export async function pullEvent(eventId: string, options: PullOptions): Promise<
         break;
       case 'needs-snapshot':
         restart('epoch changed');
-        store.markNeedsSnapshot(eventId);
+        store.manifest.markNeedsSnapshot(eventId);
         break;
       case 'out-of-order':
         if (++stalls > MAX_STALLS)

@@ -180,13 +180,7 @@ export class SyncEngine {
     this.#options = options;
     this.#startedAt = options.clock();
     // The last acknowledged upload survives restarts in the store; until this process uploads, that is it.
-    if (!options.store.closed) {
-      const persisted = options.store.sqlite
-        .prepare('SELECT last_upload_at FROM upload_cursor WHERE id = 1')
-        .pluck()
-        .get() as number | null | undefined;
-      this.#state.lastUploadAt = persisted ?? null;
-    }
+    if (!options.store.closed) this.#state.lastUploadAt = options.store.lastUploadAt;
     const interval = options.intervalMs ?? 30_000;
     this.#pull = new Loop(
       async () => {
@@ -350,7 +344,7 @@ export class SyncEngine {
     }
     this.#state.lastPullAt = clock();
     // Old copies left by a swap go in short steps, yielding to scans between them.
-    while (store.collectGarbage() > 0) await new Promise((resolve) => setImmediate(resolve));
+    while (store.manifest.collectGarbage() > 0) await new Promise((resolve) => setImmediate(resolve));
   }
 
   async #uploadAll(): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * The real cloud for gate-agent tests: the production app over a real test database (PostgreSQL from
  * TEST_DATABASE_URL, PGlite otherwise), served on a loopback port, behind a small proxy that can fail
- * the network the way a venue's link fails — refuse connections, answer 503, or drop an answer after the
- * cloud processed the request. Only the network is faked; the cloud and its database are real.
+ * the network the way a venue's link fails — refuse connections, answer 503, drop an answer after the
+ * cloud processed the request, or hang or refuse health reports. Only the network is faked; the cloud
+ * and its database are real.
  */
 import {
   createServer,
@@ -25,7 +26,11 @@ export type LinkMode =
   /** manifest pulls answer 503 before reaching the cloud; everything else passes */
   | 'fail-manifest'
   /** scan uploads reach the cloud, which stores them, but the answer is lost on the way back */
-  | 'lose-upload-answers';
+  | 'lose-upload-answers'
+  /** health reports are never answered (counted in `heldReports`); everything else passes */
+  | 'hang-reports'
+  /** health reports are refused with a 400; everything else passes */
+  | 'refuse-reports';
 
 export interface RealCloud {
   cloud: TestCloud;
@@ -35,6 +40,8 @@ export interface RealCloud {
   link: LinkMode;
   /** Requests that reached the cloud through the link, by path. */
   hits: Map<string, number>;
+  /** Health reports the link has swallowed ('hang-reports'). */
+  readonly heldReports: number;
   enrollmentToken(gateIndex?: number): Promise<string>;
   stop(): Promise<void>;
 }
@@ -63,25 +70,37 @@ export async function startRealCloud(
   const originPort = (origin.address() as AddressInfo).port;
 
   const sockets = new Set<Socket>();
-  const state = { link: 'up' as LinkMode };
+  const state = { link: 'up' as LinkMode, heldReports: 0 };
   const hits = new Map<string, number>();
-  const proxy = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const path = (incoming.url ?? '/').split('?')[0]!;
+  /** Answers for the link itself (the request never reaches the cloud): true when it did. */
+  const answeredByLink = (path: string, incoming: IncomingMessage, outgoing: ServerResponse): boolean => {
     const mode = state.link;
     if (mode === 'down') {
       incoming.socket.destroy();
-      return;
+      return true;
     }
-    if (
+    if (mode === 'hang-reports' && path.endsWith('/sync/report')) {
+      incoming.resume();
+      state.heldReports++;
+      return true; // never answered; the socket is destroyed when the link stops
+    }
+    const refusal =
       (mode === 'fail-uploads' && path.endsWith('/sync/scans')) ||
       (mode === 'fail-manifest' && path.endsWith('/sync/manifest'))
-    ) {
-      outgoing.writeHead(503, { 'content-type': 'application/json' });
-      outgoing.end(
-        JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'link test', requestId: 'proxy' } }),
-      );
-      return;
-    }
+        ? { status: 503, code: 'SERVICE_UNAVAILABLE' }
+        : mode === 'refuse-reports' && path.endsWith('/sync/report')
+          ? { status: 400, code: 'VALIDATION_FAILED' }
+          : undefined;
+    if (!refusal) return false;
+    incoming.resume();
+    outgoing.writeHead(refusal.status, { 'content-type': 'application/json' });
+    outgoing.end(JSON.stringify({ error: { code: refusal.code, message: 'link test', requestId: 'proxy' } }));
+    return true;
+  };
+  const proxy = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const path = (incoming.url ?? '/').split('?')[0]!;
+    const mode = state.link;
+    if (answeredByLink(path, incoming, outgoing)) return;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const forwarded = httpRequest(
       {
@@ -125,6 +144,9 @@ export async function startRealCloud(
       if (mode === 'down') for (const socket of sockets) socket.destroy();
     },
     hits,
+    get heldReports() {
+      return state.heldReports;
+    },
     async enrollmentToken(gateIndex = 0) {
       const response = await cloud.call('POST', `/api/v1/gates/${seeded.gateIds[gateIndex]}/enrollments`, {
         token: seeded.adminToken,

@@ -12,9 +12,11 @@
  * sent compressed (Content-Encoding). The gate verifies the signature over the decompressed bytes
  * before applying anything.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ADMISSION_REASONS } from '../admission/index';
+import { ManifestTicket } from './manifest-row';
+
+export * from './manifest-row';
 
 export const SYNC_PROTOCOL_VERSION = 1;
 
@@ -100,18 +102,6 @@ export const ManifestQuery = z.strictObject({
 });
 export type ManifestQuery = z.infer<typeof ManifestQuery>;
 
-/** A ticket row as of change `seq`. A ticket is one row; revocation is a tombstone (status). */
-export const ManifestTicket = z.object({
-  seq: z.number().int().min(1),
-  serial: z.number().int().min(1).max(0xffff_ffff),
-  typeNo: z.number().int().min(0).max(0xffff),
-  generation: z.number().int().min(0).max(0xffff),
-  status: z.enum(['valid', 'revoked']),
-  /** shared/crypto ticketTokenDigest of the ticket's current token ('' when revoked). */
-  digest: z.string().max(32),
-});
-export type ManifestTicket = z.infer<typeof ManifestTicket>;
-
 export const ManifestTicketType = z.object({
   typeNo: z.number().int().min(0).max(0xffff),
   id: z.uuid(),
@@ -165,35 +155,6 @@ export type ManifestPage = z.infer<typeof ManifestPage>;
 
 /** Error code of the 409 that tells a gate to drop its copy and install a fresh snapshot. */
 export const MANIFEST_RESET_CODE = 'MANIFEST_RESET';
-
-/**
- * One ticket row's contribution to the manifest checksum: the first 8 bytes of
- * SHA-256("serial|typeNo|generation|status|digest") as an unsigned 64-bit integer.
- * The checksum of a copy is the XOR of its rows, so it is independent of order and a gate can update it
- * row by row (XOR the old row out, the new one in). PostgreSQL computes the same with
- * `lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || type_no || '|' ||
- * generation || '|' || status || '|' || digest, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0')`.
- */
-export function manifestRowHash(
-  row: Pick<ManifestTicket, 'serial' | 'typeNo' | 'generation' | 'status' | 'digest'>,
-): bigint {
-  const hash = createHash('sha256')
-    .update(`${row.serial}|${row.typeNo}|${row.generation}|${row.status}|${row.digest}`)
-    .digest();
-  return hash.readBigUInt64BE(0);
-}
-
-/** Formats an XOR accumulator as the 16-hex-digit checksum pages carry. */
-export function formatChecksum(xor: bigint): string {
-  return (xor & 0xffff_ffff_ffff_ffffn).toString(16).padStart(16, '0');
-}
-
-/** The checksum of a whole copy (for tests and full re-checks; gates keep it incrementally). */
-export function manifestChecksum(rows: Iterable<Parameters<typeof manifestRowHash>[0]>): string {
-  let xor = 0n;
-  for (const row of rows) xor ^= manifestRowHash(row);
-  return formatChecksum(xor);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Scan upload: POST /api/v1/sync/scans

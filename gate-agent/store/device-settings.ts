@@ -1,0 +1,118 @@
+/**
+ * Who this device is and what it serves, kept between starts: identity and key, cloud URL, gate, port,
+ * access token, clock offset (the `device` row, id = 1) and the events the gate serves. Read once into
+ * memory; every change is written first, then the memory copy follows.
+ */
+import { eq } from 'drizzle-orm';
+import type { StoreConnection } from './connection';
+import * as schema from './schema';
+
+/** What the store keeps about the device between starts. */
+export interface DeviceSettings {
+  deviceId: string | null;
+  privateKey: Uint8Array | null;
+  publicKey: Uint8Array | null;
+  name: string | null;
+  cloudUrl: string | null;
+  gateId: string | null;
+  gateName: string | null;
+  venueId: string | null;
+  port: number | null;
+  accessToken: string | null;
+  accessTokenExpiresAt: number | null;
+  enrolledAt: number | null;
+  clockOffsetMs: number;
+}
+
+/** The one device row's id. */
+const DEVICE_ROW = 1;
+
+type DeviceRow = typeof schema.device.$inferInsert;
+
+/** The columns a settings patch writes, keys as buffers (undefined entries: drizzle leaves them out). */
+function deviceRowOf(patch: Partial<DeviceSettings>): Partial<DeviceRow> {
+  const { privateKey, publicKey, ...plain } = patch;
+  const row: Partial<DeviceRow> = { ...plain };
+  if (privateKey !== undefined) row.privateKey = privateKey && Buffer.from(privateKey);
+  if (publicKey !== undefined) row.publicKey = publicKey && Buffer.from(publicKey);
+  return row;
+}
+
+export class DeviceSettingsStore {
+  readonly #connection: StoreConnection;
+  #settings: DeviceSettings;
+
+  constructor(connection: StoreConnection) {
+    this.#connection = connection;
+    this.ensureRow();
+    this.#settings = this.#load();
+  }
+
+  /** Creates the device row when it is missing (a new file, or right after a wipe). */
+  ensureRow(): void {
+    this.#connection.db.insert(schema.device).values({ id: DEVICE_ROW }).onConflictDoNothing().run();
+  }
+
+  /** Reads the row again (after a wipe). */
+  reload(): void {
+    this.#settings = this.#load();
+  }
+
+  #load(): DeviceSettings {
+    const row = this.#connection.db
+      .select()
+      .from(schema.device)
+      .where(eq(schema.device.id, DEVICE_ROW))
+      .get();
+    if (!row) throw new Error('device row missing');
+    const { id: _id, privateKey, publicKey, ...plain } = row;
+    return {
+      ...plain,
+      privateKey: privateKey ? new Uint8Array(privateKey) : null,
+      publicKey: publicKey ? new Uint8Array(publicKey) : null,
+    };
+  }
+
+  /** The stored settings (change them with update). */
+  get settings(): Readonly<DeviceSettings> {
+    return this.#settings;
+  }
+
+  /** Writes the given settings durably and updates the in-memory copy. */
+  update(patch: Partial<DeviceSettings>): void {
+    const row = deviceRowOf(patch);
+    if (Object.values(row).every((value) => value === undefined)) return;
+    this.#connection.db.update(schema.device).set(row).where(eq(schema.device.id, DEVICE_ROW)).run();
+    this.#settings = this.#load();
+  }
+
+  /** Records the clock offset (cloud − device, ms) measured at the last exchange with the cloud. */
+  setClockOffset(offset: number): void {
+    if (offset === this.#settings.clockOffsetMs) return;
+    this.#connection.db
+      .update(schema.device)
+      .set({ clockOffsetMs: offset })
+      .where(eq(schema.device.id, DEVICE_ROW))
+      .run();
+    this.#settings = { ...this.#settings, clockOffsetMs: offset };
+  }
+
+  /** The events this gate serves (from enrollment and the cloud's stream). */
+  servedEvents(): { eventId: string; name: string }[] {
+    return this.#connection.db.select().from(schema.servedEvents).all();
+  }
+
+  /** Adds (or renames) served events; an event is never dropped here, only by a wipe. */
+  addServedEvents(events: readonly { id: string; name: string }[]): void {
+    this.#connection.transaction(() => {
+      for (const e of events) {
+        const eventId = e.id.toLowerCase();
+        this.#connection.db
+          .insert(schema.servedEvents)
+          .values({ eventId, name: e.name })
+          .onConflictDoUpdate({ target: schema.servedEvents.eventId, set: { name: e.name } })
+          .run();
+      }
+    });
+  }
+}
