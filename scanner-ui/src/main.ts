@@ -4,13 +4,15 @@
  * (polled every 2 s). Every scan records a `scan-to-paint` performance measure (input event → first
  * frame painted with the verdict), which the benchmark reads.
  */
+
+import { normaliseScannedText } from '../../shared/admission/scanned-text';
 import { AgentError, createAgentClient, type ScanDirection, type ScanResult } from './agent-client';
 import { CameraScanner, type CameraState, cameraMessage } from './camera';
 import { RecentCodes } from './recent-codes';
 import { VerdictSounds } from './sound';
 import { describeStatus } from './status-text';
 import { describeFailure, describeScan, type VerdictText } from './verdict';
-import { createWedgeDetector, normalizeScannedCode } from './wedge';
+import { createWedgeDetector } from './wedge';
 
 const STATUS_INTERVAL_MS = 2_000;
 const VERDICT_MS = 2_500;
@@ -133,7 +135,7 @@ function measurePaint(seq: number, source: ScanSource, inputAt: number): void {
 }
 
 async function submitScan(rawCode: string, source: ScanSource, inputAt: number): Promise<void> {
-  const code = rawCode.trim();
+  const code = normaliseScannedText(rawCode);
   if (code.length === 0) return;
   const seq = ++scanSeq;
   const scanDirection = direction();
@@ -251,7 +253,7 @@ window.addEventListener('blur', () => wedge.reset());
 
 ui.manualForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  const code = normalizeScannedCode(ui.manualCode.value.trim());
+  const code = ui.manualCode.value;
   if (code.length === 0) return;
   ui.manualCode.value = '';
   ui.manualCode.blur(); // hand the keyboard back to the hand scanner
@@ -275,8 +277,7 @@ function scanFromLocation(): void {
   } catch {
     code = match[1];
   }
-  const normalized = normalizeScannedCode(code.trim());
-  if (normalized.length > 0) void submitScan(normalized, 'link', performance.now());
+  void submitScan(code, 'link', performance.now());
 }
 window.addEventListener('hashchange', scanFromLocation);
 scanFromLocation();
