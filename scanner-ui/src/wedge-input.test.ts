@@ -96,6 +96,44 @@ describe('WedgeInput', () => {
     expect(scans.map((scan) => scan.code)).toEqual([CODE]);
   });
 
+  it('a page running seconds behind its keys still waits after each key arrives, not after its stamp', () => {
+    // Keys queued while the page was busy arrive long after their timestamps, and in fits; the wait
+    // counted from a stamp would already be over when the next key of the same burst arrives.
+    const { scheduler, scans, input, type } = station();
+    const half = type(CODE.slice(0, 20), 1_000, { lagMs: 3_000 });
+    scheduler.advanceTo(half + 3_000 + IDLE_WAIT_MS + 50); // the next key is stuck on its way
+    expect(scans).toEqual([]);
+    let at = half + 5;
+    for (const key of CODE.slice(20)) {
+      input.key({ key, timeStamp: at, repeat: false });
+      at += 5;
+    }
+    scheduler.advanceBy(5_000);
+    expect(scans.map((scan) => scan.code)).toEqual([CODE]);
+  });
+
+  it('a stall between two keys makes the page wait longer for the rest of that burst', () => {
+    // Keys stamped 100 ms ahead of the page's clock (queued, then handed over at once), arriving in fits.
+    const { scheduler, scans, input } = station(1_000);
+    let stamp = 1_100;
+    for (const key of CODE.slice(0, 10)) {
+      input.key({ key, timeStamp: stamp, repeat: false });
+      stamp += 5;
+    }
+    // The 11th key arrives after a 200 ms stall although it was stamped 5 ms after the 10th.
+    scheduler.advanceTo(1_200);
+    input.key({ key: CODE[10]!, timeStamp: stamp, repeat: false });
+    // A second, longer stall: the page has seen the keys come in fits and waits for them.
+    scheduler.advanceTo(1_200 + 450);
+    expect(scans).toEqual([]);
+    for (const key of CODE.slice(11)) {
+      stamp += 5;
+      input.key({ key, timeStamp: stamp, repeat: false });
+    }
+    scheduler.advanceBy(5_000);
+    expect(scans.map((scan) => scan.code)).toEqual([CODE]);
+  });
+
   it('Caps Lock: a burst in lower case is taken as upper case', () => {
     const { scheduler, scans, type } = station();
     type(CODE.toLowerCase(), 1_000);

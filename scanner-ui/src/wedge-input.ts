@@ -11,16 +11,17 @@ import { TaskSlot } from './scheduler';
 import type { WedgeDetector, WedgeStep } from './wedge';
 
 /**
- * How long after a burst's last key, on the keys' timeline, it is taken as complete when no Enter/Tab
- * came. The detector needs only idleEndMs of silence; this wait also outlasts the page being slow to
- * receive keys (measured above 80 ms on a loaded machine), since a key still on its way but stamped
- * earlier would otherwise be cut off. Once the scanner has shown it ends codes with Enter/Tab, silence
- * is only a fallback and may wait much longer.
+ * How long the page waits before it looks whether a burst without Enter/Tab has ended: after the last
+ * key's timestamp AND after that key reached the page. The detector needs only idleEndMs of silence
+ * between timestamps; the wait after arrival outlasts the page being slow to receive keys (measured
+ * above 80 ms on a loaded machine), since a key still on its way, stamped within the burst, would
+ * otherwise be cut off. Once the scanner has shown it ends codes with Enter/Tab, silence is only a
+ * fallback and may wait much longer.
  */
 export const IDLE_WAIT_MS = 200;
 export const SUFFIX_WAIT_MS = 1_000;
-/** Most the wait grows when keys reach the page late (three times the worst lag of the burst). */
-const MAX_LAG_ALLOWANCE_MS = 1_000;
+/** Most the wait after arrival grows when keys reach the page late or in fits (twice the worst seen). */
+const MAX_DELIVERY_ALLOWANCE_MS = 1_000;
 
 /** The parts of a keydown the wedge reads. */
 export interface WedgeKey {
@@ -54,10 +55,41 @@ export interface WedgeInputOptions {
   onFlush?(flush: WedgeFlush): void;
 }
 
+/**
+ * How the keys of the burst in hand reached the page: the worst lag behind their own timestamps, and
+ * the worst stall — how much longer two keys took to arrive than their timestamps say they were apart.
+ * A loaded machine delivers keys late and in fits; the page waits that much longer before it takes
+ * silence for the end of a burst.
+ */
+class KeyDelivery {
+  private lastStamp: number | undefined;
+  lastArrival: number | undefined;
+  private worst = 0;
+
+  note(stamp: number, arrival: number): void {
+    if (this.lastStamp !== undefined && this.lastArrival !== undefined)
+      this.worst = Math.max(this.worst, arrival - this.lastArrival - (stamp - this.lastStamp));
+    this.worst = Math.max(this.worst, arrival - stamp);
+    this.lastStamp = stamp;
+    this.lastArrival = arrival;
+  }
+
+  /** Extra wait after the last arrival. */
+  get allowance(): number {
+    return Math.min(MAX_DELIVERY_ALLOWANCE_MS, 2 * this.worst);
+  }
+
+  reset(): void {
+    this.lastStamp = undefined;
+    this.lastArrival = undefined;
+    this.worst = 0;
+  }
+}
+
 export class WedgeInput {
   private readonly flushSlot: TaskSlot;
+  private readonly delivery = new KeyDelivery();
   private scannerSendsSuffix = false;
-  private burstLag = 0;
   private state: 'idle' | 'burst' = 'idle';
 
   constructor(private readonly options: WedgeInputOptions) {
@@ -69,10 +101,9 @@ export class WedgeInput {
     const step = this.options.detector.feed(event.key, event.timeStamp, event.repeat);
     if (step.endedBy === 'Enter' || step.endedBy === 'Tab') this.scannerSendsSuffix = true;
     this.report(step, event.timeStamp);
-    // How far behind the keys' own timestamps the page is running: a loaded machine delivers keys
-    // late, and waiting that much longer keeps a late key from being taken for the end of the burst.
-    if (this.options.detector.pending)
-      this.burstLag = Math.max(this.burstLag, this.options.scheduler.now() - event.timeStamp);
+    if (step.endedBy !== undefined) this.delivery.reset(); // a new burst may have begun with this key
+    // Any key, a Shift included, shows the keys are still flowing.
+    if (this.options.detector.pending) this.delivery.note(event.timeStamp, this.options.scheduler.now());
     this.afterChange();
     return { consume: step.consume };
   }
@@ -97,11 +128,12 @@ export class WedgeInput {
     const { detector } = this.options;
     const lastKeyAt = detector.lastKeyAt;
     if (lastKeyAt === undefined) {
-      this.burstLag = 0;
+      this.delivery.reset();
       this.flushSlot.disarm();
     } else {
       const wait = Math.max(this.scannerSendsSuffix ? SUFFIX_WAIT_MS : IDLE_WAIT_MS, detector.idleEndMs + 1);
-      const due = lastKeyAt + wait + Math.min(MAX_LAG_ALLOWANCE_MS, 3 * Math.max(0, this.burstLag));
+      const arrival = this.delivery.lastArrival ?? this.options.scheduler.now();
+      const due = Math.max(lastKeyAt + wait, arrival + wait + this.delivery.allowance);
       this.flushSlot.armAt(due, () => this.flush());
     }
     const state = lastKeyAt === undefined ? 'idle' : 'burst';
