@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { typeLikeScanner } from './scanner-keys';
-import { type ShownVerdict, verdictAfter } from './station-page';
+import { type ShownVerdict, verdictAfter } from './verdict-record';
 
 /** Runs the sequence as the page's scans `firstSeq`, +1, +2; returns the ALREADY USED verdict. */
 export async function expectAcceptUsedInvalid(

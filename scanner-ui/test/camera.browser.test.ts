@@ -13,6 +13,7 @@ import { tokenLikeCode } from '../test-support/codes';
 import { writeQrY4m } from '../test-support/fake-camera';
 import { type ScriptedAgent, startScriptedAgent } from '../test-support/scripted-agent';
 import { type BuiltUi, buildUiInTemp, withStationPage } from '../test-support/station-page';
+import { verdictAfter } from '../test-support/verdict-record';
 
 const TICKET = tokenLikeCode(42);
 describeInChromium('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60_000 }, () => {
@@ -58,8 +59,10 @@ describeInChromium('camera scanning in Chromium (fake camera, scripted-agent)', 
   it('decodes the QR from the camera, paints ACCEPT, and does not re-check the code while it stays in view', async () => {
     await withStationPage(camera, async (page) => {
       await page.goto(agent.url);
-      await page.waitForSelector('#verdict[data-kind="accept"]', { timeout: 20_000 });
-      expect(await page.textContent('#verdict-ticket')).toBe('Seated · No. 77');
+      expect(await verdictAfter(page, 1, 20_000)).toMatchObject({
+        kind: 'accept',
+        ticket: 'Seated · No. 77',
+      });
       expect(agent.scans[0]).toMatchObject({ code: TICKET, direction: 'in' });
       // The fake camera shows the same frame for ever: 3.5 s later it has still been checked once.
       await page.waitForTimeout(3_500);

@@ -20,11 +20,11 @@ import {
   type BuiltUi,
   buildUiInTemp,
   KIOSK_VIEWPORT,
-  verdictAfter,
   waitForGate,
   waitForWedgeIdle,
   withStationPage,
 } from '../test-support/station-page';
+import { recordVerdicts, verdictAfter } from '../test-support/verdict-record';
 
 describeInChromium('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
   let ui: BuiltUi;
@@ -51,6 +51,7 @@ describeInChromium('scanner UI, gate agent and cloud together', { timeout: 120_0
     await agent.syncNow();
     browser = await launchChromium();
     page = await browser.newPage({ viewport: KIOSK_VIEWPORT });
+    await recordVerdicts(page);
     await page.goto(`${agent.url}/?camera=off`);
     await waitForGate(page, 'North');
     await page.keyboard.press('Shift'); // warm up the input path (see scanner.browser.test.ts)

@@ -15,6 +15,7 @@ import { writeQrY4m } from '../test-support/fake-camera';
 import { typeLikeScanner } from '../test-support/scanner-keys';
 import { DEFAULT_STATUS } from '../test-support/scripted-agent';
 import { type BuiltUi, buildUiInTemp, waitForGate, withStationPage } from '../test-support/station-page';
+import { verdictAfter } from '../test-support/verdict-record';
 
 const TICKET = tokenLikeCode(9);
 
@@ -93,11 +94,11 @@ describeInChromium('the UI from file:// with the Electron bridge', { timeout: 60
       await page.goto(`${indexUrl}?camera=off`);
       await waitForGate(page, 'South Gate');
       await typeLikeScanner(page, TICKET);
-      await page.waitForSelector('#verdict[data-kind="accept"]');
-      expect(await page.textContent('#verdict-ticket')).toBe('Balcony · No. 3');
+      expect(await verdictAfter(page, 1)).toMatchObject({ kind: 'accept', ticket: 'Balcony · No. 3' });
       await typeLikeScanner(page, TICKET);
-      await page.waitForSelector('#verdict[data-reason="ALREADY_USED"]');
-      expect(await page.textContent('#verdict-detail')).toContain('South Gate');
+      const used = await verdictAfter(page, 2);
+      expect(used.reason).toBe('ALREADY_USED');
+      expect(used.detail).toContain('South Gate');
       const calls = await page.evaluate(() => (window as unknown as { bridgeCalls: string[] }).bridgeCalls);
       expect(calls.filter((call) => call.startsWith('scan'))).toEqual(['scan:in', 'scan:in']);
       expect(calls).toContain('status');
