@@ -44,6 +44,32 @@ export async function withStationPage<T>(browser: Browser, use: (page: Page) => 
   }
 }
 
+export interface OpenStationOptions {
+  /** The gate the status bar must name once the page has reached its agent. */
+  gateName: string;
+  /** Runs before the page loads: listen to its requests, install a fake clock or an agent bridge, … */
+  prepare?: (page: Page) => Promise<unknown> | unknown;
+}
+
+/**
+ * Opens the station at `url` in a new kiosk-sized page with its own browser context, recording its
+ * verdicts, and waits until it has reached its agent. The caller closes `page.context()`.
+ */
+export async function openStation(browser: Browser, url: string, options: OpenStationOptions): Promise<Page> {
+  const context = await browser.newContext({ viewport: KIOSK_VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await recordVerdicts(page);
+    await options.prepare?.(page);
+    await page.goto(url);
+    await waitForGate(page, options.gateName);
+    return page;
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
+}
+
 /** Waits until the status bar names `gateName`: the page has started and reached its agent. */
 export async function waitForGate(page: Page, gateName: string, timeout = 15_000): Promise<void> {
   await page.waitForFunction((name) => document.getElementById('gate-name')?.textContent === name, gateName, {

@@ -19,12 +19,11 @@ import { typeLikeScanner } from '../test-support/scanner-keys';
 import {
   type BuiltUi,
   buildUiInTemp,
-  KIOSK_VIEWPORT,
-  waitForGate,
+  openStation,
   waitForWedgeIdle,
   withStationPage,
 } from '../test-support/station-page';
-import { recordVerdicts, verdictAfter } from '../test-support/verdict-record';
+import { verdictAfter } from '../test-support/verdict-record';
 
 describeInChromium('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
   let ui: BuiltUi;
@@ -50,10 +49,7 @@ describeInChromium('scanner UI, gate agent and cloud together', { timeout: 120_0
     });
     await agent.syncNow();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: KIOSK_VIEWPORT });
-    await recordVerdicts(page);
-    await page.goto(`${agent.url}/?camera=off`);
-    await waitForGate(page, 'North');
+    page = await openStation(browser, `${agent.url}/?camera=off`, { gateName: 'North' });
     await page.keyboard.press('Shift'); // warm up the input path (see scanner.browser.test.ts)
   });
 

@@ -14,8 +14,7 @@ import { expectAcceptUsedInvalid } from '../test-support/admission-sequence';
 import { launchChromium } from '../test-support/browser';
 import { describeInChromium } from '../test-support/chromium-suite';
 import { measureScanToPaint } from '../test-support/measure';
-import { type BuiltUi, buildUiInTemp, KIOSK_VIEWPORT, waitForGate } from '../test-support/station-page';
-import { recordVerdicts } from '../test-support/verdict-record';
+import { type BuiltUi, buildUiInTemp, openStation } from '../test-support/station-page';
 
 describeInChromium('scanner UI against the real gate agent local API', { timeout: 120_000 }, () => {
   let ui: BuiltUi;
@@ -34,10 +33,7 @@ describeInChromium('scanner UI against the real gate agent local API', { timeout
     await new Promise((resolve) => server.once('listening', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: KIOSK_VIEWPORT });
-    await recordVerdicts(page);
-    await page.goto(`${url}/?camera=off`);
-    await waitForGate(page, 'South');
+    page = await openStation(browser, `${url}/?camera=off`, { gateName: 'South' });
   });
 
   afterAll(async () => {

@@ -12,15 +12,8 @@ import { describeInChromium } from '../test-support/chromium-suite';
 import { tokenLikeCode } from '../test-support/codes';
 import { typeLikeScanner } from '../test-support/scanner-keys';
 import { DEFAULT_STATUS, type ScriptedAgent, startScriptedAgent } from '../test-support/scripted-agent';
-import {
-  type BuiltUi,
-  buildUiInTemp,
-  KIOSK_VIEWPORT,
-  waitForGate,
-  waitForWedgeIdle,
-  withStationPage,
-} from '../test-support/station-page';
-import { onNextVerdict, panelKind, recordVerdicts, verdictAfter } from '../test-support/verdict-record';
+import { type BuiltUi, buildUiInTemp, openStation, waitForWedgeIdle } from '../test-support/station-page';
+import { onNextVerdict, panelKind, verdictAfter } from '../test-support/verdict-record';
 
 const VALID = tokenLikeCode(1);
 const OTHER_GATE = tokenLikeCode(2);
@@ -154,19 +147,19 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
     agent.setTable(table());
     agent.setStatus(structuredClone(DEFAULT_STATUS));
     agent.scans.length = 0;
-    const context = await browser.newContext({ viewport: KIOSK_VIEWPORT });
-    page = await context.newPage();
-    await recordVerdicts(page);
-    page.on('request', (request) => requested.push(request.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
+    page = await openStation(browser, `${agent.url}/?camera=off`, {
+      gateName: 'North Gate',
+      prepare(fresh) {
+        fresh.on('request', (request) => requested.push(request.url()));
+        fresh.on('console', (message) => {
+          if (message.type() === 'error') consoleErrors.push(message.text());
+        });
+      },
     });
-    await page.goto(`${agent.url}/?camera=off`);
-    await waitForGate(page, 'North Gate');
     // The first key event of a fresh page is delivered late by the DevTools protocol; a modifier
     // (which the wedge ignores) warms the input path up.
     await page.keyboard.press('Shift');
-    return () => context.close();
+    return () => page.context().close();
   });
 
   /** The verdict of the page's scan number `seq`, as shown; on timeout, also says what the agent got. */
@@ -312,10 +305,11 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
 
   it('the verdict clears 2.5 s after it is shown, and Escape clears it at once', async () => {
     // On the page's own fake clock (Playwright's clock, paused): no busy machine can move the clear.
-    await withStationPage(browser, async (clockPage) => {
-      await clockPage.clock.install();
-      await clockPage.goto(`${agent.url}/?camera=off`);
-      await waitForGate(clockPage, 'North Gate');
+    const clockPage = await openStation(browser, `${agent.url}/?camera=off`, {
+      gateName: 'North Gate',
+      prepare: (fresh) => fresh.clock.install(),
+    });
+    try {
       await clockPage.clock.pauseAt(Date.now() + 60_000);
       const scanLink = (code: string) =>
         clockPage.evaluate(
@@ -334,7 +328,9 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
       expect(await verdictAfter(clockPage, 2)).toMatchObject({ kind: 'reject' });
       await clockPage.keyboard.press('Escape');
       expect(await panelKind(clockPage)).toBe('none');
-    });
+    } finally {
+      await clockPage.context().close();
+    }
   });
 
   it('the in/out switch works from the keyboard, and a scan over a focused control does not press it', async () => {
