@@ -5,13 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_WEDGE_OPTIONS,
-  judgeBurst,
-  normalizeScannedCode,
-  WedgeDetector,
-  type WedgeStep,
-} from './wedge';
+import { DEFAULT_WEDGE_OPTIONS, judgeBurst, WedgeDetector, type WedgeStep } from './wedge';
 
 type Key = [key: string, at: number, repeat?: boolean];
 
@@ -135,12 +129,16 @@ describe('WedgeDetector', () => {
     expect(run(keys).codes).toEqual([TOKEN]);
   });
 
-  it('reads lower case (Caps Lock on) as upper case; keeps deliberate mixed case', () => {
+  it('reads lower case (Caps Lock on) as upper case (shared/admission/scanned-text)', () => {
     const keys = scannerKeys(TOKEN.toLowerCase(), 0, 5);
     expect(run(keys).codes).toEqual([TOKEN]);
-    expect(normalizeScannedCode('abc-123')).toBe('ABC-123');
-    expect(normalizeScannedCode('AbC-123')).toBe('AbC-123');
-    expect(normalizeScannedCode('12 $%*+-./:')).toBe('12 $%*+-./:');
+  });
+
+  it('a code that begins with a space keeps it (space is a base45 digit)', () => {
+    const code = ` ${TOKEN.slice(1)}`;
+    const keys = scannerKeys(code, 0, 10);
+    keys.push(['Enter', keys.at(-1)![1] + 4]);
+    expect(run(keys).codes).toEqual([code]);
   });
 
   it('keeps spaces and shifted symbols of base45, ignoring Shift/CapsLock keydowns', () => {
@@ -167,6 +165,55 @@ describe('WedgeDetector', () => {
     expect(codes.join('')).toBe(TOKEN); // each fragment is sent, and the agent will answer INVALID
     const strict = run(keys, new WedgeDetector({ requireTerminator: true }));
     expect(strict.codes).toEqual([]);
+  });
+
+  it('a suffix that comes after the burst went quiet: silence ended it, the burst is not lost', () => {
+    // The page's idle timer and a late Enter may reach the detector in either order; both orders
+    // must give the same scan (the Enter is then not swallowed: it is not part of the burst).
+    const keys = scannerKeys(TOKEN, 0, 11);
+    const last = keys.at(-1)![1];
+    const detector = new WedgeDetector();
+    for (const [key, at] of keys) detector.feed(key, at);
+    expect(detector.feed('Enter', last + DEFAULT_WEDGE_OPTIONS.idleEndMs + 20)).toEqual({
+      consume: false,
+      code: TOKEN,
+      endedBy: 'gap',
+      lastKeyAt: last,
+    });
+    const timerFirst = new WedgeDetector();
+    for (const [key, at] of keys) timerFirst.feed(key, at);
+    expect(timerFirst.flush(last + DEFAULT_WEDGE_OPTIONS.idleEndMs + 10)).toMatchObject({
+      code: TOKEN,
+      endedBy: 'idle',
+    });
+    expect(timerFirst.feed('Enter', last + DEFAULT_WEDGE_OPTIONS.idleEndMs + 20)).toEqual({ consume: false });
+  });
+
+  it('an arrow key or a held key after the burst went quiet does not lose the burst', () => {
+    const keys = scannerKeys(TOKEN, 0, 12);
+    const after = keys.at(-1)![1] + 200;
+    for (const [next, repeat] of [
+      ['ArrowDown', false],
+      ['a', true],
+    ] as const) {
+      const detector = new WedgeDetector();
+      for (const [key, at] of keys) detector.feed(key, at);
+      expect(detector.feed(next, after, repeat)).toMatchObject({ code: TOKEN, endedBy: 'gap' });
+      expect(detector.pending).toBe(false);
+    }
+  });
+
+  it('the idle timer ends a burst only once it has been silent for longer than idleEndMs', () => {
+    const keys = scannerKeys(TOKEN, 0, 13);
+    const last = keys.at(-1)![1];
+    const detector = new WedgeDetector();
+    for (const [key, at] of keys) detector.feed(key, at);
+    expect(detector.lastKeyAt).toBe(last);
+    expect(detector.flush(last + DEFAULT_WEDGE_OPTIONS.idleEndMs)).toEqual({ consume: false });
+    expect(detector.pending).toBe(true);
+    expect(detector.flush(last + DEFAULT_WEDGE_OPTIONS.idleEndMs + 1)).toMatchObject({ code: TOKEN });
+    expect(detector.pending).toBe(false);
+    expect(detector.lastKeyAt).toBeUndefined();
   });
 
   it('ignores bursts shorter than the minimum length', () => {

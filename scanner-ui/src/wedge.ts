@@ -6,8 +6,10 @@
  *
  * Pure: it is fed (key, timestamp) pairs — `KeyboardEvent.key` and `KeyboardEvent.timeStamp`, which
  * Chromium stamps when the OS delivered the key, so a busy main thread does not stretch the gaps — and
- * a clock reading when the idle timer fires. No DOM, no timers in here.
+ * a clock reading on the same timeline when the idle timer fires. No DOM, no timers in here: the
+ * listener and its timer are `wedge-input.ts`.
  */
+import { normaliseScannedText } from '../../shared/admission/scanned-text';
 
 export interface WedgeOptions {
   /** Fewest characters a burst must have to count as a scan (ticket tokens are 162–174). */
@@ -45,7 +47,10 @@ export interface WedgeStep {
   consume: boolean;
   /** A complete scanned code, when this key ended a burst (or a new burst showed the last one ended). */
   code?: string;
-  /** The key that ended the burst: 'Enter'/'Tab', 'idle' (silence), or 'gap' (next burst began). */
+  /**
+   * What ended the burst: 'Enter'/'Tab', 'idle' (the idle timer found it silent), or 'gap' (the next
+   * key came after the silence).
+   */
   endedBy?: 'Enter' | 'Tab' | 'idle' | 'gap';
   /** Timestamp of the last key of the completed burst (start of scan-to-paint latency). */
   lastKeyAt?: number;
@@ -66,16 +71,6 @@ function isModifier(key: string): boolean {
     key === 'Dead' ||
     key === 'Unidentified'
   );
-}
-
-/**
- * Caps Lock inverts the case a scanner produces (it presses Shift for upper-case letters). A code that
- * arrives with lower-case letters and no upper-case ones is therefore taken as upper-case: ticket tokens
- * (base45) have no lower-case letters at all.
- */
-export function normalizeScannedCode(code: string): string {
-  if (/[a-z]/.test(code) && !/[A-Z]/.test(code)) return code.toUpperCase();
-  return code;
 }
 
 /**
@@ -106,7 +101,8 @@ export function judgeBurst(
   for (let i = first + 1; i < times.length; i++) if (times[i]! - times[i - 1]! > options.maxGapMs) hiccups++;
   const allowed = Math.max(1, Math.floor((length - 1) * options.maxHiccupShare));
   if (hiccups > allowed) return null;
-  return normalizeScannedCode(chars.slice(first).join(''));
+  // Caps Lock inverts the case a scanner types: shared/admission reads such a code as upper case.
+  return normaliseScannedText(chars.slice(first).join(''));
 }
 
 export class WedgeDetector {
@@ -142,6 +138,11 @@ export class WedgeDetector {
     return this.chars.length > 0;
   }
 
+  /** Timestamp of the last buffered key (undefined when nothing is buffered). */
+  get lastKeyAt(): number | undefined {
+    return this.times.at(-1);
+  }
+
   /** Forgets the current burst (focus moved to a text field, the window lost focus, …). */
   reset(): void {
     this.chars = [];
@@ -155,51 +156,51 @@ export class WedgeDetector {
    */
   feed(key: string, at: number, repeat = false): WedgeStep {
     if (isModifier(key)) return NONE;
+    // Whatever this key is, if the burst in hand had gone quiet before it, silence ended that burst —
+    // exactly as the idle timer would have had it fired first, so the outcome never depends on which of
+    // the two the page happened to see first.
+    const ended = this.flush(at, 'gap');
     if (repeat) {
       this.reset();
-      return NONE;
+      return ended;
     }
     const last = this.times.at(-1);
     const gap = last === undefined ? Number.POSITIVE_INFINITY : at - last;
-    const continues = gap <= this.options.idleEndMs;
     const fast = gap <= this.options.maxGapMs;
     // Swallow keys of a burst in progress so a focused button does not fire on a scanned space or Enter.
-    const consume = fast || (continues && this.fastRun >= 4);
+    const consume = fast || (last !== undefined && this.fastRun >= 4);
 
     if (key === 'Enter' || key === 'Tab') {
-      const code = continues ? judgeBurst(this.chars, this.times, this.options) : null;
+      const code = judgeBurst(this.chars, this.times, this.options);
       this.reset();
-      return code === null ? NONE : { consume: true, code, endedBy: key, lastKeyAt: at };
+      return code === null ? ended : { consume: true, code, endedBy: key, lastKeyAt: at };
     }
 
     if (key.length !== 1) {
       // Arrows, Escape, F-keys, Backspace: a person is at the keyboard.
       this.reset();
-      return NONE;
+      return ended;
     }
 
-    let finished: WedgeStep | undefined;
-    if (!continues && this.chars.length > 0) {
-      // The previous burst ended in silence (the idle timer may not have fired yet).
-      finished = this.finish('gap');
-      this.reset();
-    }
     this.chars.push(key);
     this.times.push(at);
     this.fastRun = fast ? this.fastRun + 1 : 0;
     if (this.chars.length > this.options.maxLength) {
       this.reset();
-      return NONE;
+      return ended;
     }
-    if (finished) return finished;
+    if (ended.code !== undefined) return ended;
     return consume ? { consume: true } : NONE;
   }
 
-  /** Called by the idle timer: ends a burst that has been silent for idleEndMs. */
-  flush(now: number): WedgeStep {
+  /**
+   * Ends the burst in hand if it has been silent for more than idleEndMs at `now` (a reading on the
+   * keys' timeline): called by the idle timer, and by `feed` for every key.
+   */
+  flush(now: number, endedBy: 'idle' | 'gap' = 'idle'): WedgeStep {
     const last = this.times.at(-1);
-    if (last === undefined || now - last < this.options.idleEndMs) return NONE;
-    const step = this.finish('idle');
+    if (last === undefined || now - last <= this.options.idleEndMs) return NONE;
+    const step = this.finish(endedBy);
     this.reset();
     return step ?? NONE;
   }

@@ -5,9 +5,10 @@
  * the verdict (requestAnimationFrame, then a task: that frame has been presented). It includes the call to the agent, so point it
  * at the real gate agent for the benchmark (`npm run bench`) and at scripted-agent in the UI's tests.
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { typeLikeScanner } from './scanner-keys';
+import { withStationPage } from './station-page';
 
 export interface ScanToPaintOptions {
   /** URL of the scanner UI, served by a gate agent. `camera=off` is added. */
@@ -46,50 +47,51 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export async function measureScanToPaint(options: ScanToPaintOptions): Promise<ScanToPaintResult> {
+  const browser = options.browser ?? (await launchChromium());
+  try {
+    return await withStationPage(browser, (page) => measureOnPage(page, options));
+  } finally {
+    if (!options.browser) await browser.close();
+  }
+}
+
+async function measureOnPage(page: Page, options: ScanToPaintOptions): Promise<ScanToPaintResult> {
   const scans = options.scans ?? 50;
   const warmup = options.warmup ?? 3;
   const delay = options.keyDelayMs ?? 5;
   const codeAt = (index: number) =>
     typeof options.codes === 'function' ? options.codes(index) : options.codes[index % options.codes.length]!;
-  const browser = options.browser ?? (await launchChromium());
-  const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
-  try {
-    const page = await context.newPage();
-    const url = new URL(options.url);
-    url.searchParams.set('camera', 'off');
-    await page.goto(url.href);
-    await page.waitForSelector('#verdict[data-kind="none"]', { state: 'attached' });
-    const samples: number[] = [];
-    for (let index = 0; index < warmup + scans; index++) {
-      const before = await page.evaluate(() => document.getElementById('verdict')!.dataset['painted'] ?? '');
-      if (options.input === 'playwright') {
-        await page.keyboard.type(codeAt(index), { delay });
-        await page.keyboard.press('Enter', { delay: 0 });
-      } else {
-        await typeLikeScanner(page, codeAt(index), { gapMs: delay, suffix: 'Enter' });
-      }
-      await page.waitForFunction(
-        (previous) => (document.getElementById('verdict')!.dataset['painted'] ?? '') !== previous,
-        before,
-        { timeout: 10_000, polling: 'raf' },
-      );
-      const duration = await page.evaluate(
-        () => performance.getEntriesByName('scan-to-paint').at(-1)?.duration,
-      );
-      if (index >= warmup && typeof duration === 'number') samples.push(duration);
-      await page.waitForTimeout(80); // leave a gap so the next burst is a new one
+  const url = new URL(options.url);
+  url.searchParams.set('camera', 'off');
+  await page.goto(url.href);
+  await page.waitForSelector('#verdict[data-kind="none"]', { state: 'attached' });
+  const samples: number[] = [];
+  for (let index = 0; index < warmup + scans; index++) {
+    const before = await page.evaluate(() => document.getElementById('verdict')!.dataset['painted'] ?? '');
+    if (options.input === 'playwright') {
+      await page.keyboard.type(codeAt(index), { delay });
+      await page.keyboard.press('Enter', { delay: 0 });
+    } else {
+      await typeLikeScanner(page, codeAt(index), { gapMs: delay, suffix: 'Enter' });
     }
-    const sorted = [...samples].sort((a, b) => a - b);
-    return {
-      scans: samples.length,
-      samplesMs: samples,
-      p50: percentile(sorted, 50),
-      p95: percentile(sorted, 95),
-      max: sorted.at(-1) ?? Number.NaN,
-      mean: samples.reduce((sum, value) => sum + value, 0) / Math.max(1, samples.length),
-    };
-  } finally {
-    await context.close();
-    if (!options.browser) await browser.close();
+    await page.waitForFunction(
+      (previous) => (document.getElementById('verdict')!.dataset['painted'] ?? '') !== previous,
+      before,
+      { timeout: 10_000, polling: 'raf' },
+    );
+    const duration = await page.evaluate(
+      () => performance.getEntriesByName('scan-to-paint').at(-1)?.duration,
+    );
+    if (index >= warmup && typeof duration === 'number') samples.push(duration);
+    await page.waitForTimeout(80); // leave a gap so the next burst is a new one
   }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    scans: samples.length,
+    samplesMs: samples,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    max: sorted.at(-1) ?? Number.NaN,
+    mean: samples.reduce((sum, value) => sum + value, 0) / Math.max(1, samples.length),
+  };
 }

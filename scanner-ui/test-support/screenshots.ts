@@ -3,23 +3,22 @@
  * OFFLINE, rendered by the built UI in Debian's Chromium against scripted-agent.
  * `npx tsx scanner-ui/test-support/screenshots.ts [outDir]` writes docs/screenshots/scanner-*.png.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildScannerUi } from '../build';
 import { launchChromium } from './browser';
 import { tokenLikeCode } from './codes';
 import { typeLikeScanner } from './scanner-keys';
 import { DEFAULT_STATUS, startScriptedAgent } from './scripted-agent';
+import { buildUiInTemp, KIOSK_VIEWPORT } from './station-page';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/screenshots')): Promise<string[]> {
-  const work = await mkdtemp(join(tmpdir(), 'scanner-ui-shots-'));
+  const ui = await buildUiInTemp('scanner-ui-shots-');
   const code = tokenLikeCode(7);
   const agent = await startScriptedAgent({
-    distDir: (await buildScannerUi(join(work, 'dist'))).outDir,
+    distDir: ui.dist,
     table: {
       [code]: [
         {
@@ -49,7 +48,7 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
   const written: string[] = [];
   try {
     await mkdir(outDir, { recursive: true });
-    const page = await browser.newPage({ viewport: { width: 1024, height: 600 } });
+    const page = await browser.newPage({ viewport: KIOSK_VIEWPORT });
     await page.emulateMedia({ reducedMotion: 'reduce' });
     await page.goto(`${agent.url}/?camera=off`);
     await page.waitForSelector('#chip-connection[data-online="yes"]');
@@ -84,7 +83,7 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
   } finally {
     await browser.close();
     await agent.close();
-    await rm(work, { recursive: true, force: true });
+    await ui.remove();
   }
 }
 

@@ -4,35 +4,31 @@
  * (scripted) agent although the code stays in view, and paints the verdict. Also: no camera at all
  * gives a plain message, not an error.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildScannerUi } from '../build';
-import { chromiumAvailable, launchChromium } from '../test-support/browser';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from '../test-support/browser';
+import { describeInChromium } from '../test-support/chromium-suite';
 import { tokenLikeCode } from '../test-support/codes';
 import { writeQrY4m } from '../test-support/fake-camera';
 import { type ScriptedAgent, startScriptedAgent } from '../test-support/scripted-agent';
+import { type BuiltUi, buildUiInTemp, withStationPage } from '../test-support/station-page';
+import { verdictAfter } from '../test-support/verdict-record';
 
 const TICKET = tokenLikeCode(42);
-const runIf = chromiumAvailable() ? describe : describe.skip;
-
-runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60_000 }, () => {
-  let dir: string;
+describeInChromium('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60_000 }, () => {
+  let ui: BuiltUi;
   let agent: ScriptedAgent;
   let camera: Browser;
   let noCamera: Browser;
   let deniedCamera: Browser;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'scanner-ui-camera-'));
-    const dist = join(dir, 'dist');
-    await buildScannerUi(dist);
-    const video = join(dir, 'ticket.y4m');
+    ui = await buildUiInTemp('scanner-ui-camera-');
+    const video = join(ui.dir, 'ticket.y4m');
     await writeQrY4m(video, TICKET);
     agent = await startScriptedAgent({
-      distDir: dist,
+      distDir: ui.dist,
       table: {
         [TICKET]: [
           {
@@ -57,16 +53,16 @@ runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60
     await noCamera?.close();
     await deniedCamera?.close();
     await agent?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await ui?.remove();
   });
 
   it('decodes the QR from the camera, paints ACCEPT, and does not re-check the code while it stays in view', async () => {
-    const context = await camera.newContext({ viewport: { width: 1024, height: 600 } });
-    try {
-      const page = await context.newPage();
+    await withStationPage(camera, async (page) => {
       await page.goto(agent.url);
-      await page.waitForSelector('#verdict[data-kind="accept"]', { timeout: 20_000 });
-      expect(await page.textContent('#verdict-ticket')).toBe('Seated · No. 77');
+      expect(await verdictAfter(page, 1, 20_000)).toMatchObject({
+        kind: 'accept',
+        ticket: 'Seated · No. 77',
+      });
       expect(agent.scans[0]).toMatchObject({ code: TICKET, direction: 'in' });
       // The fake camera shows the same frame for ever: 3.5 s later it has still been checked once.
       await page.waitForTimeout(3_500);
@@ -77,9 +73,7 @@ runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60
       expect(measures).toEqual([expect.objectContaining({ source: 'camera' })]);
       expect(await page.locator('#camera-select option').count()).toBeGreaterThan(0);
       expect(await page.textContent('#camera-toggle')).toBe('Stop camera');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it.each([
@@ -90,15 +84,11 @@ runIf('camera scanning in Chromium (fake camera, scripted-agent)', { timeout: 60
       'Camera permission denied. Allow the camera for this page, or use a hand scanner.',
     ],
   ])('%s: says so in plain words and keeps the other inputs', async (_, browser, message) => {
-    const context = await browser().newContext({ viewport: { width: 1024, height: 600 } });
-    try {
-      const page = await context.newPage();
+    await withStationPage(browser(), async (page) => {
       await page.goto(agent.url);
       await expect.poll(() => page.textContent('#camera-message'), { timeout: 10_000 }).toBe(message);
       expect(await page.textContent('#camera-toggle')).toBe('Start camera');
       expect(await page.isVisible('#manual-code')).toBe(true);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -4,24 +4,29 @@
  * what a keyboard-wedge scanner or the camera reads (issue 6). Only the network between gate and cloud
  * is faked, to take the cloud away.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buyTickets } from '../../cloud/test-support/cloud';
 import { type GateAgent, startGateAgent } from '../../gate-agent/agent';
 import { type RealCloud, startRealCloud } from '../../gate-agent/test-support/real-cloud';
-import { buildScannerUi } from '../build';
-import { chromiumAvailable, launchChromium } from '../test-support/browser';
+import { expectAcceptUsedInvalid } from '../test-support/admission-sequence';
+import { launchChromium } from '../test-support/browser';
+import { describeInChromium } from '../test-support/chromium-suite';
 import { writeQrY4m } from '../test-support/fake-camera';
 import { typeLikeScanner } from '../test-support/scanner-keys';
+import {
+  type BuiltUi,
+  buildUiInTemp,
+  openStation,
+  waitForWedgeIdle,
+  withStationPage,
+} from '../test-support/station-page';
+import { verdictAfter } from '../test-support/verdict-record';
 
-const runIf = chromiumAvailable() ? describe : describe.skip;
-
-runIf('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
-  let dir: string;
+describeInChromium('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
+  let ui: BuiltUi;
   let real: RealCloud;
   let agent: GateAgent;
   let browser: Browser;
@@ -29,26 +34,22 @@ runIf('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
   let tickets: string[];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'scanner-e2e-'));
-    const dist = join(dir, 'dist');
-    await buildScannerUi(dist);
+    ui = await buildUiInTemp('scanner-e2e-');
     real = await startRealCloud({ doorsOpenSinceMs: 3_600_000 });
     const { purchase } = await buyTickets(real.cloud, real.seeded, { quantity: 4 });
     tickets = (purchase.tickets as Array<{ qr: string }>).map((t) => t.qr);
     agent = await startGateAgent({
-      dataDir: join(dir, 'gate'),
+      dataDir: join(ui.dir, 'gate'),
       cloudUrl: real.url,
       enrollmentToken: await real.enrollmentToken(),
       port: 0,
-      uiDir: dist,
+      uiDir: ui.dist,
       syncIntervalMs: 500,
       logger: pino({ level: 'silent' }),
     });
     await agent.syncNow();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1024, height: 600 } });
-    await page.goto(`${agent.url}/?camera=off`);
-    await page.waitForFunction(() => document.getElementById('gate-name')?.textContent === 'North');
+    page = await openStation(browser, `${agent.url}/?camera=off`, { gateName: 'North' });
     await page.keyboard.press('Shift'); // warm up the input path (see scanner.browser.test.ts)
   });
 
@@ -56,36 +57,23 @@ runIf('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
     await browser?.close();
     await agent?.close();
     await real?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await ui?.remove();
   });
 
-  async function verdictAfter(seq: number) {
-    await page.waitForSelector(`#verdict[data-seq="${seq}"]`, { state: 'attached', timeout: 15_000 });
-    return page.evaluate(() => {
-      const panel = document.getElementById('verdict')!;
-      return { kind: panel.dataset['kind'], reason: panel.dataset['reason'], text: panel.innerText };
-    });
-  }
-
   it('a wedge burst paints ACCEPT, the same ticket again ALREADY USED at North, garbage INVALID', async () => {
-    await typeLikeScanner(page, tickets[0]!);
-    expect(await verdictAfter(1)).toMatchObject({ kind: 'accept', reason: 'OK' });
-    await page.waitForTimeout(100);
-    await typeLikeScanner(page, tickets[0]!);
-    const used = await verdictAfter(2);
-    expect(used).toMatchObject({ kind: 'reject', reason: 'ALREADY_USED' });
+    const used = await expectAcceptUsedInvalid(page, tickets[0]!);
     expect(used.text).toContain('North');
-    await page.waitForTimeout(100);
-    await typeLikeScanner(page, 'GARBAGE-NOT-A-TICKET-1234');
-    expect(await verdictAfter(3)).toMatchObject({ kind: 'reject', reason: 'INVALID' });
   });
 
   it('slow human typing of a real ticket is not taken as a scan', async () => {
     const before = (await agent.status()).counters;
     await page.keyboard.type(tickets[1]!.slice(0, 20), { delay: 150 });
     await page.keyboard.press('Enter');
-    await page.waitForTimeout(600);
-    expect((await agent.status()).counters).toEqual(before);
+    await waitForWedgeIdle(page);
+    // The next scan is the page's 4th: the typing sent nothing, and the agent counted nothing for it.
+    await typeLikeScanner(page, 'GARBAGE-NOT-A-TICKET-5678');
+    expect(await verdictAfter(page, 4)).toMatchObject({ reason: 'INVALID' });
+    expect((await agent.status()).counters).toEqual({ ...before, rejected: before.rejected + 1 });
   });
 
   it('shows offline when the cloud goes away, and scanning goes on', async () => {
@@ -93,24 +81,25 @@ runIf('scanner UI, gate agent and cloud together', { timeout: 120_000 }, () => {
     await agent.syncNow();
     await page.waitForSelector('#offline-banner', { state: 'visible', timeout: 10_000 });
     await typeLikeScanner(page, tickets[2]!);
-    expect(await verdictAfter(4)).toMatchObject({ kind: 'accept', reason: 'OK' });
+    expect(await verdictAfter(page, 5)).toMatchObject({ kind: 'accept', reason: 'OK' });
     real.link = 'up';
     await agent.syncNow();
     await page.waitForSelector('#offline-banner', { state: 'hidden', timeout: 10_000 });
   });
 
   it('the camera reads a real ticket from Chromium’s fake camera and paints ACCEPT', async () => {
-    const video = join(dir, 'ticket.y4m');
+    const video = join(ui.dir, 'ticket.y4m');
     await writeQrY4m(video, tickets[3]!);
     const camera = await launchChromium({ fakeCameraFile: video });
     try {
-      const cameraPage = await camera.newPage({ viewport: { width: 1024, height: 600 } });
-      await cameraPage.goto(agent.url);
-      await cameraPage.waitForSelector('#verdict[data-kind="accept"]', {
-        state: 'attached',
-        timeout: 20_000,
+      await withStationPage(camera, async (cameraPage) => {
+        await cameraPage.goto(agent.url);
+        await cameraPage.waitForSelector('#verdict[data-kind="accept"]', {
+          state: 'attached',
+          timeout: 20_000,
+        });
+        expect(await cameraPage.getAttribute('#verdict', 'data-reason')).toBe('OK');
       });
-      expect(await cameraPage.getAttribute('#verdict', 'data-reason')).toBe('OK');
     } finally {
       await camera.close();
     }

@@ -4,21 +4,20 @@
  * contextBridge would. Also proves the camera still decodes there (Chromium refuses workers to
  * file:// pages; the page then decodes inline).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildScannerUi } from '../build';
-import { chromiumAvailable, launchChromium } from '../test-support/browser';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium } from '../test-support/browser';
+import { describeInChromium } from '../test-support/chromium-suite';
 import { tokenLikeCode } from '../test-support/codes';
 import { writeQrY4m } from '../test-support/fake-camera';
 import { typeLikeScanner } from '../test-support/scanner-keys';
 import { DEFAULT_STATUS } from '../test-support/scripted-agent';
+import { type BuiltUi, buildUiInTemp, waitForGate, withStationPage } from '../test-support/station-page';
+import { verdictAfter } from '../test-support/verdict-record';
 
 const TICKET = tokenLikeCode(9);
-const runIf = chromiumAvailable() ? describe : describe.skip;
 
 /** Installs a scripted `window.gateAgent` (the shape of the Electron preload bridge). */
 async function installBridge(page: Page, ticket: string): Promise<void> {
@@ -66,17 +65,16 @@ async function installBridge(page: Page, ticket: string): Promise<void> {
   );
 }
 
-runIf('the UI from file:// with the Electron bridge', { timeout: 60_000 }, () => {
-  let dir: string;
+describeInChromium('the UI from file:// with the Electron bridge', { timeout: 60_000 }, () => {
+  let ui: BuiltUi;
   let indexUrl: string;
   let browser: Browser;
   let cameraBrowser: Browser;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'scanner-ui-file-'));
-    const built = await buildScannerUi(join(dir, 'dist'));
-    indexUrl = pathToFileURL(join(built.outDir, 'index.html')).href;
-    const video = join(dir, 'ticket.y4m');
+    ui = await buildUiInTemp('scanner-ui-file-');
+    indexUrl = pathToFileURL(join(ui.dist, 'index.html')).href;
+    const video = join(ui.dir, 'ticket.y4m');
     await writeQrY4m(video, TICKET);
     browser = await launchChromium();
     cameraBrowser = await launchChromium({ fakeCameraFile: video });
@@ -85,43 +83,34 @@ runIf('the UI from file:// with the Electron bridge', { timeout: 60_000 }, () =>
   afterAll(async () => {
     await browser?.close();
     await cameraBrowser?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await ui?.remove();
   });
 
   it('scans through the bridge: ACCEPT, then ALREADY USED; status comes from the bridge too', async () => {
-    const context = await browser.newContext({ viewport: { width: 1024, height: 600 } });
-    try {
-      const page = await context.newPage();
+    await withStationPage(browser, async (page) => {
       const requests: string[] = [];
       page.on('request', (request) => requests.push(request.url()));
       await installBridge(page, TICKET);
       await page.goto(`${indexUrl}?camera=off`);
-      await expect.poll(() => page.textContent('#gate-name')).toBe('South Gate');
+      await waitForGate(page, 'South Gate');
       await typeLikeScanner(page, TICKET);
-      await page.waitForSelector('#verdict[data-kind="accept"]');
-      expect(await page.textContent('#verdict-ticket')).toBe('Balcony · No. 3');
-      await page.waitForTimeout(100);
+      expect(await verdictAfter(page, 1)).toMatchObject({ kind: 'accept', ticket: 'Balcony · No. 3' });
       await typeLikeScanner(page, TICKET);
-      await page.waitForSelector('#verdict[data-reason="ALREADY_USED"]');
-      expect(await page.textContent('#verdict-detail')).toContain('South Gate');
+      const used = await verdictAfter(page, 2);
+      expect(used.reason).toBe('ALREADY_USED');
+      expect(used.detail).toContain('South Gate');
       const calls = await page.evaluate(() => (window as unknown as { bridgeCalls: string[] }).bridgeCalls);
       expect(calls.filter((call) => call.startsWith('scan'))).toEqual(['scan:in', 'scan:in']);
       expect(calls).toContain('status');
       expect(requests.every((url) => url.startsWith('file://') || url.startsWith('data:'))).toBe(true);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('decodes the camera from file:// too', async () => {
-    const context = await cameraBrowser.newContext({ viewport: { width: 1024, height: 600 } });
-    try {
-      const page = await context.newPage();
+    await withStationPage(cameraBrowser, async (page) => {
       await installBridge(page, TICKET);
       await page.goto(indexUrl);
       await page.waitForSelector('#verdict[data-kind="accept"]', { timeout: 20_000 });
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -4,28 +4,23 @@
  * target (p95 ≤ 50 ms) is judged by `npm run bench` against the real agent, not by this test; this
  * test only fails on a figure no loaded CI machine excuses.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildScannerUi } from '../build';
-import { chromiumAvailable } from '../test-support/browser';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeInChromium } from '../test-support/chromium-suite';
 import { tokenLikeCode } from '../test-support/codes';
 import { measureScanToPaint } from '../test-support/measure';
 import { type ScriptedAgent, startScriptedAgent } from '../test-support/scripted-agent';
+import { type BuiltUi, buildUiInTemp } from '../test-support/station-page';
 
 const CODES = Array.from({ length: 10 }, (_, index) => tokenLikeCode(100 + index));
-const runIf = chromiumAvailable() ? describe : describe.skip;
 
-runIf('scan-to-paint latency (scripted-agent)', () => {
-  let dist: string;
+describeInChromium('scan-to-paint latency (scripted-agent)', () => {
+  let ui: BuiltUi;
   let agent: ScriptedAgent;
 
   beforeAll(async () => {
-    dist = await mkdtemp(join(tmpdir(), 'scanner-ui-latency-'));
-    await buildScannerUi(dist);
+    ui = await buildUiInTemp('scanner-ui-latency-');
     agent = await startScriptedAgent({
-      distDir: dist,
+      distDir: ui.dist,
       table: Object.fromEntries(
         CODES.map((code, index) => [
           code,
@@ -48,7 +43,7 @@ runIf('scan-to-paint latency (scripted-agent)', () => {
 
   afterAll(async () => {
     await agent?.close();
-    if (dist) await rm(dist, { recursive: true, force: true });
+    await ui?.remove();
   });
 
   it('measures 50 scans and prints p50 / p95', { timeout: 180_000 }, async () => {

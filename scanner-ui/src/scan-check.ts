@@ -1,0 +1,52 @@
+/**
+ * Checking one scanned code, whatever read it (wedge, camera, manual entry, scan link): the text is
+ * normalised the one way every door does it (shared/admission), the gate agent decides it in the
+ * chosen direction, and the answer — or NOT CHECKED when the agent fails — goes to the verdict panel.
+ * Only the newest scan reaches the screen: an older answer arriving late is dropped.
+ */
+import { normaliseScannedText } from '../../shared/admission/scanned-text';
+import { type AgentClient, AgentError, type ScanDirection } from './agent-client';
+import { describeFailure, describeScan, type VerdictText } from './verdict';
+import type { ScanSource, ShownVerdict } from './verdict-view';
+
+export interface ScanCheckOptions {
+  client: Pick<AgentClient, 'scan'>;
+  /** The direction chosen when the scan comes in. */
+  direction: () => ScanDirection;
+  show(verdict: ShownVerdict): void;
+  /** After a verdict was shown (the station refreshes the status bar soon after). */
+  afterVerdict?: () => void;
+}
+
+export class ScanCheck {
+  private lastSeq = 0;
+
+  constructor(private readonly options: ScanCheckOptions) {}
+
+  /** Decides `rawCode` and shows the verdict; text that normalises to nothing is ignored. */
+  async check(rawCode: string, source: ScanSource, inputAt: number): Promise<void> {
+    const code = normaliseScannedText(rawCode);
+    if (code.length === 0) return;
+    const seq = ++this.lastSeq;
+    const direction = this.options.direction();
+    let text: VerdictText;
+    let reason: string;
+    try {
+      const result = await this.options.client.scan(code, direction);
+      // "x min ago" on the agent's own clock: alreadyUsed.at and scannedAt come from the same clock.
+      const now = Number.isFinite(result.scannedAt) ? result.scannedAt : Date.now();
+      text = describeScan(result, direction, { now });
+      reason = result.reason;
+    } catch (error) {
+      const message =
+        error instanceof AgentError && error.code === 'BAD_ANSWER'
+          ? 'The gate agent gave a broken answer'
+          : 'The gate agent did not answer';
+      text = describeFailure(message);
+      reason = 'AGENT_ERROR';
+    }
+    if (seq !== this.lastSeq) return; // a newer scan is already on its way to the screen
+    this.options.show({ text, reason, seq, source, inputAt });
+    this.options.afterVerdict?.();
+  }
+}

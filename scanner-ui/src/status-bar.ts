@@ -1,0 +1,115 @@
+/**
+ * The always-visible status bar: gate and event names, the connection, manifest and upload chips, the
+ * day's counters and the offline banner, polled from the gate agent every 2 s (sooner after a scan or
+ * "Sync now"). The words come from status-text.ts; this part only fetches and paints them.
+ */
+import type { AgentClient, AgentStatus } from './agent-client';
+import { type Scheduler, TaskSlot } from './scheduler';
+import { describeStatus } from './status-text';
+
+export const STATUS_INTERVAL_MS = 2_000;
+
+const OFFLINE_TEXT = 'Offline: scanning goes on, scans upload when the connection returns.';
+const UNREACHABLE_TEXT = 'The gate agent is not answering: scans cannot be checked. Call a supervisor.';
+
+export interface StatusBarElements {
+  gateName: HTMLElement;
+  eventName: HTMLElement;
+  connection: HTMLElement;
+  manifest: HTMLElement;
+  pending: HTMLElement;
+  accepted: HTMLElement;
+  rejected: HTMLElement;
+  offlineBanner: HTMLElement;
+  syncNow: HTMLButtonElement;
+}
+
+/** Sets a chip's words and tone; leaves the text node alone when unchanged (no needless repaint). */
+function setChip(chip: HTMLElement, text: string, tone: string): void {
+  chip.dataset['tone'] = tone;
+  const slot = chip.querySelector('.chip-text');
+  if (slot && slot.textContent !== text) slot.textContent = text;
+}
+
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+export class StatusBar {
+  private readonly pollSlot: TaskSlot;
+  private inFlight = false;
+
+  constructor(
+    private readonly elements: StatusBarElements,
+    private readonly client: AgentClient,
+    scheduler: Scheduler,
+    private readonly document: Document,
+  ) {
+    this.pollSlot = new TaskSlot(scheduler);
+    elements.syncNow.addEventListener('click', () => void this.syncNow());
+  }
+
+  /** Starts polling at once. */
+  start(): void {
+    this.refreshAfter(0);
+  }
+
+  /** Polls after `delayMs`, then every 2 s (replaces the poll waiting). */
+  refreshAfter(delayMs: number): void {
+    this.pollSlot.armAfter(delayMs, async () => {
+      await this.refresh();
+      this.refreshAfter(STATUS_INTERVAL_MS);
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    try {
+      this.paint(await this.client.status());
+    } catch {
+      this.paintUnreachable();
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private paint(status: AgentStatus): void {
+    const { elements } = this;
+    const text = describeStatus(status);
+    setText(elements.gateName, text.gateName);
+    setText(elements.eventName, text.eventNames);
+    setChip(elements.connection, text.connection.text, text.connection.tone);
+    elements.connection.dataset['online'] = text.connection.tone === 'ok' ? 'yes' : 'no';
+    setChip(elements.manifest, text.manifest.text, text.manifest.tone);
+    setChip(elements.pending, text.pending.text, text.pending.tone);
+    elements.accepted.textContent = text.accepted;
+    elements.rejected.textContent = text.rejected;
+    elements.offlineBanner.textContent = OFFLINE_TEXT;
+    elements.offlineBanner.hidden = text.connection.tone === 'ok';
+    this.document.title = `${text.gateName} · ${text.connection.text}`;
+  }
+
+  private paintUnreachable(): void {
+    const { elements } = this;
+    setChip(elements.connection, 'Gate agent not reachable', 'bad');
+    elements.connection.dataset['online'] = 'unknown';
+    elements.offlineBanner.textContent = UNREACHABLE_TEXT;
+    elements.offlineBanner.hidden = false;
+  }
+
+  private async syncNow(): Promise<void> {
+    const button = this.elements.syncNow;
+    button.disabled = true;
+    button.textContent = 'Syncing…';
+    try {
+      await this.client.sync();
+    } catch {
+      this.paintUnreachable();
+    } finally {
+      button.disabled = false;
+      button.textContent = 'Sync now';
+      this.refreshAfter(0);
+    }
+  }
+}
