@@ -115,6 +115,13 @@ const cases: Array<[string, Partial<AdmissionInput>, AdmissionReason, string | u
     'ticket-window',
   ],
   ['after the event ended', { now: T0 + 6 * 3_600_000 }, 'EXPIRED', 'event-ended'],
+  ['an exit of a ticket never admitted', { direction: 'out' }, 'NOT_INSIDE', 'never-admitted'],
+  [
+    'a second exit in a row',
+    { direction: 'out', lastAdmission: { direction: 'out', at: T0 + 10, gateId: 'gate-north' } },
+    'NOT_INSIDE',
+    'already-out',
+  ],
   [
     'after the ticket window (opened path)',
     { token: { ...base.token, claims: { ...claims, validUntil: T0 } } as AdmissionInput['token'] },
@@ -193,7 +200,8 @@ describe('decideAdmission', () => {
     expect(decideAdmission({ ...base, lastAdmission: out }).reason).toBe('OK');
     const inside = { direction: 'in' as const, at: T0 + 10, gateId: 'gate-north' };
     expect(decideAdmission({ ...base, direction: 'out', lastAdmission: inside }).reason).toBe('OK');
-    expect(decideAdmission({ ...base, direction: 'out', now: T0 + 7 * 3_600_000 }).decision).toBe('accept');
+    const late = { ...base, direction: 'out' as const, now: T0 + 7 * 3_600_000, lastAdmission: inside };
+    expect(decideAdmission(late).decision).toBe('accept');
     expect(
       decideAdmission({ ...base, direction: 'out', ticket: { ...base.ticket!, status: 'revoked' } }).reason,
     ).toBe('REVOKED');

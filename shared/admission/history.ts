@@ -88,6 +88,17 @@ export function admissionStateOf(history: readonly AdmissionRecord[]): Admission
 }
 
 /**
+ * The corrected time a NEW record of a ticket gets when decided at `correctedNow`: never at or before the
+ * ticket's latest record the decider knows. The decider saw that record (an exit, say) and decided after
+ * it, so the new record must sort after it too; otherwise a clock estimate that moved backwards (a new
+ * offset measured over a slow link) would file an entry before the exit it followed and fold the two
+ * into a double entry. Same rule at the gate and in the cloud: a Lamport clock over corrected time.
+ */
+export function admissionTimeAfter(correctedNow: number, latestKnownAt: number | undefined): number {
+  return latestKnownAt === undefined ? correctedNow : Math.max(correctedNow, latestKnownAt + 1);
+}
+
+/**
  * The state as the admission decision takes it (shared/admission `LastAdmission`): inside → the first
  * entry of the stay (ALREADY_USED names it); outside → the last exit; never admitted → undefined.
  */

@@ -169,8 +169,17 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   }
 
   if (direction === 'out') {
-    // Leaving is always allowed for a current ticket: refusing an exit helps nobody, and an exit scan
-    // is what lets the holder back in later.
+    // An exit is a movement only for a holder who is inside: a second exit in a row, or the exit of a
+    // ticket never admitted, would otherwise count as a movement and let a ticket that never went in
+    // look as if it had left. Nobody is held back: the steward lets the person out either way; the
+    // record just does not say they were inside. A holder inside (by any gate's record this door
+    // knows) may always leave, whatever the time window says.
+    if (lastAdmission?.direction !== 'in') {
+      return reject('NOT_INSIDE', {
+        ticket: identified,
+        ...(lastAdmission ? { detail: 'already-out' } : { detail: 'never-admitted' }),
+      });
+    }
     return { decision: 'accept', reason: unsynced ? 'OK_UNSYNCED' : 'OK', ticket: identified };
   }
 

@@ -6,6 +6,13 @@ export { BASE45_ALPHABET, decodeBase45, encodeBase45 } from './base45';
 export { equalBytes, fromBase64Url, isUuid, toBase64Url } from './bytes';
 export { publicKeyFromSeed } from './ed25519';
 export {
+  canReceiveWrappedKeys,
+  EVENT_KEY_WRAP_PREFIX,
+  type EventKeyWrapContext,
+  unwrapEventKeyForDevice,
+  wrapEventKeyForDevice,
+} from './event-key-wrap';
+export {
   type DeviceKeyPair,
   type EventKey,
   generateDeviceKeyPair,

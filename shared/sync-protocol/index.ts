@@ -14,8 +14,10 @@
  */
 import { z } from 'zod';
 import { ADMISSION_REASONS } from '../admission/index';
+import { AdmissionTotals, ManifestAdmission } from './admission-row';
 import { ManifestTicket } from './manifest-row';
 
+export * from './admission-row';
 export * from './manifest-row';
 
 export const SYNC_PROTOCOL_VERSION = 1;
@@ -26,7 +28,44 @@ export const MANIFEST_KEY_ID_HEADER = 'x-manifest-key-id';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
 const base64url32 = base64url.length(43); // 32 bytes
-const epochMs = z.number().int().min(0).max(8.64e15);
+/** An event key sealed to one device: "ekw1." and 80 bytes (ephemeral public key, ciphertext, tag). */
+const wrappedEventKey = z.string().regex(/^ekw1\.[A-Za-z0-9_-]{107}$/, 'a wrapped event key (ekw1)');
+/**
+ * The latest instant the protocol carries: 9999-12-31T23:59:59.999Z. Both ends must be able to store a
+ * time — JavaScript's Date reaches year 275760, but its ISO form past year 9999 ("+010000-…") and any year
+ * PostgreSQL's timestamptz does not take would fail the write (and answer 500) instead of the check.
+ */
+export const MAX_EPOCH_MS = 253_402_300_799_999;
+/** A time on the wire, unix ms, 1970 to the end of year 9999. */
+const epochMs = z.number().int().min(0).max(MAX_EPOCH_MS);
+/** A clock offset (cloud − device, ms): no larger than the whole range of times. */
+const clockOffset = z.number().int().min(-MAX_EPOCH_MS).max(MAX_EPOCH_MS);
+/**
+ * Text a device sends that the cloud stores: PostgreSQL's text and jsonb cannot hold U+0000, so a NUL is
+ * refused by the check, never by the database (which would be a 500).
+ */
+const storableText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((text) => !text.includes('\u0000'), 'no NUL characters');
+/** A name shown to people: one line, no control characters (NUL among them). */
+const displayName = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((text) => !hasControlCharacter(text), 'no control characters');
+
+/** Whether text holds a C0 control character or DEL. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x20 || unit === 0x7f) return true;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Enrollment and device authentication
@@ -36,7 +75,7 @@ export const EnrollRequest = z.strictObject({
   enrollmentToken: z.string().min(16).max(256),
   /** The device's own Ed25519 public key (32 bytes, base64url); the private key never leaves it. */
   publicKey: base64url32,
-  name: z.string().trim().min(1).max(100),
+  name: displayName(100),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
@@ -119,16 +158,37 @@ export const ManifestEvent = z.object({
   doorsOpenAt: epochMs.nullable(),
   timezone: z.string(),
   ticketTypes: z.array(ManifestTicketType),
+  /** The event venue's gates (names for ALREADY_USED at another door); absent from older clouds. */
+  gates: z.array(z.object({ id: z.uuid(), name: z.string() })).default([]),
 });
 export type ManifestEvent = z.infer<typeof ManifestEvent>;
 
 export const ManifestKeys = z.object({
   /** Public keys that sign tickets and manifest pages. */
   signingKeys: z.array(z.object({ keyId: z.number().int().min(0).max(255), publicKey: base64url32 })),
-  /** The event's symmetric keys (decrypt tokens only; cannot sign). */
-  eventKeys: z.array(z.object({ keyVersion: z.number().int().min(0).max(255), key: base64url32 })),
+  /**
+   * The event's symmetric keys (decrypt tokens only; cannot sign), each sealed to the requesting device
+   * (shared/crypto/event-key-wrap.ts, "ekw1": X25519 to the device's key, HKDF-SHA256 bound to event,
+   * version and device, XChaCha20-Poly1305). Strict: the plain `key` form of older clouds is refused,
+   * so a page never carries an event key readable without the device's private key.
+   */
+  eventKeys: z.array(
+    z.strictObject({ keyVersion: z.number().int().min(0).max(255), wrapped: wrappedEventKey }),
+  ),
 });
 export type ManifestKeys = z.infer<typeof ManifestKeys>;
+
+/** A gate device a gate may exchange admissions with (issue 14). */
+export const ManifestPeer = z.object({
+  deviceId: z.uuid(),
+  /** The device's Ed25519 public key (32 bytes, base64url): peer messages and records are checked with it. */
+  publicKey: base64url32,
+  gateId: z.uuid(),
+  gateName: z.string(),
+  /** host:port the device last reported it listens on for peers; null when it does not. */
+  address: z.string().max(300).nullable(),
+});
+export type ManifestPeer = z.infer<typeof ManifestPeer>;
 
 export const ManifestPage = z.object({
   protocol: z.literal(SYNC_PROTOCOL_VERSION),
@@ -146,9 +206,24 @@ export const ManifestPage = z.object({
   event: ManifestEvent,
   keys: ManifestKeys,
   tickets: z.array(ManifestTicket),
+  /**
+   * Admission records (issue 14) numbered in the same change sequence as the tickets: entries and exits
+   * made by any gate of the event, by online validation or manual check-in.
+   */
+  admissions: z.array(ManifestAdmission).default([]),
+  /**
+   * The other gate devices of the event's venue a gate may exchange admissions with on the LAN: the
+   * cloud's word on who they are (signed with the page), with the address each last reported.
+   */
+  peers: z.array(ManifestPeer).default([]),
   /** On the last page (hasMore = false): what the gate's whole copy must equal at `nextAfter`. */
   summary: z
-    .object({ rowCount: z.number().int().min(0), checksum: z.string().regex(/^[0-9a-f]{16}$/) })
+    .object({
+      rowCount: z.number().int().min(0),
+      checksum: z.string().regex(/^[0-9a-f]{16}$/),
+      /** The admission records of the event as of `nextAfter`. */
+      admissions: AdmissionTotals.optional(),
+    })
     .nullable(),
 });
 export type ManifestPage = z.infer<typeof ManifestPage>;
@@ -162,8 +237,8 @@ export const MANIFEST_RESET_CODE = 'MANIFEST_RESET';
 
 export const MAX_SCAN_BATCH = 1000;
 
-/** One scan as the gate recorded it, accepted or rejected. */
-export const ScanRecord = z.strictObject({
+/** One scan as the gate recorded it, accepted or rejected: its fields (see ScanRecord). */
+const ScanRecordFields = z.strictObject({
   /** Client-made UUIDv7: the scan's identity everywhere. */
   id: z.uuid(),
   /** Per-device sequence number, gap-free from 1. */
@@ -176,16 +251,34 @@ export const ScanRecord = z.strictObject({
   direction: z.enum(['in', 'out']),
   decision: z.enum(['accept', 'reject']),
   reason: z.enum(ADMISSION_REASONS),
-  detail: z.string().max(64).nullable(),
+  detail: storableText(64).nullable(),
   /** base64url of the first 16 bytes of SHA-256 of the raw scanned text (the code itself never leaves the gate). */
   codeHash: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
   /** The device's wall clock at the scan, unix ms. Never used as a cursor. */
   scannedAt: epochMs,
-  /** cloud clock − device clock, measured at the last sync (ms); the cloud's estimate is scannedAt + offset. */
-  clockOffsetMs: z.number().int().min(-8.64e15).max(8.64e15),
+  /**
+   * cloud clock − device clock, measured at the last sync (ms); the cloud's estimate is scannedAt + offset,
+   * which must itself be a time (1970 to the end of year 9999).
+   */
+  clockOffsetMs: clockOffset,
   /** The manifest change sequence of this event the gate had applied when it decided. */
   manifestSeq: z.number().int().min(0),
+  /**
+   * An accepted scan's admission record number (dense per event and device, from 1): the cloud stores
+   * the admission under (event, this device, admissionSeq), the same name the gate's peers know it by.
+   */
+  admissionSeq: z.number().int().min(1).optional(),
+  /** The gate decided this admission while it reached neither the cloud nor all its peers. */
+  unconfirmed: z.boolean().optional(),
 });
+/** One scan as the gate recorded it, accepted or rejected; its estimated time must be a time too. */
+export const ScanRecord = ScanRecordFields.refine(
+  (scan) => epochMs.safeParse(scan.scannedAt + scan.clockOffsetMs).success,
+  {
+    path: ['clockOffsetMs'],
+    message: 'scannedAt + clockOffsetMs (the estimated time) must lie between 1970 and the end of year 9999',
+  },
+);
 export type ScanRecord = z.infer<typeof ScanRecord>;
 
 /**
@@ -246,7 +339,7 @@ export const GateReport = z.strictObject({
   /** When the agent process started (device clock). */
   startedAt: epochMs,
   /** cloud − device clock (ms) as the gate last measured it. */
-  clockOffsetMs: z.number().int().min(-8.64e15).max(8.64e15),
+  clockOffsetMs: clockOffset,
   /** Whether the gate could reach the cloud at its last attempt. */
   online: z.boolean(),
   /** Seconds since the last successful contact with the cloud; 0 when online. */
@@ -263,6 +356,12 @@ export const GateReport = z.strictObject({
   decisions: z.strictObject({ accepted: count, rejected: count }),
   /** Rejections since start by reason (reasons with no rejection may be left out). */
   rejectsByReason: z.partialRecord(z.enum(ADMISSION_REASONS), count),
+  /** host:port this gate listens on for its peers (issue 14); absent or null when it does not. */
+  peerAddress: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]-]{1,250}:\d{1,5}$/, 'host:port')
+    .nullable()
+    .optional(),
   /** Failed sync attempts since start, by direction. */
   syncFailures: z.strictObject({ pull: count, upload: count }),
   /** Each event the gate holds a manifest of. */

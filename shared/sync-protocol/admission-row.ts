@@ -1,0 +1,87 @@
+/**
+ * The admission row contract of manifest pages (issue 14): an admission record (shared/admission/history)
+ * as the cloud serves it to every gate of the event — one accepted entry or exit made by a gate, by
+ * online validation or by manual check-in — numbered in the event's ONE change sequence beside the
+ * ticket changes, so it travels in the same pages, snapshots and deltas and is covered by the page's
+ * summary.
+ *
+ * The summary's admission part is the count and the XOR of the records' hashes (first 8 bytes of SHA-256
+ * of "serial|origin|originSeq|direction|at|gateId|unconfirmed"), like the ticket checksum: independent of
+ * order, kept record by record. `gateName` is for the screen only and is not hashed (a gate renamed
+ * later does not change history). The SQL below is the same hash over the cloud's `admissions` table.
+ */
+import { hash } from 'node:crypto';
+import { z } from 'zod';
+import { formatXor64, type Xor64 } from './manifest-row';
+
+const epochMs = z.number().int().min(0).max(8.64e15);
+
+/** Who made a record: a gate device's id (UUID) or `cloud`. */
+export const AdmissionOriginSchema = z.union([z.uuid(), z.literal('cloud')]);
+
+/** One admission record in a manifest page. */
+export const ManifestAdmission = z.object({
+  /** Where the record sits in the event's change sequence. */
+  seq: z.number().int().min(1),
+  serial: z.number().int().min(1).max(0xffff_ffff),
+  origin: AdmissionOriginSchema,
+  /** Dense per (event, origin) from 1. */
+  originSeq: z.number().int().min(1),
+  direction: z.enum(['in', 'out']),
+  /** Corrected time of the decision (the cloud's clock estimate), unix ms. */
+  at: epochMs,
+  gateId: z.uuid(),
+  gateName: z.string().max(200).nullable(),
+  /** Decided while the deciding gate reached neither the cloud nor all its peers. */
+  unconfirmed: z.boolean(),
+});
+export type ManifestAdmission = z.infer<typeof ManifestAdmission>;
+
+/** The hashed content of a record (everything but `seq` and `gateName`). */
+export type AdmissionRowContent = Pick<
+  ManifestAdmission,
+  'serial' | 'origin' | 'originSeq' | 'direction' | 'at' | 'gateId' | 'unconfirmed'
+>;
+
+/** Count and checksum of the admission records a copy holds. */
+export const AdmissionTotals = z.object({
+  count: z.number().int().min(0),
+  checksum: z.string().regex(/^[0-9a-f]{16}$/),
+});
+export type AdmissionTotals = z.infer<typeof AdmissionTotals>;
+
+/** The canonical hash input of a record. */
+export function admissionHashInput(row: AdmissionRowContent): string {
+  return `${row.serial}|${row.origin.toLowerCase()}|${row.originSeq}|${row.direction}|${row.at}|${row.gateId.toLowerCase()}|${row.unconfirmed ? 1 : 0}`;
+}
+
+/** XORs one record's hash into `acc` (in place). */
+export function xorAdmissionRow(acc: Xor64, row: AdmissionRowContent): void {
+  const digest = hash('sha256', admissionHashInput(row), 'buffer');
+  acc.hi = (acc.hi ^ digest.readUInt32BE(0)) >>> 0;
+  acc.lo = (acc.lo ^ digest.readUInt32BE(4)) >>> 0;
+}
+
+/** Totals of a whole set of records (tests and full re-checks; gates keep them incrementally). */
+export function admissionTotalsOf(rows: Iterable<AdmissionRowContent>): AdmissionTotals {
+  const acc: Xor64 = { hi: 0, lo: 0 };
+  let count = 0;
+  for (const row of rows) {
+    xorAdmissionRow(acc, row);
+    count++;
+  }
+  return { count, checksum: formatXor64(acc) };
+}
+
+/** The totals of no records. */
+export const EMPTY_ADMISSION_TOTALS: AdmissionTotals = { count: 0, checksum: '0000000000000000' };
+
+/**
+ * The PostgreSQL aggregate over the cloud's `admissions` rows that equals admissionTotalsOf(...).checksum
+ * as a signed bigint (NULL over no rows): what the cloud keeps on the event row. Columns: serial, origin,
+ * origin_seq, direction, at_ms, gate_id, unconfirmed.
+ */
+export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
+
+/** The same aggregate as the 16-hex-digit checksum pages carry. */
+export const ADMISSION_CHECKSUM_SQL = `lpad(to_hex(${ADMISSION_XOR_SQL}), 16, '0')`;
