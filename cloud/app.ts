@@ -7,7 +7,6 @@
  * module in routes/ and one line there.
  */
 
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
@@ -17,10 +16,12 @@ import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/client';
-import { authenticate, createAuthenticator, requireRole } from './http/auth';
+import { authenticate, createAuthenticator } from './http/auth';
+import { createClientAddress } from './http/client-address';
 import type { AppEnv } from './http/context';
 import { requireDevice } from './http/device-auth';
-import { createErrorHandler, notFound } from './http/errors';
+import { createErrorHandler } from './http/errors';
+import { methodNotAllowedOr404 } from './http/method-not-allowed';
 import { createMetrics, type Metrics } from './http/metrics';
 import { type RouteDeps, registerSecuritySchemes, type SyncRouteDeps } from './http/openapi';
 import { createRateLimiter, type RateLimiter, rateLimit } from './http/rate-limit';
@@ -29,6 +30,7 @@ import { bodySizeLimit, jsonBodiesOnly } from './http/request-body';
 import { requestContext } from './http/request-context';
 import { createJobRunner, LateJobQueue } from './jobs/registry';
 import type { JobRunner } from './jobs/runner';
+import { admissionExportRoutes } from './routes/admissions-export';
 import { mountApiDocs } from './routes/api-docs';
 import { attendanceRoutes } from './routes/attendance';
 import { deviceRoutes } from './routes/devices';
@@ -37,6 +39,9 @@ import { mountHealthRoutes } from './routes/health';
 import { mountMetricsRoute } from './routes/metrics';
 import { mountOpsPage, operationsRoutes } from './routes/operations';
 import { orderRoutes } from './routes/orders';
+import { organiserOrderRoutes } from './routes/organiser-orders';
+import { organiserTicketRoutes } from './routes/organiser-tickets';
+import { mountPaymentWebhook, paymentWebhookPath } from './routes/payment-webhooks';
 import { reportRoutes } from './routes/reports';
 import { reservationRoutes } from './routes/reservations';
 import { enrollmentRoutes } from './routes/sync-enrollment';
@@ -53,6 +58,7 @@ import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
 import { SerialAllocator } from './services/serials';
+import { StripePaymentProvider } from './services/stripe-payments';
 import { allocateSerials } from './services/tickets';
 
 export interface AppDeps {
@@ -65,7 +71,7 @@ export interface AppDeps {
   clock?: () => number;
   /** New ids; defaults to UUIDv7. */
   newId?: () => string;
-  /** Defaults to the built-in test provider (SPEC section 4). */
+  /** Defaults to the provider the configuration names (`PAYMENT_PROVIDER`; tests inject their own). */
   payments?: PaymentProvider;
   /** Shared rate-limit store and readiness check when REDIS_URL is set. */
   redis?: Redis;
@@ -97,6 +103,9 @@ const USER_ROUTES: ReadonlyArray<(deps: RouteDeps) => OpenAPIHono<AppEnv>> = [
   attendanceRoutes,
   reportRoutes,
   operationsRoutes,
+  organiserOrderRoutes,
+  organiserTicketRoutes,
+  admissionExportRoutes,
 ];
 
 /** The /api/v1 route modules gate devices call with their own credentials, never with a user JWT. */
@@ -108,13 +117,25 @@ const DEVICE_ROUTES: ReadonlyArray<(deps: SyncRouteDeps) => OpenAPIHono<AppEnv>>
 ];
 const DEVICE_PATHS = /^\/api\/v1\/(devices\/(enroll|challenge|token)|sync\/)/;
 
-/** The client address for per-address limits; tests (app.request) have none. */
-function clientAddress(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'local';
+/**
+ * The payment provider the configuration names. The configuration never lets `test` through with
+ * NODE_ENV=production; the check here keeps an injected test provider out of production as well.
+ */
+function paymentProviderOf(deps: AppDeps): PaymentProvider {
+  const { config } = deps;
+  const payments =
+    deps.payments ??
+    (config.payments.provider === 'stripe'
+      ? new StripePaymentProvider({
+          secretKey: config.payments.secretKey,
+          webhookSecret: config.payments.webhookSecret,
+          logger: deps.logger,
+        })
+      : new TestPaymentProvider());
+  if (config.nodeEnv === 'production' && payments instanceof TestPaymentProvider) {
+    throw new Error('the test payment provider takes no money and is refused with NODE_ENV=production');
   }
+  return payments;
 }
 
 /** The dependencies every service function receives, with the metrics' business counters. */
@@ -125,8 +146,9 @@ function createServiceContext(deps: AppDeps, metrics: Metrics): ServiceContext {
     newId: deps.newId ?? (() => uuidv7()),
     keyring: deps.keyring,
     serials: new SerialAllocator((eventId, size) => allocateSerials(services, eventId, size)),
-    payments: deps.payments ?? new TestPaymentProvider(),
+    payments: paymentProviderOf(deps),
     reservationTtlSeconds: deps.config.reservationTtlSeconds,
+    holdLimitPerCustomer: deps.config.holdLimitPerCustomer,
     business: metrics.business,
     jobs: new LateJobQueue(),
     mintingEnabled: deps.config.minting !== undefined,
@@ -140,6 +162,7 @@ function useRequestPipeline(
   deps: AppDeps,
   metrics: Metrics,
   requireUser: MiddlewareHandler<AppEnv>,
+  webhookPath: string | undefined,
 ): void {
   app.use('*', requestContext(deps.logger));
   app.use('*', metrics.middleware);
@@ -156,8 +179,11 @@ function useRequestPipeline(
   );
   app.use('/api/*', bodySizeLimit());
   app.use('/api/*', jsonBodiesOnly());
-  // Gate devices prove themselves with their own credentials (routes/sync-*.ts), never with a user JWT.
-  app.use('/api/v1/*', (c, next) => (DEVICE_PATHS.test(c.req.path) ? next() : requireUser(c, next)));
+  // Gate devices prove themselves with their own credentials (routes/sync-*.ts), payment providers with
+  // their webhook signature (routes/payment-webhooks.ts); never with a user JWT.
+  app.use('/api/v1/*', (c, next) =>
+    DEVICE_PATHS.test(c.req.path) || c.req.path === webhookPath ? next() : requireUser(c, next),
+  );
   app.use('/api/v1/*', async (c, next) => {
     await next();
     // A successful write is reported only once it is durable (db/client.ts explains the async commits).
@@ -196,30 +222,31 @@ export function createApp(deps: AppDeps): CloudApp {
   });
 
   const limiter: RateLimiter = createRateLimiter(config.rateLimits, deps.redis);
-  const addressLimit = (c: Context<AppEnv>) => limiter('auth', clientAddress(c));
-  const requireUser = authenticate(createAuthenticator(config), addressLimit);
+  const clientAddress = createClientAddress(config.trustedProxies);
+  // Failed authentications only: a request that authenticates is never refused by its address's count.
+  const failedAuthentication = (c: Context<AppEnv>) => limiter('auth', clientAddress(c));
+  const requireUser = authenticate(createAuthenticator(config), failedAuthentication);
 
   const app = new OpenAPIHono<AppEnv>();
   registerSecuritySchemes(app);
-  useRequestPipeline(app, deps, metrics, requireUser);
+  useRequestPipeline(app, deps, metrics, requireUser, paymentWebhookPath(services));
   const routeDeps: RouteDeps = {
     services,
     limiter,
     limits: { read: rateLimit(limiter, 'read'), purchase: rateLimit(limiter, 'purchase') },
   };
   const watcher = new ManifestWatcher(services.db);
+  services.changesCommitted = () => watcher.nudge();
   mountApi(app, routeDeps, {
     ...routeDeps,
     watcher,
-    requireDevice: requireDevice(services, limiter, addressLimit),
-    authLimit: async (c, next) => {
-      await addressLimit(c);
-      await next();
-    },
+    requireDevice: requireDevice(services, limiter, failedAuthentication),
+    failedAuthentication,
   });
+  mountPaymentWebhook(app, services);
   const readinessChecks = readinessChecksOf(deps);
   mountHealthRoutes(app, readinessChecks);
-  mountMetricsRoute(app, metrics, [requireUser, requireRole('ops')]);
+  mountMetricsRoute(app, metrics, requireUser);
   mountApiDocs(app);
   mountOpsPage(app);
   metrics.attach({
@@ -230,6 +257,6 @@ export function createApp(deps: AppDeps): CloudApp {
   });
 
   app.onError(createErrorHandler(metrics));
-  app.notFound(notFound);
+  app.notFound(methodNotAllowedOr404(app));
   return { app, services, jobs, metrics, watcher };
 }

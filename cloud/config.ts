@@ -2,10 +2,12 @@
  * Cloud configuration: the environment parsed once at start with zod (SPEC section 2). A bad value
  * stops the process with a message naming the variable; nothing else in the cloud reads process.env.
  * Development conveniences (a generated JWT secret and key-encryption key) are persisted in DATA_DIR so
- * tokens and wrapped keys survive a restart; with NODE_ENV=production they must be given explicitly.
+ * tokens and wrapped keys survive a restart; with NODE_ENV=production they must be given explicitly, and so
+ * must a payment provider that takes real money (the test provider is refused there).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -47,12 +49,15 @@ const envSchema = z.object({
       .optional(),
   ),
   RESERVATION_TTL_SECONDS: positiveInt(600, 86_400),
+  HOLD_LIMIT_PER_CUSTOMER: positiveInt(10, 100_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   CORS_ORIGINS: z.string().default('*'),
   RATE_LIMIT_AUTH_PER_MINUTE: positiveInt(30, 1_000_000),
   RATE_LIMIT_PURCHASE_PER_MINUTE: positiveInt(120, 1_000_000),
   RATE_LIMIT_READ_PER_MINUTE: positiveInt(1200, 1_000_000),
   RATE_LIMIT_SYNC_PER_MINUTE: positiveInt(600, 1_000_000),
+  RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE: positiveInt(10, 1_000_000),
+  TRUSTED_PROXIES: z.string().default(''),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
   MINTING_SERVICE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INTERNAL_SERVICE_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -65,6 +70,19 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
     .default('gate-jobs'),
+  PAYMENT_PROVIDER: optionalText.pipe(z.enum(['test', 'stripe']).optional()),
+  STRIPE_SECRET_KEY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^(sk|rk)_(live|test)_\w+$/, 'must be a Stripe secret or restricted key (sk_live_… / rk_live_…)')
+      .optional(),
+  ),
+  STRIPE_WEBHOOK_SECRET: optionalText.pipe(
+    z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=_-]+$/, 'must be a webhook signing secret (whsec_…)')
+      .optional(),
+  ),
 });
 
 /** How user JWTs are verified: a shared HS256 secret or an identity provider's JWKS. */
@@ -72,10 +90,13 @@ export type AuthConfig = { kind: 'hs256'; secret: string } | { kind: 'jwks'; url
 
 /** Requests allowed per minute for each rate-limit class (SPEC section 4, "Operations"). */
 export interface RateLimitConfig {
+  /** Failed authentications per client address (user JWTs, device tokens, enrollments, challenges). */
   auth: number;
   purchase: number;
   read: number;
   sync: number;
+  /** Access tokens issued per device, counted only once the device's signature has been verified. */
+  deviceToken: number;
 }
 
 /** The parsed, validated configuration of one cloud process. */
@@ -91,9 +112,16 @@ export interface Config {
   /** 32 bytes that wrap per-event and signing keys at rest. Never logged. */
   keyEncryptionKey: Uint8Array;
   reservationTtlSeconds: number;
+  /** At most this many tickets in one customer's active holds for one event (HOLD_LIMIT_PER_CUSTOMER). */
+  holdLimitPerCustomer: number;
   logLevel: (typeof LOG_LEVELS)[number];
   corsOrigins: string[] | '*';
   rateLimits: RateLimitConfig;
+  /**
+   * Peers whose X-Forwarded-For is believed (IPs and CIDRs, e.g. the load balancer); empty = the client
+   * address is always the socket's.
+   */
+  trustedProxies: string[];
   shutdownGraceMs: number;
   /** Delegated ticket minting (SPEC section 8); undefined = tickets are not minted elsewhere. */
   minting: MintingConfig | undefined;
@@ -101,7 +129,17 @@ export interface Config {
   reconciliationLocalTime: string;
   /** BullMQ key prefix (tests give each run its own). */
   jobsPrefix: string;
+  /** Who takes the money (cloud/services/payments.ts); never `test` in production. */
+  payments: PaymentConfig;
 }
+
+/**
+ * The payment provider. `test` is the built-in TestPaymentProvider (takes no money; development and
+ * tests only); `stripe` charges through Stripe PaymentIntents and verifies its webhooks.
+ */
+export type PaymentConfig =
+  | { provider: 'test' }
+  | { provider: 'stripe'; secretKey: string; webhookSecret: string };
 
 /** Where and how the cloud calls the external minting service. */
 export interface MintingConfig {
@@ -166,8 +204,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     throw new ConfigError('AUTH_JWT_SECRET', 'required (or AUTH_JWKS_URL) when NODE_ENV=production');
   } else {
     const secret = devSecret(dataDir, 'auth-jwt-secret', () => randomBytes(32).toString('base64url'));
+    // Never the secret itself: a console scrolls into logs and screenshots. The file is 0600.
     announce(
-      `[config] AUTH_JWT_SECRET not set: using the development secret stored in ${dataDir}: ${secret}`,
+      `[config] AUTH_JWT_SECRET not set: using the development secret stored in ${join(dataDir, 'dev-auth-jwt-secret')}`,
     );
     auth = { kind: 'hs256', secret };
   }
@@ -189,6 +228,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     throw new ConfigError('INTERNAL_SERVICE_SECRET', 'required when MINTING_SERVICE_URL is set');
   }
 
+  const payments = paymentConfig(e, production);
+
   const origins = e.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -196,6 +237,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new ConfigError('CORS_ORIGINS', `not an origin: ${origin}`);
     }
+  }
+
+  const trustedProxies = e.TRUSTED_PROXIES.split(/[\s,]+/).filter(Boolean);
+  for (const entry of trustedProxies) {
+    if (!isAddressOrCidr(entry))
+      throw new ConfigError('TRUSTED_PROXIES', `not an IP address or CIDR: ${entry}`);
   }
 
   return {
@@ -209,6 +256,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     authAudience: e.AUTH_AUDIENCE,
     keyEncryptionKey,
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
+    holdLimitPerCustomer: e.HOLD_LIMIT_PER_CUSTOMER,
     logLevel: e.LOG_LEVEL,
     corsOrigins: origins.includes('*') || origins.length === 0 ? '*' : origins,
     rateLimits: {
@@ -216,7 +264,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       purchase: e.RATE_LIMIT_PURCHASE_PER_MINUTE,
       read: e.RATE_LIMIT_READ_PER_MINUTE,
       sync: e.RATE_LIMIT_SYNC_PER_MINUTE,
+      deviceToken: e.RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE,
     },
+    trustedProxies,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     minting:
       e.MINTING_SERVICE_URL && e.INTERNAL_SERVICE_SECRET
@@ -224,7 +274,60 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
         : undefined,
     reconciliationLocalTime: e.RECONCILIATION_LOCAL_TIME,
     jobsPrefix: e.JOBS_PREFIX,
+    payments,
   };
+}
+
+/**
+ * The payment provider: `PAYMENT_PROVIDER` (default `test` outside production, required in production,
+ * where `test` is refused because it takes no money). Stripe needs its secret key and the webhook signing
+ * secret; in production a test-mode key is refused for the same reason. A Stripe key without
+ * PAYMENT_PROVIDER=stripe is refused rather than silently ignored.
+ */
+function paymentConfig(e: z.infer<typeof envSchema>, production: boolean): PaymentConfig {
+  const provider = e.PAYMENT_PROVIDER ?? (production ? undefined : 'test');
+  if (provider === undefined) {
+    throw new ConfigError(
+      'PAYMENT_PROVIDER',
+      'required when NODE_ENV=production: set PAYMENT_PROVIDER=stripe with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET',
+    );
+  }
+  if (provider === 'test') {
+    if (production) {
+      throw new ConfigError(
+        'PAYMENT_PROVIDER',
+        'the test provider takes no money and is refused when NODE_ENV=production: set PAYMENT_PROVIDER=stripe',
+      );
+    }
+    if (e.STRIPE_SECRET_KEY || e.STRIPE_WEBHOOK_SECRET) {
+      throw new ConfigError(
+        'PAYMENT_PROVIDER',
+        'Stripe keys are set: set PAYMENT_PROVIDER=stripe to use them',
+      );
+    }
+    return { provider: 'test' };
+  }
+  if (!e.STRIPE_SECRET_KEY)
+    throw new ConfigError('STRIPE_SECRET_KEY', 'required when PAYMENT_PROVIDER=stripe');
+  if (production && /^(sk|rk)_test_/.test(e.STRIPE_SECRET_KEY)) {
+    throw new ConfigError(
+      'STRIPE_SECRET_KEY',
+      'a test-mode key takes no money and is refused when NODE_ENV=production: use a live key',
+    );
+  }
+  if (!e.STRIPE_WEBHOOK_SECRET) {
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET', 'required when PAYMENT_PROVIDER=stripe');
+  }
+  return { provider: 'stripe', secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET };
+}
+
+/** An IPv4/IPv6 address, or one with a prefix length (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** Reads a development secret from DATA_DIR, creating it (mode 0600) on first use. */

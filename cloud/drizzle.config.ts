@@ -3,6 +3,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './cloud/db/schema.ts',
+  schema: ['./cloud/db/schema.ts', './cloud/db/admissions-schema.ts', './cloud/db/reconciliation-schema.ts'],
   out: './migrations/cloud',
 });

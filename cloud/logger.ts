@@ -24,6 +24,11 @@ export const REDACT_PATHS = [
   'keyEncryptionKey',
   '*.keyEncryptionKey',
   'config.auth',
+  'secretKey',
+  '*.secretKey',
+  'webhookSecret',
+  '*.webhookSecret',
+  'config.payments',
 ];
 
 /** Creates the root logger. `destination` lets tests capture lines. */

@@ -22,6 +22,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     running.logger.info({ signal }, 'signal received');
+    // close() finishes within SHUTDOWN_GRACE_MS by itself; this only guards against a step that ignores
+    // its bound, so the process never outlives the grace period.
+    setTimeout(() => {
+      running.logger.error('shutdown overran SHUTDOWN_GRACE_MS: exiting now');
+      process.exit(1);
+    }, config.shutdownGraceMs).unref();
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {

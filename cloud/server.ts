@@ -39,6 +39,75 @@ export interface StartCloudOptions {
   sweepIntervals?: Partial<SweepIntervals>;
 }
 
+/** Bounds every rate-limit and readiness call to Redis. */
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/** What the last steps of a shutdown (workers, connections, pools) get of SHUTDOWN_GRACE_MS at most. */
+const CLEANUP_RESERVE_MS = 3_000;
+/** How much sooner than SHUTDOWN_GRACE_MS the shutdown steps must be done. */
+const EXIT_MARGIN_MS = 250;
+
+/** Resolves when `work` settles or `ms` have passed, whichever is first; true if it settled in time. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The graceful shutdown, all of it within `graceMs` (SHUTDOWN_GRACE_MS): stop accepting, let in-flight
+ * requests finish (push streams are ended at once), then stop the sweeps, the job workers, Redis and the
+ * pools. In-flight requests get the grace period less a reserve for the rest; every later step gets what
+ * is left and is abandoned (connections closed by force) when it would overrun — e.g. with Redis
+ * unreachable or silent, where BullMQ would otherwise wait for ever.
+ */
+async function shutdown(parts: {
+  server: ReturnType<typeof serve>;
+  cloud: CloudApp;
+  stopSweeps: () => Promise<void>;
+  redis: Redis | undefined;
+  database: DatabaseHandle;
+  logger: Logger;
+  graceMs: number;
+}): Promise<void> {
+  const { server, cloud, redis, database, logger, graceMs } = parts;
+  // A little short of the grace period, so the process (main.ts) has exited when it ends.
+  const budgetMs = Math.max(1, graceMs - EXIT_MARGIN_MS);
+  const deadline = Date.now() + budgetMs;
+  const left = () => deadline - Date.now();
+  logger.info('shutting down: no new connections, finishing in-flight requests');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Gates' push streams never end on their own: end them now so they do not hold the shutdown for
+  // the whole grace period (found by the fault simulation).
+  cloud.watcher.shutdown();
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  const requestsMs = budgetMs - Math.min(CLEANUP_RESERVE_MS, Math.floor(budgetMs / 2));
+  if (!(await settledWithin(closed, requestsMs))) {
+    logger.warn('grace period over: closing remaining connections');
+    if ('closeAllConnections' in server) server.closeAllConnections();
+  }
+  if (!(await settledWithin(parts.stopSweeps(), left() / 3))) logger.warn('shutdown: sweeps abandoned');
+  // Workers finish the job in hand and stop; queued BullMQ jobs wait in Redis for the next process.
+  await settledWithin(cloud.jobs.close({ timeoutMs: left() / 2 }), left() / 2);
+  if (redis) {
+    await settledWithin(redis.quit(), Math.min(500, left() / 2));
+    redis.disconnect(); // a no-op after a clean QUIT; stops the reconnect loop when Redis is unreachable
+  }
+  if (!(await settledWithin(database.close(), left()))) logger.warn('shutdown: database pool abandoned');
+  logger.info({ overranMs: Math.max(0, -left()) }, 'shut down');
+}
+
 /** Starts a cloud process from parsed configuration. */
 export async function startCloud(config: Config, options: StartCloudOptions = {}): Promise<RunningCloud> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -54,8 +123,13 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
   let redis: Redis | undefined;
   if (config.redisUrl) {
     // No offline queue: while Redis is down, rate-limit calls fail fast and the insurance limiter
-    // answers, instead of requests queueing behind a dead connection.
-    redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // answers, instead of requests queueing behind a dead connection. The command timeout does the same
+    // for a Redis that accepts connections but does not answer (and makes ioredis reconnect).
+    redis = new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    });
     let lastWarning = 0;
     redis.on('error', (error) => {
       if (Date.now() - lastWarning > 30_000) {
@@ -99,26 +173,15 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
 
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      logger.info('shutting down: no new connections, finishing in-flight requests');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Gates' push streams never end on their own: end them now so they do not hold the shutdown for
-      // the whole grace period (found by the fault simulation).
-      cloud.watcher.shutdown();
-      if ('closeIdleConnections' in server) server.closeIdleConnections();
-      const grace = setTimeout(() => {
-        logger.warn('grace period over: closing remaining connections');
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      }, config.shutdownGraceMs);
-      await closed;
-      clearTimeout(grace);
-      await stopSweeps();
-      // Workers finish the job in hand and stop; queued BullMQ jobs wait in Redis for the next process.
-      await cloud.jobs.close();
-      if (redis) await redis.quit().catch(() => redis?.disconnect());
-      await database.close();
-      logger.info('shut down');
-    })();
+    closing ??= shutdown({
+      server,
+      cloud,
+      stopSweeps,
+      redis,
+      database,
+      logger,
+      graceMs: config.shutdownGraceMs,
+    });
     return closing;
   };
   return { cloud, database, logger, url, port, close };

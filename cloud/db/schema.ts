@@ -74,6 +74,11 @@ export const events = pgTable(
      * inside the transaction that makes the change: the row lock orders commits like the numbers.
      */
     changeSeq: bigint('change_seq', { mode: 'number' }).notNull().default(0),
+    /** The last origin_seq of the cloud's own admission records (origin `cloud`) of this event. */
+    cloudAdmissionSeq: bigint('cloud_admission_seq', { mode: 'number' }).notNull().default(0),
+    /** Admission records of the event and the XOR of their hashes, kept by every append (page summaries). */
+    admissionCount: bigint('admission_count', { mode: 'number' }).notNull().default(0),
+    admissionXor: bigint('admission_xor', { mode: 'bigint' }).notNull().default(sql`0`),
     /** Next ticket type number (u16 inside the token). */
     nextTypeNo: integer('next_type_no').notNull().default(1),
     /** Current event key version (u8 inside the token). */
@@ -187,10 +192,15 @@ export const reservations = pgTable(
   (t) => [
     index('reservations_expiry_idx').on(t.status, t.expiresAt),
     index('reservations_event_idx').on(t.eventId, t.status),
+    // A customer's active holds for an event: what the per-customer hold cap counts (issue 15).
+    index('reservations_customer_active_idx').on(t.eventId, t.userId).where(sql`${t.status} = 'active'`),
   ],
 );
 
 export type OrderStatus = 'paid' | 'refunded';
+
+/** Why a refund needed an admin's override: the doors had opened, or a ticket of the order was used. */
+export type RefundOverride = 'doors_open' | 'admitted';
 
 export const orders = pgTable(
   'orders',
@@ -210,6 +220,10 @@ export const orders = pgTable(
     paymentId: text('payment_id').notNull(),
     refundId: text('refund_id'),
     refundReason: text('refund_reason'),
+    /** Who refunded (customer or admin user id); null for the cloud's own refunds (cancellation). */
+    refundedBy: text('refunded_by'),
+    /** The refund rule an admin's explicit override set aside, or null: an ordinary refund (issue 15). */
+    refundOverride: text('refund_override').$type<RefundOverride>(),
     createdAt: createdAt(),
     refundedAt: timestamp('refunded_at', { withTimezone: true, mode: 'date' }),
   },
@@ -218,6 +232,8 @@ export const orders = pgTable(
     uniqueIndex('orders_reservation_idx').on(t.reservationId),
     index('orders_event_idx').on(t.eventId, t.status),
     index('orders_user_idx').on(t.tenantId, t.userId),
+    // An event's orders in id order: the organiser's keyset pages and CSV export (issue 16).
+    index('orders_event_id_idx').on(t.eventId, t.id),
   ],
 );
 
@@ -265,6 +281,8 @@ export const tickets = pgTable(
     uniqueIndex('tickets_event_serial_idx').on(t.eventId, t.serial),
     index('tickets_owner_idx').on(t.tenantId, t.ownerUserId, t.id),
     index('tickets_order_idx').on(t.orderId),
+    // An event's tickets in id order: the organiser's keyset pages (issue 16).
+    index('tickets_event_id_idx').on(t.eventId, t.id),
     index('tickets_type_status_idx').on(t.ticketTypeId, t.status),
     // The pending-mint sweep looks only at the few tickets waiting for the minting service.
     index('tickets_mint_pending_idx').on(t.updatedAt).where(sql`${t.mintStatus} = 'pending'`),
@@ -433,6 +451,9 @@ export const deviceScans = pgTable(
     /** scannedAt + clockOffsetMs: the cloud's best estimate of when the scan happened. */
     estimatedAt: timestamp('estimated_at', { withTimezone: true, mode: 'date' }),
     manifestSeq: bigint('manifest_seq', { mode: 'number' }),
+    /** The gate's admission record number of an accepted scan, and whether it decided it alone. */
+    admissionSeq: bigint('admission_seq', { mode: 'number' }),
+    unconfirmed: integer('unconfirmed').notNull().default(0),
     quarantined: integer('quarantined').notNull().default(0),
     quarantineReason: text('quarantine_reason'),
     raw: jsonb('raw'),
@@ -442,41 +463,5 @@ export const deviceScans = pgTable(
     primaryKey({ columns: [t.deviceId, t.seq] }),
     uniqueIndex('device_scans_id_idx').on(t.id),
     index('device_scans_event_ticket_idx').on(t.eventId, t.ticketSerial, t.estimatedAt),
-  ],
-);
-
-// ---------------------------------------------------------------------------------------------------
-// Reconciliation (SPEC section 8)
-// ---------------------------------------------------------------------------------------------------
-
-export type ReconciliationTrigger = 'nightly' | 'manual';
-export type ReconciliationStatus = 'pending' | 'running' | 'done' | 'failed';
-
-/**
- * One reconciliation run of an event and, once done, its report (JSON). Runs are kept: the latest done
- * one is what GET /events/:id/reconciliation answers. `runKey` makes a scheduled run idempotent (the
- * nightly job of one venue-local date inserts one row per event however often it is delivered).
- */
-export const reconciliationReports = pgTable(
-  'reconciliation_reports',
-  {
-    id: uuid('id').primaryKey(),
-    tenantId: tenantId(),
-    eventId: uuid('event_id')
-      .notNull()
-      .references(() => events.id, { onDelete: 'cascade' }),
-    trigger: text('trigger').$type<ReconciliationTrigger>().notNull(),
-    runKey: text('run_key').notNull(),
-    status: text('status').$type<ReconciliationStatus>().notNull(),
-    requestedBy: text('requested_by'),
-    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull(),
-    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
-    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
-    report: jsonb('report'),
-    error: text('error'),
-  },
-  (t) => [
-    uniqueIndex('reconciliation_reports_run_idx').on(t.eventId, t.runKey),
-    index('reconciliation_reports_event_idx').on(t.tenantId, t.eventId, t.requestedAt),
   ],
 );

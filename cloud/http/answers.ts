@@ -4,11 +4,16 @@
  * it may give besides the ones every authenticated operation can (400, 401, 403, 429).
  */
 import { z } from '@hono/zod-openapi';
+import { ERROR_STATUS, type ErrorCode } from '../errors';
+
+const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: 'SOLD_OUT' }),
+      code: z
+        .enum(ERROR_CODES)
+        .openapi({ example: 'SOLD_OUT', description: 'Stable; the HTTP status follows from it' }),
       message: z.string(),
       requestId: z.string(),
     }),
@@ -29,7 +34,8 @@ export function errorResponses(...statuses: number[]) {
     410: 'Gone (expired)',
     413: 'Body over 1 MiB',
     422: 'Idempotency key reused',
-    429: 'Rate limited',
+    429: 'Rate limited (Retry-After says when to try again)',
+    502: 'The payment provider failed; nothing was charged or changed (`PAYMENT_UNAVAILABLE`)',
   };
   const out: Record<number, { description: string; content: typeof errorContent }> = {};
   for (const status of [400, 401, 403, 429, ...statuses]) {

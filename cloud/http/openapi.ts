@@ -6,7 +6,7 @@
  * here); a route module states only what differs between its operations.
  */
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { AppError, type Result, toAppError } from '../errors';
 import type { Actor, Role } from '../services/actor';
 import type { ServiceContext } from '../services/context';
@@ -27,8 +27,11 @@ export interface RouteDeps {
 export interface SyncRouteDeps extends RouteDeps {
   /** Authenticates a device access token and puts the device on the context (http/device-auth.ts). */
   requireDevice: MiddlewareHandler<AppEnv>;
-  /** Counts an unauthenticated device call against the `auth` class of its address. */
-  authLimit: MiddlewareHandler<AppEnv>;
+  /**
+   * Counts a failed authentication (enrollment, challenge, token exchange) against the `auth` class of
+   * the client address; throws RATE_LIMITED when that address is out.
+   */
+  failedAuthentication: (c: Context<AppEnv>) => Promise<void>;
   watcher: ManifestWatcher;
 }
 
@@ -73,19 +76,24 @@ export function actorOf(c: { get(key: 'actor'): Actor }): Actor {
   return c.get('actor');
 }
 
-/** JSON request body (required, so a missing or non-JSON body fails validation). */
-export function jsonBody<T extends z.ZodType>(schema: T) {
-  return { required: true, content: { 'application/json': { schema } } } as const;
+/**
+ * JSON request body (required, so a missing or non-JSON body fails validation) with the example the
+ * reference shows and "try it" starts from; typed by the schema, and linted against it (redocly.yaml).
+ */
+export function jsonBody<T extends z.ZodType>(schema: T, example: z.input<T>) {
+  return { required: true, content: { 'application/json': { schema, example } } } as const;
 }
 
 export const security = [{ bearerAuth: [] }];
 
 /**
  * What the operations of one group share: their OpenAPI tags, the bearer (user JWT) security, and the
- * middleware that admits only `roles` and then counts the call against a rate-limit class.
+ * middleware that admits only `roles` and then counts the call against a rate-limit class. The same
+ * `roles` go into the document (`x-roles`, and "Roles: …" in the description: http/openapi-document.ts),
+ * so what the reference says and what the check admits are one list.
  */
-export function bearerAccess(tags: string[], roles: Role[], limit: MiddlewareHandler<AppEnv>) {
-  return { tags, security, middleware: [requireRole(...roles), limit] };
+export function bearerAccess(tags: string[], roles: Role[], ...more: MiddlewareHandler<AppEnv>[]) {
+  return { tags, security, 'x-roles': roles, middleware: [requireRole(...roles), ...more] };
 }
 
 /**

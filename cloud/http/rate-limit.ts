@@ -1,7 +1,10 @@
 /**
- * Rate limits per route class (SPEC section 4): `auth` (failed authentications per client address),
- * `purchase` (holds and purchases per user), `read` (every other API call per user) and `sync` (device
- * sync, used by the sync issue). In Redis when REDIS_URL is set, so all cloud processes share the counts;
+ * Rate limits per route class (SPEC section 4): `auth` (failed authentications per client address —
+ * bogus user JWTs, device tokens, enrollment tokens, challenges and signatures; a request that
+ * authenticates is never refused by it), `purchase` (holds and purchases per user), `read` (every other
+ * API call per user), `sync` (device sync calls per device) and `deviceToken` (access tokens issued per
+ * device, counted only after the device's signature verified, so nobody else can spend a gate's
+ * renewals). The client address is the one http/client-address.ts finds. In Redis when REDIS_URL is set, so all cloud processes share the counts;
  * an in-memory insurance limiter takes over while Redis is down (failing open to per-process limits
  * rather than refusing every request).
  */

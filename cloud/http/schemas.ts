@@ -6,18 +6,17 @@ import { z } from '@hono/zod-openapi';
 
 export const Uuid = z.uuid();
 
-// C0/C1 control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a name.
+/** An instant as the API answers it: ISO 8601 in UTC (`toISOString`), stated as `format: date-time`. */
+export const Timestamp = z.iso.datetime().openapi({ example: '2027-06-01T18:00:00.000Z' });
+
+// C0/C1 control characters (NUL above all: PostgreSQL text cannot hold it) have no place in a name, and a
+// name needs one visible character. A pattern rather than a refinement, so the document states it too.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const HUMAN_TEXT = /^(?=.*\S)[^\u0000-\u001f\u007f-\u009f]*$/;
 
 /** Human text (names, reasons): trimmed, bounded, no control characters. */
 export function text(max: number) {
-  return z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters');
+  return z.string().trim().min(1).max(max).regex(HUMAN_TEXT, 'must not contain control characters');
 }
 
 /** `:id`-style path parameter schema. */
@@ -29,7 +28,11 @@ export function idParams<K extends string>(...names: K[]) {
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
-  cursor: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]{48})?$/, 'not a cursor returned by this API')
+    .optional()
+    .openapi({ description: 'The `nextCursor` of the previous page (opaque)' }),
 });
 
 /** `{items, nextCursor}` list schema of an item schema. */

@@ -3,8 +3,14 @@
  * reconciliation never holds up hold expiry. Jobs survive a cloud restart and are shared by every cloud
  * process against the same Redis. Retries use each definition's own schedule (a custom backoff
  * strategy); permanent failures become UnrecoverableError. Workers use `maxRetriesPerRequest: null`
- * (BullMQ's requirement for blocking connections); producers fail fast while Redis is down so a request
- * never hangs on a queue — every job kind has a sweep or re-plan that catches what was not queued.
+ * (BullMQ's requirement for blocking connections).
+ *
+ * Producers are bounded: BullMQ's `Queue.add` waits for a connection for ever, so every producer call
+ * here fails after `ENQUEUE_TIMEOUT_MS` at most — at once while Redis is known to be unreachable — and a
+ * request never hangs on a queue: every job kind has a sweep or re-plan that catches what was not
+ * queued (cloud/jobs/sweeps.ts). The producer connection has a command timeout too, so a Redis that
+ * accepts connections but never answers is treated as down (ioredis reconnects) instead of waited for.
+ * `close` is bounded the same way: past its budget the workers and connections are closed by force.
  */
 import { type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -17,6 +23,35 @@ import { dailyCronPattern } from './local-time';
 import type { JobRunner, NightlyVenue } from './runner';
 
 const BULK_BATCH = 500;
+/** The longest any producer call (enqueue, schedule, counts) waits for Redis before it fails. */
+export const ENQUEUE_TIMEOUT_MS = 1_500;
+/** How long `close` waits for running jobs and a clean QUIT when no budget is given. */
+const DEFAULT_CLOSE_MS = 10_000;
+
+/** A producer call that failed because Redis was unreachable or too slow; the sweeps catch up later. */
+export class JobQueueUnavailableError extends Error {
+  override readonly name = 'JobQueueUnavailableError';
+}
+
+/** Resolves `work` or rejects after `ms` (the work itself is left to settle on its own). */
+async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new JobQueueUnavailableError(`${what}: redis did not answer within ${ms} ms`)),
+          Math.max(0, ms),
+        );
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
 const KEEP_FAILED = { age: 7 * 24 * 3600 };
 
@@ -30,6 +65,8 @@ export interface BullMqRunnerOptions {
   reconciliationLocalTime: string;
   /** Start workers in this process (default true; false = producer only). */
   workers?: boolean;
+  /** Bound of every producer call (default ENQUEUE_TIMEOUT_MS). */
+  enqueueTimeoutMs?: number;
 }
 
 export class BullMqJobRunner implements JobRunner {
@@ -39,6 +76,10 @@ export class BullMqJobRunner implements JobRunner {
   readonly #consumer: Redis | undefined;
   readonly #queues = new Map<JobName, Queue>();
   readonly #workers: Worker[] = [];
+  readonly #timeoutMs: number;
+  /** True from a producer connection error or close until it is ready again: fail at once meanwhile. */
+  #unreachable = false;
+  #ready: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: BullMqRunnerOptions) {
@@ -50,8 +91,23 @@ export class BullMqJobRunner implements JobRunner {
       lastWarning = Date.now();
       logger.warn({ err: error }, 'job queue: redis unavailable');
     };
-    this.#producer = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    this.#producer.on('error', warn);
+    this.#timeoutMs = options.enqueueTimeoutMs ?? ENQUEUE_TIMEOUT_MS;
+    this.#producer = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      // Also bounds the connection handshake and ready check: a silent server makes ioredis reconnect.
+      commandTimeout: this.#timeoutMs,
+    });
+    this.#producer.on('error', (error) => {
+      this.#unreachable = true;
+      warn(error);
+    });
+    this.#producer.on('close', () => {
+      this.#unreachable = true;
+    });
+    this.#producer.on('ready', () => {
+      this.#unreachable = false;
+    });
     const names = Object.keys(options.definitions) as JobName[];
     for (const name of names) {
       const queue = new Queue(name, { connection: this.#producer, prefix: options.prefix });
@@ -100,7 +156,8 @@ export class BullMqJobRunner implements JobRunner {
     data: JobPayloads[N],
     options: EnqueueOptions = {},
   ): Promise<void> {
-    await this.#queue(name).add(name, data, this.#jobOptions(name, options));
+    const queue = this.#queue(name);
+    await this.#bounded(`enqueue ${name}`, () => queue.add(name, data, this.#jobOptions(name, options)));
   }
 
   async enqueueMany<N extends JobName>(
@@ -109,13 +166,12 @@ export class BullMqJobRunner implements JobRunner {
   ): Promise<void> {
     const queue = this.#queue(name);
     for (let start = 0; start < jobs.length; start += BULK_BATCH) {
-      await queue.addBulk(
-        jobs.slice(start, start + BULK_BATCH).map((job) => ({
-          name,
-          data: job.data,
-          opts: this.#jobOptions(name, job.options ?? {}),
-        })),
-      );
+      const batch = jobs.slice(start, start + BULK_BATCH).map((job) => ({
+        name,
+        data: job.data,
+        opts: this.#jobOptions(name, job.options ?? {}),
+      }));
+      await this.#bounded(`enqueue ${name}`, () => queue.addBulk(batch));
     }
   }
 
@@ -123,14 +179,17 @@ export class BullMqJobRunner implements JobRunner {
     const name = 'nightly-reconciliation';
     // One scheduler per venue; upsert replaces its pattern or zone if they changed, and several cloud
     // processes upserting the same id at start leave exactly one.
-    await this.#queue(name).upsertJobScheduler(
-      `venue-${venue.venueId}`,
-      { pattern: dailyCronPattern(this.#options.reconciliationLocalTime), tz: venue.timezone },
-      {
-        name,
-        data: { tenantId: venue.tenantId, venueId: venue.venueId },
-        opts: this.#retryOptions(name),
-      },
+    const queue = this.#queue(name);
+    await this.#bounded(`schedule ${name}`, () =>
+      queue.upsertJobScheduler(
+        `venue-${venue.venueId}`,
+        { pattern: dailyCronPattern(this.#options.reconciliationLocalTime), tz: venue.timezone },
+        {
+          name,
+          data: { tenantId: venue.tenantId, venueId: venue.venueId },
+          opts: this.#retryOptions(name),
+        },
+      ),
     );
   }
 
@@ -138,7 +197,8 @@ export class BullMqJobRunner implements JobRunner {
   async nightlySchedulers(): Promise<
     { id: string; pattern?: string | null; tz?: string | null; next?: number }[]
   > {
-    const schedulers = await this.#queue('nightly-reconciliation').getJobSchedulers(0, -1, true);
+    const queue = this.#queue('nightly-reconciliation');
+    const schedulers = await this.#bounded('list schedulers', () => queue.getJobSchedulers(0, -1, true));
     return schedulers.map((s) => ({
       id: s.key,
       pattern: s.pattern ?? null,
@@ -150,7 +210,9 @@ export class BullMqJobRunner implements JobRunner {
   async depth(): Promise<{ job: string; state: string; count: number }[]> {
     const rows: { job: string; state: string; count: number }[] = [];
     for (const [name, queue] of this.#queues) {
-      const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
+      const counts = await this.#bounded('count jobs', () =>
+        queue.getJobCounts('waiting', 'delayed', 'active', 'failed'),
+      );
       for (const [state, count] of Object.entries(counts)) rows.push({ job: name, state, count });
     }
     return rows;
@@ -161,7 +223,9 @@ export class BullMqJobRunner implements JobRunner {
     for (;;) {
       let busy = 0;
       for (const queue of this.#queues.values()) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
+        const counts = await this.#bounded('count jobs', () =>
+          queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children'),
+        );
         busy += Object.values(counts).reduce((sum, count) => sum + count, 0);
       }
       if (busy === 0) return;
@@ -171,16 +235,54 @@ export class BullMqJobRunner implements JobRunner {
     }
   }
 
-  close(): Promise<void> {
+  /**
+   * Workers finish the job in hand and stop, queues and connections close cleanly — within `timeoutMs`.
+   * Past it (a long job, Redis unreachable or silent) everything is closed by force: an interrupted job
+   * is picked up again by BullMQ's stalled-job check in another process (jobs are idempotent).
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
-      // Workers first: each finishes its running job, then stops fetching.
-      await Promise.allSettled(this.#workers.map((worker) => worker.close()));
-      await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()));
-      for (const connection of [this.#consumer, this.#producer]) {
-        if (connection) await connection.quit().catch(() => connection.disconnect());
+      const connections = [this.#consumer, this.#producer].filter((c): c is Redis => c !== undefined);
+      const graceful = (async () => {
+        // Workers first: each finishes its running job, then stops fetching.
+        await Promise.allSettled(this.#workers.map((worker) => worker.close()));
+        await Promise.allSettled([...this.#queues.values()].map((queue) => queue.close()));
+        for (const connection of connections) await connection.quit().catch(() => connection.disconnect());
+      })();
+      try {
+        await within(graceful, options.timeoutMs ?? DEFAULT_CLOSE_MS, 'close');
+      } catch {
+        this.#options.logger.warn('job queue: closing by force (running jobs will be retried elsewhere)');
+        for (const worker of this.#workers) worker.close(true).catch(() => {});
+        for (const connection of connections) connection.disconnect();
       }
     })();
     return this.#closing;
+  }
+
+  /**
+   * Runs one producer call within the bound: waits for the connection only while it may still come up
+   * (never past the bound), fails at once while Redis is known to be unreachable.
+   */
+  async #bounded<T>(what: string, call: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    if (this.#closing) throw new JobQueueUnavailableError(`${what}: the job queue is closing`);
+    if (this.#producer.status !== 'ready') {
+      if (this.#unreachable) throw new JobQueueUnavailableError(`${what}: redis is unreachable`);
+      await within(this.#whenReady(), this.#timeoutMs, what);
+    }
+    return within(call(), this.#timeoutMs - (Date.now() - started), what);
+  }
+
+  /** Resolves when the producer connection is ready (one listener however many callers wait). */
+  #whenReady(): Promise<void> {
+    this.#ready ??= new Promise<void>((resolve) => {
+      this.#producer.once('ready', () => {
+        this.#ready = undefined;
+        resolve();
+      });
+    });
+    return this.#ready;
   }
 
   #queue(name: JobName): Queue {

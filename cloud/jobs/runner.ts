@@ -17,6 +17,10 @@ export interface JobRunner extends JobQueue {
   depth(): Promise<{ job: string; state: string; count: number }[]>;
   /** Resolves when no job is ready or running (delayed ones excluded). Tests and shutdown. */
   drain(timeoutMs?: number): Promise<void>;
-  /** Stops taking work, lets running jobs finish, releases connections and timers. Safe twice. */
-  close(): Promise<void>;
+  /**
+   * Stops taking work, lets running jobs finish, releases connections and timers. Safe twice. With
+   * `timeoutMs`, whatever has not finished by then is closed by force (BullMQ; in-process jobs are just
+   * no longer waited for).
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }

@@ -5,23 +5,32 @@
  *
  * - holds: expire every hold whose time is up (FOR UPDATE SKIP LOCKED), every 5 s;
  * - refunds: queue a refund for every paid order of a cancelled event, every 60 s;
+ * - reconciliations: queue again every reconciliation run still pending (requested in the last hour),
+ *   every 60 s — a run whose job could not be queued stays pending until this succeeds;
  * - nightly schedules: make sure every venue has its nightly reconciliation scheduled, every hour;
  * - mints (MINTING_SERVICE_URL set): re-queue tickets pending for over 10 minutes, every 5 minutes.
+ *
+ * While Redis is unreachable every enqueue fails within its bound (jobs/bullmq-runner.ts), so a sweep
+ * fails fast too and the next tick tries again; the work is done once Redis answers.
  */
 import { and, eq, gt } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { reconciliationReports } from '../db/reconciliation-schema';
 import { events, orders, venues } from '../db/schema';
 import type { ServiceContext } from '../services/context';
 import { sweepPendingMints } from '../services/minting/tickets';
+import { IN_FLIGHT_LIMIT_MS } from '../services/reconciliation/request';
 import { releaseExpiredHolds } from '../services/reservations';
 import type { JobRunner } from './runner';
 
 const REFUND_SWEEP_BATCH = 1_000;
+const RECONCILIATION_SWEEP_BATCH = 1_000;
 const VENUE_PAGE = 1_000;
 
 export interface SweepIntervals {
   holdsMs: number;
   refundsMs: number;
+  reconciliationsMs: number;
   schedulesMs: number;
   mintsMs: number;
 }
@@ -29,6 +38,7 @@ export interface SweepIntervals {
 export const DEFAULT_SWEEP_INTERVALS: SweepIntervals = {
   holdsMs: 5_000,
   refundsMs: 60_000,
+  reconciliationsMs: 60_000,
   schedulesMs: 3_600_000,
   mintsMs: 300_000,
 };
@@ -57,6 +67,34 @@ export async function sweepRefunds(ctx: Pick<ServiceContext, 'db' | 'jobs'>): Pr
     })),
   );
   return paid.length;
+}
+
+/**
+ * Queues again every pending reconciliation run requested within IN_FLIGHT_LIMIT_MS (job id = run id, so
+ * a run still queued is not queued twice; a run that is running or finished is not pending); returns
+ * how many.
+ */
+export async function sweepReconciliations(
+  ctx: Pick<ServiceContext, 'db' | 'jobs' | 'clock'>,
+): Promise<number> {
+  const pending = await ctx.db
+    .select({ id: reconciliationReports.id, tenantId: reconciliationReports.tenantId })
+    .from(reconciliationReports)
+    .where(
+      and(
+        eq(reconciliationReports.status, 'pending'),
+        gt(reconciliationReports.requestedAt, new Date(ctx.clock() - IN_FLIGHT_LIMIT_MS)),
+      ),
+    )
+    .limit(RECONCILIATION_SWEEP_BATCH);
+  await ctx.jobs.enqueueMany(
+    'reconcile-event',
+    pending.map((run) => ({
+      data: { tenantId: run.tenantId, reportId: run.id },
+      options: { jobId: run.id },
+    })),
+  );
+  return pending.length;
 }
 
 /** (Re)schedules the nightly reconciliation of every venue; returns how many venues. */
@@ -122,6 +160,7 @@ export function startSweeps(
   };
   periodic('holds', every.holdsMs, () => sweepHolds(ctx));
   periodic('refunds', every.refundsMs, () => sweepRefunds(ctx));
+  periodic('reconciliations', every.reconciliationsMs, () => sweepReconciliations(ctx));
   periodic('nightly-schedules', every.schedulesMs, () => syncNightlySchedules(ctx, runner), true);
   if (ctx.mintingEnabled) {
     periodic('mints', every.mintsMs, () => sweepPendingMints(ctx, { olderThanMs: MINT_STALE_MS }));

@@ -6,7 +6,7 @@ import { createRoute } from '@hono/zod-openapi';
 import QRCode from 'qrcode';
 import { createdResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, PageQuery, pageOf, z } from '../http/schemas';
+import { idParams, PageQuery, pageOf, Timestamp, z } from '../http/schemas';
 import { createEnrollmentToken, listDevices, revokeDevice } from '../services/devices';
 
 const Device = z
@@ -17,11 +17,11 @@ const Device = z
     status: z.enum(['active', 'revoked']),
     eventIds: z.array(z.uuid()).nullable(),
     ackedSeq: z.number().int(),
-    lastSeenAt: z.string().nullable(),
-    lastUploadAt: z.string().nullable(),
+    lastSeenAt: Timestamp.nullable(),
+    lastUploadAt: Timestamp.nullable(),
     clockOffsetMs: z.number().int().nullable(),
-    createdAt: z.string(),
-    revokedAt: z.string().nullable(),
+    createdAt: Timestamp,
+    revokedAt: Timestamp.nullable(),
   })
   .openapi('Device');
 
@@ -42,7 +42,7 @@ const Enrollment = z
     id: z.uuid(),
     gateId: z.uuid(),
     token: z.string().openapi({ description: 'One-time token; shown only in this response' }),
-    expiresAt: z.string(),
+    expiresAt: Timestamp,
     qrSvg: z.string().openapi({ description: 'The token as a QR code (SVG) for the gate to scan' }),
   })
   .openapi('Enrollment');
@@ -63,7 +63,13 @@ export function deviceRoutes(deps: RouteDeps) {
         path: '/gates/{id}/enrollments',
         summary: 'Issue a one-time enrollment token for a gate device',
         ...admin,
-        request: { params: idParams('id'), body: jsonBody(CreateEnrollment) },
+        request: {
+          params: idParams('id'),
+          body: jsonBody(CreateEnrollment, {
+            eventIds: ['0196f3a2-7c1e-7b3a-9f2d-5e6f70819203'],
+            ttlSeconds: 86400,
+          }),
+        },
         responses: createdResponses(Enrollment, 'The enrollment token', 404),
       }),
       async (c) => {

@@ -4,15 +4,14 @@
  * The attendance and the operations view are such reports.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { requireRole } from '../http/auth';
 import {
   actorOf,
+  bearerAccess,
   createRouter,
   errorResponses,
   idParams,
   jsonResponse,
   type RouteDeps,
-  security,
   type z,
 } from '../http/openapi';
 import type { Actor, Role } from '../services/actor';
@@ -41,10 +40,8 @@ export function eventReportRoute<Answer extends z.ZodType>(
     createRoute({
       method: 'get',
       path: `/events/{id}/${report.name}`,
-      tags: ['reports'],
       summary: report.summary,
-      security,
-      middleware: [requireRole(...report.roles), limits.read],
+      ...bearerAccess(['reports'], report.roles, limits.read),
       request: { params: idParams('id') },
       responses: { 200: jsonResponse(report.answer, report.description), ...errorResponses(404) },
     }),

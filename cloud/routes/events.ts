@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createdResponses, noContentResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, PageQuery, pageOf, text, z } from '../http/schemas';
+import { idParams, PageQuery, pageOf, Timestamp, text, z } from '../http/schemas';
 import {
   cancelEvent,
   createEvent,
@@ -20,15 +20,18 @@ const Event = z
     id: z.uuid(),
     venueId: z.uuid(),
     name: z.string(),
-    startsAt: z.string(),
-    endsAt: z.string(),
-    doorsOpenAt: z.string().nullable(),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    doorsOpenAt: Timestamp.nullable(),
     status: z.enum(['draft', 'published', 'cancelled']),
     cancelReason: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
   })
   .openapi('Event');
+
+const TIME_ORDER =
+  'endsAt must be after startsAt, and doorsOpenAt (when given) not after startsAt (else 400).';
 
 const CreateEvent = z
   .strictObject({
@@ -38,7 +41,7 @@ const CreateEvent = z
     endsAt: Instant,
     doorsOpenAt: Instant.optional(),
   })
-  .openapi('CreateEvent');
+  .openapi('CreateEvent', { description: TIME_ORDER });
 
 const UpdateEvent = z
   .strictObject({
@@ -48,7 +51,10 @@ const UpdateEvent = z
     doorsOpenAt: Instant.nullable().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
-  .openapi('UpdateEvent');
+  .openapi('UpdateEvent', {
+    minProperties: 1,
+    description: `At least one field. With the event's other times: ${TIME_ORDER}`,
+  });
 
 const CancelEvent = z.strictObject({ reason: text(500) }).openapi('CancelEvent');
 
@@ -69,7 +75,15 @@ export function eventRoutes(deps: RouteDeps) {
         path: '/events',
         summary: 'Create a draft event',
         ...admin,
-        request: { body: jsonBody(CreateEvent) },
+        request: {
+          body: jsonBody(CreateEvent, {
+            venueId: '0196f3a2-7c1e-7b3a-9f2d-3c4b5a6d7e8f',
+            name: 'Summer Night',
+            startsAt: '2027-06-01T19:00:00Z',
+            endsAt: '2027-06-01T23:00:00Z',
+            doorsOpenAt: '2027-06-01T18:00:00Z',
+          }),
+        },
         responses: createdResponses(Event, 'The draft event', 404),
       }),
       async (c) => {
@@ -111,7 +125,7 @@ export function eventRoutes(deps: RouteDeps) {
         path: '/events/{id}',
         summary: 'Change an event’s name or times',
         ...admin,
-        request: { params: eventId, body: jsonBody(UpdateEvent) },
+        request: { params: eventId, body: jsonBody(UpdateEvent, { name: 'Summer Night (second show)' }) },
         responses: okResponses(Event, 'The event', 404, 409),
       }),
       async (c) => {
@@ -154,7 +168,7 @@ export function eventRoutes(deps: RouteDeps) {
         path: '/events/{id}/cancel',
         summary: 'Cancel an event: revoke every ticket, refund every paid order',
         ...admin,
-        request: { params: eventId, body: jsonBody(CancelEvent) },
+        request: { params: eventId, body: jsonBody(CancelEvent, { reason: 'The headliner is ill' }) },
         responses: okResponses(CancelResult, 'The cancelled event', 404, 409),
       }),
       async (c) => {

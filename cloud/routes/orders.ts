@@ -26,17 +26,49 @@ const PurchaseResult = z
   })
   .openapi('PurchaseResult');
 
-const Refund = z.strictObject({ reason: text(500).optional() }).openapi('RefundRequest');
+const Refund = z
+  .strictObject({
+    reason: text(500).optional(),
+    override: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'Admins only (403 for anyone else): refund although the doors have opened or a ticket was admitted. ' +
+          'Requires `reason`; the order records the rule set aside and who refunded.',
+      }),
+  })
+  .refine((body) => !body.override || body.reason !== undefined, 'reason: required with override')
+  .openapi('RefundRequest');
 
 const RefundResult = z
-  .object({ order: Order, revokedTickets: z.number().int(), alreadyRefunded: z.boolean() })
+  .object({
+    order: Order,
+    revokedTickets: z.number().int(),
+    alreadyRefunded: z.boolean(),
+    override: z.enum(['doors_open', 'admitted']).nullable().openapi({
+      description: 'The refund rule an admin override set aside for this refund, or null',
+    }),
+  })
   .openapi('RefundResult');
 
 // Printable ASCII, bounded: the key is stored and compared, never interpreted.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{8,200}$/;
 
+// Optional to the validator so that a missing key answers IDEMPOTENCY_KEY_REQUIRED (not a generic 400);
+// the document states it as required, with the same bounds the handler checks.
 const IdempotencyKeyHeader = z.object({
-  'idempotency-key': z.string().optional().openapi({ description: '8–200 printable ASCII characters' }),
+  'idempotency-key': z
+    .string()
+    .min(8)
+    .max(200)
+    .regex(IDEMPOTENCY_KEY)
+    .optional()
+    .openapi({
+      param: { required: true },
+      description: '8–200 printable ASCII characters; the same key returns the same order',
+      example: 'order-2027-06-01-7f3c9a',
+    }),
 });
 
 /** The Idempotency-Key of a purchase: required, and bounded printable ASCII. */
@@ -60,7 +92,11 @@ export function orderRoutes(deps: RouteDeps) {
         path: '/reservations/{id}/purchase',
         summary: 'Buy a hold (Idempotency-Key required: the same key returns the same order)',
         ...bearerAccess(['purchase'], ['customer'], limits.purchase),
-        request: { params: idParams('id'), headers: IdempotencyKeyHeader, body: jsonBody(Purchase) },
+        request: {
+          params: idParams('id'),
+          headers: IdempotencyKeyHeader,
+          body: jsonBody(Purchase, { paymentToken: 'tok_visa' }),
+        },
         responses: createdResponses(
           PurchaseResult,
           'The order and its tickets (also for a replayed key)',
@@ -69,6 +105,7 @@ export function orderRoutes(deps: RouteDeps) {
           409,
           410,
           422,
+          502,
         ),
       }),
       async (c) => {
@@ -88,26 +125,48 @@ export function orderRoutes(deps: RouteDeps) {
         method: 'post',
         path: '/orders/{id}/refund',
         summary: 'Refund an order: tickets revoked, money returned (idempotent)',
+        description:
+          'Refundable until the doors open (doorsOpenAt, else startsAt) and while no ticket of the order has ' +
+          'been admitted; a customer only their own order with every ticket still theirs. After that only an ' +
+          'admin, with {"override": true, "reason": …} (recorded with the order): 409 `ORDER_NOT_REFUNDABLE` ' +
+          'otherwise.',
         ...bearerAccess(['orders'], ['customer', 'admin'], limits.read),
         request: {
           params: idParams('id'),
-          body: { required: false, content: { 'application/json': { schema: Refund } } },
+          body: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: Refund,
+                example: { override: true, reason: 'Flight cancelled; refund approved by the box office' },
+              },
+            },
+          },
         },
-        responses: okResponses(RefundResult, 'The refunded order', 404, 409),
+        responses: okResponses(RefundResult, 'The refunded order', 404, 409, 502),
       }),
       async (c) => {
         const actor = c.get('actor');
         // Without a body the validator hands over {} (the body is optional).
-        const { reason } = c.req.valid('json');
-        const { order, revokedTickets, alreadyRefunded } = unwrap(
+        const { reason, override } = c.req.valid('json');
+        const orderId = c.req.valid('param').id;
+        const refunded = unwrap(
           await refundOrder(services, {
             tenantId: actor.tenantId,
-            orderId: c.req.valid('param').id,
+            orderId,
             reason: reason ?? (actor.role === 'admin' ? 'admin_refund' : 'customer_refund'),
             actor,
+            override: override === true,
           }),
         );
-        return c.json({ order, revokedTickets, alreadyRefunded }, 200);
+        if (refunded.override && !refunded.alreadyRefunded) {
+          c.get('logger').warn(
+            { orderId, refundedBy: actor.userId, rule: refunded.override, reason },
+            'refund override',
+          );
+        }
+        const { order, revokedTickets, alreadyRefunded } = refunded;
+        return c.json({ order, revokedTickets, alreadyRefunded, override: refunded.override }, 200);
       },
     );
 }

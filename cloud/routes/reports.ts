@@ -5,15 +5,14 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { AppError } from '../errors';
-import { requireRole } from '../http/auth';
 import {
   actorOf,
+  bearerAccess,
   createRouter,
   errorResponses,
   idParams,
   jsonResponse,
   type RouteDeps,
-  security,
   unwrap,
   z,
 } from '../http/openapi';
@@ -39,7 +38,9 @@ const RunSchema = z.object(ReconciliationRunSchema.shape).openapi('Reconciliatio
 const LatestReportSchema = z
   .object({
     run: RunSchema,
-    newerRun: RunSchema.nullable().openapi({
+    // A union rather than .nullable(): zod-openapi renders a nullable $ref as allOf[$ref, {type:[object,null]}],
+    // which null cannot pass (allOf needs the $ref too); anyOf states it.
+    newerRun: z.union([RunSchema, z.null()]).openapi({
       description: 'A run asked for after this report (pending, running or failed), if any',
     }),
     report: ReconciliationReportSchema,
@@ -50,6 +51,7 @@ const FormatQuery = z.object({
   format: z.enum(['json', 'csv']).optional().openapi({ description: 'csv: the report as one sectioned CSV' }),
 });
 
+// `from` must be before `to` when both are given (400 otherwise): the route's description says so.
 const RangeQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Events starting at or after' }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Events starting before' }),
@@ -62,20 +64,18 @@ const CustomerParams = z.object({
 /** Reconciliation and analytics routes. */
 export function reportRoutes(deps: RouteDeps) {
   const { services, limits } = deps;
-  const readers = requireRole('admin', 'ops');
+  const readers = bearerAccess(['reports'], ['admin', 'ops'], limits.read);
   return createRouter()
     .openapi(
       createRoute({
         method: 'post',
         path: '/events/{id}/reconciliation',
-        tags: ['reports'],
         summary: 'Reconcile an event now (answers at once; the report is computed by a background job)',
-        security,
-        middleware: [readers, limits.read],
+        ...readers,
         request: { params: idParams('id') },
         responses: {
           202: jsonResponse(RunSchema, 'The run (a run already pending or running is answered instead)'),
-          ...errorResponses(404, 503),
+          ...errorResponses(404),
         },
       }),
       async (c) => {
@@ -87,12 +87,10 @@ export function reportRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/events/{id}/reconciliation',
-        tags: ['reports'],
         summary: 'The latest reconciliation report of an event (JSON, or CSV with ?format=csv)',
         description:
-          '404 RECONCILIATION_NOT_READY when no run has finished yet (the message says whether one is pending).',
-        security,
-        middleware: [readers, limits.read],
+          '404 `RECONCILIATION_NOT_READY` when no run has finished yet (the message says whether one is pending).',
+        ...readers,
         request: { params: idParams('id'), query: FormatQuery },
         responses: {
           200: {
@@ -131,10 +129,10 @@ export function reportRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/analytics/venues/{id}',
-        tags: ['reports'],
         summary: 'Venue analytics: events, tickets sold, revenue per currency, attendance, peak entry minute',
-        security,
-        middleware: [readers, limits.read],
+        description:
+          'Events starting in [from, to); `from` must be before `to` when both are given (400 otherwise).',
+        ...readers,
         request: { params: idParams('id'), query: RangeQuery },
         responses: { 200: jsonResponse(VenueAnalyticsSchema, 'The venue’s figures'), ...errorResponses(404) },
       }),
@@ -153,10 +151,8 @@ export function reportRoutes(deps: RouteDeps) {
       createRoute({
         method: 'get',
         path: '/analytics/customers/{id}',
-        tags: ['reports'],
         summary: 'Customer analytics: orders and spend, tickets held, attendance',
-        security,
-        middleware: [readers, limits.read],
+        ...readers,
         request: { params: CustomerParams },
         responses: {
           200: jsonResponse(CustomerAnalyticsSchema, 'The customer’s figures'),

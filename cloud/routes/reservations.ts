@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createdResponses, noContentResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, z } from '../http/schemas';
+import { idParams, Timestamp, z } from '../http/schemas';
 import { createReservation, releaseReservation } from '../services/reservations';
 
 const ReservationItem = z.object({
@@ -16,7 +16,7 @@ const Reservation = z
     id: z.uuid(),
     eventId: z.uuid(),
     status: z.enum(['active', 'purchased', 'released', 'expired', 'cancelled']),
-    expiresAt: z.string(),
+    expiresAt: Timestamp,
     items: z.array(ReservationItem),
     totalCents: z.number().int(),
     currency: z.string(),
@@ -34,7 +34,10 @@ const CreateReservation = z
     (body) => body.items.reduce((sum, item) => sum + item.quantity, 0) <= 50,
     'items: at most 50 tickets per hold',
   )
-  .openapi('CreateReservation');
+  .openapi('CreateReservation', {
+    description:
+      'At most 50 tickets per hold, all items together (400 otherwise), of ticket types of this event that share a currency.',
+  });
 
 /** Routes under /api/v1 for holds. */
 export function reservationRoutes(deps: RouteDeps) {
@@ -47,7 +50,12 @@ export function reservationRoutes(deps: RouteDeps) {
         path: '/events/{id}/reservations',
         summary: 'Hold tickets for RESERVATION_TTL_SECONDS',
         ...buyer,
-        request: { params: idParams('id'), body: jsonBody(CreateReservation) },
+        request: {
+          params: idParams('id'),
+          body: jsonBody(CreateReservation, {
+            items: [{ ticketTypeId: '0196f3a2-7c1e-7b3a-9f2d-6f7081920314', quantity: 2 }],
+          }),
+        },
         responses: createdResponses(Reservation, 'The hold', 404, 409),
       }),
       async (c) => {

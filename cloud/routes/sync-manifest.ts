@@ -44,7 +44,7 @@ export function manifestRoutes(deps: SyncRouteDeps) {
       path: '/sync/manifest',
       summary: 'One signed, compressed page of an event’s manifest after a cursor',
       description:
-        'The body’s exact bytes (before Content-Encoding) are signed with the cloud’s Ed25519 key: headers x-manifest-key-id and x-manifest-signature (base64url). 409 MANIFEST_RESET: install a snapshot (after=0, no epoch).',
+        'The body’s exact bytes (before Content-Encoding) are signed with the cloud’s Ed25519 key: headers x-manifest-key-id and x-manifest-signature (base64url). 409 `MANIFEST_RESET`: install a snapshot (after=0, no epoch).',
       ...deviceAccess(requireDevice),
       request: { query: ManifestQuery },
       responses: okResponses(ManifestPage, 'A manifest page', 404, 409),

@@ -1,10 +1,10 @@
 /**
- * `GET /sync/stream` (SPEC section 6): Server-Sent Events that tell an online gate to pull now. The
+ * `GET /sync/stream` (docs/CONTRACT.md §6): Server-Sent Events that tell an online gate to pull now. The
  * stream names the events it covers at once (the gate pulls them on every connect), then sends
  * `manifest` {eventId, head} when one of them changes, a heartbeat while nothing does, and ends after
  * `STREAM_MAX_MS` or at shutdown (the gate reconnects).
  */
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import { errorResponses } from '../http/answers';
 import { createRouter, deviceAccess, type SyncRouteDeps } from '../http/openapi';
@@ -23,10 +23,17 @@ async function relayManifestHeads(
 ): Promise<void> {
   const queue: Array<{ eventId: string; head: number }> = [];
   let wake: (() => void) | undefined;
-  const unwatch = watcher.watch(eventIds, (eventId, head) => {
-    queue.push({ eventId, head });
-    wake?.();
-  });
+  // The heads as they are now, read BEFORE `ready` tells the gate to pull: everything up to them the
+  // gate gets with that pull, and every later change moves a head away from this baseline.
+  const baseline = await watcher.heads(eventIds);
+  const unwatch = watcher.watch(
+    eventIds,
+    (eventId, head) => {
+      queue.push({ eventId, head });
+      wake?.();
+    },
+    baseline,
+  );
   const offShutdown = watcher.onShutdown(() => wake?.());
   stream.onAbort(() => {
     unwatch();
@@ -65,7 +72,21 @@ export function streamRoutes(deps: SyncRouteDeps) {
       path: '/sync/stream',
       summary: 'Server-Sent Events: `manifest` {eventId, head} when an event the gate serves changes',
       ...deviceAccess(requireDevice),
-      responses: { 200: { description: 'text/event-stream' }, ...errorResponses() },
+      responses: {
+        200: {
+          description:
+            'Server-Sent Events: `ready` {eventIds} at once, then `manifest` {eventId, head} whenever an event the gate serves changes, and a `: heartbeat` comment every 15 s; the stream ends after 5 minutes (the gate reconnects).',
+          content: {
+            'text/event-stream': {
+              schema: z.string().openapi({
+                example:
+                  'event: ready\ndata: {"eventIds":["0196f3a2-7c1e-7b3a-9f2d-5e6f70819203"]}\n\nevent: manifest\ndata: {"eventId":"0196f3a2-7c1e-7b3a-9f2d-5e6f70819203","head":43}\n\n',
+              }),
+            },
+          },
+        },
+        ...errorResponses(),
+      },
     }),
     async (c) => {
       const served = await eventsForDevice(services.db, c.get('device'));

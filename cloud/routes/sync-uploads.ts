@@ -29,7 +29,29 @@ export function uploadRoutes(deps: SyncRouteDeps) {
         path: '/sync/scans',
         summary: 'Upload a batch of scans; stored once each, answered with the acknowledged sequence',
         ...deviceAccess(requireDevice),
-        request: { body: jsonBody(ScanBatch) },
+        request: {
+          body: jsonBody(ScanBatch, {
+            scans: [
+              {
+                id: '0196f3a2-7c1e-7b3a-9f2d-8192031425a6',
+                seq: 1,
+                gateId: '0196f3a2-7c1e-7b3a-9f2d-4d5e6f708192',
+                eventId: '0196f3a2-7c1e-7b3a-9f2d-5e6f70819203',
+                ticketSerial: 17,
+                generation: 0,
+                direction: 'in',
+                decision: 'accept',
+                reason: 'OK',
+                detail: null,
+                codeHash: 'n4bQgYhMfWWaL-qgxVrQFa',
+                scannedAt: 1811530800000,
+                clockOffsetMs: 120,
+                manifestSeq: 42,
+                admissionSeq: 1,
+              },
+            ],
+          }),
+        },
         responses: okResponses(ScanAck, 'What the cloud now holds'),
       }),
       async (c) => {
@@ -45,7 +67,32 @@ export function uploadRoutes(deps: SyncRouteDeps) {
         description:
           'Stored as the device’s latest report and shown on the event operations page and in /metrics. A report that does not match the schema exactly is refused whole (400); the gate logs it and syncs on.',
         ...deviceAccess(requireDevice, reportBodyLimit),
-        request: { body: jsonBody(GateReport) },
+        request: {
+          body: jsonBody(GateReport, {
+            protocol: 1,
+            agentVersion: '1.4.0',
+            deviceTime: 1811530800000,
+            startedAt: 1811523600000,
+            clockOffsetMs: 120,
+            online: true,
+            offlineSeconds: 0,
+            pendingUploads: 0,
+            lastScanSeq: 312,
+            lastUploadAt: 1811530795000,
+            lastScanAt: 1811530790000,
+            decisions: { accepted: 298, rejected: 14 },
+            rejectsByReason: { ALREADY_USED: 9, WRONG_GATE: 5 },
+            syncFailures: { pull: 0, upload: 1 },
+            events: [
+              {
+                eventId: '0196f3a2-7c1e-7b3a-9f2d-5e6f70819203',
+                manifestSeq: 42,
+                tickets: 5000,
+                manifestAgeSeconds: 12,
+              },
+            ],
+          }),
+        },
         responses: okResponses(GateReportAck, 'Stored', 413),
       }),
       async (c) => {

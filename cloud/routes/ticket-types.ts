@@ -41,7 +41,7 @@ const UpdateTicketType = z
     gates: ticketTypeFields.gates.nullable().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
-  .openapi('UpdateTicketType');
+  .openapi('UpdateTicketType', { minProperties: 1, description: 'At least one field' });
 
 /** Routes under /api/v1 for ticket types. */
 export function ticketTypeRoutes(deps: RouteDeps) {
@@ -55,7 +55,16 @@ export function ticketTypeRoutes(deps: RouteDeps) {
         path: '/events/{id}/ticket-types',
         summary: 'Add a ticket type',
         ...admin,
-        request: { params: idParams('id'), body: jsonBody(CreateTicketType) },
+        request: {
+          params: idParams('id'),
+          body: jsonBody(CreateTicketType, {
+            name: 'Standing',
+            priceCents: 4500,
+            currency: 'EUR',
+            capacity: 2000,
+            gates: ['0196f3a2-7c1e-7b3a-9f2d-4d5e6f708192'],
+          }),
+        },
         responses: createdResponses(TicketType, 'The ticket type', 404, 409),
       }),
       async (c) => {
@@ -72,7 +81,7 @@ export function ticketTypeRoutes(deps: RouteDeps) {
         path: '/events/{id}/ticket-types/{typeId}',
         summary: 'Change a ticket type (capacity never below sold + held)',
         ...admin,
-        request: { params: idParams('id', 'typeId'), body: jsonBody(UpdateTicketType) },
+        request: { params: idParams('id', 'typeId'), body: jsonBody(UpdateTicketType, { capacity: 2500 }) },
         responses: okResponses(TicketType, 'The ticket type', 404, 409),
       }),
       async (c) => {

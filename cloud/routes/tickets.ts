@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, PageQuery, pageOf, z } from '../http/schemas';
+import { idParams, PageQuery, pageOf, Timestamp, z } from '../http/schemas';
 import { getTicket, listMyTickets, ticketQrSvg, transferTicket } from '../services/tickets';
 
 const Ticket = z
@@ -15,13 +15,13 @@ const Ticket = z
     generation: z.number().int(),
     status: z.enum(['valid', 'revoked']),
     qr: z.string(),
-    issuedAt: z.string(),
+    issuedAt: Timestamp,
   })
   .openapi('Ticket');
 
 const Transfer = z
   .strictObject({ toUserId: z.string().regex(/^[A-Za-z0-9._:@|-]{1,128}$/, 'a user id') })
-  .openapi('TransferRequest');
+  .openapi('TransferRequest', { description: 'Another user than the holder (400 for yourself)' });
 
 /** Routes under /api/v1 for tickets. */
 export function ticketRoutes(deps: RouteDeps) {
@@ -81,7 +81,7 @@ export function ticketRoutes(deps: RouteDeps) {
         path: '/tickets/{id}/transfer',
         summary: 'Give a ticket to another user: new QR, the old one is revoked',
         ...holder,
-        request: { params: idParams('id'), body: jsonBody(Transfer) },
+        request: { params: idParams('id'), body: jsonBody(Transfer, { toUserId: 'user-42' }) },
         responses: okResponses(Ticket, 'The ticket as the new holder sees it', 404, 409),
       }),
       async (c) => {

@@ -1,18 +1,18 @@
 /** HTTP route for online validation of a scanned QR (SPEC section 4): the same decision as a gate agent. */
 import { createRoute } from '@hono/zod-openapi';
 import { ADMISSION_REASONS } from '../../shared/admission/reasons';
-import { requireRole } from '../http/auth';
 import {
   actorOf,
+  bearerAccess,
   createRouter,
   errorResponses,
   jsonBody,
   jsonResponse,
   type RouteDeps,
-  security,
   unwrap,
   z,
 } from '../http/openapi';
+import { Timestamp } from '../http/schemas';
 import { validateOnline } from '../services/validation';
 
 const Validate = z
@@ -39,7 +39,7 @@ const ValidationResult = z
       .optional(),
     alreadyUsed: z.object({ at: z.string(), gateId: z.uuid(), gateName: z.string().nullable() }).optional(),
     allowedGateIds: z.array(z.uuid()).optional(),
-    scannedAt: z.string(),
+    scannedAt: Timestamp,
   })
   .openapi('ValidationResult');
 
@@ -50,11 +50,15 @@ export function validationRoutes(deps: RouteDeps) {
     createRoute({
       method: 'post',
       path: '/validate',
-      tags: ['validation'],
       summary: 'Validate a scanned QR online (same decision and reasons as a gate agent)',
-      security,
-      middleware: [requireRole('venue_staff'), limits.read],
-      request: { body: jsonBody(Validate) },
+      ...bearerAccess(['validation'], ['venue_staff'], limits.read),
+      request: {
+        body: jsonBody(Validate, {
+          qr: 'GV1.AbCdEf0123456789',
+          gateId: '0196f3a2-7c1e-7b3a-9f2d-4d5e6f708192',
+          direction: 'in',
+        }),
+      },
       responses: { 200: jsonResponse(ValidationResult, 'The decision'), ...errorResponses(404) },
     }),
     async (c) => {

@@ -2,11 +2,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createdResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, PageQuery, pageOf, text, z } from '../http/schemas';
+import { idParams, PageQuery, pageOf, Timestamp, text, z } from '../http/schemas';
 import { createGate, createVenue, getVenue, listGates, listVenues } from '../services/venues';
 
 const Venue = z
-  .object({ id: z.uuid(), name: z.string(), timezone: z.string(), createdAt: z.string() })
+  .object({ id: z.uuid(), name: z.string(), timezone: z.string(), createdAt: Timestamp })
   .openapi('Venue');
 const Gate = z
   .object({
@@ -14,14 +14,20 @@ const Gate = z
     venueId: z.uuid(),
     name: z.string(),
     zone: z.string().nullable(),
-    createdAt: z.string(),
+    createdAt: Timestamp,
   })
   .openapi('Gate');
 
 const CreateVenue = z
   .strictObject({
     name: text(200),
-    timezone: text(64).openapi({ example: 'Europe/Berlin' }),
+    // The service accepts any zone this runtime knows (services/venues.ts isTimeZone); the document
+    // lists the canonical ones, so a zone it offers is never refused.
+    timezone: text(64).openapi({
+      example: 'Europe/Berlin',
+      description: 'An IANA time zone: the venue-local day of its reports',
+      enum: [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])],
+    }),
   })
   .openapi('CreateVenue');
 const CreateGate = z
@@ -43,7 +49,7 @@ export function venueRoutes(deps: RouteDeps) {
         path: '/venues',
         summary: 'Create a venue',
         ...admin,
-        request: { body: jsonBody(CreateVenue) },
+        request: { body: jsonBody(CreateVenue, { name: 'Riverside Arena', timezone: 'Europe/Berlin' }) },
         responses: createdResponses(Venue, 'The venue'),
       }),
       async (c) => {
@@ -85,7 +91,7 @@ export function venueRoutes(deps: RouteDeps) {
         path: '/venues/{id}/gates',
         summary: 'Add a gate to a venue',
         ...admin,
-        request: { params: idParams('id'), body: jsonBody(CreateGate) },
+        request: { params: idParams('id'), body: jsonBody(CreateGate, { name: 'North', zone: 'Floor' }) },
         responses: createdResponses(Gate, 'The gate', 404),
       }),
       async (c) => {

@@ -3,7 +3,8 @@
  * knows — gate uploads (device_scans) and online validations (scans). `admitted` counts distinct tickets
  * admitted at least once; `inside` those whose last accepted scan was an entry. Gate scans are placed in
  * time by their cloud-clock estimate (device clock + measured offset), never by arrival order.
- * Computed in SQL over the whole event, not by loading scans into memory.
+ * Computed in SQL over the whole event, not by loading scans into memory. Only the event's tenant's scans
+ * count: a scan row names its event by id, and a device of another tenant must never add to it.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -42,7 +43,7 @@ export async function eventAttendance(
   eventId: string,
 ): Promise<Result<{ attendance: Attendance }>> {
   const [event] = await ctx.db
-    .select({ id: events.id })
+    .select({ id: events.id, tenantId: events.tenantId })
     .from(events)
     .where(and(eq(events.id, eventId), tenantScope(actor, events.tenantId)));
   if (!event) return fail('NOT_FOUND', 'event not found');
@@ -51,11 +52,12 @@ export async function eventAttendance(
     with accepted as (
       select ds.ticket_serial as serial, ds.direction, ds.estimated_at as at, ds.gate_id
         from device_scans ds
-       where ds.event_id = ${eventId} and ds.accepted = 1 and ds.quarantined = 0 and ds.ticket_serial is not null
+       where ds.event_id = ${eventId} and ds.tenant_id = ${event.tenantId} and ds.accepted = 1
+         and ds.quarantined = 0 and ds.ticket_serial is not null
       union all
       select t.serial, s.direction, s.scanned_at as at, s.gate_id
         from scans s join tickets t on t.id = s.ticket_id
-       where s.event_id = ${eventId} and s.accepted = 1
+       where s.event_id = ${eventId} and s.tenant_id = ${event.tenantId} and s.accepted = 1
     )`;
   const [totals] = parseRows(
     TotalsRow,

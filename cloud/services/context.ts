@@ -13,7 +13,7 @@ import type { SerialAllocator } from './serials';
  * lists and the BusinessEvents signatures below cannot drift apart.
  */
 export const BUSINESS_OUTCOMES = {
-  hold: ['created', 'sold_out', 'released', 'expired'],
+  hold: ['created', 'sold_out', 'limit_reached', 'released', 'expired'],
   purchase: ['completed', 'replayed', 'declined', 'expired', 'failed'],
   refund: ['completed', 'already_refunded', 'failed'],
   scansIngested: ['stored', 'duplicate', 'quarantined'],
@@ -52,11 +52,18 @@ export interface ServiceContext {
   serials: SerialAllocator;
   payments: PaymentProvider;
   reservationTtlSeconds: number;
+  /** The most tickets one customer may have in active holds for one event (HOLD_LIMIT_PER_CUSTOMER). */
+  holdLimitPerCustomer: number;
   business: BusinessEvents;
   /** Work for later: hold expiry, refunds, minting, reconciliation (cloud/jobs/ runs it). */
   jobs: JobQueue;
   /** True when MINTING_SERVICE_URL is set: every issued ticket gets a mint-ticket job. */
   mintingEnabled: boolean;
+  /**
+   * Called after a commit that appended changes gates must hear of at once (admissions: issue 14), so
+   * the push stream polls now instead of at its next tick. Unset in tools and scripts.
+   */
+  changesCommitted?: () => void;
 }
 
 /** A BusinessEvents that records nothing (tools and scripts). */

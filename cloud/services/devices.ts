@@ -1,6 +1,7 @@
 /**
  * Gate devices (SPEC section 6): one-time enrollment tokens, enrollment with the device's own Ed25519
- * key, challenge → short-lived access token, authentication of every sync call, listing and revocation.
+ * key, challenge → short-lived access token (device-challenges.ts), authentication of every sync call,
+ * listing and revocation.
  *
  * Why challenge + token rather than signing each request with a timestamp: a gate's clock may be hours
  * off, and skew must never block sync. The token's expiry is judged by the cloud's clock only, and the
@@ -8,18 +9,18 @@
  * only as SHA-256, in PostgreSQL, so every cloud process behind a load balancer accepts them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
-import { fromBase64Url, toBase64Url, verifyDetached } from '../../shared/crypto';
-import { deviceTokenMessage, type EnrollResponse } from '../../shared/sync-protocol';
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { canReceiveWrappedKeys, fromBase64Url, toBase64Url } from '../../shared/crypto';
+import type { EnrollResponse } from '../../shared/sync-protocol';
 import type { Executor } from '../db/client';
 import { deviceChallenges, devices, deviceTokens, enrollmentTokens, events, gates } from '../db/schema';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
+import { announcePeerChange } from './event-peers';
 import { keysetPage, type Page, type PageRequest } from './pagination';
 
 export const DEVICE_TOKEN_TTL_MS = 15 * 60_000;
-const CHALLENGE_TTL_MS = 2 * 60_000;
 export const DEFAULT_ENROLLMENT_TTL_SECONDS = 24 * 3600;
 
 export type DeviceRow = typeof devices.$inferSelect;
@@ -127,7 +128,8 @@ export async function createEnrollmentToken(
   return { ok: true, id, token, expiresAt, gateId };
 }
 
-async function issueAccessToken(executor: Executor, deviceId: string, now: number) {
+/** Stores (as SHA-256) and returns a new access token of a device. */
+export async function issueAccessToken(executor: Executor, deviceId: string, now: number) {
   const accessToken = randomToken('dtk');
   const expiresAt = now + DEVICE_TOKEN_TTL_MS;
   await executor
@@ -146,11 +148,14 @@ export async function enrollDevice(
 ): Promise<Result<EnrollResponse>> {
   const publicKey = fromBase64Url(input.publicKey);
   if (publicKey?.length !== 32) return fail('VALIDATION_FAILED', 'publicKey: not a 32-byte key');
+  // Manifest pages seal event keys to this key (X25519 form): it must be a point of large order.
+  if (!canReceiveWrappedKeys(publicKey))
+    return fail('VALIDATION_FAILED', 'publicKey: not a usable Ed25519 key');
   const now = ctx.clock();
   const deviceId = ctx.newId();
   // Read before the transaction: the keyring has its own connection, and PGlite has only one.
   const signingKeys = await ctx.keyring.publicSigningKeys();
-  return ctx.db.transaction(async (tx) => {
+  const enrolled = await ctx.db.transaction(async (tx): Promise<Result<EnrollResponse>> => {
     const [claimed] = await tx
       .update(enrollmentTokens)
       .set({ usedAt: new Date(now), usedByDeviceId: deviceId })
@@ -181,6 +186,8 @@ export async function enrollDevice(
       .returning();
     const credentials = await issueAccessToken(tx, deviceId, now);
     const served = await eventsForDevice(tx, device!);
+    // The other gates of the venue learn of their new peer (the events' row locks: last in this transaction).
+    await announcePeerChange(tx, { tenantId: claimed.tenantId, gateId: claimed.gateId });
     return {
       ok: true,
       deviceId,
@@ -191,67 +198,18 @@ export async function enrollDevice(
       cloudTime: now,
     };
   });
+  if (enrolled.ok) ctx.changesCommitted?.();
+  return enrolled;
 }
 
-async function activeDevice(executor: Executor, deviceId: string): Promise<Result<{ device: DeviceRow }>> {
+export async function activeDevice(
+  executor: Executor,
+  deviceId: string,
+): Promise<Result<{ device: DeviceRow }>> {
   const [device] = await executor.select().from(devices).where(eq(devices.id, deviceId));
   if (!device) return fail('UNAUTHENTICATED', 'unknown device');
   if (device.status === 'revoked') return fail('DEVICE_REVOKED', 'this device has been revoked');
   return { ok: true, device };
-}
-
-/** A single-use challenge for a device to sign. */
-export async function createChallenge(
-  ctx: ServiceContext,
-  deviceId: string,
-): Promise<Result<{ challenge: string; expiresAt: number }>> {
-  const found = await activeDevice(ctx.db, deviceId);
-  if (!found.ok) return found;
-  const now = ctx.clock();
-  const challenge = randomBytes(32).toString('base64url');
-  const expiresAt = now + CHALLENGE_TTL_MS;
-  // Housekeeping on the way: expired challenges and tokens are worthless.
-  await ctx.db.delete(deviceChallenges).where(lt(deviceChallenges.expiresAt, new Date(now)));
-  await ctx.db.delete(deviceTokens).where(lt(deviceTokens.expiresAt, new Date(now)));
-  await ctx.db.insert(deviceChallenges).values({ challenge, deviceId, expiresAt: new Date(expiresAt) });
-  return { ok: true, challenge, expiresAt };
-}
-
-/** Exchanges a signed challenge for an access token. The challenge is deleted first: it works once. */
-export async function exchangeChallenge(
-  ctx: ServiceContext,
-  input: { deviceId: string; challenge: string; signature: string },
-): Promise<Result<{ accessToken: string; expiresAt: number }>> {
-  const now = ctx.clock();
-  const [used] = await ctx.db
-    .delete(deviceChallenges)
-    .where(
-      and(
-        eq(deviceChallenges.challenge, input.challenge),
-        eq(deviceChallenges.deviceId, input.deviceId),
-        gt(deviceChallenges.expiresAt, new Date(now)),
-      ),
-    )
-    .returning();
-  if (!used) return fail('UNAUTHENTICATED', 'the challenge is unknown, used or expired');
-  const found = await activeDevice(ctx.db, input.deviceId);
-  if (!found.ok) return found;
-  const publicKey = fromBase64Url(found.device.publicKey);
-  const signature = fromBase64Url(input.signature);
-  if (
-    !publicKey ||
-    !signature ||
-    !verifyDetached(
-      publicKey,
-      deviceTokenMessage(input.deviceId, input.challenge),
-      signature,
-      'device-request',
-    )
-  ) {
-    return fail('UNAUTHENTICATED', 'the signature does not match the device key');
-  }
-  const token = await issueAccessToken(ctx.db, input.deviceId, now);
-  return { ok: true, ...token };
 }
 
 /** The device behind a bearer access token, or why there is none. */
@@ -295,7 +253,7 @@ export async function revokeDevice(
   deviceId: string,
 ): Promise<Result<{ device: DeviceView }>> {
   const now = new Date(ctx.clock());
-  return ctx.db.transaction(async (tx) => {
+  const revoked = await ctx.db.transaction(async (tx): Promise<Result<{ device: DeviceView }>> => {
     const [device] = await tx
       .update(devices)
       .set({ status: 'revoked', revokedAt: sql`coalesce(${devices.revokedAt}, ${now})` })
@@ -304,6 +262,10 @@ export async function revokeDevice(
     if (!device) return fail('NOT_FOUND', 'device not found');
     await tx.delete(deviceTokens).where(eq(deviceTokens.deviceId, deviceId));
     await tx.delete(deviceChallenges).where(eq(deviceChallenges.deviceId, deviceId));
+    // Its peers drop it from their lists now: its messages are refused from their next pull on.
+    await announcePeerChange(tx, { tenantId: device.tenantId, gateId: device.gateId });
     return { ok: true, device: deviceView(device) };
   });
+  if (revoked.ok) ctx.changesCommitted?.();
+  return revoked;
 }

@@ -10,6 +10,7 @@ import { GateReport, type GateReportAck } from '../../shared/sync-protocol';
 import { devices, gates, venues } from '../db/schema';
 import type { ServiceContext } from './context';
 import type { DeviceRow } from './devices';
+import { announcePeerChange } from './event-peers';
 
 /** Devices silent for longer than this drop out of the Prometheus gauges (they stay on the ops page). */
 export const GATE_GAUGE_WINDOW_MS = 24 * 3600_000;
@@ -24,10 +25,17 @@ export async function recordGateReport(
 ): Promise<GateReportAck> {
   const now = ctx.clock();
   const at = new Date(now);
-  await ctx.db
-    .update(devices)
-    .set({ lastReport: report, lastReportAt: at, lastSeenAt: at })
-    .where(and(eq(devices.id, device.id), eq(devices.status, 'active')));
+  const previous = parseStoredReport(device.lastReport)?.peerAddress ?? null;
+  const moved = (report.peerAddress ?? null) !== previous;
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(devices)
+      .set({ lastReport: report, lastReportAt: at, lastSeenAt: at })
+      .where(and(eq(devices.id, device.id), eq(devices.status, 'active')));
+    // A new LAN address: the venue's other gates pull the peer list that carries it (issue 14).
+    if (moved) await announcePeerChange(tx, { tenantId: device.tenantId, gateId: device.gateId });
+  });
+  if (moved) ctx.changesCommitted?.();
   return { cloudTime: now };
 }
 

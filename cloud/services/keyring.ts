@@ -4,6 +4,7 @@
  * wrapped key copied into another row does not unwrap). Unwrapped keys live only in this process's
  * memory and never leave it: not in logs, not in responses.
  */
+import { hkdfSync } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import {
   type EventKey,
@@ -35,6 +36,7 @@ export class Keyring {
   readonly #kek: Uint8Array;
   #signing: SigningKeyPair | undefined;
   readonly #eventKeyCache = new Map<string, EventKey>();
+  readonly #macKeys = new Map<string, Uint8Array>();
   #trusted: { keys: TrustedSigningKey[]; until: number } | undefined;
 
   constructor(db: Database, keyEncryptionKey: Uint8Array) {
@@ -76,6 +78,19 @@ export class Keyring {
     // failing at start is the point (SPEC section 2: bad configuration stops the process).
     const privateKey = unwrapKey(this.#kek, row.wrappedPrivateKey, `signing-key:${row.keyId}`);
     this.#signing = { keyId: row.keyId, privateKey, publicKey };
+  }
+
+  /**
+   * A 32-byte key for MACs over the cloud's own short-lived values (e.g. `device-challenge`), derived
+   * from KEY_ENCRYPTION_KEY with HKDF, so every cloud process computes the same one and none is stored.
+   */
+  macKey(purpose: string): Uint8Array {
+    let key = this.#macKeys.get(purpose);
+    if (!key) {
+      key = new Uint8Array(hkdfSync('sha256', this.#kek, new Uint8Array(0), `mac-key:${purpose}`, 32));
+      this.#macKeys.set(purpose, key);
+    }
+    return key;
   }
 
   /** The active token-signing key pair. */

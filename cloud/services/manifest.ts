@@ -1,7 +1,7 @@
 /**
- * Manifest pages for gates (SPEC section 6, pull). A page holds the ticket changes after the gate's
- * cursor, the event's data and keys, and — on the last page — the row count and XOR checksum the gate
- * must then hold. Everything of one page is read in ONE repeatable-read snapshot, so the head, the
+ * Manifest pages for gates (SPEC section 6, pull). A page holds the changes after the gate's cursor —
+ * ticket rows and admission records (issue 14), one sequence — the event's data, gates, peers and keys,
+ * and — on the last page — the row count and XOR checksums the gate must then hold. Everything of one page is read in ONE repeatable-read snapshot, so the head, the
  * changes and the summary describe the same instant even while sales go on.
  *
  * The change log is numbered in commit order (services/changes.ts), so reading `seq > after` can never
@@ -9,12 +9,11 @@
  * cursor is beyond the head (the cloud was restored from a backup): the gate then re-snapshots.
  */
 import { and, asc, eq, gt, lte, type SQL, sql } from 'drizzle-orm';
-import { toBase64Url } from '../../shared/crypto';
+import { type EventKey, fromBase64Url, wrapEventKeyForDevice } from '../../shared/crypto';
 import {
-  EMPTY_MANIFEST_CHECKSUM,
-  MANIFEST_CHECKSUM_SQL,
   MANIFEST_ROW_COLUMNS,
   MANIFEST_ROW_FIELDS,
+  type ManifestAdmission,
   type ManifestPage,
   type ManifestQuery,
   type ManifestRowField,
@@ -23,11 +22,14 @@ import {
   parseManifestTicket,
   SYNC_PROTOCOL_VERSION,
 } from '../../shared/sync-protocol';
-import type { Executor } from '../db/client';
-import { events, ticketChanges, tickets, ticketTypes, venues } from '../db/schema';
+import type { Transaction } from '../db/client';
+import { events, ticketChanges, ticketTypes, venues } from '../db/schema';
 import { fail, type Result } from '../errors';
+import { admissionsAfter } from './admissions';
 import type { ServiceContext } from './context';
 import { type DeviceRow, eventsForDevice } from './devices';
+import { eventPeers, venueGates } from './event-peers';
+import { admissionTotalsOf, manifestTotals } from './manifest-totals';
 
 /**
  * The manifest row fields of a `ticket_changes` row, read the way shared/sync-protocol's manifest row
@@ -44,21 +46,77 @@ const manifestRowSelection = Object.fromEntries(
 ) as Record<ManifestRowField, SQL<unknown>>;
 
 /**
- * Row count and XOR checksum of an event's ticket rows as the gates must hold them (the SQL comes from
- * shared/sync-protocol's manifest row contract, the same hash the gates keep row by row).
+ * The changes after the gate's cursor, up to `head`: ticket rows and admission records merged by their
+ * place in the one sequence, at most `limit` of them. The cursor moves to the last change served, or to
+ * the head when everything up to it was read (a number can be a gap: an admission already held is
+ * skipped when appended, and event-level changes carry no row).
  */
-export async function manifestTotals(
-  executor: Executor,
-  eventId: string,
-): Promise<{ rowCount: number; checksum: string }> {
-  const [sum] = await executor
-    .select({
-      rowCount: sql`count(*)::int`.mapWith(Number),
-      checksum: sql<string | null>`${sql.raw(MANIFEST_CHECKSUM_SQL)}`,
-    })
-    .from(tickets)
-    .where(eq(tickets.eventId, eventId));
-  return { rowCount: sum?.rowCount ?? 0, checksum: sum?.checksum ?? EMPTY_MANIFEST_CHECKSUM };
+async function changesAfter(
+  tx: Transaction,
+  tenantId: string,
+  query: ManifestQuery,
+  head: number,
+): Promise<{ tickets: ManifestTicket[]; admissions: ManifestAdmission[]; nextAfter: number }> {
+  const ticketRows = await tx
+    .select({ ...manifestRowSelection, changeSeq: ticketChanges.seq })
+    .from(ticketChanges)
+    .where(
+      and(
+        eq(ticketChanges.eventId, query.eventId),
+        gt(ticketChanges.seq, query.after),
+        lte(ticketChanges.seq, head),
+      ),
+    )
+    .orderBy(asc(ticketChanges.seq))
+    .limit(query.limit);
+  const admissionRows = await admissionsAfter(
+    tx,
+    { tenantId, eventId: query.eventId },
+    {
+      after: query.after,
+      upTo: head,
+      limit: query.limit,
+    },
+  );
+  const merged = [
+    ...ticketRows.map((change) => ({ seq: change.changeSeq, change })),
+    ...admissionRows.map((admission) => ({ seq: admission.seq, admission })),
+  ].sort((a, b) => a.seq - b.seq);
+  const served = merged.slice(0, query.limit);
+  const nextAfter = merged.length < query.limit ? head : served[served.length - 1]!.seq;
+  const tickets: ManifestTicket[] = [];
+  const admissions: ManifestAdmission[] = [];
+  for (const item of served) {
+    if ('admission' in item) {
+      admissions.push(item.admission);
+      continue;
+    }
+    // Event-level changes (cancellation) travel in `event`; they still move the cursor.
+    if (item.change.serial === null) continue;
+    const row = parseManifestTicket(item.change);
+    if (!row) throw new Error(`change ${item.seq} of event ${query.eventId} is not a manifest row`);
+    tickets.push(row);
+  }
+  return { tickets, admissions, nextAfter };
+}
+
+/**
+ * The event's keys sealed to the requesting device's own key (issue 15, finding 9): the page body then
+ * holds no event key that a logged response or a TLS-terminating proxy could read. Pages are built per
+ * request and per device (nothing caches a body), so each device's page carries its own wraps; the page
+ * signature covers them like the rest of the body.
+ */
+function sealedEventKeys(device: DeviceRow, keys: readonly EventKey[]): ManifestPage['keys']['eventKeys'] {
+  const publicKey = fromBase64Url(device.publicKey);
+  if (!publicKey) throw new Error(`device ${device.id} has no readable public key`);
+  return keys.map((k) => ({
+    keyVersion: k.keyVersion,
+    wrapped: wrapEventKeyForDevice(publicKey, k.key, {
+      eventId: k.eventId,
+      keyVersion: k.keyVersion,
+      deviceId: device.id,
+    }),
+  }));
 }
 
 /** Builds one manifest page for a device, or the reason it cannot have one. */
@@ -85,33 +143,16 @@ export async function buildManifestPage(
       if ((query.epoch !== undefined && query.epoch !== event.epoch) || query.after > head) {
         return fail('MANIFEST_RESET', 'the gate’s copy does not belong to this history: install a snapshot');
       }
-      const changes = await tx
-        .select({ ...manifestRowSelection, changeSeq: ticketChanges.seq })
-        .from(ticketChanges)
-        .where(
-          and(
-            eq(ticketChanges.eventId, query.eventId),
-            gt(ticketChanges.seq, query.after),
-            lte(ticketChanges.seq, head),
-          ),
-        )
-        .orderBy(asc(ticketChanges.seq))
-        .limit(query.limit);
-      const rows: ManifestTicket[] = [];
-      for (const change of changes) {
-        // Event-level changes (cancellation) travel in `event`; they still move the cursor.
-        if (change.serial === null) continue;
-        const row = parseManifestTicket(change);
-        if (!row)
-          throw new Error(`change ${change.changeSeq} of event ${query.eventId} is not a manifest row`);
-        rows.push(row);
-      }
-      const nextAfter = changes.length > 0 ? changes[changes.length - 1]!.changeSeq : query.after;
+      const changes = await changesAfter(tx, device.tenantId, query, head);
+      const { tickets: rows, admissions, nextAfter } = changes;
       const hasMore = nextAfter < head;
       let summary: ManifestPage['summary'] = null;
       if (!hasMore) {
-        // The checksum of the ticket rows as of `head` (this transaction's snapshot).
-        summary = await manifestTotals(tx, query.eventId);
+        // What the copy must add up to as of `head` (this transaction's snapshot).
+        summary = {
+          ...(await manifestTotals(tx, query.eventId)),
+          admissions: admissionTotalsOf(event),
+        };
       }
       const types = await tx
         .select()
@@ -141,12 +182,20 @@ export async function buildManifestPage(
             name: t.name,
             gateIds: t.gateIds && t.gateIds.length > 0 ? t.gateIds : null,
           })),
+          gates: await venueGates(tx, device.tenantId, event.venueId),
         },
         keys: {
           signingKeys: signingKeys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),
-          eventKeys: eventKeys.map((k) => ({ keyVersion: k.keyVersion, key: toBase64Url(k.key) })),
+          eventKeys: sealedEventKeys(device, eventKeys),
         },
         tickets: rows,
+        admissions,
+        peers: await eventPeers(tx, {
+          tenantId: device.tenantId,
+          venueId: event.venueId,
+          eventId: event.id,
+          deviceId: device.id,
+        }),
         summary,
       };
       return { ok: true, page };

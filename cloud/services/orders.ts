@@ -15,21 +15,24 @@
  *     type (`taken` counts both), so purchases never queue on the ticket-type row.
  * A purchase that cannot complete after charging (hold expired, event cancelled) voids its charge.
  *
- * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice.
+ * `refundOrder` is idempotent (an already refunded order is a success) so a queue may run it twice. Who
+ * may refund when, and its locks: see its comment and ./refund-rules.ts.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Transaction } from '../db/client';
 import { parseRows } from '../db/rows';
-import { events, type OrderStatus, orders, reservations, tickets } from '../db/schema';
+import { events, type OrderStatus, orders, type RefundOverride, reservations, tickets } from '../db/schema';
 import { Rollback, sqlState, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
+import { lateRefundRule } from './refund-rules';
 import { expireDueHold, ownHold, type ReservationRow } from './reservations';
 import { returnSeats, seatsOfTickets } from './seats';
-import { type MintedToken, mintToken, revocationChange } from './tickets';
+import { type MintedToken, mintToken, revocationChange, type TicketRow } from './tickets';
 
 export interface OrderView {
   id: string;
@@ -139,6 +142,7 @@ export async function purchaseReservation(
     currency: hold.currency,
     paymentToken: input.paymentToken,
     idempotencyKey: `purchase:${actor.tenantId}:${key}`,
+    reference: { tenantId: actor.tenantId, eventId: hold.eventId, reservationId: hold.id },
   });
   if (!charge.ok) {
     ctx.business.purchase(charge.code === 'PAYMENT_DECLINED' ? 'declined' : 'failed');
@@ -322,51 +326,48 @@ async function voidCharge(
   });
 }
 
+/** What a refund answers. */
+export interface RefundView {
+  order: OrderView;
+  revokedTickets: number;
+  alreadyRefunded: boolean;
+  /** The rule an admin's override set aside for this refund (also when answering a replay), or null. */
+  override: RefundOverride | null;
+}
+
 /**
  * Refunds an order: money back through the provider, its valid tickets revoked (change-log rows), their
- * seats returned. Idempotent: refunding a refunded order succeeds with `alreadyRefunded`. With an
- * `actor` who is a customer, only their own order, before the event starts, with no ticket given away.
+ * seats returned. Idempotent: refunding a refunded order succeeds with `alreadyRefunded`.
+ *
+ * With an `actor` (a person asking, not the cloud's own cancellation refunds):
+ * - a customer may refund only their own order, and only while every ticket is still theirs;
+ * - nobody refunds an order once the doors have opened (`doorsOpenAt`, or `startsAt` without one) or
+ *   once any ticket of it has been admitted (./refund-rules.ts) — unless an admin sets `override` (with a
+ *   reason): the refund then records which rule it set aside (`orders.refund_override`) and who
+ *   (`orders.refunded_by`). `override` from anyone else is 403.
+ *
+ * Locks, in order: the order row, the order's ticket rows (id order), the event row last (change log).
+ * The ticket rows are locked BEFORE the checks and the checks read the locked rows, so a transfer (which
+ * locks its ticket row) or an online admission (which locks its ticket row) either committed before and
+ * is seen, or waits and then finds the ticket revoked: never both a refund and a transfer.
  */
 export async function refundOrder(
   ctx: ServiceContext,
-  input: { tenantId: string; orderId: string; reason: string; actor?: Actor },
-): Promise<Result<{ order: OrderView; revokedTickets: number; alreadyRefunded: boolean }>> {
+  input: { tenantId: string; orderId: string; reason: string; actor?: Actor; override?: boolean },
+): Promise<Result<RefundView>> {
+  if (input.override && input.actor?.role !== 'admin') {
+    return fail('FORBIDDEN', 'only an admin may override the refund rules');
+  }
   const now = new Date(ctx.clock());
-  const customer = input.actor?.role === 'customer' ? input.actor : undefined;
-  const outcome = await transactionOutcome<
-    { ok: true; order: OrderRow; revokedTickets: number; alreadyRefunded: boolean },
-    Failure
-  >(ctx.db, async (tx) => {
-    const [order] = await tx
-      .select()
-      .from(orders)
-      .where(
-        and(
-          eq(orders.id, input.orderId),
-          eq(orders.tenantId, input.tenantId),
-          customer ? eq(orders.userId, customer.userId) : undefined,
-        ),
-      )
-      .for('update');
-    if (!order) throw new Rollback(fail('NOT_FOUND', 'order not found'));
-    if (order.status === 'refunded')
+  const outcome = await transactionOutcome<RefundWrite, Failure>(ctx.db, async (tx) => {
+    const order = await lockOrder(tx, input);
+    if (order.status === 'refunded') {
       return { ok: true as const, order, revokedTickets: 0, alreadyRefunded: true };
-
-    if (customer) {
-      const [event] = await tx
-        .select({ startsAt: events.startsAt })
-        .from(events)
-        .where(eq(events.id, order.eventId));
-      if (event && event.startsAt.getTime() <= now.getTime()) {
-        throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'the event has started'));
-      }
-      const [given] = await tx
-        .select({ id: tickets.id })
-        .from(tickets)
-        .where(and(eq(tickets.orderId, order.id), sql`${tickets.ownerUserId} <> ${customer.userId}`))
-        .limit(1);
-      if (given) throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'a ticket of this order was transferred'));
     }
+    const ticketsOfOrder = await lockTicketsOfOrder(tx, order.id);
+    const override = input.actor
+      ? await checkRefundRules(tx, { ...input, actor: input.actor, order, tickets: ticketsOfOrder, now })
+      : undefined;
 
     // The order row stays locked across the provider call: a concurrent refund of the same order waits
     // and then sees `refunded`; the provider's idempotency key covers a crash between call and commit.
@@ -377,27 +378,14 @@ export async function refundOrder(
       idempotencyKey: `refund:${order.tenantId}:${order.id}`,
     });
     if (!refund.ok) throw new Rollback(fail('PAYMENT_UNAVAILABLE', 'the payment provider is unavailable'));
-
-    const revoked = await tx
-      .update(tickets)
-      .set({ status: 'revoked', revokedReason: input.reason, updatedAt: now })
-      .where(and(eq(tickets.orderId, order.id), eq(tickets.status, 'valid')))
-      .returning();
-    await returnSeats(tx, seatsOfTickets(revoked));
-    const [updated] = await tx
-      .update(orders)
-      .set({ status: 'refunded', refundId: refund.refundId, refundReason: input.reason, refundedAt: now })
-      .where(eq(orders.id, order.id))
-      .returning();
-    if (revoked.length > 0) {
-      await appendTicketChanges(tx, {
-        tenantId: order.tenantId,
-        eventId: order.eventId,
-        now,
-        changes: revoked.map((ticket) => revocationChange(ticket, input.reason)),
-      });
-    }
-    return { ok: true as const, order: updated!, revokedTickets: revoked.length, alreadyRefunded: false };
+    return writeRefund(tx, {
+      order,
+      refundId: refund.refundId,
+      reason: input.reason,
+      refundedBy: input.actor?.userId ?? null,
+      override: override ?? null,
+      now,
+    });
   });
   if (!outcome.ok) {
     if (outcome.code === 'PAYMENT_UNAVAILABLE') ctx.business.refund('failed');
@@ -409,5 +397,95 @@ export async function refundOrder(
     order: orderView(outcome.order),
     revokedTickets: outcome.revokedTickets,
     alreadyRefunded: outcome.alreadyRefunded,
+    override: outcome.order.refundOverride ?? null,
   };
+}
+
+type RefundWrite = { ok: true; order: OrderRow; revokedTickets: number; alreadyRefunded: boolean };
+
+/** The order row, locked; a customer finds only their own (404 otherwise, like a missing one). */
+async function lockOrder(
+  tx: Transaction,
+  input: { tenantId: string; orderId: string; actor?: Actor },
+): Promise<OrderRow> {
+  const customer = input.actor?.role === 'customer' ? input.actor : undefined;
+  const [order] = await tx
+    .select()
+    .from(orders)
+    .where(
+      and(
+        eq(orders.id, input.orderId),
+        eq(orders.tenantId, input.tenantId),
+        customer ? eq(orders.userId, customer.userId) : undefined,
+      ),
+    )
+    .for('update');
+  if (!order) throw new Rollback(fail('NOT_FOUND', 'order not found'));
+  return order;
+}
+
+/** Every ticket of the order, locked in id order (the one order every multi-ticket lock here uses). */
+function lockTicketsOfOrder(tx: Transaction, orderId: string): Promise<TicketRow[]> {
+  return tx.select().from(tickets).where(eq(tickets.orderId, orderId)).orderBy(asc(tickets.id)).for('update');
+}
+
+/**
+ * Whether `actor` may refund the order now: throws the refusal, or answers the rule an admin's override
+ * set aside (undefined when no rule stood in the way).
+ */
+async function checkRefundRules(
+  tx: Transaction,
+  input: { actor: Actor; override?: boolean; order: OrderRow; tickets: TicketRow[]; now: Date },
+): Promise<RefundOverride | undefined> {
+  const { actor, order } = input;
+  if (actor.role === 'customer' && input.tickets.some((ticket) => ticket.ownerUserId !== actor.userId)) {
+    throw new Rollback(fail('ORDER_NOT_REFUNDABLE', 'a ticket of this order was transferred'));
+  }
+  const late = await lateRefundRule(tx, order, input.tickets, input.now);
+  if (!late) return undefined;
+  if (actor.role === 'admin' && input.override) return late.rule;
+  const hint = actor.role === 'admin' ? ' (an admin may refund with {"override": true, "reason": …})' : '';
+  throw new Rollback(fail('ORDER_NOT_REFUNDABLE', `${late.message}${hint}`));
+}
+
+/** Writes a refund: tickets revoked with their seats returned, the order marked, the change-log rows. */
+async function writeRefund(
+  tx: Transaction,
+  input: {
+    order: OrderRow;
+    refundId: string;
+    reason: string;
+    refundedBy: string | null;
+    override: RefundOverride | null;
+    now: Date;
+  },
+): Promise<RefundWrite> {
+  const { order, reason, now } = input;
+  const revoked = await tx
+    .update(tickets)
+    .set({ status: 'revoked', revokedReason: reason, updatedAt: now })
+    .where(and(eq(tickets.orderId, order.id), eq(tickets.status, 'valid')))
+    .returning();
+  await returnSeats(tx, seatsOfTickets(revoked));
+  const [updated] = await tx
+    .update(orders)
+    .set({
+      status: 'refunded',
+      refundId: input.refundId,
+      refundReason: reason,
+      refundedAt: now,
+      refundedBy: input.refundedBy,
+      refundOverride: input.override,
+    })
+    .where(eq(orders.id, order.id))
+    .returning();
+  if (revoked.length > 0) {
+    await appendTicketChanges(tx, {
+      tenantId: order.tenantId,
+      eventId: order.eventId,
+      now,
+      changes: revoked.map((ticket) => revocationChange(ticket, reason)),
+    });
+  }
+  return { ok: true as const, order: updated!, revokedTickets: revoked.length, alreadyRefunded: false };
 }

@@ -8,6 +8,7 @@ const charge = (key: string, paymentToken = 'tok_visa') => ({
   currency: 'EUR',
   paymentToken,
   idempotencyKey: key,
+  reference: { tenantId: 't1', eventId: 'e1', reservationId: 'r1' },
 });
 
 describe('TestPaymentProvider', () => {

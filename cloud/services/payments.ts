@@ -1,8 +1,17 @@
 /**
- * The payment provider boundary. A real provider (Stripe, Adyen, ...) implements the same two calls; both
- * take an idempotency key so a retried purchase or refund never charges or pays out twice, which is what
- * lets the purchase flow charge outside its database transaction.
+ * The payment provider boundary. Two implementations: StripePaymentProvider (stripe-payments.ts, what
+ * production runs: PAYMENT_PROVIDER=stripe) and the TestPaymentProvider below (development and tests
+ * only; the configuration refuses it with NODE_ENV=production). Both calls take an idempotency key so a
+ * retried purchase or refund never charges or pays out twice, which is what lets the purchase flow charge
+ * outside its database transaction.
  */
+
+/** What a payment is for, stored with it at the provider (Stripe metadata) and read back from webhooks. */
+export interface PaymentReference {
+  tenantId: string;
+  eventId: string;
+  reservationId: string;
+}
 
 export interface ChargeRequest {
   amountCents: number;
@@ -11,11 +20,18 @@ export interface ChargeRequest {
   paymentToken: string;
   /** Same key → same charge, never a second one. */
   idempotencyKey: string;
+  /** The same for every request with the same key (a provider may compare them). */
+  reference: PaymentReference;
 }
 
 export type ChargeResult =
   | { ok: true; paymentId: string }
-  | { ok: false; code: 'PAYMENT_DECLINED' | 'PAYMENT_UNAVAILABLE'; message: string };
+  | {
+      ok: false;
+      /** IDEMPOTENCY_KEY_REUSED: the provider saw this key with a different purchase. */
+      code: 'PAYMENT_DECLINED' | 'PAYMENT_UNAVAILABLE' | 'IDEMPOTENCY_KEY_REUSED';
+      message: string;
+    };
 
 export interface RefundRequest {
   paymentId: string;
@@ -28,15 +44,42 @@ export type RefundResult =
   | { ok: true; refundId: string }
   | { ok: false; code: 'PAYMENT_UNAVAILABLE'; message: string };
 
+/** What a provider's webhook reported, in the cloud's terms. */
+export type PaymentEvent =
+  /** The payment was refunded in full at the provider (by this cloud, or from the provider's dashboard). */
+  | { kind: 'refunded'; paymentId: string; reference: PaymentReference }
+  /** Nothing for the cloud to do (other event types, partial refunds, payments not made by this cloud). */
+  | { kind: 'ignored'; type: string };
+
+/** A forged, stale or missing webhook signature. */
+export class WebhookSignatureError extends Error {
+  override readonly name = 'WebhookSignatureError';
+}
+
+/** A provider's webhook endpoint: POST /api/v1/payments/<name>/webhook. */
+export interface PaymentWebhook {
+  readonly name: string;
+  /**
+   * Verifies the signature over the raw body and reads the event. Throws WebhookSignatureError when
+   * the signature does not verify; other errors (provider unreachable) should make the sender retry.
+   */
+  parse(payload: Uint8Array, header: (name: string) => string | undefined): Promise<PaymentEvent>;
+}
+
 /** A payment service provider. Implementations must be idempotent per idempotency key. */
 export interface PaymentProvider {
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** Refunds what remains of the payment (all of it unless part was refunded at the provider). */
   refund(request: RefundRequest): Promise<RefundResult>;
+  /** Present when the provider reports changes by webhook. */
+  readonly webhook?: PaymentWebhook;
 }
 
 /**
- * The built-in test provider (SPEC section 4): accepts any token except `tok_decline`. Idempotency is
- * kept in memory, which is enough for one process; it is for development and tests, not production.
+ * The built-in test provider (SPEC section 4), for development and tests — it takes no money, and the
+ * configuration refuses it with NODE_ENV=production. Test tokens: `tok_decline` is declined (402
+ * PAYMENT_DECLINED); every other token (the tests use `tok_visa`) succeeds. Idempotency is kept in
+ * memory, which is enough for one process.
  * Everything it remembers is bounded (the most recent `memory` keys and records): `npm run cloud` runs
  * with it for days, and the load test found an unbounded map growing by ~1 KB per purchase.
  */

@@ -15,6 +15,10 @@
  *
  * Expired holds give their seats back through `releaseExpiredHolds` (a periodic sweep, also run lazily
  * before availability is shown or a hold is refused).
+ *
+ * One customer may hold at most HOLD_LIMIT_PER_CUSTOMER tickets of an event at once (./hold-limit.ts):
+ * the same statement (or transaction) first takes that customer's hold lock and counts what they hold,
+ * before it touches any ticket-type row, so a customer's parallel requests cannot pass the cap together.
  */
 import { and, asc, eq, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -31,6 +35,7 @@ import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
 import { type Failure, fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
+import { holdLimitFailure, lockHeldByCustomer, lockHeldByCustomerSql, withinHoldLimit } from './hold-limit';
 import { returnSeats } from './seats';
 
 export interface ReservationView {
@@ -68,20 +73,27 @@ export function ownHold(actor: Actor, reservationId: string): SQL | undefined {
   );
 }
 
-/** What the one-statement hold answers: its items are jsonb (a value, or its text through some drivers). */
+const HeldItems = z.array(
+  z.object({
+    ticketTypeId: z.string(),
+    typeNo: z.number().int(),
+    quantity: z.number().int(),
+    unitPriceCents: z.number().int(),
+  }),
+);
+
+/**
+ * What the one-statement hold answers: always one row with the tickets the customer held before it
+ * (`held`), and the hold's columns when it was made (null otherwise). Its items are jsonb (a value, or
+ * its text through some drivers).
+ */
 const HeldRow = z.object({
-  items: z.union([z.string().transform((text): unknown => JSON.parse(text)), z.unknown()]).pipe(
-    z.array(
-      z.object({
-        ticketTypeId: z.string(),
-        typeNo: z.number().int(),
-        quantity: z.number().int(),
-        unitPriceCents: z.number().int(),
-      }),
-    ),
-  ),
-  total_cents: sqlNumber,
-  currency: z.string(),
+  held: sqlNumber,
+  items: z
+    .union([z.string().transform((text): unknown => JSON.parse(text)), z.unknown()])
+    .pipe(HeldItems.nullable()),
+  total_cents: sqlNumber.nullable(),
+  currency: z.string().nullable(),
 });
 
 /** Holds seats for the actor. 409 SOLD_OUT when any item does not fit. */
@@ -121,6 +133,7 @@ export async function createReservation(
     ctx.business.hold('created');
     scheduleExpiry(ctx, result.reservation);
   } else if (result.code === 'SOLD_OUT') ctx.business.hold('sold_out');
+  else if (result.code === 'HOLD_LIMIT_REACHED') ctx.business.hold('limit_reached');
   return result;
 }
 
@@ -166,33 +179,48 @@ function tryHold(
     : holdSeveralTypes(ctx, actor, attempt, lines);
 }
 
-/** The hot path: the conditional UPDATE and the hold's INSERT in one statement (one round trip of lock). */
+/**
+ * The hot path: the customer's hold lock and count, the conditional UPDATE and the hold's INSERT in one
+ * statement (the ticket-type row is locked for one round trip only). `quota` runs first: the UPDATE's
+ * condition needs its answer before any ticket-type row can be locked.
+ */
 async function holdOneType(
   ctx: ServiceContext,
   actor: Actor,
   { id, eventId, now, expiresAt }: HoldAttempt,
   [ticketTypeId, quantity]: [string, number],
 ): Promise<Result<{ reservation: ReservationView }>> {
+  const limit = ctx.holdLimitPerCustomer;
   const result = await ctx.db.execute(sql`
-    with taken as (
+    with quota as materialized (select ${lockHeldByCustomerSql(actor, eventId, now)} as held),
+    taken as (
       update ticket_types set taken = taken + ${quantity}::int
        where id = ${ticketTypeId}::uuid and tenant_id = ${actor.tenantId}::text and event_id = ${eventId}::uuid
          and taken + ${quantity}::int <= capacity
+         and (select held from quota) + ${quantity}::int <= ${limit}::int
          and exists (select 1 from events e where e.id = ${eventId}::uuid and e.status = 'published'
                        and e.ends_at > ${new Date(now).toISOString()}::timestamptz)
       returning id, type_no, price_cents, currency
+    ),
+    made as (
+      insert into reservations
+        (id, tenant_id, event_id, user_id, status, items, total_cents, currency, expires_at, created_at, updated_at)
+      select ${id}::uuid, ${actor.tenantId}::text, ${eventId}::uuid, ${actor.userId}::text, 'active',
+             jsonb_build_array(jsonb_build_object('ticketTypeId', id, 'typeNo', type_no,
+               'quantity', ${quantity}::int, 'unitPriceCents', price_cents)),
+             price_cents * ${quantity}::int, currency, ${expiresAt.toISOString()}::timestamptz,
+             ${new Date(now).toISOString()}::timestamptz, ${new Date(now).toISOString()}::timestamptz
+        from taken
+      returning items, total_cents, currency
     )
-    insert into reservations
-      (id, tenant_id, event_id, user_id, status, items, total_cents, currency, expires_at, created_at, updated_at)
-    select ${id}::uuid, ${actor.tenantId}::text, ${eventId}::uuid, ${actor.userId}::text, 'active',
-           jsonb_build_array(jsonb_build_object('ticketTypeId', id, 'typeNo', type_no,
-             'quantity', ${quantity}::int, 'unitPriceCents', price_cents)),
-           price_cents * ${quantity}::int, currency, ${expiresAt.toISOString()}::timestamptz,
-           ${new Date(now).toISOString()}::timestamptz, ${new Date(now).toISOString()}::timestamptz
-      from taken
-    returning items, total_cents, currency`);
+    select quota.held, made.items, made.total_cents, made.currency from quota left join made on true`);
   const [row] = parseRows(HeldRow, result);
-  if (!row) return holdRefusal(ctx, actor, eventId, ticketTypeId);
+  if (!row?.items || row.total_cents === null || row.currency === null) {
+    if (row && !withinHoldLimit(limit, row.held, quantity)) {
+      return holdLimitFailure(limit, row.held, quantity);
+    }
+    return holdRefusal(ctx, actor, eventId, ticketTypeId);
+  }
   return {
     ok: true,
     reservation: {
@@ -207,7 +235,10 @@ async function holdOneType(
   };
 }
 
-/** Several ticket types: one conditional UPDATE each, in id order, and the INSERT, in one transaction. */
+/**
+ * Several ticket types: the customer's hold lock and count, then one conditional UPDATE per type, in id
+ * order, and the INSERT, in one transaction.
+ */
 function holdSeveralTypes(
   ctx: ServiceContext,
   actor: Actor,
@@ -221,6 +252,11 @@ function holdSeveralTypes(
       .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)));
     if (event?.status !== 'published' || event.endsAt.getTime() <= now) {
       throw new Rollback(fail('EVENT_NOT_ON_SALE', 'the event is not on sale'));
+    }
+    const requested = lines.reduce((sum, [, quantity]) => sum + quantity, 0);
+    const held = await lockHeldByCustomer(tx, actor, eventId, now);
+    if (!withinHoldLimit(ctx.holdLimitPerCustomer, held, requested)) {
+      throw new Rollback(holdLimitFailure(ctx.holdLimitPerCustomer, held, requested));
     }
     const items: ReservationItem[] = [];
     let currency: string | undefined;

@@ -1,23 +1,31 @@
 /**
  * Scan-log ingestion (SPEC section 6, push). Every scan a gate uploads is stored exactly once: the
  * primary key is (device, seq) and the scan's UUIDv7 is unique, and rows go in with ON CONFLICT DO
- * NOTHING, so replays, duplicates and reordered batches change nothing. A row the cloud cannot read is
- * stored in quarantine (raw JSON and the reason) and still acknowledged: one bad row must never block a
- * gate's queue. The answer is the longest gap-free prefix of the device's sequence held here; the gate
- * marks its rows sent up to that number.
+ * NOTHING, so replays, duplicates and reordered batches change nothing. A row the cloud cannot read, or
+ * will not count — another gate's, or naming an event the device does not serve (a device must never
+ * write into another tenant's or venue's figures) — is stored in quarantine (./scan-quarantine.ts: the
+ * raw JSON and a reason code) and still acknowledged: one bad row must never block a gate's queue. The
+ * answer is the longest gap-free prefix of the device's sequence held here; the gate marks its rows sent
+ * up to that number.
+ *
+ * An accepted scan that is new here also becomes an admission record of its event (issue 14,
+ * ./admissions.ts) under the gate's own record number (`admissionSeq`), in the same transaction: every
+ * other gate of the event then hears of it with its next pull, and `/validate` decides against it.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type ScanAck, type ScanBatch, ScanRecord } from '../../shared/sync-protocol';
-import type { Transaction } from '../db/client';
+import type { Executor, Transaction } from '../db/client';
 import { parseRows, sqlNumber } from '../db/rows';
-import { deviceScans, devices } from '../db/schema';
+import { deviceScans, devices, gates } from '../db/schema';
+import { appendAdmissions, type NewAdmission } from './admissions';
 import type { ServiceContext } from './context';
-import type { DeviceRow } from './devices';
+import { type DeviceRow, eventsForDevice } from './devices';
+import { type QuarantineReason, quarantineReason, storableJson } from './scan-quarantine';
 
 type ScanInsert = typeof deviceScans.$inferInsert;
 
-// 19 columns × 1,000 rows stays far below PostgreSQL's 65,535 bind parameters.
+// 21 columns × 1,000 rows stays far below PostgreSQL's 65,535 bind parameters.
 const INSERT_CHUNK = 1_000;
 
 function describe(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
@@ -34,13 +42,14 @@ function describe(error: { issues: Array<{ path: PropertyKey[]; message: string 
  * row. Returns the sequence numbers actually inserted (a conflict inserts nothing).
  */
 async function insertScans(tx: Transaction, rows: ScanInsert[]): Promise<Array<{ seq: number }>> {
+  const flag = (value: boolean | number | null | undefined) => (value ? 1 : 0);
   // sql.param keeps each array ONE parameter (a bare array would be spread into a row of parameters).
   const column = <T>(pick: (row: ScanInsert) => T) => sql.param(rows.map(pick));
   const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
   const result = await tx.execute(sql`
     insert into device_scans (device_id, seq, id, tenant_id, gate_id, event_id, ticket_serial, generation,
       direction, accepted, reason, detail, code_hash, scanned_at, clock_offset_ms, estimated_at, manifest_seq,
-      quarantined, received_at)
+      admission_seq, unconfirmed, quarantined, received_at)
     select * from unnest(
       ${column((r) => r.deviceId)}::uuid[], ${column((r) => r.seq)}::bigint[], ${column((r) => r.id)}::uuid[],
       ${column((r) => r.tenantId)}::text[], ${column((r) => r.gateId)}::uuid[], ${column((r) => r.eventId)}::uuid[],
@@ -49,6 +58,7 @@ async function insertScans(tx: Transaction, rows: ScanInsert[]): Promise<Array<{
       ${column((r) => r.detail)}::text[], ${column((r) => r.codeHash)}::text[],
       ${column((r) => iso(r.scannedAt))}::timestamptz[], ${column((r) => r.clockOffsetMs)}::bigint[],
       ${column((r) => iso(r.estimatedAt))}::timestamptz[], ${column((r) => r.manifestSeq)}::bigint[],
+      ${column((r) => r.admissionSeq ?? null)}::bigint[], ${column((r) => flag(r.unconfirmed))}::int[],
       ${column(() => 0)}::int[], ${column((r) => iso(r.receivedAt))}::timestamptz[])
     on conflict do nothing
     returning seq`);
@@ -70,7 +80,7 @@ interface SortedBatch {
   latestOffset: number | undefined;
 }
 
-/** A row kept in quarantine: the raw record and why the cloud could not take it. */
+/** A row kept in quarantine: the raw record (made storable) and why the cloud did not take it. */
 function quarantineRow(device: DeviceRow, seq: number, reason: string, raw: unknown, receivedAt: Date) {
   return {
     deviceId: device.id,
@@ -78,26 +88,44 @@ function quarantineRow(device: DeviceRow, seq: number, reason: string, raw: unkn
     tenantId: device.tenantId,
     quarantined: 1,
     quarantineReason: reason,
-    raw,
+    raw: storableJson(raw),
     receivedAt,
   } satisfies ScanInsert;
 }
 
-/** Parses every record of the batch: what is valid and from this device's gate is stored, the rest kept. */
-function sortBatch(device: DeviceRow, batch: ScanBatch, receivedAt: Date): SortedBatch {
+/** Why a parsed record is not stored as a scan of this device, or undefined when it is. */
+function refusal(
+  device: DeviceRow,
+  served: ReadonlySet<string>,
+  scan: ScanRecord,
+): QuarantineReason | undefined {
+  if (scan.gateId.toLowerCase() !== device.gateId.toLowerCase()) return 'WRONG_GATE';
+  if (scan.eventId !== null && !served.has(scan.eventId.toLowerCase())) return 'EVENT_NOT_SERVED';
+  return undefined;
+}
+
+/**
+ * Parses every record of the batch: what is valid, from this device's gate and of an event it serves (or
+ * of none: an unreadable code) is stored, the rest kept in quarantine.
+ */
+function sortBatch(
+  device: DeviceRow,
+  served: ReadonlySet<string>,
+  batch: ScanBatch,
+  receivedAt: Date,
+): SortedBatch {
   const sorted: SortedBatch = { valid: [], quarantined: [], received: 0, latestOffset: undefined };
   const seen = new Set<number>();
   for (const raw of batch.scans) {
     if (seen.has(raw.seq)) continue; // the same seq twice in one batch: the first one counts
     seen.add(raw.seq);
     const parsed = ScanRecord.safeParse(raw);
-    const problem = !parsed.success
-      ? describe(parsed.error)
-      : parsed.data.gateId !== device.gateId
-        ? 'gateId: not this device’s gate'
-        : undefined;
-    if (!parsed.success || problem) {
-      sorted.quarantined.push(quarantineRow(device, raw.seq, problem ?? 'invalid', raw, receivedAt));
+    const refused = parsed.success ? refusal(device, served, parsed.data) : undefined;
+    if (!parsed.success || refused) {
+      const reason = parsed.success
+        ? quarantineReason(refused ?? 'INVALID_ROW')
+        : quarantineReason('INVALID_ROW', describe(parsed.error));
+      sorted.quarantined.push(quarantineRow(device, raw.seq, reason, raw, receivedAt));
       continue;
     }
     const scan = parsed.data;
@@ -120,6 +148,8 @@ function sortBatch(device: DeviceRow, batch: ScanBatch, receivedAt: Date): Sorte
       clockOffsetMs: scan.clockOffsetMs,
       estimatedAt: new Date(scan.scannedAt + scan.clockOffsetMs),
       manifestSeq: scan.manifestSeq,
+      admissionSeq: scan.admissionSeq ?? null,
+      unconfirmed: scan.unconfirmed ? 1 : 0,
       quarantined: 0,
       receivedAt,
     });
@@ -138,14 +168,14 @@ async function storeValidScans(
   device: DeviceRow,
   sorted: SortedBatch,
   receivedAt: Date,
-): Promise<number> {
-  let stored = 0;
+): Promise<ScanInsert[]> {
+  const stored: ScanInsert[] = [];
   for (let start = 0; start < sorted.valid.length; start += INSERT_CHUNK) {
     const chunk = sorted.valid.slice(start, start + INSERT_CHUNK);
     const inserted = await insertScans(tx, chunk);
-    stored += inserted.length;
-    if (inserted.length === chunk.length) continue;
     const got = new Set(inserted.map((r) => r.seq));
+    for (const row of chunk) if (got.has(row.seq)) stored.push(row);
+    if (inserted.length === chunk.length) continue;
     const missing = chunk.filter((r) => !got.has(r.seq)).map((r) => r.seq);
     const present = await tx
       .select({ seq: deviceScans.seq })
@@ -161,17 +191,57 @@ async function storeValidScans(
         receivedAt: undefined,
       };
       sorted.quarantined.push(
-        quarantineRow(
-          device,
-          row.seq,
-          'id: scan id already stored under another sequence number',
-          raw,
-          receivedAt,
-        ),
+        quarantineRow(device, row.seq, quarantineReason('DUPLICATE_ID'), raw, receivedAt),
       );
     }
   }
   return stored;
+}
+
+/**
+ * The admission records of the accepted scans this upload stored, appended per event (sorted, so two
+ * uploads never take event locks in opposite orders) as the transaction's last locks. Only events the
+ * device serves: a device cannot write history into another tenant's or venue's events (sortBatch has
+ * already quarantined such scans; checked again here because an admission is what gates act on).
+ */
+async function appendGateAdmissions(
+  tx: Transaction,
+  device: DeviceRow,
+  served: ReadonlySet<string>,
+  stored: readonly ScanInsert[],
+  now: Date,
+): Promise<number> {
+  const accepted = stored.filter(
+    (r) => r.accepted === 1 && r.eventId && r.ticketSerial !== null && r.ticketSerial !== undefined,
+  );
+  if (accepted.length === 0) return 0;
+  const [gate] = await tx.select({ name: gates.name }).from(gates).where(eq(gates.id, device.gateId));
+  const byEvent = new Map<string, NewAdmission[]>();
+  for (const row of accepted) {
+    const eventId = row.eventId!.toLowerCase();
+    if (!served.has(eventId)) continue;
+    const list = byEvent.get(eventId) ?? [];
+    list.push({
+      serial: row.ticketSerial!,
+      // A scan from an agent older than the admission log carries no record number: the cloud adopts it.
+      origin: row.admissionSeq ? device.id : null,
+      originSeq: row.admissionSeq ?? null,
+      direction: row.direction ?? 'in',
+      atMs: row.estimatedAt?.getTime() ?? now.getTime(),
+      gateId: device.gateId,
+      gateName: gate?.name ?? null,
+      unconfirmed: row.unconfirmed === 1,
+      source: row.admissionSeq ? 'gate' : 'adopted',
+      deviceId: device.id,
+      deviceSeq: row.seq,
+    });
+    byEvent.set(eventId, list);
+  }
+  let appended = 0;
+  for (const eventId of [...byEvent.keys()].sort()) {
+    appended += (await appendAdmissions(tx, { eventId, records: byEvent.get(eventId)!, now })).length;
+  }
+  return appended;
 }
 
 /** Inserts the quarantined rows in chunks; returns how many were new. */
@@ -224,6 +294,11 @@ async function advanceAckedSeq(
   return acked;
 }
 
+/** The ids (lower case) of the events the device serves now. */
+async function servedEventIds(executor: Executor, device: DeviceRow): Promise<ReadonlySet<string>> {
+  return new Set((await eventsForDevice(executor, device)).map((e) => e.id.toLowerCase()));
+}
+
 /** Stores a batch of scans from an authenticated device and answers the acknowledged sequence. */
 export async function ingestScans(
   ctx: ServiceContext,
@@ -232,11 +307,17 @@ export async function ingestScans(
 ): Promise<ScanAck> {
   const now = ctx.clock();
   const receivedAt = new Date(now);
-  const sorted = sortBatch(device, batch, receivedAt);
+  // Once per upload, before the transaction: what a device serves changes only with its enrollment or an
+  // event's venue or status, and reading it inside the transaction would hold no lock on those either.
+  const served = await servedEventIds(ctx.db, device);
+  const sorted = sortBatch(device, served, batch, receivedAt);
+  let admitted = 0;
   const ack = await ctx.db.transaction(async (tx) => {
-    const stored = await storeValidScans(tx, device, sorted, receivedAt);
+    const storedRows = await storeValidScans(tx, device, sorted, receivedAt);
+    const stored = storedRows.length;
     const quarantined = await storeQuarantined(tx, sorted.quarantined);
     const ackedSeq = await advanceAckedSeq(tx, device, receivedAt, sorted.latestOffset);
+    admitted = await appendGateAdmissions(tx, device, served, storedRows, receivedAt);
     return {
       ackedSeq,
       stored,
@@ -245,6 +326,8 @@ export async function ingestScans(
       cloudTime: now,
     };
   });
+  // Other gates of the event pull the new admissions now rather than at the next poll.
+  if (admitted > 0) ctx.changesCommitted?.();
   // Counted after the commit: a batch that rolled back stored nothing.
   if (ack.stored > 0) ctx.business.scansIngested('stored', ack.stored);
   if (ack.duplicates > 0) ctx.business.scansIngested('duplicate', ack.duplicates);

@@ -152,7 +152,9 @@ export async function ticketQrSvg(
 
 /**
  * Gives a ticket to another user of the tenant: new generation, new token; the old token is revoked.
- * The ticket row is locked first and the event row last (the change log's lock).
+ * The ticket row is locked first and the event row last (the change log's lock). A refund of the
+ * ticket's order locks the order's ticket rows before it decides (services/orders.ts), so the two
+ * never both succeed: whichever holds the ticket row first wins.
  */
 export async function transferTicket(
   ctx: ServiceContext,

@@ -3,11 +3,16 @@
  * shared/admission decides on: the token keys of a gate's venue, the ticket (locked while deciding), and
  * the rest of the admission context — the event, the ticket type and the ticket's last admission.
  */
-import { and, desc, eq, gt, inArray } from 'drizzle-orm';
-import type { AdmissionInput, KnownTicket, LastAdmission } from '../../shared/admission';
+import { and, eq, gt, inArray } from 'drizzle-orm';
+import type { AdmissionInput, KnownTicket } from '../../shared/admission';
+import {
+  admissionStateOf,
+  lastAdmissionOf as lastAdmissionFromHistory,
+} from '../../shared/admission/history';
 import { type EventKey, type TicketClaims, TicketVerifier } from '../../shared/crypto';
 import type { Transaction } from '../db/client';
-import { events, gates, scans, tickets, ticketTypes } from '../db/schema';
+import { events, tickets, ticketTypes } from '../db/schema';
+import { admissionHistoryOf } from './admissions';
 import type { ServiceContext } from './context';
 
 /** Tokens of events that ended longer ago than this are not looked up (WRONG_EVENT). */
@@ -67,35 +72,6 @@ export async function lockTicket(
   return ticket;
 }
 
-/**
- * The ticket's last accepted scan in the cloud's own log of online validations — the one input of the
- * decision that says whether the ticket is inside. Admissions that gates upload (device_scans) are not
- * consulted yet: when they are, this is the one place that changes (from the ticket's admission history
- * to its state), and the decision stays as it is.
- */
-export async function lastAdmissionOf(tx: Transaction, ticketId: string): Promise<LastAdmission | undefined> {
-  const [last] = await tx
-    .select({
-      direction: scans.direction,
-      scannedAt: scans.scannedAt,
-      gateId: scans.gateId,
-      gateName: gates.name,
-    })
-    .from(scans)
-    .leftJoin(gates, eq(gates.id, scans.gateId))
-    .where(and(eq(scans.ticketId, ticketId), eq(scans.accepted, 1)))
-    .orderBy(desc(scans.scannedAt), desc(scans.id))
-    .limit(1);
-  return last
-    ? {
-        direction: last.direction,
-        at: last.scannedAt.getTime(),
-        gateId: last.gateId,
-        gateName: last.gateName,
-      }
-    : undefined;
-}
-
 /** The ticket as the decision knows a ticket. */
 export function knownTicketOf(ticket: TicketRow): KnownTicket {
   return {
@@ -113,11 +89,22 @@ export async function admissionContextOf(
   event: EventRow,
   ticket: TicketRow,
   typeNo: number,
-): Promise<Pick<AdmissionInput, 'event' | 'ticketType' | 'ticket' | 'lastAdmission'>> {
+): Promise<
+  Pick<AdmissionInput, 'event' | 'ticketType' | 'ticket' | 'lastAdmission'> & {
+    /** The corrected time of the ticket's latest record: a new one must follow it (admissionTimeAfter). */
+    latestAt: number | undefined;
+  }
+> {
   const [type] = await tx
     .select()
     .from(ticketTypes)
     .where(and(eq(ticketTypes.eventId, event.id), eq(ticketTypes.typeNo, typeNo)));
+  // The ticket's state folded from its whole admission history — entries and exits at every gate
+  // (uploaded), by online validation and manual check-in — with the function the gates fold theirs with
+  // (shared/admission/history), so the cloud and the doors agree.
+  const state = admissionStateOf(
+    await admissionHistoryOf(tx, { tenantId: event.tenantId, eventId: event.id }, ticket.serial),
+  );
   return {
     event: {
       id: event.id,
@@ -128,6 +115,7 @@ export async function admissionContextOf(
     },
     ticketType: type ? { typeNo: type.typeNo, name: type.name, gateIds: type.gateIds ?? null } : undefined,
     ticket: knownTicketOf(ticket),
-    lastAdmission: await lastAdmissionOf(tx, ticket.id),
+    lastAdmission: lastAdmissionFromHistory(state),
+    latestAt: state.last?.at,
   };
 }

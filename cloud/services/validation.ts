@@ -4,6 +4,10 @@
  * PostgreSQL, then recorded. The ticket row is locked while deciding and recording the scan, so two
  * stewards scanning one ticket at two doors at the same instant admit it once.
  *
+ * The ticket's state comes from its whole admission history (./admissions.ts: entries and exits at every
+ * gate, uploaded, and online), and an online accept appends the cloud's own record to it, which reaches
+ * every gate of the event with its next pull (issue 14).
+ *
  * One rule is the cloud's own: it is the source of truth, so a validly signed token with no ticket row
  * was minted for a purchase that never committed and is not a ticket (a gate would admit it unsynced).
  */
@@ -15,12 +19,14 @@ import {
   openToken,
   type SignatureKeys,
 } from '../../shared/admission';
+import { admissionTimeAfter } from '../../shared/admission/history';
 import type { OpenedToken, TicketClaims } from '../../shared/crypto';
 import type { Transaction } from '../db/client';
 import { type gates, type ScanDirection, scans } from '../db/schema';
 import { inTransaction } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
+import { appendAdmissions } from './admissions';
 import type { ServiceContext } from './context';
 import {
   admissionContextOf,
@@ -55,6 +61,8 @@ interface OnlineDecision {
   decision: AdmissionDecision;
   eventId: string | null;
   ticketId: string | null;
+  /** The corrected time of the ticket's latest admission record when decided. */
+  latestAt?: number | undefined;
 }
 
 /** Decides one online scan and records it. */
@@ -80,8 +88,10 @@ export async function validateOnline(
       const ticket = await lockTicket(tx, actor.tenantId, opened.claims);
       const result = await decideOpened(tx, scan, { opened, event, ticket, keys: keys.verifier });
       await recordScan(tx, scan, result);
+      await recordAdmission(tx, scan, result);
       return result;
     });
+    if (decided.decision.decision === 'accept') ctx.changesCommitted?.();
   }
   return { ok: true, validation: view(decided, now) };
 }
@@ -118,11 +128,12 @@ async function decideOpened(
     return { decision, eventId: null, ticketId: null };
   }
   if (!ticket) return { decision: unknownTicket(claims), eventId: event.id, ticketId: null };
-  const context = await admissionContextOf(tx, event, ticket, claims.ticketTypeNo);
+  const { latestAt, ...context } = await admissionContextOf(tx, event, ticket, claims.ticketTypeNo);
   return {
     decision: decideAdmission({ token, ...context, ...situation }),
     eventId: event.id,
     ticketId: ticket.id,
+    latestAt,
   };
 }
 
@@ -156,6 +167,32 @@ async function recordScan(
     reason: decided.decision.reason,
     generation: decided.decision.ticket?.generation ?? null,
     scannedAt: new Date(scan.now),
+  });
+}
+
+/** An accepted online scan's admission record (origin `cloud`): the transaction's last lock. */
+async function recordAdmission(tx: Transaction, scan: OnlineScan, decided: OnlineDecision): Promise<void> {
+  const { decision, eventId } = decided;
+  if (decision.decision !== 'accept' || !eventId || !decision.ticket) return;
+  await appendAdmissions(tx, {
+    eventId,
+    records: [
+      {
+        serial: decision.ticket.serial,
+        origin: null,
+        originSeq: null,
+        direction: scan.direction,
+        // After the ticket's latest record, whatever the recording gate's clock estimate said.
+        atMs: admissionTimeAfter(scan.now, decided.latestAt),
+        gateId: scan.gate.id,
+        gateName: scan.gate.name,
+        unconfirmed: false,
+        source: 'validate',
+        deviceId: null,
+        deviceSeq: null,
+      },
+    ],
+    now: new Date(scan.now),
   });
 }
 

@@ -4,6 +4,7 @@
  * scrape-time gauges (job queue, pool, dependencies, per-gate reports) read their sources and survive a
  * source that hangs or fails.
  */
+import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { collectDefaultMetrics } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
@@ -264,5 +265,33 @@ describe('scrape-time sources', () => {
       up?.disconnect();
       down.disconnect();
     }
+  });
+});
+
+/** Debian's promtool (`apt-get install prometheus`; .ci/run installs it), or undefined. */
+const promtool = spawnSync('promtool', ['--version']).status === 0 ? 'promtool' : undefined;
+
+describe.skipIf(!promtool && process.env['CI'] !== 'true')('promtool check metrics', () => {
+  it('finds nothing to say about the cloud’s own metrics (Node’s default metrics aside)', async () => {
+    if (!promtool)
+      throw new Error('promtool is not installed (apt-get install prometheus): CI must run this');
+    // Series of every kind first: a gate report (per-gate gauges and counters), a purchase, an error.
+    const device = await enrollTestDevice(cloud, seeded, 0);
+    expect((await sendGateReport(cloud, device, gateReport(cloud))).status).toBe(200);
+    await buyTickets(cloud, seeded);
+    await cloud.call('GET', '/api/v1/nothing-here', { token: opsToken });
+    const text = await scrape();
+    expect(text).toContain('# TYPE gate_reported_decisions_total counter');
+    const checked = spawnSync(promtool, ['check', 'metrics'], {
+      input: text,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const problems = `${checked.stdout}${checked.stderr}`
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      // prom-client's default process and Node.js metrics are not ours to rename.
+      .filter((line) => !/^(nodejs_|process_)/.test(line.trim()));
+    expect(problems).toEqual([]);
   });
 });

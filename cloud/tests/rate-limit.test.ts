@@ -57,7 +57,7 @@ describe('limiter stores', () => {
       retryStrategy: () => null,
     });
     dead.on('error', () => {});
-    const limiter = createRateLimiter({ auth: 2, purchase: 2, read: 2, sync: 2 }, dead);
+    const limiter = createRateLimiter({ auth: 2, purchase: 2, read: 2, sync: 2, deviceToken: 2 }, dead);
     await expect(limiter('read', 'user-1')).resolves.toBeUndefined();
     await expect(limiter('read', 'user-1')).resolves.toBeUndefined();
     // The insurance limiter still counts: the third call in the window is refused.
@@ -70,8 +70,8 @@ describe('limiter stores', () => {
     const b = new Redis(process.env['REDIS_URL']!, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
     try {
       const key = `test-${Date.now()}-${Math.random()}`;
-      const first = createRateLimiter({ auth: 3, purchase: 3, read: 3, sync: 3 }, a);
-      const second = createRateLimiter({ auth: 3, purchase: 3, read: 3, sync: 3 }, b);
+      const first = createRateLimiter({ auth: 3, purchase: 3, read: 3, sync: 3, deviceToken: 3 }, a);
+      const second = createRateLimiter({ auth: 3, purchase: 3, read: 3, sync: 3, deviceToken: 3 }, b);
       await first('sync', key);
       await second('sync', key);
       await first('sync', key);

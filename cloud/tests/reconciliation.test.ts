@@ -149,10 +149,12 @@ beforeAll(async () => {
   // Every gate synced before the doors opened and then lost the venue's internet.
   manifestSeqBefore = await changeHead();
 
-  // 70 minutes in: the last buyer refunds. The offline gates never learn of it.
+  // 70 minutes in (the doors are open: only an admin's override refunds now): the last buyer's order is
+  // refunded. The offline gates never learn of it.
   cloud.advance(70 * MINUTE);
   const refund = await cloud.call('POST', `/api/v1/orders/${refundable.purchase.order.id}/refund`, {
-    token: refundable.token,
+    token: seeded.adminToken,
+    body: { override: true, reason: 'customer_refund' },
   });
   expect(refund.status).toBe(200);
   revocationSeq = await changeHead();
@@ -170,7 +172,8 @@ beforeAll(async () => {
   ]);
   cloud.advance(30 * MINUTE); // t0 + 4.5 h
   await upload('b', [
-    scan('b', 1, 85, { serial: t1 }), // t1 again, five minutes after North let it in
+    // t1 again, five minutes after North let it in: the VIP gate reached neither the cloud nor a peer.
+    scan('b', 1, 85, { serial: t1, admissionSeq: 1, unconfirmed: true }),
     scan('b', 2, 130, { serial: t2 }), // t2 re-enters after its exit: fine
   ]);
   cloud.advance(30 * MINUTE); // t0 + 5 h
@@ -227,11 +230,13 @@ describe('reconciliation report', () => {
     expect(run).toMatchObject({ status: 'done', trigger: 'manual' });
     expect(first.newerRun).toBeNull();
     expect(report.run.id).toBe(run.id);
+    // The head as of the report: the revocation, then the admission records the uploads added.
     expect(report.event).toMatchObject({
       id: seeded.eventId,
       tenantId: seeded.tenant,
-      changeSeq: revocationSeq,
+      changeSeq: await changeHead(),
     });
+    expect(report.event.changeSeq).toBeGreaterThan(revocationSeq);
     const [t1, t2, t3, t4, , t6] = serials;
     void t2;
     void t3;
@@ -274,6 +279,7 @@ describe('reconciliation report', () => {
           deviceClockAt: new Date(t0 + 80 * MINUTE - offsets.a).toISOString(),
           uploadedAt: iso(240),
           uploadLagSeconds: 160 * 60,
+          unconfirmed: false,
         },
         second: {
           source: 'device',
@@ -288,7 +294,9 @@ describe('reconciliation report', () => {
           deviceClockAt: new Date(t0 + 85 * MINUTE - offsets.b).toISOString(),
           uploadedAt: iso(270),
           uploadLagSeconds: 185 * 60,
+          unconfirmed: true,
         },
+        unconfirmed: true,
       },
     ]);
     expect(report.revokedAdmissions).toEqual([
@@ -414,6 +422,7 @@ describe('reconciliation report', () => {
     expect(doubles.rows).toHaveLength(1);
     expect(doubles.rows[0]).toContain(`${serials[0]},300,device,${devices.a.deviceId},Gate 0,2,`);
     expect(doubles.rows[0]).toContain(`device,${devices.b.deviceId},Gate 1,1,`);
+    expect(doubles.rows[0]!.endsWith(',true')).toBe(true); // unconfirmed: the VIP gate decided alone
     const revoked = sectionOf('admissions of revoked tickets');
     expect(revoked.rows).toHaveLength(1);
     expect(revoked.rows[0]).toContain(
@@ -454,7 +463,9 @@ describe('reconciliation report', () => {
       ['revoked tickets by reason', 'reason,count'],
       [
         'double admissions',
-        ['ticket_id', 'serial', 'seconds_apart', ...scan('first'), ...scan('second')].join(','),
+        ['ticket_id', 'serial', 'seconds_apart', ...scan('first'), ...scan('second'), 'unconfirmed'].join(
+          ',',
+        ),
       ],
       [
         'admissions of revoked tickets',

@@ -1,12 +1,24 @@
 /**
  * Manifest pages (SPEC section 6, pull): signed and compressed; pages of any size add up to one full
  * sync whose row count and checksum match; a refund reaches the next delta as a tombstone; an unknown
- * epoch or a cursor beyond the head answers 409 MANIFEST_RESET.
+ * epoch or a cursor beyond the head answers 409 MANIFEST_RESET; the event keys travel sealed to the
+ * requesting device, never readable in the body.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManifestPageVerifier, fromBase64Url, signManifestPage } from '../../shared/crypto';
-import { type ManifestPage, type ManifestTicket, manifestChecksum } from '../../shared/sync-protocol';
+import {
+  createManifestPageVerifier,
+  fromBase64Url,
+  KeyUnwrapError,
+  signManifestPage,
+  unwrapEventKeyForDevice,
+} from '../../shared/crypto';
+import {
+  EMPTY_ADMISSION_TOTALS,
+  type ManifestPage,
+  type ManifestTicket,
+  manifestChecksum,
+} from '../../shared/sync-protocol';
 import {
   buyTickets,
   createTestCloud,
@@ -15,6 +27,7 @@ import {
   type TestCloud,
 } from '../test-support/cloud';
 import { enrollTestDevice, pullPage, type TestDevice } from '../test-support/devices';
+import { gateReport, sendGateReport } from '../test-support/gate-report';
 
 let cloud: TestCloud;
 let seeded: SeededEvent;
@@ -68,7 +81,11 @@ describe('manifest pages', () => {
     expect(page.event.ticketTypes.map((t) => t.gateIds)).toEqual([null, [seeded.gateIds[1]]]);
     expect(page.keys.eventKeys).toHaveLength(1);
     expect(page.keys.signingKeys[0]!.keyId).toBe(1);
-    expect(page.summary).toEqual({ rowCount: 14, checksum: manifestChecksum(page.tickets) });
+    expect(page.summary).toEqual({
+      rowCount: 14,
+      checksum: manifestChecksum(page.tickets),
+      admissions: EMPTY_ADMISSION_TOTALS,
+    });
   });
 
   it('gzip when the gate does not take brotli; a changed byte breaks the signature', async () => {
@@ -116,7 +133,11 @@ describe('manifest pages', () => {
     const tombstones = [...delta.rows.values()].filter((r) => r.status === 'revoked');
     expect(tombstones).toHaveLength(2);
     expect(tombstones.every((t) => t.digest === '')).toBe(true);
-    expect(delta.page.summary).toEqual({ rowCount: 16, checksum: manifestChecksum(delta.rows.values()) });
+    expect(delta.page.summary).toEqual({
+      rowCount: 16,
+      checksum: manifestChecksum(delta.rows.values()),
+      admissions: EMPTY_ADMISSION_TOTALS,
+    });
   });
 
   it('sees a revocation made in the middle of a paginated pull by the end of that pull', async () => {
@@ -137,6 +158,7 @@ describe('manifest pages', () => {
     expect(rest.page.summary).toEqual({
       rowCount: rest.rows.size,
       checksum: manifestChecksum(rest.rows.values()),
+      admissions: EMPTY_ADMISSION_TOTALS,
     });
   });
 
@@ -171,5 +193,103 @@ describe('manifest pages', () => {
       expect(response.status, query).toBe(400);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     }
+  });
+});
+
+describe('the peer list and the gates of the venue (issue 14)', () => {
+  async function lastPage(of: TestDevice): Promise<ManifestPage> {
+    const pulled = await pullPage(cloud, of, { eventId: seeded.eventId });
+    if (pulled.status !== 200 || !('page' in pulled) || !pulled.page)
+      throw new Error(`pull ${pulled.status}`);
+    return pulled.page;
+  }
+
+  it('lists the other active devices of the venue with their keys, gates and reported addresses; a revoked one drops off at once', async () => {
+    const north = await enrollTestDevice(cloud, seeded, 0);
+    const headBefore = (await lastPage(north)).head;
+    const vipDevice = await enrollTestDevice(cloud, seeded, 1);
+    let page = await lastPage(north);
+    // Enrolling a device moves the head (no row): the venue's gates pull the new list at once.
+    expect(page.head).toBeGreaterThan(headBefore);
+    expect(page.event.gates.map((g) => g.name).sort()).toEqual(['North', 'VIP']);
+    const listed = page.peers.find((p) => p.deviceId === vipDevice.deviceId);
+    expect(listed).toMatchObject({ gateId: seeded.gateIds[1], gateName: 'VIP', address: null });
+    expect(listed!.publicKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(page.peers.some((p) => p.deviceId === north.deviceId)).toBe(false); // never itself
+
+    const report = gateReport(cloud, { peerAddress: '10.0.4.17:7701' });
+    expect((await sendGateReport(cloud, vipDevice, report)).status).toBe(200);
+    page = await lastPage(north);
+    expect(page.peers.find((p) => p.deviceId === vipDevice.deviceId)?.address).toBe('10.0.4.17:7701');
+
+    const revoked = await cloud.call('POST', `/api/v1/devices/${vipDevice.deviceId}/revoke`, {
+      token: seeded.adminToken,
+    });
+    expect(revoked.status).toBe(200);
+    const afterRevoke = await lastPage(north);
+    expect(afterRevoke.head).toBeGreaterThan(page.head);
+    expect(afterRevoke.peers.some((p) => p.deviceId === vipDevice.deviceId)).toBe(false);
+  });
+
+  it('refuses a peer address that is not host:port', async () => {
+    const north = await enrollTestDevice(cloud, seeded, 0);
+    const bad = gateReport(cloud, { peerAddress: 'http://10.0.0.1:80/x' });
+    expect((await sendGateReport(cloud, north, bad)).status).toBe(400);
+  });
+});
+
+describe('event keys in the page (issue 15, finding 9)', () => {
+  async function pageFor(of: TestDevice) {
+    const pulled = await pullPage(cloud, of, { eventId: seeded.eventId });
+    if (pulled.status !== 200 || !('page' in pulled) || !pulled.page)
+      throw new Error(`pull ${pulled.status}`);
+    return { page: pulled.page };
+  }
+
+  it('are sealed to the requesting device: the body holds no event key in any form, another device’s key opens none', async () => {
+    const realKeys = await cloud.keyring.eventKeysOf(seeded.eventId);
+    expect(realKeys.length).toBeGreaterThan(0);
+    // The body as it leaves the cloud (uncompressed), read before any parsing.
+    const response = await cloud.app.request(`/api/v1/sync/manifest?eventId=${seeded.eventId}`, {
+      headers: { authorization: `Bearer ${device.accessToken}`, 'accept-encoding': 'identity' },
+    });
+    expect(response.status).toBe(200);
+    const body = Buffer.from(await response.arrayBuffer());
+    const text = body.toString('utf8').toLowerCase();
+    for (const { key } of realKeys) {
+      const bytes = Buffer.from(key);
+      expect(body.includes(bytes)).toBe(false);
+      for (const form of ['base64url', 'base64', 'hex'] as const) {
+        expect(text.includes(bytes.toString(form).toLowerCase()), form).toBe(false);
+      }
+    }
+    const { page } = await pageFor(device);
+
+    const other = await enrollTestDevice(cloud, seeded);
+    expect(page.keys.eventKeys.map((k) => k.keyVersion)).toEqual(realKeys.map((k) => k.keyVersion));
+    for (const sealed of page.keys.eventKeys) {
+      const real = realKeys.find((k) => k.keyVersion === sealed.keyVersion)!;
+      const context = { eventId: seeded.eventId, keyVersion: sealed.keyVersion, deviceId: device.deviceId };
+      const opened = unwrapEventKeyForDevice(device.privateKey, sealed.wrapped, context);
+      expect(Buffer.from(opened)).toEqual(Buffer.from(real.key));
+      // Another enrolled device of the same venue and event cannot open this device's page.
+      expect(() => unwrapEventKeyForDevice(other.privateKey, sealed.wrapped, context)).toThrow(
+        KeyUnwrapError,
+      );
+      const asOther = { ...context, deviceId: other.deviceId };
+      expect(() => unwrapEventKeyForDevice(other.privateKey, sealed.wrapped, asOther)).toThrow(
+        KeyUnwrapError,
+      );
+    }
+
+    // Its own page carries its own wraps, which open only with its key.
+    const theirs = (await pageFor(other)).page.keys.eventKeys[0]!;
+    expect(theirs.wrapped).not.toBe(page.keys.eventKeys[0]!.wrapped);
+    const theirContext = { eventId: seeded.eventId, keyVersion: theirs.keyVersion, deviceId: other.deviceId };
+    const opened = unwrapEventKeyForDevice(other.privateKey, theirs.wrapped, theirContext);
+    expect(Buffer.from(opened)).toEqual(Buffer.from(realKeys[0]!.key));
+    expect(() => unwrapEventKeyForDevice(device.privateKey, theirs.wrapped, theirContext)).toThrow(
+      KeyUnwrapError,
+    );
   });
 });

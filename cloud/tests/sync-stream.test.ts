@@ -1,6 +1,7 @@
 /**
- * The push channel (SPEC section 6): an online gate listening on GET /sync/stream hears of a new sale
- * or a revocation of its event within 2 seconds, and of nothing from events it does not serve.
+ * The push channel (docs/CONTRACT.md §8.4): an online gate listening on GET /sync/stream hears of a new
+ * sale or a revocation of its event within 2 seconds — also one committed right after `ready` — and of
+ * nothing from events it does not serve, and nothing it already got with its pull on connect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -69,8 +70,9 @@ describe('sync stream', () => {
     const reader = response.body!.getReader();
     const ready = await readUntil(reader, (event) => event === 'ready', 2000);
     expect(JSON.parse(ready!.data)).toEqual({ eventIds: [seeded.eventId] });
-    // Let the watcher learn the current head before the change.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // No pause: the stream's baseline was read before `ready`, so a change committed right now is told,
+    // and what was there before `ready` (covered by the gate's pull on connect) is not told again.
+    const [headAtReady] = [...(await cloud.watcher.heads([seeded.eventId])).values()];
 
     await buyTickets(cloud, other);
     const soldAt = Date.now();
@@ -79,6 +81,7 @@ describe('sync stream', () => {
     expect(sale).toBeDefined();
     expect(Date.now() - soldAt).toBeLessThan(2000);
     expect(JSON.parse(sale!.data).eventId).toBe(seeded.eventId);
+    expect(JSON.parse(sale!.data).head).toBeGreaterThan(headAtReady!);
 
     const refundAt = Date.now();
     await cloud.call('POST', `/api/v1/orders/${bought.purchase.order.id}/refund`, {

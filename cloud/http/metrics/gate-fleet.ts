@@ -1,7 +1,9 @@
 /**
- * The gate-fleet gauges: per gate and device, the figures of each gate's latest health report
+ * The gate-fleet metrics: per gate and device, the figures of each gate's latest health report
  * (services/gate-health.ts), read at scrape time. With several cloud replicas every replica exports the
- * same per-gate gauges (they come from the shared database): aggregate them with max by (…), not sum.
+ * same per-gate series (they come from the shared database): aggregate them with max by (…), not sum.
+ * The gate's counts since its agent started (decisions, accepts, rejects) are counters (`_total`, a
+ * restart is a reset); the rest are gauges.
  *
  * One query per scrape feeds every gauge below: prom-client starts every collect() of a scrape in the
  * same tick, so the first one starts the query and the others share it until it settles; the next scrape
@@ -9,12 +11,18 @@
  */
 import type { Registry } from 'prom-client';
 import type { GateHealthSample } from '../../services/gate-health';
-import { collectedGauge, type Scrape } from './scrape';
+import { collectedCounter, collectedGauge, type Scrape } from './scrape';
 
 const GATE_LABELS = ['tenant', 'venue', 'gate', 'device'] as const;
 
 function labelsOf(sample: GateHealthSample) {
   return { tenant: sample.tenantId, venue: sample.venueId, gate: sample.gateId, device: sample.deviceId };
+}
+
+interface Figure {
+  name: string;
+  help: string;
+  value: (sample: GateHealthSample) => number | undefined;
 }
 
 /** The per-gate gauges with one value per device: name, help, and the figure (undefined: no series). */
@@ -47,6 +55,15 @@ const PER_GATE_FIGURES: ReadonlyArray<{
     value: (s) => s.report.offlineSeconds,
   },
   {
+    name: 'gate_reported_clock_skew_seconds',
+    help: 'cloud − device clock the gate last measured (seconds; positive = the gate is behind)',
+    value: (s) => s.report.clockOffsetMs / 1000,
+  },
+];
+
+/** The per-gate counters: counts since the gate's agent started (a restart starts them from zero). */
+const PER_GATE_COUNTS: ReadonlyArray<Figure & { name: `${string}_total` }> = [
+  {
     name: 'gate_reported_decisions_total',
     help: 'Scan decisions (accepted + rejected) the gate reported since its agent started',
     value: (s) => s.report.decisions.accepted + s.report.decisions.rejected,
@@ -56,14 +73,9 @@ const PER_GATE_FIGURES: ReadonlyArray<{
     help: 'Accepted scans the gate reported since its agent started',
     value: (s) => s.report.decisions.accepted,
   },
-  {
-    name: 'gate_reported_clock_skew_seconds',
-    help: 'cloud − device clock the gate last measured (seconds; positive = the gate is behind)',
-    value: (s) => s.report.clockOffsetMs / 1000,
-  },
 ];
 
-/** Registers `gate_device_info`, the per-gate figures and `gate_reported_rejects_total`. */
+/** Registers `gate_device_info`, the per-gate gauges and counters and `gate_reported_rejects_total`. */
 export function registerGateFleetGauges(registry: Registry, scrape: Scrape): void {
   let inFlight: Promise<GateHealthSample[]> | undefined;
   const gateSamples = (): Promise<GateHealthSample[]> => {
@@ -95,20 +107,18 @@ export function registerGateFleetGauges(registry: Registry, scrape: Scrape): voi
       }));
     },
   });
-  for (const figure of PER_GATE_FIGURES) {
-    collectedGauge(registry, {
-      name: figure.name,
-      help: figure.help,
-      labelNames: GATE_LABELS,
-      async samples() {
-        return (await gateSamples()).flatMap((s) => {
-          const value = figure.value(s);
-          return value === undefined ? [] : [{ labels: labelsOf(s), value }];
-        });
-      },
+  const perGate = (figure: Figure) => async () =>
+    (await gateSamples()).flatMap((s) => {
+      const value = figure.value(s);
+      return value === undefined ? [] : [{ labels: labelsOf(s), value }];
     });
+  for (const figure of PER_GATE_FIGURES) {
+    collectedGauge(registry, { ...figure, labelNames: GATE_LABELS, samples: perGate(figure) });
   }
-  collectedGauge(registry, {
+  for (const figure of PER_GATE_COUNTS) {
+    collectedCounter(registry, { ...figure, labelNames: GATE_LABELS, samples: perGate(figure) });
+  }
+  collectedCounter(registry, {
     name: 'gate_reported_rejects_total',
     help: 'Rejected scans the gate reported since its agent started, by reason',
     labelNames: [...GATE_LABELS, 'reason'] as const,

@@ -91,3 +91,30 @@ export function collectedGauge<L extends string>(
     },
   });
 }
+
+/**
+ * A counter whose values live elsewhere and are read at scrape time (a gate's counts since its agent
+ * started, as it reported them). Typed `counter`, so `rate()` applies and a gate restart, which starts
+ * its counts again from zero, reads as the counter reset it is.
+ */
+export function collectedCounter<L extends string>(
+  registry: Registry,
+  spec: {
+    name: `${string}_total`;
+    help: string;
+    labelNames: readonly L[];
+    samples: () => Promise<Iterable<Sample<L>>> | Iterable<Sample<L>>;
+  },
+): Counter<L> {
+  return new Counter({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labelNames,
+    registers: [registry],
+    async collect() {
+      const samples = await spec.samples();
+      this.reset();
+      for (const sample of samples) this.inc(sample.labels, Math.max(0, sample.value));
+    },
+  });
+}

@@ -60,14 +60,20 @@ export function sumRevenue(rows: Revenue[]): Revenue[] {
   return [...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency));
 }
 
-/** Accepted entries of a set of events (a SQL fragment over `ev(id)`), from gates and online. */
+/**
+ * Accepted entries of a set of events (a SQL fragment over `ev(id)`), from gates and online. Only rows
+ * of the event's own tenant count: a row names its event by id, and another tenant's device must not
+ * add to it.
+ */
 export const ENTRIES = sql`
   entries as (
     select ds.event_id, ds.ticket_serial as serial, ds.estimated_at as at from device_scans ds
+      join events e on e.id = ds.event_id and e.tenant_id = ds.tenant_id
      where ds.event_id in (select id from ev) and ds.accepted = 1 and ds.quarantined = 0
        and ds.direction = 'in' and ds.ticket_serial is not null
     union all
     select s.event_id, t.serial, s.scanned_at from scans s join tickets t on t.id = s.ticket_id
+      join events e on e.id = s.event_id and e.tenant_id = s.tenant_id
      where s.event_id in (select id from ev) and s.accepted = 1 and s.direction = 'in'
   )`;
 

@@ -91,6 +91,7 @@ interface ScanTallies {
 /**
  * Scans of this event the cloud holds, by gate, decision and reason, plus the scans of this event's
  * devices that named no event (unreadable codes) during the event's day. Each branch uses an index.
+ * Only the event's tenant's rows count (a row names its event by id; another tenant's device must not).
  */
 async function scanTallies(
   ctx: ServiceContext,
@@ -104,14 +105,15 @@ async function scanTallies(
     await ctx.db.execute(sql`
       select gate_id as "gateId", accepted, reason, count(*)::int as n from (
         select gate_id, accepted, reason from device_scans
-         where event_id = ${event.id} and quarantined = 0
+         where event_id = ${event.id} and tenant_id = ${event.tenantId} and quarantined = 0
         union all
         select gate_id, accepted, reason from device_scans
          where device_id = any(${sql.param(deviceIds)}::uuid[]) and event_id is null
-           and quarantined = 0 and estimated_at >= ${from.toISOString()}::timestamptz
+           and tenant_id = ${event.tenantId} and quarantined = 0
+           and estimated_at >= ${from.toISOString()}::timestamptz
            and estimated_at <= ${to.toISOString()}::timestamptz
         union all
-        select gate_id, accepted, reason from scans where event_id = ${event.id}
+        select gate_id, accepted, reason from scans where event_id = ${event.id} and tenant_id = ${event.tenantId}
       ) held group by 1, 2, 3`),
   );
   const tallies: ScanTallies = { byGate: new Map(), reasons: new Map(), accepted: 0, rejected: 0 };

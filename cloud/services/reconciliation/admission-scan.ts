@@ -35,7 +35,8 @@ export function scanColumns(p: string): SQL {
       ${iso(sql.raw(`${p}ds.scanned_at`))} as ${sql.raw(`${p}device_clock_at`)},
       ${iso(sql.raw(`${p}ds.received_at`))} as ${sql.raw(`${p}uploaded_at`)},
       (extract(epoch from (${sql.raw(`${p}ds.received_at - ${p}ds.estimated_at`)})) * 1000)::float8
-        as ${sql.raw(`${p}lag_ms`)}`;
+        as ${sql.raw(`${p}lag_ms`)},
+      coalesce(${sql.raw(`${p}ds.unconfirmed`)}, 0) = 1 as ${sql.raw(`${p}unconfirmed`)}`;
 }
 
 /** The columns of `scanColumns` without their prefix. */
@@ -53,6 +54,7 @@ const ScanColumns = z
     device_clock_at: z.string().nullable(),
     uploaded_at: z.string().nullable(),
     lag_ms: sqlNumber.nullable(),
+    unconfirmed: z.boolean(),
   })
   .transform(
     (row): AdmissionScan => ({
@@ -68,6 +70,7 @@ const ScanColumns = z
       deviceClockAt: row.device_clock_at,
       uploadedAt: row.uploaded_at,
       uploadLagSeconds: seconds(row.lag_ms),
+      unconfirmed: row.unconfirmed,
     }),
   );
 

@@ -70,6 +70,8 @@ const scanColumns = columns<AdmissionScan>({
   deviceClockAt: ['device_clock_at', (s) => s.deviceClockAt],
   uploadedAt: ['uploaded_at', (s) => s.uploadedAt],
   uploadLagSeconds: ['upload_lag_s', (s) => s.uploadLagSeconds],
+  // Shown once per double admission (its last column), not per scan.
+  unconfirmed: null,
 });
 
 /** The `report` section: one `field,value` row per figure. */
@@ -161,6 +163,8 @@ const doubleAdmissionColumns = columns<DoubleAdmission>({
   secondsApart: ['seconds_apart', (d) => d.secondsApart],
   first: within('first_', (d) => d.first, scanColumns),
   second: within('second_', (d) => d.second, scanColumns),
+  // Added after format version 1: the last column, so positional readers of older files still work.
+  unconfirmed: ['unconfirmed', (d) => d.unconfirmed ?? null],
 });
 
 const revokedAdmissionColumns = columns<RevokedAdmission>({

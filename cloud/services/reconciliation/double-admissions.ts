@@ -21,14 +21,26 @@ const DoubleAdmissionRow = z
   })
   .transform((row) => ({
     total: row.total,
-    finding: {
-      ticketId: row.ticket_id,
-      serial: row.serial,
-      first: admissionScanOf(row, 'p_'),
-      second: admissionScanOf(row, 'c_'),
-      secondsApart: seconds(row.apart_ms) ?? 0,
-    } satisfies DoubleAdmission,
+    finding: doubleAdmissionOf(row),
   }));
+
+function doubleAdmissionOf(row: {
+  serial: number;
+  ticket_id: string | null;
+  apart_ms: number | null;
+  [column: string]: unknown;
+}): DoubleAdmission {
+  const first = admissionScanOf(row, 'p_');
+  const second = admissionScanOf(row, 'c_');
+  return {
+    ticketId: row.ticket_id,
+    serial: row.serial,
+    first,
+    second,
+    secondsApart: seconds(row.apart_ms) ?? 0,
+    unconfirmed: first.unconfirmed === true || second.unconfirmed === true,
+  };
+}
 
 /**
  * The double admissions of the event, earliest first, at most MAX_FINDINGS_PER_KIND of them, and how

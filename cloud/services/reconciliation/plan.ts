@@ -3,7 +3,8 @@
  * run keyed by the venue-local date, so that a second delivery of the nightly job plans nothing twice.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { events, reconciliationReports, venues } from '../../db/schema';
+import { reconciliationReports } from '../../db/reconciliation-schema';
+import { events, venues } from '../../db/schema';
 import { fail, type Result } from '../../errors';
 import type { ServiceContext } from '../context';
 

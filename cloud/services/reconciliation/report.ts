@@ -41,14 +41,21 @@ export const AdmissionScanSchema = z
     uploadedAt: Instant.nullable(),
     /** uploadedAt − at, seconds: how long the cloud could not know of this scan. */
     uploadLagSeconds: z.number().nullable(),
+    /**
+     * The gate decided this admission alone: it reached neither the cloud nor every peer of the event
+     * (issue 14). Absent from reports made before the flag existed.
+     */
+    unconfirmed: z.boolean().optional(),
   })
   .meta({ id: 'AdmissionScan' });
 export type AdmissionScan = z.infer<typeof AdmissionScanSchema>;
 
 /**
- * One ticket admitted twice without an exit between, at two devices that could not see each other.
- * Gates never learn other gates' admissions (only the cloud's manifest flows down), so any two
- * consecutive accepted entries of one ticket at different devices are such a pair.
+ * One ticket admitted twice without an exit between, at two devices (or a device and the online channel)
+ * that did not know of each other's entry: admissions travel between gates through the cloud and the
+ * venue LAN (issue 14), so such a pair means a partition, or two presentations closer together than one
+ * delivery. `unconfirmed` when either side was decided by a gate that reached neither the cloud nor all
+ * its peers.
  */
 export const DoubleAdmissionSchema = z.object({
   ticketId: z.string().nullable(),
@@ -56,6 +63,8 @@ export const DoubleAdmissionSchema = z.object({
   first: AdmissionScanSchema,
   second: AdmissionScanSchema,
   secondsApart: z.number(),
+  /** Absent from reports made before the flag existed. */
+  unconfirmed: z.boolean().optional(),
 });
 export type DoubleAdmission = z.infer<typeof DoubleAdmissionSchema>;
 

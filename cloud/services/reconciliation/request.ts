@@ -4,21 +4,24 @@
  * and ops only; another tenant's event is NOT_FOUND.
  */
 import { and, desc, eq, gt, inArray } from 'drizzle-orm';
-import { reconciliationReports } from '../../db/schema';
+import { reconciliationReports } from '../../db/reconciliation-schema';
 import { fail, type Result } from '../../errors';
 import type { Actor } from '../actor';
 import type { ServiceContext } from '../context';
 import type { ReconciliationReport, ReconciliationRunView } from './report';
 import { mayReconcile, runView, storedReport, visibleEvent } from './runs';
 
-/** How long a pending or running manual run is answered instead of starting a new one. */
-const IN_FLIGHT_LIMIT_MS = 3_600_000;
+/**
+ * How long a pending or running manual run is answered instead of starting a new one; also how long the
+ * sweep keeps queueing a pending run again (cloud/jobs/sweeps.ts).
+ */
+export const IN_FLIGHT_LIMIT_MS = 3_600_000;
 
 /**
  * Asks for a reconciliation of an event now: stores a pending run (run key `manual-<id>`) and queues a
  * `reconcile-event` job for it. A run of this event that is still pending or running is answered instead
  * of a second one (and queued again, which the job id makes harmless): pressing the button twice does
- * not compute the report twice.
+ * not compute the report twice. Never fails for want of a queue: an unqueued run is left to the sweep.
  */
 export async function requestReconciliation(
   ctx: ServiceContext,
@@ -62,22 +65,11 @@ export async function requestReconciliation(
       .returning();
   }
   if (!row) throw new Error('requestReconciliation: insert returned no row');
-  try {
-    await ctx.jobs.enqueue(
-      'reconcile-event',
-      { tenantId: row.tenantId, reportId: row.id },
-      { jobId: row.id },
-    );
-  } catch {
-    // Without its job the run would stay pending for ever: record why and tell the caller to retry.
-    const [failed] = await ctx.db
-      .update(reconciliationReports)
-      .set({ status: 'failed', error: 'the job could not be queued', finishedAt: new Date(ctx.clock()) })
-      .where(and(eq(reconciliationReports.id, row.id), eq(reconciliationReports.status, 'pending')))
-      .returning();
-    if (failed) ctx.business.reconciliation('failed');
-    return fail('SERVICE_UNAVAILABLE', 'the reconciliation could not be queued; try again');
-  }
+  // A job that could not be queued (Redis unreachable: the enqueue fails within its bound) leaves the
+  // run pending; the reconciliation sweep (cloud/jobs/sweeps.ts) queues it again until it runs.
+  await ctx.jobs
+    .enqueue('reconcile-event', { tenantId: row.tenantId, reportId: row.id }, { jobId: row.id })
+    .catch(() => {});
   return { ok: true, run: runView(row), created };
 }
 

@@ -49,7 +49,7 @@ export async function revokedAdmissions(
   tx: Executor,
   scope: ReportScope,
 ): Promise<Findings<RevokedAdmission>> {
-  const { eventId } = scope;
+  const { eventId, tenantId } = scope;
   // For each accepted entry, the first change that made the admitted QR inadmissible: a revocation of
   // that generation or later, or a transfer to a newer generation. An entry after that change was made
   // in the cloud came from a gate whose manifest had not caught up yet.
@@ -82,7 +82,16 @@ export async function revokedAdmissions(
              ${iso(sql`mc.created_at`)} as manifest_as_of
         from found f
         left join tickets t on t.event_id = ${eventId}::uuid and t.serial = f.serial
-        left join ticket_changes mc on mc.event_id = ${eventId}::uuid and mc.seq = f.manifest_seq
+        -- The newest change at or below the gate's cursor (a number may carry no row: a moved head).
+        left join lateral (
+          select created_at from (
+            (select seq, created_at from ticket_changes
+              where event_id = ${eventId}::uuid and seq <= f.manifest_seq order by seq desc limit 1)
+            union all
+            (select seq, created_at from admissions
+              where event_id = ${eventId}::uuid and tenant_id = ${tenantId} and seq <= f.manifest_seq
+              order by seq desc limit 1)
+          ) newest order by seq desc limit 1) mc on true
         ${scanJoins('c_')}
        order by f.c_at_ts, f.serial, f.c_source, f.c_device_id, f.c_seq, f.c_online_id`),
   );

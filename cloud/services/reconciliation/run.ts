@@ -4,7 +4,7 @@
  * nothing.
  */
 import { and, eq, inArray } from 'drizzle-orm';
-import { reconciliationReports } from '../../db/schema';
+import { reconciliationReports } from '../../db/reconciliation-schema';
 import { fail, type Result } from '../../errors';
 import type { ServiceContext } from '../context';
 import { computeReport } from './compute';

@@ -4,7 +4,8 @@
  * stored report parsed back through its schema, and who may see an event's runs.
  */
 import { and, eq } from 'drizzle-orm';
-import { events, type reconciliationReports } from '../../db/schema';
+import type { reconciliationReports } from '../../db/reconciliation-schema';
+import { events } from '../../db/schema';
 import { type Actor, tenantScope } from '../actor';
 import type { ServiceContext } from '../context';
 import { type ReconciliationReport, ReconciliationReportSchema, type ReconciliationRunView } from './report';

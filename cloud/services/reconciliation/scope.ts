@@ -110,7 +110,8 @@ export function eventScans(scope: ReportScope): SQL {
        where ds.event_id = ${eventId}::uuid and ds.tenant_id = ${tenantId} and ds.quarantined = 0
       union all
       select ds.* from device_scans ds, ${strayWindow(scope)} w
-       where ds.device_id in ${venueDevices(scope)} and ds.quarantined = 0 and ds.accepted = 0
+       where ds.device_id in ${venueDevices(scope)} and ds.tenant_id = ${tenantId}
+         and ds.quarantined = 0 and ds.accepted = 0
          and (ds.event_id is null
               or ds.event_id not in (select id from events where venue_id = ${venueId}::uuid))
          and ds.estimated_at >= w.win_from and ds.estimated_at < w.win_to

@@ -1,0 +1,197 @@
+/**
+ * The cloud's admission history (issue 14): appending admission records — from gate uploads
+ * (./scan-ingest.ts) and online validation (./validation.ts) — and reading them: a ticket's history for
+ * `/validate`, and the records after a gate's cursor for its manifest page (./manifest.ts).
+ *
+ * Appending numbers the records in the event's change sequence with `UPDATE events SET change_seq =
+ * change_seq + n … RETURNING`, the same lock-ordered numbering as the ticket changes (./changes.ts): a
+ * gate that has read up to N can never later find a record below N. Callers make it the LAST lock they
+ * take in their transaction. Records are facts keyed by (event, origin, origin_seq): one already held is
+ * skipped (its number becomes a gap, which pages step over). The event row also keeps the count and XOR
+ * checksum of its records, updated by the same transaction, so a page's summary never hashes history
+ * (and a database restored from a backup restores them together with the records).
+ */
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { type AdmissionRecord, CLOUD_ORIGIN } from '../../shared/admission/history';
+import { type ManifestAdmission, type Xor64, xorAdmissionRow } from '../../shared/sync-protocol';
+import { type AdmissionSource, admissions } from '../db/admissions-schema';
+import type { Executor } from '../db/client';
+import { parseRows, sqlNumber } from '../db/rows';
+
+/** One record to append. `origin` null: made by the cloud itself (numbered here, origin `cloud`). */
+export interface NewAdmission {
+  serial: number;
+  origin: string | null;
+  originSeq: number | null;
+  direction: 'in' | 'out';
+  atMs: number;
+  gateId: string;
+  gateName: string | null;
+  unconfirmed: boolean;
+  source: AdmissionSource;
+  deviceId: string | null;
+  deviceSeq: number | null;
+}
+
+const Appended = z.object({
+  seq: sqlNumber,
+  serial: sqlNumber,
+  origin: z.string(),
+  origin_seq: sqlNumber,
+  direction: z.enum(['in', 'out']),
+  at_ms: sqlNumber,
+  gate_id: z.string(),
+  unconfirmed: z.boolean(),
+});
+
+/** An XOR accumulator as the signed bigint PostgreSQL keeps it in. */
+function signedBigint(acc: Xor64): string {
+  return BigInt.asIntN(64, (BigInt(acc.hi) << 32n) | BigInt(acc.lo)).toString();
+}
+
+/** The 16-hex-digit checksum of a kept signed bigint (the form pages carry). */
+export function checksumOfXor(xor: bigint | number | string): string {
+  return BigInt.asUintN(64, BigInt(xor)).toString(16).padStart(16, '0');
+}
+
+/**
+ * Appends records to an event's history in ONE statement (numbering and insert) and returns what was
+ * stored. Records of origin `cloud` get the event's next cloud sequence numbers, in the order given.
+ */
+export async function appendAdmissions(
+  executor: Executor,
+  input: { eventId: string; records: readonly NewAdmission[]; now: Date },
+): Promise<Array<{ seq: number; origin: string; originSeq: number }>> {
+  const { records } = input;
+  if (records.length === 0) return [];
+  let cloudMade = 0;
+  const cloudOrd = records.map((r) => (r.origin === null ? ++cloudMade : null));
+  const column = <T>(pick: (r: NewAdmission, i: number) => T) => sql.param(records.map(pick));
+  const result = await executor.execute(sql`
+    with bump as (
+      update events set change_seq = change_seq + ${records.length},
+                        cloud_admission_seq = cloud_admission_seq + ${cloudMade}
+       where id = ${input.eventId}::uuid
+      returning change_seq, cloud_admission_seq, tenant_id)
+    insert into admissions (event_id, seq, tenant_id, serial, origin, origin_seq, direction, at_ms, gate_id,
+                            gate_name, unconfirmed, source, device_id, device_seq, created_at)
+    select ${input.eventId}::uuid, bump.change_seq - ${records.length} + r.ord, bump.tenant_id, r.serial,
+           coalesce(r.origin, ${CLOUD_ORIGIN}),
+           coalesce(r.origin_seq, bump.cloud_admission_seq - ${cloudMade} + r.cloud_ord),
+           r.direction, r.at_ms, r.gate_id, r.gate_name, r.unconfirmed, r.source, r.device_id, r.device_seq,
+           ${input.now.toISOString()}::timestamptz
+      from bump, unnest(
+        ${column((r) => r.serial)}::bigint[], ${column((r) => r.origin)}::text[],
+        ${column((r) => r.originSeq)}::bigint[], ${sql.param(cloudOrd)}::bigint[],
+        ${column((r) => r.direction)}::text[], ${column((r) => r.atMs)}::bigint[],
+        ${column((r) => r.gateId)}::uuid[], ${column((r) => r.gateName)}::text[],
+        ${column((r) => r.unconfirmed)}::boolean[], ${column((r) => r.source)}::text[],
+        ${column((r) => r.deviceId)}::uuid[], ${column((r) => r.deviceSeq)}::bigint[]
+      ) with ordinality as r(serial, origin, origin_seq, cloud_ord, direction, at_ms, gate_id, gate_name,
+                             unconfirmed, source, device_id, device_seq, ord)
+    on conflict (event_id, origin, origin_seq) do nothing
+    returning seq, serial, origin, origin_seq, direction, at_ms, gate_id, unconfirmed`);
+  const stored = parseRows(Appended, result);
+  if (stored.length > 0) {
+    const acc: Xor64 = { hi: 0, lo: 0 };
+    for (const r of stored) {
+      xorAdmissionRow(acc, {
+        serial: r.serial,
+        origin: r.origin,
+        originSeq: r.origin_seq,
+        direction: r.direction,
+        at: r.at_ms,
+        gateId: r.gate_id,
+        unconfirmed: r.unconfirmed,
+      });
+    }
+    // The event row is already this transaction's (locked by the numbering above).
+    await executor.execute(sql`
+      update events set admission_count = admission_count + ${stored.length},
+                        admission_xor = admission_xor # ${signedBigint(acc)}::bigint
+       where id = ${input.eventId}::uuid`);
+  }
+  return stored.map((r) => ({ seq: r.seq, origin: r.origin, originSeq: r.origin_seq }));
+}
+
+/**
+ * A ticket's whole admission history (what `/validate` folds). Like every reader of admissions it names
+ * the tenant too: a record is the event's tenant's (appendAdmissions takes it from the event row).
+ */
+export async function admissionHistoryOf(
+  executor: Executor,
+  scope: { tenantId: string; eventId: string },
+  serial: number,
+): Promise<AdmissionRecord[]> {
+  const rows = await executor
+    .select()
+    .from(admissions)
+    .where(
+      and(
+        eq(admissions.eventId, scope.eventId),
+        eq(admissions.tenantId, scope.tenantId),
+        eq(admissions.serial, serial),
+      ),
+    );
+  return rows.map((r) => ({
+    origin: r.origin,
+    originSeq: r.originSeq,
+    direction: r.direction,
+    at: r.atMs,
+    gateId: r.gateId,
+    gateName: r.gateName,
+    unconfirmed: r.unconfirmed,
+  }));
+}
+
+/** The records of an event with after < seq ≤ upTo, in sequence order, at most `limit` (manifest pages). */
+export async function admissionsAfter(
+  executor: Executor,
+  scope: { tenantId: string; eventId: string },
+  range: { after: number; upTo: number; limit: number },
+): Promise<ManifestAdmission[]> {
+  const rows = await executor
+    .select()
+    .from(admissions)
+    .where(
+      and(
+        eq(admissions.eventId, scope.eventId),
+        eq(admissions.tenantId, scope.tenantId),
+        gt(admissions.seq, range.after),
+        lte(admissions.seq, range.upTo),
+      ),
+    )
+    .orderBy(asc(admissions.seq))
+    .limit(range.limit);
+  return rows.map((r) => ({
+    seq: r.seq,
+    serial: r.serial,
+    origin: r.origin,
+    originSeq: r.originSeq,
+    direction: r.direction,
+    at: r.atMs,
+    gateId: r.gateId,
+    gateName: r.gateName,
+    unconfirmed: r.unconfirmed,
+  }));
+}
+
+/**
+ * True when any of these tickets has an admission record — an accepted entry or exit at a gate or by
+ * online validation — in the cloud's history: the ticket has been used at the door, whether or not its
+ * holder is inside now (the refund rules, ./refund-rules.ts).
+ */
+export async function anyAdmitted(
+  executor: Executor,
+  eventId: string,
+  serials: readonly number[],
+): Promise<boolean> {
+  if (serials.length === 0) return false;
+  const [row] = await executor
+    .select({ serial: admissions.serial })
+    .from(admissions)
+    .where(and(eq(admissions.eventId, eventId), inArray(admissions.serial, [...serials])))
+    .limit(1);
+  return row !== undefined;
+}
