@@ -1,6 +1,6 @@
 /**
  * The programmatic API: bad options fail at start naming the option; an agent without a cloud serves
- * its local API on 127.0.0.1 and answers from disk.
+ * its local API on 127.0.0.1 and answers from disk; its status carries the ticket-list age thresholds.
  */
 import { rmSync } from 'node:fs';
 import { pino } from 'pino';
@@ -25,6 +25,41 @@ describe('startGateAgent', () => {
     await expect(startGateAgent({ dataDir, enrollmentToken: 'short', logger })).rejects.toThrow(
       /enrollmentToken/,
     );
+    await expect(startGateAgent({ dataDir, staleAfterMinutes: 0, logger })).rejects.toThrow(
+      /staleAfterMinutes/,
+    );
+    await expect(
+      startGateAgent({ dataDir, staleAfterMinutes: 20, veryStaleAfterMinutes: 15, logger }),
+    ).rejects.toThrow(/veryStaleAfterMinutes/);
+  });
+
+  it('gives the scanner UI its ticket-list age thresholds in the status: the defaults, or the operator’s', async () => {
+    const defaults = await startGateAgent({ dataDir, port: 0, logger });
+    try {
+      const status = (await (await fetch(`${defaults.url}/api/status`)).json()) as Record<string, unknown>;
+      expect(status['manifestThresholds']).toEqual({ staleAfterMinutes: 10, veryStaleAfterMinutes: 30 });
+    } finally {
+      await defaults.close();
+    }
+    const set = await startGateAgent({
+      dataDir,
+      port: 0,
+      staleAfterMinutes: 5,
+      veryStaleAfterMinutes: 15,
+      logger,
+    });
+    try {
+      expect((await set.status()).manifestThresholds).toEqual({
+        staleAfterMinutes: 5,
+        veryStaleAfterMinutes: 15,
+      });
+      expect((await set.syncNow()).manifestThresholds).toEqual({
+        staleAfterMinutes: 5,
+        veryStaleAfterMinutes: 15,
+      });
+    } finally {
+      await set.close();
+    }
   });
 
   it('without a cloud: serves the local API on 127.0.0.1, offline, and rejects unknown tickets', async () => {

@@ -9,13 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Logger, pino } from 'pino';
 import { z } from 'zod';
+import { createPeerMetrics, type PeerMetrics } from './peers/peer-metrics';
+import { type PeerNode, parsePeerAddress, startPeerNode } from './peers/peer-node';
 import { type AgentStatus, createLocalApp } from './server/app';
 import { createGateMetrics } from './server/metrics';
 import { DEFAULT_UI_DIR } from './server/static-ui';
 import { storePath } from './store/database';
+import type { KeyFileProtection } from './store/device-key-file';
 import { type GateStore, openGateStore } from './store/gate-store';
 import { CloudClient, CloudError } from './sync/cloud-client';
-import { SyncEngine } from './sync/sync-engine';
+import { SyncEngine, type SyncEngineOptions } from './sync/sync-engine';
 import { createScanPipeline, type ScanResponse } from './verify/pipeline';
 import { createScanBatcher } from './verify/scan-batcher';
 
@@ -38,14 +41,44 @@ export interface GateAgentOptions {
    * the Electron build, can pass its packaged path).
    */
   migrationsFolder?: string;
+  /**
+   * Wraps the data directory's key file (`device.key`) where the platform can: Electron passes
+   * safeStorage. Without it the file holds the key plain, readable by the agent's user only.
+   */
+  keyProtection?: KeyFileProtection;
   /** Tickets per manifest page requested from the cloud (default 2000). */
   pageLimit?: number;
+  /**
+   * `host:port` on the venue LAN to exchange admissions with the event's other gates on (issue 14).
+   * Without it this gate hears other doors' admissions only through the cloud.
+   */
+  peerListen?: string;
+  /** `host:port` the other gates should use, when it differs from peerListen (NAT, 0.0.0.0). */
+  peerAdvertise?: string;
+  /** Extra peer addresses to try, beside those the cloud's peer lists carry. */
+  peers?: string[];
+  /** Anti-entropy heartbeat with peers, ms (default 1 s). */
+  peerHeartbeatMs?: number;
+  /**
+   * Minutes without a successful pull after which the scanner UI shows the ticket list as stale (amber,
+   * "sync failing"): revocations may be missing (default 10).
+   */
+  staleAfterMinutes?: number;
+  /** Minutes after which it is shown as very stale (red); at least staleAfterMinutes (default 30). */
+  veryStaleAfterMinutes?: number;
 }
+
+type ManifestThresholds = NonNullable<AgentStatus['manifestThresholds']>;
+
+/** The ticket-list age thresholds the status gives the scanner UI when the options do not set them. */
+export const DEFAULT_MANIFEST_THRESHOLDS = { staleAfterMinutes: 10, veryStaleAfterMinutes: 30 } as const;
 
 export interface GateAgent {
   readonly url: string;
   readonly port: number;
   scan(code: string, direction?: 'in' | 'out'): Promise<ScanResponse>;
+  /** The answer a scan would get now, recording nothing (pipeline.preview). */
+  preview(code: string, direction?: 'in' | 'out'): ScanResponse;
   status(): Promise<AgentStatus>;
   syncNow(): Promise<AgentStatus>;
   close(): Promise<void>;
@@ -62,6 +95,9 @@ const Options = z.object({
   pageLimit: z.number().int().min(1).max(10_000).optional(),
   uiDir: z.string().min(1).optional(),
   migrationsFolder: z.string().min(1).optional(),
+  peerHeartbeatMs: z.number().int().min(50).max(60_000).optional(),
+  staleAfterMinutes: z.number().int().min(1).max(10_080).optional(),
+  veryStaleAfterMinutes: z.number().int().min(1).max(10_080).optional(),
 });
 
 /** Options are checked here so a bad value fails at start, naming the option. */
@@ -71,9 +107,30 @@ function checkOptions(options: GateAgentOptions): void {
     const issue = parsed.error.issues[0]!;
     throw new RangeError(`gate agent option ${issue.path.join('.')}: ${issue.message}`);
   }
+  if (options.peerListen) parsePeerAddress(options.peerListen, 'peerListen');
+  if (options.peerAdvertise) parsePeerAddress(options.peerAdvertise, 'peerAdvertise');
+  for (const peer of options.peers ?? []) parsePeerAddress(peer, 'peers');
+  if (options.peerAdvertise && !options.peerListen)
+    throw new RangeError('gate agent option peerAdvertise: needs peerListen');
+  const thresholds = manifestThresholds(options);
+  if (thresholds.veryStaleAfterMinutes < thresholds.staleAfterMinutes)
+    throw new RangeError('gate agent option veryStaleAfterMinutes: must be at least staleAfterMinutes');
 }
 
-function statusOf(store: GateStore, engine: SyncEngine | undefined, clock: () => number): AgentStatus {
+function manifestThresholds(options: GateAgentOptions): ManifestThresholds {
+  return {
+    staleAfterMinutes: options.staleAfterMinutes ?? DEFAULT_MANIFEST_THRESHOLDS.staleAfterMinutes,
+    veryStaleAfterMinutes: options.veryStaleAfterMinutes ?? DEFAULT_MANIFEST_THRESHOLDS.veryStaleAfterMinutes,
+  };
+}
+
+function statusOf(
+  store: GateStore,
+  engine: SyncEngine | undefined,
+  peerNode: PeerNode | undefined,
+  clock: () => number,
+  thresholds: ManifestThresholds,
+): AgentStatus {
   const now = clock();
   const states = new Map(store.syncStates().map((s) => [s.eventId, s]));
   const served = store.servedEvents();
@@ -86,6 +143,8 @@ function statusOf(store: GateStore, engine: SyncEngine | undefined, clock: () =>
     lastSyncAt: lastSyncs.length > 0 ? Math.max(...lastSyncs) : null,
     pendingUploads: store.pendingUploads,
     counters: store.counters,
+    peers: peerNode ? (({ listed, reachable }) => ({ listed, reachable }))(peerNode.summary()) : null,
+    manifestThresholds: thresholds,
     events: [...ids].sort().map((id) => {
       const state = states.get(id);
       return {
@@ -100,16 +159,74 @@ function statusOf(store: GateStore, engine: SyncEngine | undefined, clock: () =>
   };
 }
 
+/** Enrolls with the token unless the store already holds a device; an unreachable cloud is not fatal. */
+async function enrollOnce(
+  client: CloudClient,
+  store: GateStore,
+  token: string,
+  logger: Logger,
+): Promise<void> {
+  if (store.settings.deviceId) {
+    logger.warn({ deviceId: store.settings.deviceId }, 'already enrolled; the enrollment token is ignored');
+    return;
+  }
+  try {
+    const enrolled = await client.enroll(token);
+    logger.info({ deviceId: enrolled.deviceId, gate: enrolled.gate.name }, 'enrolled');
+  } catch (error) {
+    // A refused token is a configuration error: stop. An unreachable cloud is not: run offline.
+    if (!(error instanceof CloudError) || !error.retryable) throw error;
+    logger.warn({ err: error }, 'enrollment failed: the cloud is unreachable; start again with --enroll');
+  }
+}
+
+/** Starts the peer protocol when `peerListen` is given and the gate is enrolled (its key signs for it). */
+async function startPeersIfAsked(
+  options: GateAgentOptions,
+  store: GateStore,
+  deps: { clock: () => number; cloudOnline: () => boolean; logger: Logger; metrics: PeerMetrics },
+): Promise<PeerNode | undefined> {
+  if (!options.peerListen) return undefined;
+  if (!store.settings.deviceId) {
+    deps.logger.warn('not enrolled: the peer protocol starts once this gate is enrolled (restart it then)');
+    return undefined;
+  }
+  const node = await startPeerNode({
+    store,
+    listen: options.peerListen,
+    ...(options.peerAdvertise ? { advertise: options.peerAdvertise } : {}),
+    staticPeers: options.peers ?? [],
+    clock: deps.clock,
+    cloudOnline: deps.cloudOnline,
+    ...(options.peerHeartbeatMs ? { heartbeatMs: options.peerHeartbeatMs } : {}),
+    logger: deps.logger,
+    ...deps.metrics.hooks,
+  });
+  deps.metrics.attach(node);
+  return node;
+}
+
+/** What the sync engine does for the peer protocol: report its address, re-read peer lists after pulls. */
+function peerSyncHooks(node: PeerNode | undefined): Pick<SyncEngineOptions, 'peerAddress' | 'afterPull'> {
+  return node ? { peerAddress: () => node.address, afterPull: () => node.refresh() } : {};
+}
+
 /** Opens the data directory, enrolls if asked, starts sync and the local server on 127.0.0.1. */
+/** The agent's store in its data directory (a packaged migrations folder and key protection when given). */
+function openAgentStore(options: GateAgentOptions): GateStore {
+  return openGateStore(storePath(options.dataDir), {
+    ...(options.migrationsFolder ? { migrationsFolder: options.migrationsFolder } : {}),
+    ...(options.keyProtection ? { keyProtection: options.keyProtection } : {}),
+  });
+}
+
 export async function startGateAgent(options: GateAgentOptions): Promise<GateAgent> {
   checkOptions(options);
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? pino({ name: 'gate-agent' });
-  const store = openGateStore(
-    storePath(options.dataDir),
-    options.migrationsFolder ? { migrationsFolder: options.migrationsFolder } : {},
-  );
+  const store = openAgentStore(options);
   let engine: SyncEngine | undefined;
+  let peerNode: PeerNode | undefined;
   let server: ReturnType<typeof serve> | undefined;
   try {
     // Flags given again override what is stored, and are stored for the next start.
@@ -118,10 +235,21 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
       ...(options.port !== undefined && options.port !== 0 ? { port: options.port } : {}),
     });
     const metrics = createGateMetrics(store, clock);
+    const peerMetrics = createPeerMetrics(metrics.registry, store);
+    const cloudOnline = () => engine?.state.online ?? false;
     const pipeline = createScanPipeline({
       store,
       clock,
-      onDecision: metrics.observeDecision,
+      // An admission is confirmed when no other door could have admitted the ticket unseen: the cloud
+      // answers, or every peer of the event does. Otherwise it is flagged for reconciliation.
+      isConfirmed: (eventId) => peerNode?.confirmed(eventId) ?? cloudOnline(),
+      onDecision(response) {
+        metrics.observeDecision(response);
+        // After the commit, off the answer's path: the other doors hear of it within ms (LAN) and
+        // within a fraction of a second (cloud).
+        if (response.decision === 'accept' && response.ticket) peerNode?.admitted(response.ticket.eventId);
+        if (response.decision === 'accept') engine?.scanRecorded();
+      },
       onError: (error) => logger.error({ err: error }, 'scan could not be recorded'),
     });
 
@@ -133,26 +261,13 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
         clock,
         onRevoked: () => logger.error('the cloud revoked this device: local data wiped'),
       });
-      if (options.enrollmentToken) {
-        if (store.settings.deviceId) {
-          logger.warn(
-            { deviceId: store.settings.deviceId },
-            'already enrolled; the enrollment token is ignored',
-          );
-        } else {
-          try {
-            const enrolled = await client.enroll(options.enrollmentToken);
-            logger.info({ deviceId: enrolled.deviceId, gate: enrolled.gate.name }, 'enrolled');
-          } catch (error) {
-            // A refused token is a configuration error: stop. An unreachable cloud is not: run offline.
-            if (!(error instanceof CloudError) || !error.retryable) throw error;
-            logger.warn(
-              { err: error },
-              'enrollment failed: the cloud is unreachable; start again with --enroll',
-            );
-          }
-        }
-      }
+      if (options.enrollmentToken) await enrollOnce(client, store, options.enrollmentToken, logger);
+      peerNode = await startPeersIfAsked(options, store, {
+        clock,
+        cloudOnline,
+        logger,
+        metrics: peerMetrics,
+      });
       engine = new SyncEngine({
         store,
         client,
@@ -162,15 +277,17 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
         ...(options.pageLimit ? { pageLimit: options.pageLimit } : {}),
         onFailure: metrics.syncFailed,
         reportFigures: metrics.decisionFigures,
+        ...peerSyncHooks(peerNode),
       });
       const running = engine;
       metrics.attachSync(() => running.state);
       engine.start();
     } else {
       logger.warn('no cloud URL configured: scanning offline against the stored manifest only');
+      if (options.peerListen) logger.warn('no cloud URL configured: the peer protocol needs one');
     }
 
-    const status = async () => statusOf(store, engine, clock);
+    const status = async () => statusOf(store, engine, peerNode, clock, manifestThresholds(options));
     const syncNow = async () => {
       if (engine) await engine.syncNow();
       return status();
@@ -200,11 +317,13 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
       url,
       port: listening.port,
       scan: (code, direction) => batcher.submit(code, direction ?? 'in'),
+      preview: (code, direction) => pipeline.preview(code, direction ?? 'in'),
       status,
       syncNow,
       close() {
         closing ??= (async () => {
           await engine?.stop();
+          await peerNode?.close();
           await new Promise<void>((resolve) => server?.close(() => resolve()) ?? resolve());
           store.close();
         })();
@@ -213,6 +332,7 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
     };
   } catch (error) {
     await engine?.stop();
+    await peerNode?.close();
     server?.close();
     store.close();
     throw error;

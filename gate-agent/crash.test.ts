@@ -4,13 +4,15 @@
  *  - during a burst of scans: every scan that was answered `accept` is in the log after the restart,
  *    and its ticket is inside (a second `in` is ALREADY_USED);
  *  - during a large snapshot install: the restarted agent holds the old copy or the new one, never a
- *    mix, with its cursor and checksum matching the rows.
+ *    mix, with its cursor and checksum matching the rows; once complete, it holds every admission
+ *    record the cloud does (issue 14: they travel in the same pages), with the same totals.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { manifestTotals } from '../cloud/services/manifest';
+import { appendAdmissions, checksumOfXor } from '../cloud/services/admissions';
+import { manifestTotals } from '../cloud/services/manifest-totals';
 import { issueTicketsInBulk } from '../cloud/test-support/bulk-tickets';
 import { buyTickets } from '../cloud/test-support/cloud';
 import { manifestChecksum } from '../shared/sync-protocol/index';
@@ -67,7 +69,8 @@ async function enrolledChild(cloud: RealCloud): Promise<ChildAgent> {
 async function syncedTo(url: string, head: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const status = (await post(`${url}/api/sync`)) as { events?: { manifestSeq: number }[] } | undefined;
-    if (status?.events?.[0]?.manifestSeq === head) return;
+    // At least: the gate's own uploaded admissions move the head further (issue 14).
+    if ((status?.events?.[0]?.manifestSeq ?? -1) >= head) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('agent did not sync');
@@ -159,6 +162,25 @@ describe('SIGKILL during a large snapshot install', () => {
     });
     expect(refund.status).toBe(200);
     await issueTicketsInBulk(cloud.cloud, cloud.seeded, 60_000);
+    // Meanwhile 3,000 entries at other doors (online validation): they travel in the snapshot's pages.
+    const at = cloud.cloud.now();
+    await appendAdmissions(cloud.cloud.database.db, {
+      eventId: cloud.seeded.eventId,
+      now: new Date(at),
+      records: Array.from({ length: 3_000 }, (_, i) => ({
+        serial: 1_000 + i,
+        origin: null,
+        originSeq: null,
+        direction: 'in' as const,
+        atMs: at + i,
+        gateId: cloud.seeded.gateIds[1]!,
+        gateName: 'VIP',
+        unconfirmed: false,
+        source: 'validate' as const,
+        deviceId: null,
+        deviceSeq: null,
+      })),
+    });
     await cloud.cloud.database.db.execute(
       sql`update events set epoch = gen_random_uuid() where id = ${cloud.seeded.eventId}`,
     );
@@ -183,6 +205,10 @@ describe('SIGKILL during a large snapshot install', () => {
           rows,
           staging: store.manifest.stagingOf(cloud.seeded.eventId),
           actual: { checksum: manifestChecksum(rows), rowCount: rows.length },
+          admissionRecords: store.sqlite
+            .prepare('SELECT count(*) AS n FROM admission_log WHERE event_id = ?')
+            .pluck()
+            .get(cloud.seeded.eventId) as number,
         };
       } finally {
         store.close();
@@ -203,7 +229,8 @@ describe('SIGKILL during a large snapshot install', () => {
     // Restarted without the cloud: it scans from that copy.
     const second = await child(['--data-dir', dataDir, '--port', '0']);
     const answer = await post(`${second.url}/api/scan`, { code: single.qr, direction: 'out' });
-    expect(answer?.reason).toBe(afterKill.actual.rowCount === old.rowCount ? 'OK' : 'REVOKED');
+    // An exit of a ticket never admitted: NOT_INSIDE while the copy holds it valid, REVOKED once revoked.
+    expect(answer?.reason).toBe(afterKill.actual.rowCount === old.rowCount ? 'NOT_INSIDE' : 'REVOKED');
     await second.kill('SIGTERM');
 
     // With the cloud back, the install resumes (from its last page) and completes.
@@ -213,6 +240,20 @@ describe('SIGKILL during a large snapshot install', () => {
     await third.kill('SIGTERM');
     const done = inspect();
     expect(done.actual).toEqual(fresh);
+    const kept = await cloud.cloud.database.db.execute(
+      sql`select admission_count, admission_xor from events where id = ${cloud.seeded.eventId}`,
+    );
+    const [eventRow] = (
+      kept as unknown as { rows: Array<{ admission_count: string; admission_xor: string }> }
+    ).rows;
+    // The 3,000, and the gate's own exit scan once it was uploaded when the link came back.
+    const cloudCount = Number(eventRow!.admission_count);
+    expect(cloudCount).toBeGreaterThanOrEqual(3_000);
+    expect({ count: done.cursor.admissionCount, checksum: done.cursor.admissionChecksum }).toEqual({
+      count: cloudCount,
+      checksum: checksumOfXor(eventRow!.admission_xor),
+    });
+    expect(done.admissionRecords).toBe(cloudCount);
     const epoch = await cloud.cloud.database.db.execute(
       sql`select epoch from events where id = ${cloud.seeded.eventId}`,
     );

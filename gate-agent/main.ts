@@ -3,6 +3,14 @@
  *
  *   npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]
  *
+ * Gates of one event on the same venue LAN exchange admissions directly (one entry per ticket even when
+ * the cloud is unreachable): --peer-listen HOST:PORT serves the peer protocol there (reported to the
+ * cloud, which lists it to the event's other gates), --peer-advertise HOST:PORT names the address the
+ * others should use when it differs, and --peer HOST:PORT (repeatable) adds an address to try.
+ *
+ * The scanner UI shows the ticket list amber ("sync failing") once it is --stale-after-minutes N old
+ * (default 10) and red from --very-stale-after-minutes N (default 30).
+ *
  * Test and simulation flags: --clock-offset-ms N shifts the agent's clock by N ms (a gate whose clock is
  * wrong), --sync-interval-ms N sets the pull/upload timer (default 30 s).
  *
@@ -15,7 +23,10 @@ import { pino } from 'pino';
 import { startGateAgent } from './agent';
 
 const USAGE =
-  'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100] [--clock-offset-ms N] [--sync-interval-ms N]';
+  'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]\n' +
+  '         [--peer-listen HOST:PORT] [--peer-advertise HOST:PORT] [--peer HOST:PORT ...]\n' +
+  '         [--stale-after-minutes N] [--very-stale-after-minutes N]\n' +
+  '         [--clock-offset-ms N] [--sync-interval-ms N]';
 
 /** Parses an integer flag in [min, max], or exits naming the flag. */
 function integerFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -36,6 +47,11 @@ async function main(): Promise<void> {
     port?: string;
     'clock-offset-ms'?: string;
     'sync-interval-ms'?: string;
+    'stale-after-minutes'?: string;
+    'very-stale-after-minutes'?: string;
+    'peer-listen'?: string;
+    'peer-advertise'?: string;
+    peer?: string[];
     help?: boolean;
   };
   try {
@@ -47,6 +63,11 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         'clock-offset-ms': { type: 'string' },
         'sync-interval-ms': { type: 'string' },
+        'stale-after-minutes': { type: 'string' },
+        'very-stale-after-minutes': { type: 'string' },
+        'peer-listen': { type: 'string' },
+        'peer-advertise': { type: 'string' },
+        peer: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -73,6 +94,13 @@ async function main(): Promise<void> {
   }
   const clockOffsetMs = integerFlag('clock-offset-ms', values['clock-offset-ms'], -86_400_000, 86_400_000);
   const syncIntervalMs = integerFlag('sync-interval-ms', values['sync-interval-ms'], 100, 86_400_000);
+  const staleAfterMinutes = integerFlag('stale-after-minutes', values['stale-after-minutes'], 1, 10_080);
+  const veryStaleAfterMinutes = integerFlag(
+    'very-stale-after-minutes',
+    values['very-stale-after-minutes'],
+    1,
+    10_080,
+  );
   const logger = pino({ name: 'gate-agent', level: process.env.LOG_LEVEL ?? 'info' });
   const agent = await startGateAgent({
     dataDir: values['data-dir'],
@@ -82,6 +110,11 @@ async function main(): Promise<void> {
     ...(port !== undefined ? { port } : {}),
     ...(clockOffsetMs ? { clock: () => Date.now() + clockOffsetMs } : {}),
     ...(syncIntervalMs !== undefined ? { syncIntervalMs } : {}),
+    ...(staleAfterMinutes !== undefined ? { staleAfterMinutes } : {}),
+    ...(veryStaleAfterMinutes !== undefined ? { veryStaleAfterMinutes } : {}),
+    ...(values['peer-listen'] ? { peerListen: values['peer-listen'] } : {}),
+    ...(values['peer-advertise'] ? { peerAdvertise: values['peer-advertise'] } : {}),
+    ...(values.peer ? { peers: values.peer } : {}),
   });
   // One line on stdout that a supervisor (or a test) can wait for.
   console.log(JSON.stringify({ listening: agent.url }));

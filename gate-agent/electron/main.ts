@@ -5,9 +5,10 @@
  * keyboard-wedge scanner). The agent started here is the same code the tests run headless.
  */
 import path from 'node:path';
-import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, Menu, session } from 'electron';
+import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, Menu, safeStorage, session } from 'electron';
 import { type GateAgent, startGateAgent } from '../agent';
 import { IPC_CHANNELS } from './ipc-channels';
+import { safeStorageProtection } from './key-protection';
 import { hardenContents, hardenSession } from './security';
 import { isTrustedSender, secureWebPreferences } from './security-policy';
 import { type DesktopSettings, loadDesktopSettings, saveDesktopSettings } from './settings';
@@ -25,7 +26,18 @@ const settingsFile = path.join(app.getPath('userData'), 'desktop-settings.json')
 let agent: GateAgent | undefined;
 
 function agentOptions() {
-  return { dataDir, port: settings.port, uiDir: path.join(appRoot, 'scanner-ui', 'dist') };
+  return {
+    dataDir,
+    port: settings.port,
+    uiDir: path.join(appRoot, 'scanner-ui', 'dist'),
+    // The key file that wraps the device's key and token in the store is itself wrapped by the OS.
+    keyProtection: safeStorageProtection(safeStorage),
+    ...(settings.peerListen ? { peerListen: settings.peerListen } : {}),
+    ...(settings.peerAdvertise ? { peerAdvertise: settings.peerAdvertise } : {}),
+    peers: settings.peers,
+    ...(settings.staleAfterMinutes ? { staleAfterMinutes: settings.staleAfterMinutes } : {}),
+    ...(settings.veryStaleAfterMinutes ? { veryStaleAfterMinutes: settings.veryStaleAfterMinutes } : {}),
+  };
 }
 let mainWindow: BrowserWindow | undefined;
 let settings: DesktopSettings;

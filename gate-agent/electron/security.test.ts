@@ -74,10 +74,15 @@ describe('desktop settings', () => {
   it('round-trips, and a damaged file gives the defaults instead of stopping the gate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gate-settings-'));
     const file = join(dir, 'desktop-settings.json');
-    expect(await loadDesktopSettings(file)).toEqual({ kiosk: false, openAtLogin: false, port: 4100 });
-    await saveDesktopSettings(file, { kiosk: true, openAtLogin: true, port: 4200 });
-    expect(await loadDesktopSettings(file)).toEqual({ kiosk: true, openAtLogin: true, port: 4200 });
+    const defaults = { kiosk: false, openAtLogin: false, port: 4100, peers: [] };
+    expect(await loadDesktopSettings(file)).toEqual(defaults);
+    const lan = { peerListen: '10.0.0.21:4300', peers: ['10.0.0.22:4300'] };
+    await saveDesktopSettings(file, { kiosk: true, openAtLogin: true, port: 4200, ...lan });
+    expect(await loadDesktopSettings(file)).toEqual({ kiosk: true, openAtLogin: true, port: 4200, ...lan });
     writeFileSync(file, '{ not json');
-    expect(await loadDesktopSettings(file)).toEqual({ kiosk: false, openAtLogin: false, port: 4100 });
+    expect(await loadDesktopSettings(file)).toEqual(defaults);
+    // A peer address that is not host:port is refused as a whole: the gate starts on the defaults.
+    writeFileSync(file, JSON.stringify({ kiosk: true, peerListen: 'not an address' }));
+    expect(await loadDesktopSettings(file)).toEqual(defaults);
   });
 });

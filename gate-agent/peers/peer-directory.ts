@@ -7,6 +7,8 @@
  *
  * A peer is reachable while this gate has heard a valid signed message from it within
  * `reachableForMs` (three heartbeats): an answer to our exchange or push, or a message of its own.
+ * Liveness runs on a monotonic clock of its own, never on the cloud-corrected one: a clock correction
+ * after a sync must not make a silent peer look alive (or a live one silent).
  */
 import { createDetachedVerifier, fromBase64Url } from '../../shared/crypto/index';
 import type { PeerKeyLookup } from './peer-messages';
@@ -39,7 +41,8 @@ export interface PeerSummary {
     gateName: string | null;
     address: string | null;
     reachable: boolean;
-    lastHeardAt: number | null;
+    /** Seconds since a valid message from it; null when never heard since this gate started. */
+    secondsSinceHeard: number | null;
   }>;
 }
 
@@ -54,13 +57,17 @@ export class PeerDirectory {
   readonly #lastHeard = new Map<string, number>();
   /** Which device answered at a static address (learned from its signed answer). */
   readonly #staticDevice = new Map<string, string>();
+  readonly #now: () => number;
 
   constructor(options: {
     selfDeviceId: () => string | null;
     staticAddresses?: readonly string[];
     reachableForMs: number;
+    /** Monotonic ms for liveness (default performance.now). */
+    now?: () => number;
   }) {
     this.#self = options.selfDeviceId;
+    this.#now = options.now ?? (() => performance.now());
     this.#static = [...new Set(options.staticAddresses ?? [])];
     this.#reachableForMs = options.reachableForMs;
   }
@@ -128,24 +135,34 @@ export class PeerDirectory {
   }
 
   /** Records a valid signed message from `deviceId` (answering at `address`, when we asked there). */
-  heard(deviceId: string, now: number, address?: string): void {
+  heard(deviceId: string, address?: string): void {
     const id = deviceId.toLowerCase();
-    this.#lastHeard.set(id, now);
+    this.#lastHeard.set(id, this.#now());
     if (address && this.#static.includes(address)) this.#staticDevice.set(address, id);
   }
 
-  isReachable(deviceId: string, now: number): boolean {
+  isReachable(deviceId: string): boolean {
     const at = this.#lastHeard.get(deviceId.toLowerCase());
-    return at !== undefined && now - at <= this.#reachableForMs;
+    return at !== undefined && this.#now() - at <= this.#reachableForMs;
   }
 
-  /** True when every peer listed for the event has been heard from recently (vacuously with none). */
-  allReachable(eventId: string, now: number): boolean {
-    return (this.#lists.get(eventId.toLowerCase()) ?? []).every((p) => this.isReachable(p.deviceId, now));
+  /**
+   * True when the event lists peers and every one of them has been heard from recently. With none listed
+   * it is false: a gate that knows of no other door cannot vouch that no other door admitted the ticket
+   * (the cloud's online validation is one), so alone and offline its admissions are unconfirmed.
+   */
+  allReachable(eventId: string): boolean {
+    const listed = this.#lists.get(eventId.toLowerCase()) ?? [];
+    return listed.length > 0 && listed.every((p) => this.isReachable(p.deviceId));
+  }
+
+  #secondsSinceHeard(deviceId: string): number | null {
+    const at = this.#lastHeard.get(deviceId);
+    return at === undefined ? null : Math.max(0, (this.#now() - at) / 1000);
   }
 
   /** Listed and reachable peers over all events (each device once), for status and metrics. */
-  summary(now: number): PeerSummary {
+  summary(): PeerSummary {
     const byDevice = new Map<string, PeerListing>();
     for (const list of this.#lists.values()) for (const p of list) byDevice.set(p.deviceId, p);
     const peers = [...byDevice.values()]
@@ -155,8 +172,8 @@ export class PeerDirectory {
         gateId: p.gateId,
         gateName: p.gateName,
         address: p.address,
-        reachable: this.isReachable(p.deviceId, now),
-        lastHeardAt: this.#lastHeard.get(p.deviceId) ?? null,
+        reachable: this.isReachable(p.deviceId),
+        secondsSinceHeard: this.#secondsSinceHeard(p.deviceId),
       }));
     return { listed: peers.length, reachable: peers.filter((p) => p.reachable).length, peers };
   }

@@ -54,7 +54,7 @@ export interface AdmissionLogPort {
     limit: number,
   ): Array<UnsignedAdmission & { signature: string | null }>;
   /** Stores verified records heard from peers; returns the ones that were new here. */
-  storePeerRecords(records: readonly PeerAdmission[], receivedAt: number): PeerAdmission[];
+  storePeerRecords(records: readonly PeerAdmission[]): PeerAdmission[];
 }
 
 /** Sends a sealed message to a peer address and returns its sealed answer; throws on any failure. */
@@ -120,7 +120,7 @@ export class PeerReplicator {
    * the event was heard from recently. Cheap (no I/O): the pipeline asks it on every accept.
    */
   confirmed(eventId: string): boolean {
-    return this.#o.cloudInContact() || this.#o.directory.allReachable(eventId, this.#o.clock());
+    return this.#o.cloudInContact() || this.#o.directory.allReachable(eventId);
   }
 
   /** Broadcasts records this gate just committed. Returns at once; delivery runs in the background. */
@@ -193,7 +193,7 @@ export class PeerReplicator {
       return undefined;
     }
     this.#o.onRoundTrip?.(performance.now() - started);
-    this.#o.directory.heard(opened.message.from, this.#o.clock(), target.address);
+    this.#o.directory.heard(opened.message.from, target.address);
     return opened.message as T;
   }
 
@@ -220,7 +220,7 @@ export class PeerReplicator {
   }
 
   #store(eventId: string, records: readonly PeerAdmission[]): void {
-    const fresh = this.#o.log.storePeerRecords(this.#verified(eventId, records), this.#o.clock());
+    const fresh = this.#o.log.storePeerRecords(this.#verified(eventId, records));
     if (fresh.length > 0) this.#o.onLearned?.(fresh);
   }
 
@@ -252,7 +252,7 @@ export class PeerReplicator {
     const opened = openMessage(PushMessage, body, headers, this.#openOptions());
     if (!opened.ok) return this.#refuse(opened.why, opened.detail);
     const message = opened.message;
-    this.#o.directory.heard(message.from, this.#o.clock());
+    this.#o.directory.heard(message.from);
     this.#store(message.eventId, message.records);
     const ack: PushAck = {
       protocol: PEER_PROTOCOL_VERSION,
@@ -273,7 +273,7 @@ export class PeerReplicator {
     const opened = openMessage(ExchangeRequest, body, headers, this.#openOptions());
     if (!opened.ok) return this.#refuse(opened.why, opened.detail);
     const request = opened.message;
-    this.#o.directory.heard(request.from, this.#o.clock());
+    this.#o.directory.heard(request.from);
     const { records, more } = this.#missingFor(request.eventId, request.vector);
     const reply: ExchangeReply = {
       protocol: PEER_PROTOCOL_VERSION,

@@ -2,8 +2,12 @@
  * The local API on bad input and hostile callers: every malformed request gets a 4xx with the error
  * envelope, nothing is recorded, and the process is unharmed.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalAppHarness, localAppHarness, postJson } from '../test-support/local-app';
+import { createLocalApp, FRAME_DENY_HEADERS } from './app';
+import { createGateMetrics } from './metrics';
 
 let h: LocalAppHarness;
 beforeEach(async () => {
@@ -79,5 +83,47 @@ describe('hostile callers', () => {
   it('unknown API routes → 404 with the envelope', async () => {
     await expectError(await h.app.request('/api/nope', { headers: { host: '127.0.0.1' } }), 404, 'NOT_FOUND');
     await expectError(await h.app.request('/api/scan', { headers: { host: '127.0.0.1' } }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('framing', () => {
+  function expectFramingForbidden(res: Response, what: string) {
+    expect(res.headers.get('content-security-policy'), what).toBe("frame-ancestors 'none'");
+    expect(res.headers.get('x-frame-options'), what).toBe('DENY');
+    expect(res.headers.get('x-content-type-options'), what).toBe('nosniff');
+  }
+
+  it('every answer — UI, API, metrics, each error — forbids framing by any page', async () => {
+    const uiDir = join(h.temp.dir, 'dist');
+    mkdirSync(uiDir, { recursive: true });
+    writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>scanner</title>');
+    writeFileSync(join(uiDir, 'main.js'), 'void 0');
+    const failing = () => Promise.reject(new Error('boom'));
+    const app = createLocalApp({
+      scan: failing,
+      status: failing,
+      syncNow: failing,
+      metrics: createGateMetrics(h.temp.store, Date.now),
+      uiDir,
+    });
+    const host = { host: '127.0.0.1:4100' };
+    const answers: [string, Response, number][] = [
+      ['the not-built page', await h.app.request('/', { headers: host }), 200],
+      ['index.html', await app.request('/', { headers: host }), 200],
+      ['a script', await app.request('/main.js', { headers: host }), 200],
+      ['a missing file', await app.request('/nope.js', { headers: host }), 404],
+      ['status', await h.app.request('/api/status', { headers: host }), 200],
+      ['scan', await postJson(h.app, '/api/scan', { code: 'NOPE' }), 200],
+      ['metrics', await h.app.request('/metrics', { headers: host }), 200],
+      ['415', await h.app.request('/api/scan', { method: 'POST', headers: host, body: '{}' }), 415],
+      ['403', await h.app.request('/', { headers: { host: 'evil.example' } }), 403],
+      ['404', await h.app.request('/api/nope', { headers: host }), 404],
+      ['500', await app.request('/api/status', { headers: host }), 500],
+    ];
+    for (const [what, res, status] of answers) {
+      expect(res.status, what).toBe(status);
+      expectFramingForbidden(res, what);
+    }
+    expect(Object.keys(FRAME_DENY_HEADERS)).toHaveLength(3);
   });
 });

@@ -57,7 +57,7 @@ describe('status, sync, metrics, UI', () => {
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({
       gate: { name: 'South' },
-      counters: { accepted: 0, rejected: 0 },
+      counters: { accepted: 0, admitted: 0, exited: 0, rejected: 0 },
     });
     const sync = await h.app.request('/api/sync', { method: 'POST', headers: { host: '127.0.0.1' } });
     expect(sync.status).toBe(200);

@@ -6,13 +6,15 @@
  * Because any web page the station's browser opens could send requests to 127.0.0.1, the API accepts
  * only requests addressed to a loopback host name (defeats DNS rebinding) and, for POSTs, only
  * `application/json` bodies (a cross-origin page cannot send those without a CORS preflight, which this
- * server never grants).
+ * server never grants). Nor may such a page frame the scanner UI (it would act in the station's name):
+ * every answer — UI, API, errors — forbids framing (`frame-ancestors 'none'`, `X-Frame-Options: DENY`).
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { DecisionCounters } from '../store/scan-log';
 import type { ScanResponse } from '../verify/pipeline';
 import type { GateMetrics } from './metrics';
 import { staticUi } from './static-ui';
@@ -24,7 +26,7 @@ export interface AgentStatus {
   online: boolean;
   lastSyncAt: number | null;
   pendingUploads: number;
-  counters: { accepted: number; rejected: number };
+  counters: DecisionCounters;
   events: {
     id: string;
     name: string;
@@ -35,6 +37,13 @@ export interface AgentStatus {
     /** Seconds since the last successful pull of this event; null before the first. */
     manifestAgeSeconds: number | null;
   }[];
+  /** Gate-to-gate replication on the venue LAN; null or absent when this gate has no peers configured. */
+  peers?: { listed: number; reachable: number } | null;
+  /**
+   * When the scanner UI shows the ticket list as stale (amber) and very stale (red), in minutes since
+   * the last successful pull: the operator's `staleAfterMinutes` / `veryStaleAfterMinutes`.
+   */
+  manifestThresholds?: { staleAfterMinutes: number; veryStaleAfterMinutes: number };
 }
 
 export interface LocalApiOptions {
@@ -56,6 +65,16 @@ const ScanRequest = z.strictObject({
 });
 
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
+/**
+ * On every answer: no page of any origin may frame the UI or the API (CSP `frame-ancestors` can only be
+ * sent as a header; X-Frame-Options for browsers without it), and no content sniffing.
+ */
+export const FRAME_DENY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+};
 
 type ErrorCode =
   | 'VALIDATION_FAILED'
@@ -92,6 +111,11 @@ export function createLocalApp(options: LocalApiOptions): Hono {
     return fail(c, 'INTERNAL', 'internal error');
   });
   app.notFound((c) => fail(c, 'NOT_FOUND', 'no such route'));
+
+  app.use('*', async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(FRAME_DENY_HEADERS)) c.res.headers.set(name, value);
+  });
 
   app.use('*', async (c, next) => {
     const host = c.req.header('host');

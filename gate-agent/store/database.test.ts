@@ -56,9 +56,18 @@ describe('opening the store', () => {
   it('a wipe leaves no row in any table of the file but the device and upload-cursor rows', async () => {
     temp = tempStore();
     const { store } = temp;
-    store.updateSettings({ deviceId: '0190c3a4-7b2e-7cc1-9d3e-5a1b2c3d4e5f', gateId: randomUUID() });
+    store.updateSettings({ gateId: randomUUID() }); // the device identity is TEST_DEVICE's (tempStore)
     const fixture = new ManifestFixture();
     for (let serial = 1; serial <= 5; serial++) fixture.issue(serial);
+    fixture.peers = [
+      {
+        deviceId: randomUUID(),
+        publicKey: 'A'.repeat(43),
+        gateId: randomUUID(),
+        gateName: 'South door',
+        address: '10.0.0.2:7701',
+      },
+    ];
     store.addServedEvents([{ id: fixture.eventId, name: 'Test concert' }]);
     await pullEvent(fixture.eventId, {
       store,
@@ -91,7 +100,7 @@ describe('opening the store', () => {
         Object.keys(before).map((name) => [name, name === 'device' || name === 'upload_cursor' ? 1 : 0]),
       ),
     );
-    expect(store.counters).toEqual({ accepted: 0, rejected: 0 });
+    expect(store.counters).toEqual({ accepted: 0, admitted: 0, exited: 0, rejected: 0 });
     expect(store.ackedSeq).toBe(0);
   });
 });

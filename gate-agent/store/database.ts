@@ -1,13 +1,14 @@
 /**
- * Opens the gate agent's SQLite file: pragmas for durability, then the drizzle-kit migrations of
- * migrations/gate/. Kept apart from the queries so Electron, headless runs and tests open it the same way.
+ * Opens the gate agent's SQLite file: the data directory made private (0700, files 0600: file-modes.ts),
+ * pragmas for durability, then the drizzle-kit migrations of migrations/gate/. Kept apart from the
+ * queries so Electron, headless runs and tests open it the same way.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { createPrivateFile, prepareDataDir, restrictStoreFiles } from './file-modes';
 import * as schema from './schema';
 
 /** Where the generated SQL lives, independent of the working directory. */
@@ -32,7 +33,9 @@ export function openDatabase(
   path: string,
   options: { migrationsFolder?: string; busyTimeoutMs?: number } = {},
 ): OpenedDatabase {
-  mkdirSync(dirname(path), { recursive: true });
+  prepareDataDir(dirname(path));
+  createPrivateFile(path);
+  restrictStoreFiles(path);
   const sqlite = new Database(path);
   try {
     // WAL: readers never block the writer and a commit is one sequential append.
@@ -44,6 +47,7 @@ export function openDatabase(
     sqlite.pragma('foreign_keys = ON');
     const db = drizzle({ client: sqlite, schema });
     migrate(db, { migrationsFolder: options.migrationsFolder ?? GATE_MIGRATIONS_FOLDER });
+    restrictStoreFiles(path); // the -wal and -shm the first write created
     return { sqlite, db };
   } catch (cause) {
     sqlite.close();

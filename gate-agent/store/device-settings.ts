@@ -1,11 +1,13 @@
 /**
  * Who this device is and what it serves, kept between starts: identity and key, cloud URL, gate, port,
  * access token, clock offset (the `device` row, id = 1) and the events the gate serves. Read once into
- * memory; every change is written first, then the memory copy follows.
+ * memory; every change is written first, then the memory copy follows. The private key and the access
+ * token are written only wrapped (secret-box.ts) and unwrapped when read.
  */
 import { eq } from 'drizzle-orm';
 import type { StoreConnection } from './connection';
 import * as schema from './schema';
+import { SECRET_CONTEXT, type SecretBox } from './secret-box';
 
 /** What the store keeps about the device between starts. */
 export interface DeviceSettings {
@@ -29,21 +31,29 @@ const DEVICE_ROW = 1;
 
 type DeviceRow = typeof schema.device.$inferInsert;
 
-/** The columns a settings patch writes, keys as buffers (undefined entries: drizzle leaves them out). */
-function deviceRowOf(patch: Partial<DeviceSettings>): Partial<DeviceRow> {
-  const { privateKey, publicKey, ...plain } = patch;
+/**
+ * The columns a settings patch writes: keys as buffers, the private key and the access token wrapped
+ * (undefined entries: drizzle leaves them out).
+ */
+function deviceRowOf(patch: Partial<DeviceSettings>, box: SecretBox): Partial<DeviceRow> {
+  const { privateKey, publicKey, accessToken, ...plain } = patch;
   const row: Partial<DeviceRow> = { ...plain };
-  if (privateKey !== undefined) row.privateKey = privateKey && Buffer.from(privateKey);
+  if (privateKey !== undefined)
+    row.privateKey = privateKey && box.sealBytes(privateKey, SECRET_CONTEXT.privateKey);
   if (publicKey !== undefined) row.publicKey = publicKey && Buffer.from(publicKey);
+  if (accessToken !== undefined)
+    row.accessToken = accessToken && box.sealText(accessToken, SECRET_CONTEXT.accessToken);
   return row;
 }
 
 export class DeviceSettingsStore {
   readonly #connection: StoreConnection;
+  readonly #box: SecretBox;
   #settings: DeviceSettings;
 
-  constructor(connection: StoreConnection) {
+  constructor(connection: StoreConnection, box: SecretBox) {
     this.#connection = connection;
+    this.#box = box;
     this.ensureRow();
     this.#settings = this.#load();
   }
@@ -65,11 +75,12 @@ export class DeviceSettingsStore {
       .where(eq(schema.device.id, DEVICE_ROW))
       .get();
     if (!row) throw new Error('device row missing');
-    const { id: _id, privateKey, publicKey, ...plain } = row;
+    const { id: _id, privateKey, publicKey, accessToken, ...plain } = row;
     return {
       ...plain,
-      privateKey: privateKey ? new Uint8Array(privateKey) : null,
+      privateKey: privateKey ? this.#box.openBytes(privateKey, SECRET_CONTEXT.privateKey) : null,
       publicKey: publicKey ? new Uint8Array(publicKey) : null,
+      accessToken: accessToken ? this.#box.openText(accessToken, SECRET_CONTEXT.accessToken) : null,
     };
   }
 
@@ -80,7 +91,7 @@ export class DeviceSettingsStore {
 
   /** Writes the given settings durably and updates the in-memory copy. */
   update(patch: Partial<DeviceSettings>): void {
-    const row = deviceRowOf(patch);
+    const row = deviceRowOf(patch, this.#box);
     if (Object.values(row).every((value) => value === undefined)) return;
     this.#connection.db.update(schema.device).set(row).where(eq(schema.device.id, DEVICE_ROW)).run();
     this.#settings = this.#load();

@@ -19,10 +19,14 @@ export interface EventContext {
   liveCopy: number;
   /** The change sequence the live copy has applied (stamped on every scan). */
   manifestSeq: number;
+  /** The venue's gates by id (lower case) → name, so a refusal can name the door to use. */
+  gateNames: ReadonlyMap<string, string>;
 }
 
 /** `ticket_types.gate_ids`: a JSON array of gate ids, NULL for every gate. */
 const GateIds = z.array(z.string()).nullable();
+/** `events.gates`: the venue's gates as the manifest listed them. */
+const Gates = z.array(z.object({ id: z.string(), name: z.string() }));
 
 export class EventContexts {
   readonly #connection: StoreConnection;
@@ -58,6 +62,7 @@ export class EventContexts {
         startsAt: events.startsAt,
         endsAt: events.endsAt,
         doorsOpenAt: events.doorsOpenAt,
+        gates: events.gates,
         liveCopy: syncCursors.liveCopy,
         manifestSeq: syncCursors.after,
       })
@@ -71,8 +76,11 @@ export class EventContexts {
       const gateIds = GateIds.parse(t.gateIds === null ? null : JSON.parse(t.gateIds));
       types.set(t.typeNo, { typeNo: t.typeNo, name: t.name, gateIds });
     }
-    const { name, liveCopy, manifestSeq, ...event } = row;
-    return { event, name, ticketTypes: types, liveCopy, manifestSeq };
+    const { name, liveCopy, manifestSeq, gates, ...event } = row;
+    const gateNames = new Map(
+      (gates === null ? [] : Gates.parse(JSON.parse(gates))).map((g) => [g.id.toLowerCase(), g.name]),
+    );
+    return { event, name, ticketTypes: types, liveCopy, manifestSeq, gateNames };
   }
 
   /** Writes the event and its ticket types as a page describes them; part of the caller's transaction. */
@@ -86,6 +94,7 @@ export class EventContexts {
       endsAt: event.endsAt,
       doorsOpenAt: event.doorsOpenAt,
       timezone: event.timezone,
+      gates: JSON.stringify(event.gates.map((g) => ({ id: g.id.toLowerCase(), name: g.name }))),
     };
     db.insert(schema.events)
       .values({ id, ...values })

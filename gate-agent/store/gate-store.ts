@@ -8,25 +8,54 @@
  * Two rules shape the store:
  *  - a manifest page (tickets, event data, keys and the cursor) is applied in ONE transaction, so a crash
  *    leaves the store exactly at a page boundary (gate-agent/sync/manifest-apply.ts);
- *  - a scan and the admission state it changes are committed in ONE transaction (synchronous=FULL)
+ *  - a scan and the admission record it makes are committed in ONE transaction (synchronous=FULL)
  *    before the agent answers, so an `accept` shown at the door is on disk (scan-log.ts).
+ *
+ * A ticket's admission state is folded from every admission record the gate holds — its own, its peers'
+ * and the cloud's (admission-log.ts) — so ALREADY_USED answers for an entry at any door it has heard of.
  */
 import type Database from 'better-sqlite3';
 import type { KnownTicket, LastAdmission } from '../../shared/admission/index';
 import type { EventKey, TrustedSigningKey } from '../../shared/crypto/index';
 import type { ScanRecord } from '../../shared/sync-protocol/index';
+import { AdmissionLog } from './admission-log';
 import { StoreConnection } from './connection';
 import { type GateDrizzle, openDatabase } from './database';
+import { type KeyFileProtection, keyFileBeside } from './device-key-file';
 import { type DeviceSettings, DeviceSettingsStore } from './device-settings';
 import { type EventContext, EventContexts } from './event-context';
 import { KeyStore, type SigningKeySource } from './keys';
 import { type EventSyncState, ManifestCopy } from './manifest-copy';
+import { PeerList } from './peer-list';
 import { type DecisionCounters, ScanLog, type ScanToRecord } from './scan-log';
+import { openStoreSecrets, type SecretBox } from './secret-box';
 import { UploadCursor } from './upload-cursor';
 
-/** Opens the store file at `path`, applying migrations; see GateStore. */
-export function openGateStore(path: string, options: { migrationsFolder?: string } = {}): GateStore {
-  return new GateStore(new StoreConnection(openDatabase(path, options)));
+export interface OpenGateStoreOptions {
+  migrationsFolder?: string;
+  /** The key file that wraps the store's secrets (default: `device.key` beside the store). */
+  keyFile?: string;
+  /** Wraps the key file's content where the platform can (Electron: safeStorage). */
+  keyProtection?: KeyFileProtection;
+}
+
+/**
+ * Opens the store file at `path`, applying migrations; the folder and files made private, the key file
+ * opened (or created) and any plain secret of an older store wrapped (secret-box.ts). See GateStore.
+ */
+export function openGateStore(path: string, options: OpenGateStoreOptions = {}): GateStore {
+  const connection = new StoreConnection(openDatabase(path, options));
+  try {
+    const box = openStoreSecrets(
+      connection.sqlite,
+      options.keyFile ?? keyFileBeside(path),
+      options.keyProtection,
+    );
+    return new GateStore(connection, box);
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
 }
 
 export class GateStore {
@@ -36,15 +65,19 @@ export class GateStore {
   readonly events: EventContexts;
   readonly manifest: ManifestCopy;
   readonly scanLog: ScanLog;
+  readonly admissions: AdmissionLog;
+  readonly peers: PeerList;
   readonly uploads: UploadCursor;
 
-  constructor(connection: StoreConnection) {
+  constructor(connection: StoreConnection, box: SecretBox) {
     this.connection = connection;
-    this.device = new DeviceSettingsStore(connection);
-    this.keys = new KeyStore(connection);
+    this.device = new DeviceSettingsStore(connection, box);
+    this.keys = new KeyStore(connection, box);
     this.events = new EventContexts(connection);
     this.manifest = new ManifestCopy(connection);
-    this.scanLog = new ScanLog(connection, () => this.device.settings.clockOffsetMs);
+    this.admissions = new AdmissionLog(connection.sqlite);
+    this.peers = new PeerList(connection);
+    this.scanLog = new ScanLog(connection, this.admissions, () => this.device.settings.clockOffsetMs);
     this.uploads = new UploadCursor(connection);
   }
 
@@ -116,8 +149,14 @@ export class GateStore {
     return this.manifest.findRow(context.event.id, context.liveCopy, serial);
   }
 
+  /**
+   * The ticket's state as the decision takes it, folded from every admission record held here, with its
+   * time on THIS device's clock (records carry cloud-corrected time; the screen says "x min ago").
+   */
   lastAdmission(eventId: string, serial: number): LastAdmission | undefined {
-    return this.scanLog.lastAdmission(eventId, serial);
+    const last = this.admissions.lastAdmission(eventId, serial);
+    if (!last) return undefined;
+    return { ...last, at: last.at - this.device.settings.clockOffsetMs };
   }
 
   /**
@@ -196,6 +235,7 @@ export class GateStore {
     });
     this.events.invalidate();
     this.keys.invalidate();
+    this.admissions.reset();
     this.scanLog.reloadCounters();
     this.device.reload();
   }

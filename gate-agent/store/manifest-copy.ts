@@ -11,6 +11,7 @@
 import type Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import {
+  EMPTY_ADMISSION_TOTALS,
   EMPTY_MANIFEST_CHECKSUM,
   formatXor64,
   MANIFEST_HASHED_FIELDS,
@@ -240,6 +241,8 @@ export class ManifestCopy {
         checksum: EMPTY_MANIFEST_CHECKSUM,
         eventJson: '{}',
         startedAt: now,
+        admissionCount: 0,
+        admissionChecksum: EMPTY_ADMISSION_TOTALS.checksum,
       };
       this.#connection.db
         .insert(schema.syncStaging)
@@ -253,7 +256,17 @@ export class ManifestCopy {
   /** Records how far the staging copy got with a page; part of the caller's transaction. */
   advanceStaging(
     eventId: string,
-    advance: Pick<StagingCursor, 'epoch' | 'after' | 'head' | 'rowCount' | 'checksum' | 'eventJson'>,
+    advance: Pick<
+      StagingCursor,
+      | 'epoch'
+      | 'after'
+      | 'head'
+      | 'rowCount'
+      | 'checksum'
+      | 'eventJson'
+      | 'admissionCount'
+      | 'admissionChecksum'
+    >,
   ): void {
     this.#connection.db
       .update(schema.syncStaging)

@@ -1,23 +1,27 @@
 /**
- * Split-point property (fast-check): for random histories of ticket changes, a gate that pulls in pages
- * of any size, crashes (an error thrown inside the page transaction) between any two pages and is
- * reopened from its file, ends identical — rows, cursor, row count, checksum — to a gate that pulled
- * everything in one go. Also: after the crash the store stands exactly at a page boundary.
+ * Split-point property (fast-check): for random histories of ticket changes and admission records (issue
+ * 14: admissions made at other gates travel in the same change sequence), a gate that pulls in pages of
+ * any size, crashes (an error thrown inside the page transaction) between any two pages and is reopened
+ * from its file, ends identical — rows, cursor, row count, checksums, admission records — to a gate that
+ * pulled everything in one go. Also: after the crash the store stands exactly at a page boundary.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { manifestChecksum } from '../../shared/sync-protocol/index';
+import { admissionTotalsOf, manifestChecksum } from '../../shared/sync-protocol/index';
 import { pullEvent } from '../sync/pull';
 import { ManifestFixture } from '../test-support/manifest-fixture';
 import { fixtureTransport, tempStore } from '../test-support/stores';
 import type { GateStore } from './gate-store';
 
-type Change = { kind: 'issue' | 'revoke' | 'transfer'; pick: number };
+type Change = { kind: 'issue' | 'revoke' | 'transfer' | 'admit'; pick: number };
 
 const change = fc.record({
-  kind: fc.constantFrom('issue', 'issue', 'revoke', 'transfer'),
+  kind: fc.constantFrom('issue', 'issue', 'revoke', 'transfer', 'admit', 'admit'),
   pick: fc.nat(),
 }) as fc.Arbitrary<Change>;
+
+/** Who admits: two other gates and the cloud's online validation. */
+const ORIGINS = ['0190c3a4-7b2e-7cc1-9d3e-000000000001', '0190c3a4-7b2e-7cc1-9d3e-000000000002', 'cloud'];
 
 function play(fixture: ManifestFixture, changes: readonly Change[]): void {
   for (const c of changes) {
@@ -26,7 +30,13 @@ function play(fixture: ManifestFixture, changes: readonly Change[]): void {
       fixture.issue(fixture.rows.size + 1, 1 + (c.pick % 2));
     } else {
       const serial = serials[c.pick % serials.length]!;
-      if (c.kind === 'revoke') fixture.revoke(serial);
+      if (c.kind === 'admit') {
+        fixture.admit(serial, {
+          origin: ORIGINS[c.pick % ORIGINS.length]!,
+          direction: c.pick % 5 === 0 ? 'out' : 'in',
+          at: fixture.cloudTime + c.pick,
+        });
+      } else if (c.kind === 'revoke') fixture.revoke(serial);
       else if (fixture.rows.get(serial)!.status === 'valid') fixture.transfer(serial);
     }
   }
@@ -39,6 +49,13 @@ function snapshotOf(store: GateStore, eventId: string) {
     after: cursor?.after,
     rowCount: cursor?.rowCount,
     checksum: cursor?.checksum,
+    admissionCount: cursor?.admissionCount,
+    admissionChecksum: cursor?.admissionChecksum,
+    admissions: store.sqlite
+      .prepare(
+        'SELECT origin, origin_seq, serial, direction, at FROM admission_log WHERE event_id = ? ORDER BY origin, origin_seq',
+      )
+      .all(eventId),
   };
 }
 
@@ -123,6 +140,8 @@ describe('manifest sync split points', () => {
             expect(snapshotOf(store, fixture.eventId)).toEqual(expected);
             expect(expected.checksum).toBe(fixture.checksum());
             expect(expected.rowCount).toBe(fixture.rows.size);
+            expect(expected.admissionChecksum).toBe(admissionTotalsOf(fixture.admissions).checksum);
+            expect(expected.admissions).toHaveLength(fixture.admissions.length);
             expect(store.manifest.stagingOf(fixture.eventId)).toBeNull();
           } finally {
             gate.cleanup();

@@ -1,8 +1,9 @@
 /**
  * The scan hot path's writes: the durable scan log (accepted and rejected, a gap-free sequence from 1)
- * and each ticket's admission state at this gate (what re-entry and ALREADY_USED are decided on). A scan
- * and the admission it changes are committed in ONE transaction (synchronous=FULL) before the agent
- * answers, so an `accept` shown at the door is on disk.
+ * and, for an accepted scan, this gate's admission record of it (./admission-log.ts: what re-entry and
+ * ALREADY_USED are decided on, here and — once replicated — at every other door). A scan and its
+ * admission record are committed in ONE transaction (synchronous=FULL) before the agent answers, so an
+ * `accept` shown at the door is on disk.
  *
  * Speed matters here more than anywhere: the statements are plain better-sqlite3, prepared once (a few
  * µs each; drizzle's query building would cost more than the lookup). Their row types are declared on
@@ -10,8 +11,10 @@
  */
 import type Database from 'better-sqlite3';
 import { count } from 'drizzle-orm';
-import type { LastAdmission, ScanDirection } from '../../shared/admission/index';
+import { admissionTimeAfter } from '../../shared/admission/history';
+import type { ScanDirection } from '../../shared/admission/index';
 import type { ScanRecord } from '../../shared/sync-protocol/index';
+import type { AdmissionLog } from './admission-log';
 import type { StoreConnection } from './connection';
 import * as schema from './schema';
 
@@ -29,51 +32,61 @@ export interface ScanToRecord {
   codeHash: string;
   scannedAt: number;
   manifestSeq: number;
-  /** Set on accept: the ticket's new admission state, written in the same transaction. */
-  admission?: { eventId: string; serial: number; gateName: string | null };
+  /** Set on accept: the admission record this gate makes, written in the same transaction. */
+  admission?: {
+    eventId: string;
+    serial: number;
+    /** This device's id: the record's origin. */
+    origin: string;
+    gateName: string | null;
+    /** Decided while the gate reached neither the cloud nor all its peers. */
+    unconfirmed: boolean;
+  };
 }
 
 /** Decisions since the log began (or since the last wipe). */
 export interface DecisionCounters {
+  /** Every accept: entries and exits. */
   accepted: number;
+  /** Accepted entries: what the door's "admitted" count shows (an exit is not an admission). */
+  admitted: number;
+  /** Accepted exits. */
+  exited: number;
   rejected: number;
 }
 
-interface AdmissionRow {
-  direction: ScanDirection;
-  at: number;
-  gate_id: string;
-  gate_name: string | null;
-}
+const noDecisions = (): DecisionCounters => ({ accepted: 0, admitted: 0, exited: 0, rejected: 0 });
 
 export class ScanLog {
   readonly #connection: StoreConnection;
-  readonly #selectAdmission: Database.Statement<[string, number], AdmissionRow>;
   readonly #record: (scan: ScanToRecord) => number;
-  #counters: DecisionCounters = { accepted: 0, rejected: 0 };
+  #counters: DecisionCounters = noDecisions();
 
   /** `clockOffsetMs` reads the device's current clock offset, stamped on every scan. */
-  constructor(connection: StoreConnection, clockOffsetMs: () => number) {
+  constructor(connection: StoreConnection, admissions: AdmissionLog, clockOffsetMs: () => number) {
     this.#connection = connection;
     const { sqlite } = connection;
-    this.#selectAdmission = sqlite.prepare(
-      'SELECT direction, at, gate_id, gate_name FROM admissions WHERE event_id = ? AND serial = ?',
-    );
     // The sequence is taken inside the insert's own transaction: gap-free because a failed transaction
     // takes no number, and there is one writer (this process) per store.
     const insertScan: Database.Statement<unknown[], { seq: number }> = sqlite.prepare(
       `INSERT INTO scans (seq, id, gate_id, event_id, serial, generation, direction, decision, reason, detail,
-         code_hash, scanned_at, clock_offset_ms, manifest_seq, uploaded)
-       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM scans), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+         code_hash, scanned_at, clock_offset_ms, manifest_seq, admission_seq, unconfirmed, uploaded)
+       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM scans), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
        RETURNING seq`,
     );
-    const upsertAdmission = sqlite.prepare(
-      `INSERT INTO admissions (event_id, serial, direction, at, gate_id, gate_name, scan_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (event_id, serial) DO UPDATE SET direction = excluded.direction, at = excluded.at,
-         gate_id = excluded.gate_id, gate_name = excluded.gate_name, scan_seq = excluded.scan_seq`,
-    );
     this.#record = connection.transactional((scan: ScanToRecord) => {
+      const admission = scan.decision === 'accept' ? scan.admission : undefined;
+      const admissionSeq = admission ? admissions.nextOwnSeq(admission.eventId, admission.origin) : null;
+      // An admission's corrected time follows every record of the ticket this gate knows (see
+      // admissionTimeAfter); the scan row carries the offset that gives that time, so the cloud, which
+      // estimates scannedAt + offset, files the record where the gate and its peers do.
+      const at = admission
+        ? admissionTimeAfter(
+            scan.scannedAt + clockOffsetMs(),
+            admissions.latestAt(admission.eventId, admission.serial, admission.origin),
+          )
+        : undefined;
+      const offset = at === undefined ? clockOffsetMs() : at - scan.scannedAt;
       const row = insertScan.get(
         scan.id,
         scan.gateId,
@@ -86,55 +99,63 @@ export class ScanLog {
         scan.detail,
         scan.codeHash,
         scan.scannedAt,
-        clockOffsetMs(),
+        offset,
         scan.manifestSeq,
+        admissionSeq,
+        admission?.unconfirmed ? 1 : 0,
       );
       if (!row) throw new Error('scan insert returned no sequence');
-      if (scan.admission && scan.decision === 'accept') {
-        upsertAdmission.run(
-          scan.admission.eventId,
-          scan.admission.serial,
-          scan.direction,
-          scan.scannedAt,
-          scan.gateId ?? '',
-          scan.admission.gateName,
-          row.seq,
-        );
+      if (admission && admissionSeq !== null) {
+        admissions.appendOwn({
+          eventId: admission.eventId,
+          serial: admission.serial,
+          origin: admission.origin,
+          originSeq: admissionSeq,
+          direction: scan.direction,
+          // The corrected time: the one timeline every gate and the cloud order admissions on.
+          at: scan.scannedAt + offset,
+          gateId: scan.gateId ?? '',
+          gateName: admission.gateName,
+          unconfirmed: admission.unconfirmed,
+          scanSeq: row.seq,
+          receivedAt: scan.scannedAt,
+        });
       }
       return row.seq;
     });
     this.reloadCounters();
   }
 
-  /** The ticket's last accepted scan at this gate, or undefined when it was never admitted here. */
-  lastAdmission(eventId: string, serial: number): LastAdmission | undefined {
-    const row = this.#selectAdmission.get(eventId, serial);
-    if (!row) return undefined;
-    return { direction: row.direction, at: row.at, gateId: row.gate_id, gateName: row.gate_name };
-  }
-
   /**
-   * Records a scan and, on accept, the ticket's admission state, in one FULL-synchronous transaction
+   * Records a scan and, on accept, its admission record, in one FULL-synchronous transaction
    * (a savepoint inside a caller's group commit). Returns the scan's sequence number. Throws only when
    * the disk refuses the write.
    */
   record(scan: ScanToRecord): number {
     const seq = this.#record(scan);
-    if (scan.decision === 'accept') this.#counters.accepted++;
-    else this.#counters.rejected++;
+    if (scan.decision === 'accept') {
+      this.#counters.accepted++;
+      if (scan.direction === 'out') this.#counters.exited++;
+      else this.#counters.admitted++;
+    } else this.#counters.rejected++;
     return seq;
   }
 
   /** Recounts accepted/rejected from the log (at start, after a failed group commit, after a wipe). */
   reloadCounters(): void {
-    const counters: DecisionCounters = { accepted: 0, rejected: 0 };
+    const counters = noDecisions();
     for (const row of this.#connection.db
-      .select({ decision: schema.scans.decision, n: count() })
+      .select({ decision: schema.scans.decision, direction: schema.scans.direction, n: count() })
       .from(schema.scans)
-      .groupBy(schema.scans.decision)
+      .groupBy(schema.scans.decision, schema.scans.direction)
       .all()) {
-      if (row.decision === 'accept') counters.accepted = row.n;
-      else counters.rejected += row.n;
+      if (row.decision !== 'accept') {
+        counters.rejected += row.n;
+        continue;
+      }
+      counters.accepted += row.n;
+      if (row.direction === 'out') counters.exited += row.n;
+      else counters.admitted += row.n;
     }
     this.#counters = counters;
   }

@@ -6,7 +6,7 @@
  * re-snapshot is written into another copy beside it and swapped in by changing that one number, so
  * scanning keeps answering from the old copy until the new one is complete and verified (SPEC 6).
  */
-import { blob, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { AdmissionReason } from '../../shared/admission/index';
 
 /** One row (id = 1): who this device is and how to reach the cloud. A later start needs only the data dir. */
@@ -55,6 +55,8 @@ export const events = sqliteTable('events', {
   endsAt: integer('ends_at').notNull(),
   doorsOpenAt: integer('doors_open_at'),
   timezone: text('timezone').notNull(),
+  /** JSON array of the venue's gates `{id, name}` (the manifest's event.gates): WRONG_GATE names the right door. */
+  gates: text('gates'),
 });
 
 export const ticketTypes = sqliteTable(
@@ -113,6 +115,9 @@ export const syncCursors = sqliteTable('sync_cursors', {
   clockOffsetMs: integer('clock_offset_ms').notNull().default(0),
   /** Set when the live copy is known to be wrong or stale (409, checksum mismatch): install a snapshot. */
   needsSnapshot: integer('needs_snapshot', { mode: 'boolean' }).notNull().default(false),
+  /** Admission records the live copy received from the cloud, and the XOR of their hashes. */
+  admissionCount: integer('admission_count').notNull().default(0),
+  admissionChecksum: text('admission_checksum').notNull().default('0000000000000000'),
 });
 
 /**
@@ -130,21 +135,57 @@ export const syncStaging = sqliteTable('sync_staging', {
   /** The ManifestEvent of the latest page, JSON. */
   eventJson: text('event_json').notNull(),
   startedAt: integer('started_at').notNull(),
+  admissionCount: integer('admission_count').notNull().default(0),
+  admissionChecksum: text('admission_checksum').notNull().default('0000000000000000'),
 });
 
-/** Per ticket: its last accepted scan at this gate (what re-entry and ALREADY_USED are decided on). */
-export const admissions = sqliteTable(
-  'admissions',
+/**
+ * Every admission record this gate knows of an event (issue 14): the ones it decided (`local`), the ones
+ * its peers sent (`peer`) and the ones the cloud's manifest carried (`cloud`). Facts, never updated:
+ * (event, origin, originSeq) names a record everywhere, so a record heard twice is stored once. A
+ * ticket's state is folded from its records (shared/admission/history); the (event, serial) index is
+ * the decision's one lookup.
+ */
+export const admissionLog = sqliteTable(
+  'admission_log',
   {
     eventId: text('event_id').notNull(),
+    /** The deciding device's id, `cloud`, or `legacy` (admissions recorded before this log existed). */
+    origin: text('origin').notNull(),
+    originSeq: integer('origin_seq').notNull(),
     serial: integer('serial').notNull(),
     direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    /** Corrected time (device clock + offset to the cloud), unix ms. */
     at: integer('at').notNull(),
     gateId: text('gate_id').notNull(),
     gateName: text('gate_name'),
-    scanSeq: integer('scan_seq').notNull(),
+    unconfirmed: integer('unconfirmed', { mode: 'boolean' }).notNull().default(false),
+    /** The origin's signature (base64url) when heard from a peer; null for own and cloud-carried records. */
+    signature: text('signature'),
+    source: text('source', { enum: ['local', 'peer', 'cloud'] }).notNull(),
+    /** Device clock when this gate learnt of it. */
+    receivedAt: integer('received_at').notNull(),
+    /** This gate's scan that made it (own records). */
+    scanSeq: integer('scan_seq'),
   },
-  (t) => [primaryKey({ columns: [t.eventId, t.serial] })],
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.origin, t.originSeq] }),
+    index('admission_log_ticket').on(t.eventId, t.serial),
+  ],
+);
+
+/** The gate devices of an event this gate may exchange admissions with (from the manifest's peer list). */
+export const peers = sqliteTable(
+  'peers',
+  {
+    eventId: text('event_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    publicKey: text('public_key').notNull(),
+    gateId: text('gate_id').notNull(),
+    gateName: text('gate_name').notNull(),
+    address: text('address'),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.deviceId] })],
 );
 
 /** The durable scan log, accepted and rejected; `seq` is this device's gap-free sequence from 1. */
@@ -171,6 +212,10 @@ export const scans = sqliteTable('scans', {
   scannedAt: integer('scanned_at').notNull(),
   clockOffsetMs: integer('clock_offset_ms').notNull(),
   manifestSeq: integer('manifest_seq').notNull(),
+  /** An accepted scan's admission record number (admission_log.origin_seq of this device's record). */
+  admissionSeq: integer('admission_seq'),
+  /** Decided while the gate reached neither the cloud nor all its peers (issue 14). */
+  unconfirmed: integer('unconfirmed', { mode: 'boolean' }).notNull().default(false),
   uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
   // No index on `uploaded`: uploads read by seq (the primary key) from the acknowledged cursor, and
   // every extra index is one more page written by each scan's FULL-synchronous commit.

@@ -30,6 +30,8 @@ function uploadFormOf(row: ScanRow): ScanRecord {
     scannedAt: row.scannedAt,
     clockOffsetMs: row.clockOffsetMs,
     manifestSeq: row.manifestSeq,
+    ...(row.admissionSeq !== null ? { admissionSeq: row.admissionSeq } : {}),
+    ...(row.unconfirmed ? { unconfirmed: true } : {}),
   };
 }
 

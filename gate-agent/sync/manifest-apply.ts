@@ -11,13 +11,27 @@
  * the keys it carries — and pins them (trust on first use over the device-authenticated HTTPS session).
  * From then on a page must be signed by a pinned key, and only such a page can rotate the pinned set.
  *
+ * Event keys arrive sealed to this device (shared/crypto/event-key-wrap.ts): they are opened with the
+ * device's private key before anything is written, and a page whose keys do not open here — sealed to
+ * another device, another event, or changed — is refused whole (bad-page) and changes nothing.
+ *
  * The copies (SPEC 6): deltas go into the LIVE copy, which scans read; a snapshot goes into a STAGING
  * copy beside it and is swapped in — by changing which copy the cursor names — only once complete and
  * its totals equal the cloud's summary, so scanning never sees a half-installed or wrong manifest.
  */
 import { z } from 'zod';
-import { createManifestPageVerifier, type TrustedSigningKey } from '../../shared/crypto/index';
-import { ManifestPage, type ManifestTicket, parseManifestTicket } from '../../shared/sync-protocol/index';
+import {
+  createManifestPageVerifier,
+  type TrustedSigningKey,
+  unwrapEventKeyForDevice,
+} from '../../shared/crypto/index';
+import {
+  type AdmissionTotals,
+  ManifestPage,
+  type ManifestTicket,
+  parseManifestTicket,
+} from '../../shared/sync-protocol/index';
+import { admissionTotalsAfter } from '../store/admission-log';
 import type { GateStore } from '../store/gate-store';
 import { type CopyTotals, storedTotals, totalsOf } from '../store/manifest-copy';
 
@@ -100,6 +114,31 @@ function keysOf(page: ManifestPage): TrustedSigningKey[] {
   }));
 }
 
+/** An event key of the page, opened: what the key store keeps (wrapped again at rest). */
+interface OpenedEventKey {
+  keyVersion: number;
+  key: Uint8Array;
+}
+
+/**
+ * Opens the page's event keys with this device's private key, or says why they do not open. The
+ * context binds each to the page's event, its version and this device's id.
+ */
+function openEventKeys(store: GateStore, page: ManifestPage): OpenedEventKey[] | string {
+  const { deviceId, privateKey } = store.settings;
+  if (!deviceId || !privateKey) return 'event keys: this gate has no device key (not enrolled)';
+  const opened: OpenedEventKey[] = [];
+  for (const { keyVersion, wrapped } of page.keys.eventKeys) {
+    const context = { eventId: page.eventId.toLowerCase(), keyVersion, deviceId };
+    try {
+      opened.push({ keyVersion, key: unwrapEventKeyForDevice(privateKey, wrapped, context) });
+    } catch {
+      return `event key version ${keyVersion} is not sealed to this device (${deviceId}) and event`;
+    }
+  }
+  return opened;
+}
+
 function verifies(keys: readonly TrustedSigningKey[], signed: SignedPage): boolean {
   try {
     return createManifestPageVerifier(keys)(signed.keyId, signed.body, signed.signature);
@@ -124,13 +163,15 @@ export function applySignedPage(
   } else {
     page = parsePage(signed.body);
     if (typeof page === 'string') return { kind: 'bad-page', why: page };
-    const offered = keysOf(page);
-    if (!verifies(offered, signed)) return { kind: 'bad-signature' };
-    store.pinSigningKeys(offered, 'first-page');
+    if (!verifies(keysOf(page), signed)) return { kind: 'bad-signature' };
   }
   if (page.eventId.toLowerCase() !== options.eventId.toLowerCase())
     return { kind: 'bad-page', why: 'another event' };
-  return applyPage(store, page, {
+  // Before any write (the trust-on-first-use pin included): a page for another device changes nothing.
+  const eventKeys = openEventKeys(store, page);
+  if (typeof eventKeys === 'string') return { kind: 'bad-page', why: eventKeys };
+  if (trusted.length === 0) store.pinSigningKeys(keysOf(page), 'first-page');
+  return applyPage(store, page, eventKeys, {
     target: options.target,
     now: options.now,
     clockOffsetMs: Math.round(page.cloudTime - options.deviceTime),
@@ -142,6 +183,9 @@ export function applySignedPage(
 function pageRangeProblem(page: ManifestPage): string | undefined {
   for (const t of page.tickets) {
     if (t.seq <= page.after || t.seq > page.nextAfter) return 'ticket seq outside the page range';
+  }
+  for (const a of page.admissions) {
+    if (a.seq <= page.after || a.seq > page.nextAfter) return 'admission seq outside the page range';
   }
   if (page.nextAfter < page.after || page.head < page.nextAfter) return 'cursor range';
   if (page.event.id.toLowerCase() !== page.eventId.toLowerCase()) return 'event id';
@@ -155,40 +199,78 @@ function pageRangeProblem(page: ManifestPage): string | undefined {
  * the totals are compared with the page's summary; a verified staging copy is swapped in, in the
  * same transaction.
  */
-function applyPage(store: GateStore, page: ManifestPage, options: ApplyPageOptions): PageOutcome {
+function applyPage(
+  store: GateStore,
+  page: ManifestPage,
+  eventKeys: readonly OpenedEventKey[],
+  options: ApplyPageOptions,
+): PageOutcome {
   const problem = pageRangeProblem(page);
   if (problem) return { kind: 'malformed', why: problem };
   const eventId = page.eventId.toLowerCase();
   const outcome = store.inTransaction(() =>
     options.target === 'live'
-      ? applyToLive(store, eventId, page, options)
-      : applyToStaging(store, eventId, page, options),
+      ? applyToLive(store, eventId, page, eventKeys, options)
+      : applyToStaging(store, eventId, page, eventKeys, options),
   );
   // Any write may have changed what the decision sees; drop cached contexts (cheap to rebuild).
   store.events.invalidate();
   return outcome;
 }
 
-/** The page's rows into `copy` from `totals`, and its keys: what every page writes first. */
-function writeRowsAndKeys(
+/** What a copy adds up to: its ticket rows and the admission records it received from the cloud. */
+interface CopySums {
+  rowCount: number;
+  checksum: string;
+  admissionCount: number;
+  admissionChecksum: string;
+}
+
+/**
+ * The page's rows into `copy` from `totals`, its admission records and peers, and its keys: what every
+ * page writes first. Admission records are facts, not part of a copy: they go into the admission log at
+ * once (a snapshot being staged already tells the live copy's decisions of an entry elsewhere); the
+ * copy only counts them, to check against the cloud's summary.
+ */
+function writePage(
   store: GateStore,
   eventId: string,
   copy: number,
   page: ManifestPage,
-  totals: CopyTotals,
-): { rowCount: number; checksum: string } {
+  eventKeys: readonly OpenedEventKey[],
+  totals: CopyTotals & { admissions: AdmissionTotals },
+  now: number,
+): CopySums {
   const after = store.manifest.applyRows(eventId, copy, page.tickets, totals);
+  const admissions = admissionTotalsAfter(totals.admissions, page.admissions);
+  store.admissions.storeManifestRecords(eventId, page.admissions, now);
+  store.peers.replace(eventId, page.peers);
   store.keys.replaceSigningKeys(keysOf(page), 'page');
   // Event keys only add decryption ability; they are merged at once so a new event's tokens open.
-  store.keys.mergeEventKeys(eventId, page.keys.eventKeys);
-  return storedTotals(after);
+  store.keys.mergeEventKeys(eventId, eventKeys);
+  return {
+    ...storedTotals(after),
+    admissionCount: admissions.count,
+    admissionChecksum: admissions.checksum,
+  };
+}
+
+/** The totals a cursor (live or staging) stands at. */
+function sumsOf(cursor: CopySums): CopyTotals & { admissions: AdmissionTotals } {
+  return {
+    ...totalsOf(cursor),
+    admissions: { count: cursor.admissionCount, checksum: cursor.admissionChecksum },
+  };
 }
 
 /** True when the last page's summary disagrees with the copy's totals. */
-function differs(page: ManifestPage, actual: { rowCount: number; checksum: string }): boolean {
+function differs(page: ManifestPage, actual: CopySums): boolean {
+  if (page.summary === null) return false;
+  const { rowCount, checksum, admissions } = page.summary;
+  if (rowCount !== actual.rowCount || checksum !== actual.checksum) return true;
   return (
-    page.summary !== null &&
-    (page.summary.rowCount !== actual.rowCount || page.summary.checksum !== actual.checksum)
+    admissions !== undefined &&
+    (admissions.count !== actual.admissionCount || admissions.checksum !== actual.admissionChecksum)
   );
 }
 
@@ -197,12 +279,13 @@ function applyToLive(
   store: GateStore,
   eventId: string,
   page: ManifestPage,
+  eventKeys: readonly OpenedEventKey[],
   options: ApplyPageOptions,
 ): PageOutcome {
   const cursor = store.manifest.cursorOf(eventId);
   if (!cursor || cursor.epoch !== page.epoch) return { kind: 'needs-snapshot' };
   if (cursor.after !== page.after) return { kind: 'out-of-order', expectedAfter: cursor.after };
-  const actual = writeRowsAndKeys(store, eventId, cursor.liveCopy, page, totalsOf(cursor));
+  const actual = writePage(store, eventId, cursor.liveCopy, page, eventKeys, sumsOf(cursor), options.now);
   store.events.write(page.event);
   const mismatch = differs(page, actual);
   store.manifest.advanceLive(eventId, {
@@ -224,6 +307,7 @@ function applyToStaging(
   store: GateStore,
   eventId: string,
   page: ManifestPage,
+  eventKeys: readonly OpenedEventKey[],
   options: ApplyPageOptions,
 ): PageOutcome {
   const staging = store.manifest.stagingCursorOf(eventId);
@@ -234,7 +318,7 @@ function applyToStaging(
     store.manifest.abandonSnapshot(eventId);
     return { kind: 'needs-snapshot' };
   }
-  const actual = writeRowsAndKeys(store, eventId, staging.copy, page, totalsOf(staging));
+  const actual = writePage(store, eventId, staging.copy, page, eventKeys, sumsOf(staging), options.now);
   if (page.summary && !page.hasMore) {
     if (differs(page, actual)) {
       store.manifest.abandonSnapshot(eventId);

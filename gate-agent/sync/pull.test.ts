@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManifestFixture } from '../test-support/manifest-fixture';
 import { fixtureTransport, type TempStore, tempStore } from '../test-support/stores';
+import { backoffDelay } from './loop';
 import { pullEvent } from './pull';
-import { backoffDelay } from './sync-engine';
 
 let temp: TempStore;
 beforeEach(() => {

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deviceScans, devices } from '../../cloud/db/schema';
 import { buyTickets } from '../../cloud/test-support/cloud';
+import { ADMISSION_XOR_SQL } from '../../shared/sync-protocol/index';
 import { type GateAgent, startGateAgent } from '../agent';
 import { type RealCloud, startRealCloud } from '../test-support/real-cloud';
 import { makeTempDir } from '../test-support/stores';
@@ -111,7 +112,8 @@ describe('gate agent and the real cloud', () => {
     const agent = await start({ enrollmentToken: await real.enrollmentToken() });
     const first = await agent.syncNow();
     const seq = first.events[0]!.manifestSeq;
-    await new Promise((resolve) => setTimeout(resolve, 800)); // the stream is connected and watching
+    // At once, no pause: a change committed at any moment after the gate's last pull must reach it —
+    // through the stream when it is connected, through the pull on (re)connect when it is not yet.
     const refund = await real.cloud.call('POST', `/api/v1/orders/${standard[1]!.orderId}/refund`, {
       token: real.seeded.adminToken,
     });
@@ -271,6 +273,12 @@ describe('gate agent and the real cloud', () => {
     await db.execute(
       sql`delete from ticket_changes where event_id = ${real.seeded.eventId} and seq > ${backupHead}`,
     );
+    await db.execute(
+      sql`delete from admissions where event_id = ${real.seeded.eventId} and seq > ${backupHead}`,
+    );
+    await db.execute(sql`update events set admission_count = a.n, admission_xor = coalesce(a.x, 0)
+      from (select count(*) as n, ${sql.raw(ADMISSION_XOR_SQL)} as x from admissions
+             where event_id = ${real.seeded.eventId}) a where id = ${real.seeded.eventId}`);
     await db.execute(sql`update events set change_seq = ${backupHead} where id = ${real.seeded.eventId}`);
     await db.execute(sql`update tickets set status = 'valid', revoked_reason = null where id = ${vip.id}`);
     await db.execute(

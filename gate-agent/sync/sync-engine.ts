@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
+import { isUuid } from '../../shared/crypto/index';
 import {
   GateReport,
   MAX_REPORT_EVENTS,
@@ -21,6 +22,7 @@ import {
 import type { DecisionFigures } from '../server/metrics';
 import type { GateStore } from '../store/gate-store';
 import { type CloudClient, CloudError, DeviceRevokedError } from './cloud-client';
+import { backoffDelay, Loop } from './loop';
 import { pullEvent } from './pull';
 
 export interface SyncEngineOptions {
@@ -45,6 +47,10 @@ export interface SyncEngineOptions {
   reportMinIntervalMs?: number;
   /** The agent version named in reports (default: package.json's). */
   agentVersion?: string;
+  /** The `host:port` other gates reach this one at on the venue LAN (reported to the cloud). */
+  peerAddress?: () => string;
+  /** Called after every successful pull (the peer lists may have changed). */
+  afterPull?: () => void;
 }
 
 /** The version this agent reports to the cloud. */
@@ -65,87 +71,17 @@ export interface SyncState {
   revoked: boolean;
 }
 
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_CAP_MS = 60_000;
-
-/** Exponential backoff with full jitter (AWS architecture blog): spreads the retries of many gates. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 16));
-  return Math.floor(random() * ceiling);
-}
-
-/** A repeating task with its own timer and backoff; `trigger` runs it now (coalescing concurrent calls). */
-class Loop {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<boolean> | undefined;
-  #next: Promise<boolean> | undefined;
-  #attempt = 0;
-  #stopped = false;
-
-  constructor(
-    private readonly task: () => Promise<void>,
-    private readonly intervalMs: number,
-    private readonly onFailure: (error: unknown) => void,
-  ) {}
-
-  get failures(): number {
-    return this.#attempt;
-  }
-
-  start(): void {
-    this.#schedule(0);
-  }
-
-  /**
-   * Runs the task now, or — when a run is under way — once more right after it (callers asking at the
-   * same time share that one extra run). Resolves true when the run it waited for succeeded.
-   */
-  trigger(): Promise<boolean> {
-    if (this.#running) {
-      this.#next ??= this.#running.then(() => {
-        this.#next = undefined;
-        return this.#stopped ? false : this.trigger();
-      });
-      return this.#next;
-    }
-    clearTimeout(this.#timer);
-    this.#running = this.#run().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
-  }
-
-  async #run(): Promise<boolean> {
-    try {
-      await this.task();
-      this.#attempt = 0;
-      this.#schedule(this.intervalMs);
-      return true;
-    } catch (error) {
-      this.onFailure(error);
-      if (error instanceof DeviceRevokedError) {
-        this.stop();
-        return false;
-      }
-      this.#attempt++;
-      this.#schedule(Math.min(this.intervalMs, backoffDelay(this.#attempt)));
-      return false;
-    }
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.trigger(), delayMs);
-    this.#timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running?.catch(() => undefined);
-  }
-}
+/**
+ * The push stream reconnects at most this long after it dropped: a reconnect is one cheap request, and
+ * after a cloud restart or a deploy a gate should hear of changes again within seconds, not after an
+ * exponential backoff has grown to a minute.
+ */
+const STREAM_RETRY_CAP_MS = 2_000;
+/**
+ * An accepted scan is uploaded this long after it committed (issue 14: within 250 ms), so the other doors
+ * hear of it through the cloud; scans within the window share one upload. Never on the decision path.
+ */
+export const PROMPT_UPLOAD_DELAY_MS = 50;
 
 export class SyncEngine {
   readonly #options: SyncEngineOptions;
@@ -175,6 +111,7 @@ export class SyncEngine {
   /** Real time of the last probe: an idle upload cycle also probes once per interval (see #uploadAll). */
   #lastProbeAt = 0;
   #uploadFailures = 0;
+  #promptUpload: NodeJS.Timeout | undefined;
 
   constructor(options: SyncEngineOptions) {
     this.#options = options;
@@ -274,6 +211,7 @@ export class SyncEngine {
       decisions: { accepted: figures?.accepted ?? 0, rejected: figures?.rejected ?? 0 },
       rejectsByReason: figures?.rejectsByReason ?? {},
       syncFailures: { pull: this.#pullFailures, upload: this.#uploadFailures },
+      ...(this.#options.peerAddress ? { peerAddress: this.#options.peerAddress() } : {}),
       events: store
         .syncStates()
         .slice(0, MAX_REPORT_EVENTS)
@@ -343,6 +281,7 @@ export class SyncEngine {
         this.#options.logger?.info({ eventId, ...result }, 'manifest snapshot installed');
     }
     this.#state.lastPullAt = clock();
+    this.#options.afterPull?.();
     // Old copies left by a swap go in short steps, yielding to scans between them.
     while (store.manifest.collectGarbage() > 0) await new Promise((resolve) => setImmediate(resolve));
   }
@@ -409,6 +348,14 @@ export class SyncEngine {
             this.#options.store.wipe();
             throw new DeviceRevokedError();
           }
+          if (message.event === 'ready') {
+            // (Re)connected: the stream covers these events from now on. What changed while it was down
+            // comes with one pull, and scans recorded meanwhile go up now, not on the next timer.
+            this.#learnServedEvents(message.data);
+            void this.#pull.trigger();
+            void this.#upload.trigger();
+            continue;
+          }
           if (message.event === 'manifest') {
             let parsed: unknown;
             try {
@@ -432,11 +379,18 @@ export class SyncEngine {
           this.#failed('pull', error);
           return;
         }
+        // A stream that cannot (re)connect means the cloud is unreachable now, even when no pull or
+        // upload has failed yet (their timers may be far off): the door shows offline at once, and an
+        // admission decided now is not vouched for by the cloud.
+        if (error instanceof CloudError && error.status === null) this.#state.online = false;
         logger?.debug({ err: error }, 'sync stream closed; reconnecting');
       }
       attempt++;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(250, backoffDelay(attempt)));
+        const timer = setTimeout(
+          resolve,
+          Math.min(STREAM_RETRY_CAP_MS, Math.max(250, backoffDelay(attempt))),
+        );
         timer.unref();
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
@@ -444,6 +398,36 @@ export class SyncEngine {
         });
       });
     }
+  }
+
+  /** Events named by the stream's `ready` that this gate did not know it serves (a new assignment). */
+  #learnServedEvents(data: string): void {
+    let eventIds: unknown;
+    try {
+      eventIds = (JSON.parse(data) as { eventIds?: unknown }).eventIds;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(eventIds)) return;
+    const known = new Set(this.#options.store.servedEvents().map((e) => e.eventId));
+    const fresh = eventIds.filter(
+      (id): id is string => typeof id === 'string' && isUuid(id) && !known.has(id),
+    );
+    if (fresh.length > 0) this.#options.store.addServedEvents(fresh.map((id) => ({ id, name: '' })));
+  }
+
+  /**
+   * A scan was just recorded: upload it shortly (PROMPT_UPLOAD_DELAY_MS), batched with the scans that
+   * follow within the window. Only while the cloud answers — offline, the upload loop's own backoff
+   * decides when to try again, so a busy door never hammers an unreachable cloud.
+   */
+  scanRecorded(): void {
+    if (this.#stopped || this.#promptUpload || !this.#state.online) return;
+    this.#promptUpload = setTimeout(() => {
+      this.#promptUpload = undefined;
+      if (!this.#stopped) void this.#upload.trigger();
+    }, PROMPT_UPLOAD_DELAY_MS);
+    this.#promptUpload.unref();
   }
 
   /** Pull and upload now, both directions independently; resolves when both have finished. */
@@ -456,6 +440,7 @@ export class SyncEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#reportTimer);
+    clearTimeout(this.#promptUpload);
     this.#abort.abort();
     await Promise.all([this.#pull.stop(), this.#upload.stop(), this.#report.stop()]);
     await this.#streamTask?.catch(() => undefined);

@@ -21,7 +21,8 @@ export interface LocalAppHarness {
 
 export async function localAppHarness(options: { uiDir?: string } = {}): Promise<LocalAppHarness> {
   const temp = tempStore();
-  temp.store.updateSettings({ gateId: randomUUID(), gateName: 'South', deviceId: randomUUID() });
+  // The device id and key are TEST_DEVICE's (tempStore): the fixture's pages are sealed to it.
+  temp.store.updateSettings({ gateId: randomUUID(), gateName: 'South' });
   const fixture = new ManifestFixture();
   for (let serial = 1; serial <= 5; serial++) fixture.issue(serial);
   const clock = () => fixture.cloudTime;

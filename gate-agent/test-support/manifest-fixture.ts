@@ -13,15 +13,20 @@ import {
   signManifestPage,
   ticketTokenDigest,
   toBase64Url,
+  wrapEventKeyForDevice,
 } from '../../shared/crypto/index';
 import {
+  admissionTotalsOf,
+  type ManifestAdmission,
   type ManifestEvent,
   type ManifestPage,
+  type ManifestPeer,
   type ManifestTicket,
   manifestChecksum,
   SYNC_PROTOCOL_VERSION,
 } from '../../shared/sync-protocol/index';
 import type { SignedPage } from '../sync/manifest-apply';
+import { TEST_DEVICE, type TestDeviceIdentity } from './test-device';
 
 export const HOUR = 3_600_000;
 
@@ -31,6 +36,8 @@ export interface FixtureOptions {
   signingKey?: SigningKeyPair;
   /** Gate ids the VIP type (typeNo 2) may use. */
   vipGateIds?: string[];
+  /** The device pages seal event keys to (default TEST_DEVICE, the identity of temp stores). */
+  recipient?: Pick<TestDeviceIdentity, 'deviceId' | 'publicKey'>;
 }
 
 /** One event's manifest as the cloud holds it. */
@@ -46,11 +53,20 @@ export class ManifestFixture {
   readonly rows = new Map<number, ManifestTicket>();
   /** Every token issued, by serial (the current holder's). */
   readonly tokens = new Map<number, string>();
+  /** Admission records the cloud holds (issue 14), in change order. */
+  readonly admissions: ManifestAdmission[] = [];
+  /** The gate devices of the venue the pages list as peers (issue 14). */
+  peers: ManifestPeer[] = [];
+  /** The device the pages seal event keys to, as the cloud seals them to the requesting device. */
+  recipient: Pick<TestDeviceIdentity, 'deviceId' | 'publicKey'>;
+  /** Per origin: the last originSeq recorded. */
+  readonly #originSeqs = new Map<string, number>();
 
   constructor(options: FixtureOptions = {}) {
     this.eventId = options.eventId ?? randomUUID();
     this.signingKey = options.signingKey ?? generateSigningKeyPair(1);
     this.eventKey = generateEventKey(this.eventId);
+    this.recipient = options.recipient ?? TEST_DEVICE;
     this.cloudTime = options.now ?? Date.UTC(2026, 5, 1, 18);
     const now = this.cloudTime;
     this.event = {
@@ -65,7 +81,41 @@ export class ManifestFixture {
         { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null },
         { typeNo: 2, id: randomUUID(), name: 'VIP', gateIds: options.vipGateIds ?? [randomUUID()] },
       ],
+      gates: [],
     };
+  }
+
+  /**
+   * Records an admission the cloud learnt of (an upload from another gate, online validation): a change
+   * in the event's sequence, like a ticket change. Returns the record.
+   */
+  admit(
+    serial: number,
+    options: {
+      origin?: string;
+      direction?: 'in' | 'out';
+      at?: number;
+      gateId?: string;
+      gateName?: string;
+    } = {},
+  ): ManifestAdmission {
+    const origin = options.origin ?? 'cloud';
+    const originSeq = (this.#originSeqs.get(origin) ?? 0) + 1;
+    this.#originSeqs.set(origin, originSeq);
+    this.head++;
+    const record: ManifestAdmission = {
+      seq: this.head,
+      serial,
+      origin,
+      originSeq,
+      direction: options.direction ?? 'in',
+      at: options.at ?? this.cloudTime,
+      gateId: options.gateId ?? '00000000-0000-4000-8000-00000000000a',
+      gateName: options.gateName ?? 'North door',
+      unconfirmed: false,
+    };
+    this.admissions.push(record);
+    return record;
   }
 
   #change(row: Omit<ManifestTicket, 'seq'>): ManifestTicket {
@@ -124,33 +174,57 @@ export class ManifestFixture {
     this.head = 0;
     this.rows.clear();
     for (const row of rows) this.#change(row);
+    for (const record of this.admissions) record.seq = ++this.head;
   }
 
   checksum(): string {
     return manifestChecksum(this.rows.values());
   }
 
+  /** The event key sealed to `to` (the fixture's recipient by default), as a page carries it. */
+  sealedEventKey(to = this.recipient): ManifestPage['keys']['eventKeys'][number] {
+    const { keyVersion, key } = this.eventKey;
+    const context = { eventId: this.eventId, keyVersion, deviceId: to.deviceId };
+    return { keyVersion, wrapped: wrapEventKeyForDevice(to.publicKey, key, context) };
+  }
+
   /** The page after `after`, exactly as GET /sync/manifest would answer it. */
   page(after: number, limit: number): ManifestPage {
-    const pending = [...this.rows.values()].filter((r) => r.seq > after).sort((a, b) => a.seq - b.seq);
-    const tickets = pending.slice(0, limit);
+    type Change = { seq: number; ticket?: ManifestTicket; admission?: ManifestAdmission };
+    const pending: Change[] = [
+      ...[...this.rows.values()].map((ticket) => ({ seq: ticket.seq, ticket })),
+      ...this.admissions.map((admission) => ({ seq: admission.seq, admission })),
+    ]
+      .filter((change) => change.seq > after)
+      .sort((a, b) => a.seq - b.seq);
+    const changes = pending.slice(0, limit);
+    const tickets = changes.flatMap((change) => (change.ticket ? [change.ticket] : []));
+    const admissions = changes.flatMap((change) => (change.admission ? [change.admission] : []));
     const hasMore = pending.length > limit;
     return {
       protocol: SYNC_PROTOCOL_VERSION,
       eventId: this.eventId,
       epoch: this.epoch,
       after,
-      nextAfter: hasMore ? tickets[tickets.length - 1]!.seq : this.head,
+      nextAfter: hasMore ? changes[changes.length - 1]!.seq : this.head,
       head: this.head,
       hasMore,
       cloudTime: this.cloudTime,
       event: this.event,
       keys: {
         signingKeys: [{ keyId: this.signingKey.keyId, publicKey: toBase64Url(this.signingKey.publicKey) }],
-        eventKeys: [{ keyVersion: this.eventKey.keyVersion, key: toBase64Url(this.eventKey.key) }],
+        eventKeys: [this.sealedEventKey()],
       },
       tickets,
-      summary: hasMore ? null : { rowCount: this.rows.size, checksum: this.checksum() },
+      admissions,
+      peers: this.peers,
+      summary: hasMore
+        ? null
+        : {
+            rowCount: this.rows.size,
+            checksum: this.checksum(),
+            admissions: admissionTotalsOf(this.admissions),
+          },
     };
   }
 

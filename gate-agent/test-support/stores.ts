@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type GateStore, openGateStore } from '../store/gate-store';
 import type { FetchPage, PageRequest } from '../sync/pull';
 import type { ManifestFixture } from './manifest-fixture';
+import { giveDeviceIdentity } from './test-device';
 
 export interface TempStore {
   dir: string;
@@ -23,13 +24,16 @@ export function makeTempDir(prefix = 'gate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** A store in a fresh temp directory, holding the TEST_DEVICE identity fixture pages are sealed to. */
 export function tempStore(): TempStore {
   const dir = makeTempDir();
   const path = join(dir, 'gate.sqlite');
+  const store = openGateStore(path);
+  giveDeviceIdentity(store);
   const handle: TempStore = {
     dir,
     path,
-    store: openGateStore(path),
+    store,
     reopen() {
       handle.store.close();
       handle.store = openGateStore(path);

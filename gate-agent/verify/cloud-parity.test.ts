@@ -101,8 +101,10 @@ beforeAll(async () => {
   vip = (await buy(1, 1)).tickets[0]!.qr;
   const toRefund = await buy(0, 1);
   refunded = toRefund.tickets[0]!.qr;
+  // Inside the doors only an admin's explicit override refunds (docs/CONTRACT.md §5.1).
   const refund = await real.cloud.call('POST', `/api/v1/orders/${toRefund.order.id}/refund`, {
     token: real.seeded.adminToken,
+    body: { override: true, reason: 'parity test' },
   });
   expect(refund.status).toBe(200);
   const key = await real.cloud.keyring.eventKey(real.seeded.eventId, 1);
@@ -120,6 +122,9 @@ beforeAll(async () => {
     syncIntervalMs: 3_600_000,
   });
   await agent.syncNow();
+  // The gate's own admissions stay on the gate: both sides judge each code from the same state, not
+  // one after hearing of the other's accept (issue 14 shares admissions; that is tested elsewhere).
+  real.link = 'fail-uploads';
 });
 
 afterAll(async () => {
@@ -131,7 +136,7 @@ afterAll(async () => {
 describe('gate and cloud give the same reason and detail', () => {
   it('for codes as they were issued, typed, damaged or forged', async () => {
     await expectAlike(nextTicket(), 'OK');
-    await expectAlike(nextTicket(), 'OK', 'out');
+    await expectAlike(nextTicket(), 'NOT_INSIDE never-admitted', 'out');
     await expectAlike(vip, 'WRONG_GATE');
     await expectAlike(refunded, 'REVOKED');
     await expectAlike('NOT A TICKET AT ALL', 'INVALID encoding');
@@ -152,12 +157,23 @@ describe('gate and cloud give the same reason and detail', () => {
   });
 
   it('on entry, second entry, exit and re-entry', async () => {
-    const qr = nextTicket();
+    // One ticket per side: the gate and the cloud now share one admission history (issue 14), so the
+    // same ticket on both sides would be one story, not two alike.
+    const atGate = nextTicket();
+    const online = nextTicket();
     const answers: string[] = [];
     for (const direction of ['in', 'in', 'out', 'in'] as const) {
-      const { gate, cloud } = await both(qr, direction);
-      expect(cloud).toEqual(gate);
+      const gate = await agent.scan(atGate, direction);
+      const cloud = await real.cloud.call('POST', '/api/v1/validate', {
+        token: staff,
+        body: { qr: online, gateId: real.seeded.gateIds[0], direction },
+      });
+      expect({ reason: cloud.body.reason, detail: cloud.body.detail }).toEqual({
+        reason: gate.reason,
+        detail: gate.detail,
+      });
       answers.push(gate.reason);
+      real.cloud.advance(1_000); // one clock for both sides: each step a second after the last
     }
     expect(answers).toEqual(['OK', 'ALREADY_USED', 'OK', 'OK']);
   });

@@ -170,9 +170,18 @@ describe('one scan per reason (SPEC 7)', () => {
     });
   }
 
-  it('WRONG_GATE names the gates the ticket may use', () => {
+  it('WRONG_GATE names the gates the ticket may use, by name once the manifest lists the venue’s gates', async () => {
+    expect(pipeline.scan(token(concert, 1)).reason).toBe('OK');
+    expect(pipeline.scan(token(concert, 20)).allowedGates).toEqual([{ id: OTHER_GATE, name: null }]);
+    concert.event = { ...concert.event, gates: [{ id: OTHER_GATE.toUpperCase(), name: 'VIP Door' }] };
+    concert.revoke(9); // a change, so the next pull writes a page (and the event with it)
+    await pullEvent(concert.eventId, {
+      store: temp.store,
+      fetchPage: fixtureTransport([concert]),
+      clock: () => now,
+    });
     const response = pipeline.scan(token(concert, 20));
-    expect(response.allowedGates).toEqual([OTHER_GATE]);
+    expect(response.allowedGates).toEqual([{ id: OTHER_GATE, name: 'VIP Door' }]);
     expect(response.ticket).toMatchObject({
       serial: 20,
       typeNo: 2,
@@ -251,11 +260,70 @@ describe('one scan per reason (SPEC 7)', () => {
 describe('re-entry', () => {
   it('in, out, in is accepted; a second in without an out is ALREADY_USED', () => {
     const code = token(concert, 2);
-    const answers = ['in', 'out', 'in', 'in', 'out', 'out', 'in'].map((d) => {
+    const answers = ['out', 'in', 'out', 'in', 'in', 'out', 'out', 'in'].map((d) => {
       now += 1000;
       return pipeline.scan(code, d as 'in' | 'out').reason;
     });
-    expect(answers).toEqual(['OK', 'OK', 'OK', 'ALREADY_USED', 'OK', 'OK', 'OK']);
+    // An exit is a movement only for a holder inside: before any entry, and a second exit in a row,
+    // are NOT_INSIDE and record nothing.
+    expect(answers).toEqual(['NOT_INSIDE', 'OK', 'OK', 'OK', 'ALREADY_USED', 'OK', 'NOT_INSIDE', 'OK']);
+    const state = temp.store.admissions.stateOf(concert.eventId, 2);
+    expect(state).toMatchObject({ inside: true, records: 5 });
+  });
+
+  it('a clock estimate that moves backwards never files an entry before the exit it followed', () => {
+    const code = token(concert, 2);
+    temp.store.device.setClockOffset(5_000);
+    expect(pipeline.scan(code, 'in').reason).toBe('OK');
+    now += 50;
+    expect(pipeline.scan(code, 'out').reason).toBe('OK');
+    // A new estimate over a slow link: 5 s less. Uncorrected, the re-entry would sort before the exit.
+    temp.store.device.setClockOffset(0);
+    now += 50;
+    expect(pipeline.scan(code, 'in').reason).toBe('OK');
+    const state = temp.store.admissions.stateOf(concert.eventId, 2);
+    expect(state).toMatchObject({ inside: true, doubleEntries: 0, records: 3 });
+    expect(state.last?.direction).toBe('in');
+    expect(state.last?.originSeq).toBe(3);
+    now += 50;
+    expect(pipeline.scan(code, 'in').reason).toBe('ALREADY_USED');
+    // The upload carries the offset that gives the record's time: the cloud files it where the gate did.
+    const uploaded = temp.store.scansToUpload(10).filter((s) => s.admissionSeq !== undefined);
+    const times = uploaded.map((s) => s.scannedAt + s.clockOffsetMs);
+    expect(times).toEqual([NOW + 5_000, NOW + 5_050, NOW + 5_051]);
+  });
+
+  it('an exit heard with a corrected time ahead of this gate’s clock is still followed by the re-entry', async () => {
+    concert.admit(9, { origin: 'cloud', at: NOW - 60_000, gateId: OTHER_GATE });
+    concert.admit(9, { origin: 'cloud', direction: 'out', at: NOW + 30_000, gateId: OTHER_GATE });
+    await pullEvent(concert.eventId, {
+      store: temp.store,
+      fetchPage: fixtureTransport([concert, cancelled]),
+      clock: () => now,
+    });
+    temp.store.device.setClockOffset(0);
+    expect(pipeline.scan(token(concert, 9)).reason).toBe('OK');
+    const state = temp.store.admissions.stateOf(concert.eventId, 9);
+    expect(state).toMatchObject({ inside: true, doubleEntries: 0 });
+    expect(state.last?.at).toBe(NOW + 30_001);
+    expect(pipeline.scan(token(concert, 9)).reason).toBe('ALREADY_USED');
+  });
+});
+
+describe('preview', () => {
+  it('answers as a scan would, and records nothing', () => {
+    const code = token(concert, 5);
+    expect(pipeline.preview(code)).toMatchObject({ decision: 'accept', reason: 'OK' });
+    expect(pipeline.preview(code).seq).toBeUndefined();
+    expect(temp.store.counters.accepted).toBe(0);
+    expect(temp.store.scansToUpload(10)).toEqual([]);
+    expect(pipeline.scan(code).reason).toBe('OK');
+    expect(pipeline.preview(code)).toMatchObject({
+      reason: 'ALREADY_USED',
+      alreadyUsed: { gateName: 'North' },
+    });
+    expect(pipeline.preview(code, 'out').reason).toBe('OK');
+    expect(temp.store.scansToUpload(10)).toHaveLength(1);
   });
 });
 
@@ -286,9 +354,53 @@ describe('the durable log', () => {
 
   it('survives a reopen: the admission state is on disk', () => {
     expect(pipeline.scan(token(concert, 1)).reason).toBe('OK');
+    expect(pipeline.scan(token(concert, 4)).reason).toBe('OK');
+    expect(pipeline.scan(token(concert, 4), 'out').reason).toBe('OK');
     const reopened = temp.reopen();
     const again = createScanPipeline({ store: reopened, clock: () => now });
     expect(again.scan(token(concert, 1)).reason).toBe('ALREADY_USED');
-    expect(reopened.counters).toEqual({ accepted: 1, rejected: 1 });
+    // Counted from the log: an exit is an accept but not an admission.
+    expect(reopened.counters).toEqual({ accepted: 3, admitted: 2, exited: 1, rejected: 1 });
+  });
+});
+
+describe('admissions made elsewhere (issue 14)', () => {
+  async function pullConcert(): Promise<void> {
+    await pullEvent(concert.eventId, {
+      store: temp.store,
+      fetchPage: fixtureTransport([concert, cancelled]),
+      clock: () => now,
+    });
+  }
+
+  it('an entry at another gate, carried by the manifest, is ALREADY_USED here naming that gate', async () => {
+    concert.admit(5, { origin: randomUUID(), at: NOW - 60_000, gateId: OTHER_GATE, gateName: 'South' });
+    await pullConcert();
+    const answer = pipeline.scan(token(concert, 5));
+    expect(answer.reason).toBe('ALREADY_USED');
+    expect(answer.alreadyUsed).toEqual({ at: NOW - 60_000, gateId: OTHER_GATE, gateName: 'South' });
+  });
+
+  it('an exit at another gate lets the holder back in here; the history folds in time order', async () => {
+    concert.admit(6, { origin: 'cloud', at: NOW - 60_000, gateId: OTHER_GATE });
+    concert.admit(6, { origin: 'cloud', direction: 'out', at: NOW - 30_000, gateId: OTHER_GATE });
+    await pullConcert();
+    expect(pipeline.scan(token(concert, 6)).reason).toBe('OK');
+    expect(pipeline.scan(token(concert, 6)).reason).toBe('ALREADY_USED');
+  });
+
+  it('this gate’s own admission is a numbered record, uploaded with its scan; unconfirmed when decided alone', () => {
+    const alone = createScanPipeline({ store: temp.store, clock: () => now, isConfirmed: () => false });
+    temp.store.updateSettings({ deviceId: '0190c3a4-7b2e-7cc1-9d3e-5a1b2c3d4e5f' });
+    expect(pipeline.scan(token(concert, 7)).reason).toBe('OK');
+    expect(alone.scan(token(concert, 8)).reason).toBe('OK');
+    expect(alone.scan(token(concert, 8)).reason).toBe('ALREADY_USED'); // a reject makes no record
+    const uploads = temp.store.scansToUpload(10);
+    expect(uploads.map((s) => [s.admissionSeq, s.unconfirmed])).toEqual([
+      [1, undefined],
+      [2, true],
+      [undefined, undefined],
+    ]);
+    expect(temp.store.admissions.unconfirmedOwnCount()).toBe(1);
   });
 });

@@ -18,6 +18,13 @@ export interface ScanPipelineOptions {
   store: GateStore;
   /** Device wall clock, unix ms. */
   clock: () => number;
+  /**
+   * Whether an admission decided now for `eventId` is confirmed: the gate is in contact with the cloud
+   * or with every peer of the event (issue 14). An unconfirmed admission is marked in the scan log, its
+   * upload and the reconciliation report. Read on the decision path: must be a cheap in-memory check.
+   * Default: confirmed (a pipeline without replication, in tests).
+   */
+  isConfirmed?: (eventId: string) => boolean;
   /** Called after every decision (metrics); must not throw, but is guarded anyway. */
   onDecision?: (response: ScanResponse) => void;
   /** Called when something unexpected failed (logging). */
@@ -39,6 +46,11 @@ export interface ScanPipeline {
    * Every answer is returned only after that commit. Never throws.
    */
   scanMany(items: readonly ScanRequestItem[]): ScanResponse[];
+  /**
+   * What a scan of `code` would be answered now, deciding exactly as `scan` does but recording nothing
+   * (no `seq` in the answer). For a page that shows what a ticket will get at this door (the demo's).
+   */
+  preview(code: unknown, direction?: unknown): ScanResponse;
 }
 
 /** Upper bound on the text hashed into the log: anything longer is not a ticket anyway. */
@@ -57,6 +69,7 @@ function recordDecision(
   store: GateStore,
   decided: GateDecision,
   scan: { code: unknown; direction: ScanDirection; scannedAt: number; gateName: string },
+  isConfirmed: (eventId: string) => boolean,
 ): number {
   const { decision, eventId } = decided;
   const ticket = eventId !== null ? decision.ticket : undefined;
@@ -74,24 +87,45 @@ function recordDecision(
     codeHash: codeHashOf(typeof scan.code === 'string' ? scan.code : ''),
     scannedAt: scan.scannedAt,
     manifestSeq: decided.manifestSeq,
-    ...(accepted ? { admission: { eventId, serial: ticket.serial, gateName: scan.gateName || null } } : {}),
+    ...(accepted
+      ? {
+          admission: {
+            eventId,
+            serial: ticket.serial,
+            origin: store.settings.deviceId ?? 'unenrolled',
+            gateName: scan.gateName || null,
+            unconfirmed: !isConfirmed(eventId),
+          },
+        }
+      : {}),
   });
 }
 
 /** Builds the pipeline; it keeps one TicketVerifier and rebuilds it only when the store's keys change. */
 export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
   const { store, clock } = options;
+  const isConfirmed = options.isConfirmed ?? (() => true);
   const currentKeys = createScanKeys(store, options.onError);
+
+  /** Where and how a scan is decided: this gate, the requested direction (anything but 'out' is in). */
+  function situationOf(requestedDirection: unknown) {
+    const direction: ScanDirection = requestedDirection === 'out' ? 'out' : 'in';
+    return { direction, gate: { id: store.settings.gateId ?? '', name: store.settings.gateName ?? '' } };
+  }
 
   /** Decides and records one scan (its own transaction, or a savepoint inside scanMany's). */
   function decideAndRecord(code: unknown, requestedDirection: unknown, started: number): ScanResponse {
     let scannedAt = Date.now();
     try {
       scannedAt = clock();
-      const direction: ScanDirection = requestedDirection === 'out' ? 'out' : 'in';
-      const gate = { id: store.settings.gateId ?? '', name: store.settings.gateName ?? '' };
+      const { direction, gate } = situationOf(requestedDirection);
       const decided = decideScan(code, currentKeys(), store, { gate, direction, now: scannedAt });
-      const seq = recordDecision(store, decided, { code, direction, scannedAt, gateName: gate.name });
+      const seq = recordDecision(
+        store,
+        decided,
+        { code, direction, scannedAt, gateName: gate.name },
+        isConfirmed,
+      );
       return toScanResponse(decided, scannedAt, started, seq);
     } catch (error) {
       // Only the disk can get here (the decision itself is total). Without a durable record there is
@@ -110,6 +144,13 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
   }
 
   return {
+    preview(code: unknown, requestedDirection?: unknown): ScanResponse {
+      const started = performance.now();
+      const now = clock();
+      const decided = decideScan(code, currentKeys(), store, { ...situationOf(requestedDirection), now });
+      return toScanResponse(decided, now, started, undefined);
+    },
+
     scan(code: unknown, requestedDirection?: unknown): ScanResponse {
       const response = decideAndRecord(code, requestedDirection, performance.now());
       observe(response);

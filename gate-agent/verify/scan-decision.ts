@@ -36,6 +36,8 @@ export interface GateDecision {
   /** The event the scan counts for; null when the token did not prove one. */
   eventId: string | null;
   eventName?: string;
+  /** The venue's gate names by id (lower case), from the manifest; empty when unknown. */
+  gateNames?: ReadonlyMap<string, string>;
   /** The change sequence of the manifest copy decided against (0: none). */
   manifestSeq: number;
 }
@@ -65,7 +67,7 @@ export function decideScan(
     decision,
     // A token that failed authentication names an event only by its own unproven word: keep it out.
     eventId: token.ok ? claims.eventId : null,
-    ...(context ? { eventName: context.name } : {}),
+    ...(context ? { eventName: context.name, gateNames: context.gateNames } : {}),
     manifestSeq: context?.manifestSeq ?? 0,
   };
 }

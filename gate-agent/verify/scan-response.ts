@@ -22,7 +22,8 @@ export interface ScanResponse {
   /** ALREADY_USED: when and at which gate the ticket went in. */
   alreadyUsed?: { at: number; gateId: string; gateName: string | null };
   /** WRONG_GATE: the gate ids this ticket may use instead. */
-  allowedGates?: readonly string[];
+  /** WRONG_GATE: the gates the ticket may use, named when the manifest listed the venue's gates. */
+  allowedGates?: ReadonlyArray<{ id: string; name: string | null }>;
   /** Device clock at the decision, unix ms. */
   scannedAt: number;
   /** Time from receiving the code to the durable record, ms. */
@@ -38,7 +39,7 @@ export function latencyMs(started: number, until = performance.now()): number {
 
 /** The answer for a recorded decision; `started` is when the code arrived (performance.now()). */
 export function toScanResponse(
-  decided: Pick<GateDecision, 'decision' | 'eventId' | 'eventName'>,
+  decided: Pick<GateDecision, 'decision' | 'eventId' | 'eventName' | 'gateNames'>,
   scannedAt: number,
   started: number,
   seq: number | undefined,
@@ -61,7 +62,12 @@ export function toScanResponse(
       gateName: decision.alreadyUsed.gateName ?? null,
     };
   }
-  if (decision.allowedGateIds) response.allowedGates = [...decision.allowedGateIds];
+  if (decision.allowedGateIds) {
+    response.allowedGates = decision.allowedGateIds.map((id) => ({
+      id,
+      name: decided.gateNames?.get(id.toLowerCase()) ?? null,
+    }));
+  }
   if (seq !== undefined) response.seq = seq;
   return response;
 }
