@@ -60,8 +60,27 @@ export interface AgentStatus {
   online: boolean;
   lastSyncAt: number | null;
   pendingUploads: number;
-  counters: { accepted: number; rejected: number };
+  /** `admitted`: accepted entries (an exit is not an admission); absent from agents before exits were split out. */
+  counters: { accepted: number; admitted?: number; exited?: number; rejected: number };
   events: EventStatus[];
+  /**
+   * Gate-to-gate replication on the venue LAN: the other gates' devices this one knows of, and how many
+   * it has heard from lately. Null or absent when this gate has no peers configured.
+   */
+  peers?: PeerStatus | null;
+  /** When the ticket list is shown stale (amber) and very stale (red); absent from older agents. */
+  manifestThresholds?: ManifestThresholds;
+}
+
+/** Minutes since the last successful pull (the agent's `staleAfterMinutes` / `veryStaleAfterMinutes`). */
+export interface ManifestThresholds {
+  staleAfterMinutes: number;
+  veryStaleAfterMinutes: number;
+}
+
+export interface PeerStatus {
+  listed: number;
+  reachable: number;
 }
 
 /** What the Electron preload exposes as `window.gateAgent` (contextBridge). */

@@ -7,6 +7,8 @@
 export interface ManualEntryElements {
   form: HTMLFormElement;
   code: HTMLInputElement;
+  /** "Code from a link: press Check" — shown while a `#scan=` link's code waits (scan-link.ts). */
+  hint: HTMLElement;
 }
 
 /** Calls `onCode` with what was typed (as typed: the scan check normalises it), at the submit event's time. */

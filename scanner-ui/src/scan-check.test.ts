@@ -38,9 +38,34 @@ describe('ScanCheck', () => {
     expect(shown[0]!.text.headline).toBe('Exit recorded');
   });
 
+  it('tells the words this gate’s id as the status bar last had it, for "at this gate"', async () => {
+    const used: ScanResult = {
+      decision: 'reject',
+      reason: 'ALREADY_USED',
+      alreadyUsed: { at: ACCEPT.scannedAt - 60_000, gateId: 'gate-north', gateName: 'North Gate' },
+      scannedAt: ACCEPT.scannedAt,
+      latencyMs: 0.2,
+    };
+    let ownGateId: string | null = null;
+    const shown: ShownVerdict[] = [];
+    const check = new ScanCheck({
+      client: { scan: async () => used },
+      direction: () => 'in',
+      ownGateId: () => ownGateId,
+      show: (verdict) => shown.push(verdict),
+    });
+    await check.check('USED-CODE-1', 'wedge', 1);
+    ownGateId = 'gate-north';
+    await check.check('USED-CODE-1', 'wedge', 2);
+    expect(shown.map((verdict) => verdict.text.detail)).toEqual([
+      expect.stringMatching(/^1 min ago at North Gate \(\d\d:\d\d\)$/),
+      expect.stringMatching(/^1 min ago at this gate \(\d\d:\d\d\)$/),
+    ]);
+  });
+
   it('ignores text that normalises to nothing', async () => {
     const { check, asked, shown } = checker(async () => ACCEPT);
-    await check.check('\r\n', 'link', 0);
+    await check.check('\r\n', 'manual', 0);
     await check.check('', 'manual', 0);
     expect(asked).toEqual([]);
     expect(shown).toEqual([]);

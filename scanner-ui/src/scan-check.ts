@@ -14,6 +14,8 @@ export interface ScanCheckOptions {
   /** The direction chosen when the scan comes in. */
   direction: () => ScanDirection;
   show(verdict: ShownVerdict): void;
+  /** This gate's id as the agent last reported it (null until then), for "at this gate". */
+  ownGateId?: () => string | null;
   /** After a verdict was shown (the station refreshes the status bar soon after). */
   afterVerdict?: () => void;
 }
@@ -35,7 +37,7 @@ export class ScanCheck {
       const result = await this.options.client.scan(code, direction);
       // "x min ago" on the agent's own clock: alreadyUsed.at and scannedAt come from the same clock.
       const now = Number.isFinite(result.scannedAt) ? result.scannedAt : Date.now();
-      text = describeScan(result, direction, { now });
+      text = describeScan(result, direction, { now, ownGateId: this.options.ownGateId?.() ?? null });
       reason = result.reason;
     } catch (error) {
       const message =

@@ -35,12 +35,14 @@ export function findStationElements(document: Document): StationElements {
       gateName: byId('gate-name'),
       eventName: byId('event-name'),
       connection: byId('chip-connection'),
+      peers: byId('chip-peers'),
       manifest: byId('chip-manifest'),
       pending: byId('chip-pending'),
       accepted: byId('count-accepted'),
       rejected: byId('count-rejected'),
       offlineBanner: byId('offline-banner'),
       syncNow: byId('sync-now'),
+      syncResult: byId('sync-result'),
     },
     verdict: {
       panel: byId('verdict'),
@@ -57,7 +59,7 @@ export function findStationElements(document: Document): StationElements {
       select: byId('camera-select'),
       toggle: byId('camera-toggle'),
     },
-    manual: { form: byId('manual-form'), code: byId('manual-code') },
+    manual: { form: byId('manual-form'), code: byId('manual-code'), hint: byId('manual-hint') },
     direction: {
       choices: [...document.querySelectorAll<HTMLInputElement>('input[name="direction"]')],
       hint: byId('mode-hint'),

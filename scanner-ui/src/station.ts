@@ -1,7 +1,8 @@
 /**
  * The scanner station: the parts of the page wired together. Every input — keyboard-wedge scanner,
- * camera, manual entry, a `#scan=` link — goes through one scan check to the gate agent and onto the
- * verdict panel; the status bar polls the agent beside it. main.ts builds the station from the page.
+ * camera, manual entry — goes through one scan check to the gate agent and onto the verdict panel; the
+ * status bar polls the agent beside it. A `#scan=` link only fills the manual-entry field: a person
+ * decides it (scan-link.ts). main.ts builds the station from the page.
  *
  * For diagnostics and tests the page says what the wedge is doing: `<html data-wedge="burst|idle">`
  * while keys are buffered or not, and a `wedge-flush` event (detail: `WedgeFlush`) on `document` each
@@ -32,12 +33,12 @@ export interface StationParts {
   client: AgentClient;
   scheduler: Scheduler;
   sounds: VerdictSounds;
-  /** Where the chosen camera is remembered (undefined: nowhere). */
+  /** Where the chosen camera and the Entry/Exit choice are remembered (undefined: nowhere). */
   storage: Pick<Storage, 'getItem' | 'setItem'> | undefined;
 }
 
 export interface Station {
-  /** Clears the verdict, starts polling the status and the camera, and takes a `#scan=` link. */
+  /** Clears the verdict, starts polling the status and the camera, and fills in a `#scan=` link's code. */
   start(): void;
 }
 
@@ -46,10 +47,11 @@ export function createStation(parts: StationParts): Station {
   const settings = new URLSearchParams(window.location.search);
   const verdict = new VerdictView(elements.verdict, { scheduler, sounds });
   const status = new StatusBar(elements.status, parts.client, scheduler, document);
-  const direction = new DirectionControl(elements.direction);
+  const direction = new DirectionControl(elements.direction, parts.storage);
   const scans = new ScanCheck({
     client: parts.client,
     direction: () => direction.current(),
+    ownGateId: () => status.gateId,
     show: (shown) => verdict.show(shown),
     afterVerdict: () => status.refreshAfter(STATUS_AFTER_SCAN_MS),
   });
@@ -82,7 +84,7 @@ export function createStation(parts: StationParts): Station {
       verdict.clear();
       status.start();
       camera.start(settings.get('camera') !== 'off');
-      listenForScanLinks(window, (code) => void scans.check(code, 'link', scheduler.now()));
+      listenForScanLinks(window, elements.manual);
     },
   };
 }

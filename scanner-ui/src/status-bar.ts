@@ -1,13 +1,16 @@
 /**
- * The always-visible status bar: gate and event names, the connection, manifest and upload chips, the
- * day's counters and the offline banner, polled from the gate agent every 2 s (sooner after a scan or
- * "Sync now"). The words come from status-text.ts; this part only fetches and paints them.
+ * The always-visible status bar: gate and event names, the connection, LAN peers, manifest and upload
+ * chips, the day's counters and the offline banner, polled from the gate agent every 2 s (sooner after a scan or
+ * "Sync now"), and what "Sync now" achieved, shown for a while beside it. The words come from
+ * status-text.ts; this part only fetches and paints them.
  */
 import type { AgentClient, AgentStatus } from './agent-client';
 import { type Scheduler, TaskSlot } from './scheduler';
-import { describeStatus } from './status-text';
+import { describeStatus, describeSyncResult, type StatusText } from './status-text';
 
 export const STATUS_INTERVAL_MS = 2_000;
+/** How long what "Sync now" achieved stays on screen. */
+export const SYNC_RESULT_MS = 10_000;
 
 const OFFLINE_TEXT = 'Offline: scanning goes on, scans upload when the connection returns.';
 const UNREACHABLE_TEXT = 'The gate agent is not answering: scans cannot be checked. Call a supervisor.';
@@ -16,12 +19,15 @@ export interface StatusBarElements {
   gateName: HTMLElement;
   eventName: HTMLElement;
   connection: HTMLElement;
+  peers: HTMLElement;
   manifest: HTMLElement;
   pending: HTMLElement;
   accepted: HTMLElement;
   rejected: HTMLElement;
   offlineBanner: HTMLElement;
   syncNow: HTMLButtonElement;
+  /** What the last "Sync now" achieved (hidden until then). */
+  syncResult: HTMLElement;
 }
 
 /** Sets a chip's words and tone; leaves the text node alone when unchanged (no needless repaint). */
@@ -37,7 +43,9 @@ function setText(element: HTMLElement, text: string): void {
 
 export class StatusBar {
   private readonly pollSlot: TaskSlot;
+  private readonly syncResultSlot: TaskSlot;
   private inFlight = false;
+  private lastGateId: string | null = null;
 
   constructor(
     private readonly elements: StatusBarElements,
@@ -46,7 +54,13 @@ export class StatusBar {
     private readonly document: Document,
   ) {
     this.pollSlot = new TaskSlot(scheduler);
+    this.syncResultSlot = new TaskSlot(scheduler);
     elements.syncNow.addEventListener('click', () => void this.syncNow());
+  }
+
+  /** This gate's id from the last status the agent gave (null before the first, or when it has none). */
+  get gateId(): string | null {
+    return this.lastGateId;
   }
 
   /** Starts polling at once. */
@@ -77,17 +91,29 @@ export class StatusBar {
   private paint(status: AgentStatus): void {
     const { elements } = this;
     const text = describeStatus(status);
+    this.lastGateId = typeof status.gate.id === 'string' && status.gate.id !== '' ? status.gate.id : null;
     setText(elements.gateName, text.gateName);
     setText(elements.eventName, text.eventNames);
     setChip(elements.connection, text.connection.text, text.connection.tone);
     elements.connection.dataset['online'] = text.connection.tone === 'ok' ? 'yes' : 'no';
+    this.paintPeers(text.peers);
     setChip(elements.manifest, text.manifest.text, text.manifest.tone);
+    elements.manifest.dataset['age'] = text.manifest.age;
     setChip(elements.pending, text.pending.text, text.pending.tone);
     elements.accepted.textContent = text.accepted;
     elements.rejected.textContent = text.rejected;
     elements.offlineBanner.textContent = OFFLINE_TEXT;
     elements.offlineBanner.hidden = text.connection.tone === 'ok';
     this.document.title = `${text.gateName} · ${text.connection.text}`;
+  }
+
+  /** The peers chip: hidden when this gate has no peers; the title says what the numbers mean. */
+  private paintPeers(peers: StatusText['peers']): void {
+    const chip = this.elements.peers;
+    chip.hidden = peers === null;
+    if (peers === null) return;
+    setChip(chip, peers.text, peers.tone);
+    if (chip.title !== peers.title) chip.title = peers.title;
   }
 
   private paintUnreachable(): void {
@@ -103,13 +129,27 @@ export class StatusBar {
     button.disabled = true;
     button.textContent = 'Syncing…';
     try {
-      await this.client.sync();
+      const status = await this.client.sync();
+      this.paint(status);
+      this.showSyncResult(describeSyncResult(status, Date.now()));
     } catch {
       this.paintUnreachable();
+      this.showSyncResult({ text: 'The gate agent is not answering: nothing was synced', tone: 'bad' });
     } finally {
       button.disabled = false;
       button.textContent = 'Sync now';
       this.refreshAfter(0);
     }
+  }
+
+  /** Says what "Sync now" achieved beside the button, for SYNC_RESULT_MS (a polite live region). */
+  private showSyncResult(result: { text: string; tone: string }): void {
+    const slot = this.elements.syncResult;
+    slot.textContent = result.text;
+    slot.dataset['tone'] = result.tone;
+    slot.hidden = false;
+    this.syncResultSlot.armAfter(SYNC_RESULT_MS, () => {
+      slot.hidden = true;
+    });
   }
 }

@@ -12,7 +12,7 @@ export const VERDICT_MS = 2_500;
 /** Measures kept before the oldest are dropped (a station runs for days). */
 const MAX_MEASURES = 1_000;
 
-export type ScanSource = 'wedge' | 'camera' | 'manual' | 'link';
+export type ScanSource = 'wedge' | 'camera' | 'manual';
 
 export interface VerdictElements {
   panel: HTMLElement;

@@ -32,7 +32,13 @@ describe('describeScan', () => {
       'Ticket for another event',
       'This ticket is for a different event or date',
     ],
-    ['WRONG_GATE', 'reject', 'REJECT', 'Wrong gate', 'Not valid at this gate — send to the information desk'],
+    [
+      'WRONG_GATE',
+      'reject',
+      'REJECT',
+      'Wrong gate',
+      'Not this gate — use another entrance (gate list syncing)',
+    ],
     ['NOT_YET_VALID', 'reject', 'REJECT', 'Not valid yet', 'This ticket is not valid yet'],
     ['EXPIRED', 'reject', 'REJECT', 'Ticket expired', 'This ticket is no longer valid'],
     [
@@ -77,6 +83,35 @@ describe('describeScan', () => {
     expect(text.detail).toBe('3 h ago at another gate (16:00)');
   });
 
+  describe('ALREADY_USED names the gate of the first entry, or this gate', () => {
+    const usedAt = (gateId: string, gateName: string | null, ownGateId?: string | null) =>
+      describeScan(
+        result('ALREADY_USED', { alreadyUsed: { at: NOW - 4 * 60_000, gateId, gateName } }),
+        'in',
+        ownGateId === undefined ? OPTIONS : { ...OPTIONS, ownGateId },
+      ).detail;
+
+    it('an entry at another gate (replicated over the LAN) names that gate', () => {
+      expect(usedAt('gate-east', 'East Gate', 'gate-north')).toBe('4 min ago at East Gate (18:56)');
+    });
+
+    it('an entry at this gate reads "at this gate", whatever name it carries', () => {
+      expect(usedAt('gate-north', 'North Gate', 'gate-north')).toBe('4 min ago at this gate (18:56)');
+      expect(usedAt('gate-north', null, 'gate-north')).toBe('4 min ago at this gate (18:56)');
+    });
+
+    it('another gate without a name is "another gate"', () => {
+      expect(usedAt('gate-east', null, 'gate-north')).toBe('4 min ago at another gate (18:56)');
+      expect(usedAt('gate-east', '  ', 'gate-north')).toBe('4 min ago at another gate (18:56)');
+    });
+
+    it('before this gate’s id is known (no status yet, or none), the name or "another gate" is shown', () => {
+      expect(usedAt('gate-north', 'North Gate')).toBe('4 min ago at North Gate (18:56)');
+      expect(usedAt('gate-north', 'North Gate', null)).toBe('4 min ago at North Gate (18:56)');
+      expect(usedAt('', null, '')).toBe('4 min ago at another gate (18:56)');
+    });
+  });
+
   it('WRONG_GATE names where to go instead', () => {
     const text = describeScan(
       result('WRONG_GATE', {
@@ -88,16 +123,23 @@ describe('describeScan', () => {
       'in',
       OPTIONS,
     );
-    expect(text.detail).toBe('Go to: VIP Door, East Gate');
+    expect(text.detail).toBe('Use VIP Door or East Gate');
+    // A bare name reads "gate VIP".
+    const bare = describeScan(
+      result('WRONG_GATE', { allowedGates: [{ id: 'a', name: 'VIP' }] }),
+      'in',
+      OPTIONS,
+    );
+    expect(bare.detail).toBe('Use gate VIP');
   });
 
-  it('WRONG_GATE with bare gate ids falls back to the information desk', () => {
+  it('WRONG_GATE with bare gate ids (the agent knows no names yet) sends to another entrance', () => {
     const text = describeScan(
       result('WRONG_GATE', { allowedGates: ['0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'] }),
       'in',
       OPTIONS,
     );
-    expect(text.detail).toBe('Not valid at this gate — send to the information desk');
+    expect(text.detail).toBe('Not this gate — use another entrance (gate list syncing)');
   });
 
   it('refines by detail: superseded, doors closed, event ended', () => {

@@ -1,11 +1,14 @@
 /**
  * The words on the verdict screen: every reason code of the gate agent turned into what a steward
  * reads from two metres away, plus the one line of detail that tells them what to do next (when and
- * where an already-used ticket went in, which gate a wrong-gate holder should go to). Pure: the clock
- * and the time zone are parameters, so the tests pin them.
+ * where an already-used ticket went in, which gate a wrong-gate holder should go to: "Use gate VIP" when
+ * the agent names the gates; it sends bare ids until gate names reach the gate, and a UUID tells a
+ * steward nothing, so then "use another entrance"). Pure: the clock and the time zone are parameters,
+ * so the tests pin them.
  */
 import { REASON_LABELS } from '../../shared/admission/reasons';
 import type { ScanDirection, ScanReason, ScanResult } from './agent-api';
+import { clockTime } from './clock-time';
 
 export type VerdictKind = 'accept' | 'reject' | 'error';
 
@@ -26,23 +29,16 @@ export interface VerdictText {
 export interface DescribeOptions {
   /** Unix ms now, for "3 min ago". */
   now: number;
-  /** IANA time zone for clock times; the browser's own when omitted. */
+  /** IANA time zone for clock times ("HH:mm", clock-time.ts); the browser's own when omitted. */
   timeZone?: string;
-  locale?: string;
+  /** This gate's id (the status's `gate.id`), so an entry here reads "at this gate"; unknown until the first status. */
+  ownGateId?: string | null;
 }
 
 /** Plain-words headline for a reason code (exported for the tests and the status history). */
 export function reasonHeadline(reason: ScanReason): string {
   // The steward's words from the one list of reasons (shared/admission/reasons.ts).
   return REASON_LABELS[reason]?.steward ?? 'Not admitted';
-}
-
-function clockTime(at: number, options: DescribeOptions): string {
-  return new Intl.DateTimeFormat(options.locale ?? 'en-GB', {
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
-  }).format(at);
 }
 
 /** "just now", "4 min ago", "2 h 5 min ago", "3 days ago". */
@@ -54,6 +50,27 @@ export function agoText(ms: number): string {
   if (hours < 24) return minutes % 60 === 0 ? `${hours} h ago` : `${hours} h ${minutes % 60} min ago`;
   const days = Math.floor(hours / 24);
   return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+/**
+ * Where an already-used ticket went in: "this gate" when it was here (any lane of this gate), else the
+ * gate's name when the agent gives one, else "another gate" (e.g. an admission replicated from a peer
+ * whose gate the agent cannot name: peer records carry a gate id only).
+ */
+function usedAtGate(
+  used: NonNullable<ScanResult['alreadyUsed']>,
+  ownGateId: string | null | undefined,
+): string {
+  if (typeof ownGateId === 'string' && ownGateId !== '' && used.gateId === ownGateId) return 'this gate';
+  return used.gateName?.trim() || 'another gate';
+}
+
+/**
+ * A gate as the steward says it: "gate VIP" for a bare name, the name itself when it already says what
+ * it is ("East Gate", "VIP Door", "North Entrance").
+ */
+function gateWords(name: string): string {
+  return /\b(gate|door|entrance|entry)\b/i.test(name) ? name : `gate ${name}`;
 }
 
 function detailFor(
@@ -68,10 +85,14 @@ function detailFor(
     case 'ALREADY_USED': {
       const used = result.alreadyUsed;
       if (!used) return 'This ticket has already been scanned in';
-      const gate = used.gateName?.trim() || 'another gate';
+      const gate = usedAtGate(used, options.ownGateId);
       const ago = agoText(Math.max(0, options.now - used.at));
       return `${ago.charAt(0).toUpperCase()}${ago.slice(1)} at ${gate} (${clockTime(used.at, options)})`;
     }
+    case 'NOT_INSIDE':
+      return result.detail === 'already-out'
+        ? 'Already scanned out — let them leave; no second exit is recorded'
+        : 'Never scanned in — let them leave; no exit is recorded';
     case 'REVOKED':
       return result.detail === 'superseded'
         ? 'Replaced by a newer ticket (transferred) — ask for the current one'
@@ -87,8 +108,8 @@ function detailFor(
         )
         .filter(Boolean);
       return names.length > 0
-        ? `Go to: ${names.join(', ')}`
-        : 'Not valid at this gate — send to the information desk';
+        ? `Use ${names.map(gateWords).join(' or ')}`
+        : 'Not this gate — use another entrance (gate list syncing)';
     }
     case 'NOT_YET_VALID':
       return result.detail === 'doors-closed' ? 'Doors are not open yet' : 'This ticket is not valid yet';

@@ -5,11 +5,17 @@
  * machine cannot change an outcome.
  */
 import { describe, expect, it } from 'vitest';
+import { tokenLikeCode } from '../test-support/codes';
 import { ManualScheduler } from '../test-support/manual-scheduler';
-import { WedgeDetector } from './wedge';
-import { IDLE_WAIT_MS, SUFFIX_WAIT_MS, type WedgeFlush, WedgeInput, type WedgeScan } from './wedge-input';
+import { DEFAULT_WEDGE_OPTIONS, WedgeDetector } from './wedge';
+import { IDLE_WAIT_MS, type WedgeFlush, WedgeInput, type WedgeScan } from './wedge-input';
 
-const CODE = 'W5$T9HD8QUCB1N%XW2 J:4YK.P-6AG7M0*ZE';
+/** A whole token's shape (a fragment of one waits longer: see the fragment tests below). */
+const CODE = tokenLikeCode(4);
+/** The timer's wait once the scanner has ended a code with Enter (Enter is then the authority). */
+const SUFFIX_WAIT_MS = DEFAULT_WEDGE_OPTIONS.suffixWaitMs + 1;
+/** The timer's wait for a burst that is not yet a whole token. */
+const FRAGMENT_WAIT_MS = DEFAULT_WEDGE_OPTIONS.fragmentWaitMs + 1;
 
 function station(start = 1_000) {
   const scheduler = new ManualScheduler(start);
@@ -123,6 +129,44 @@ describe('WedgeInput', () => {
     }
     scheduler.advanceBy(5_000);
     expect(scans.map((scan) => scan.code)).toEqual([CODE]);
+  });
+
+  it('a fragment that is not a whole token waits for its continuation: a stall never splits the burst', () => {
+    // The first scan after the page loads: keys stamped as they arrive, the page stalled 150 ms mid-burst.
+    const { scheduler, scans, flushes, type } = station();
+    const cut = type(CODE.slice(0, 60), 1_000);
+    expect(scheduler.waiting).toEqual([cut + FRAGMENT_WAIT_MS]);
+    scheduler.advanceTo(cut + 150); // the plain idle wait has passed: the fragment is still held
+    expect(scans).toEqual([]);
+    const last = type(CODE.slice(60), cut + 150);
+    scheduler.advanceBy(5_000);
+    expect(scans).toEqual([{ code: CODE, lastKeyAt: last, endedBy: 'idle' }]);
+    expect(flushes).toHaveLength(1);
+  });
+
+  it('a fragment nothing follows is sent once it has waited (the agent answers INVALID), not lost', () => {
+    const { scheduler, scans, type } = station();
+    const cut = type(CODE.slice(0, 60), 1_000);
+    scheduler.advanceTo(cut + FRAGMENT_WAIT_MS - 1);
+    expect(scans).toEqual([]);
+    scheduler.advanceTo(cut + FRAGMENT_WAIT_MS);
+    expect(scans).toEqual([{ code: CODE.slice(0, 60), lastKeyAt: cut, endedBy: 'idle' }]);
+  });
+
+  it('a burst ended by Enter is never split, even by a pause longer than the fragment wait', () => {
+    const { scheduler, scans, input, type } = station();
+    // The scanner has shown it sends Enter: from now on Enter decides where a code ends.
+    const first = type(CODE, 1_000);
+    input.key({ key: 'Enter', timeStamp: first + 5, repeat: false });
+    const other = tokenLikeCode(5);
+    const cut = type(other.slice(0, 165), first + 500); // 165 characters: a whole token's length
+    scheduler.advanceTo(cut + 600);
+    const last = type(other.slice(165), cut + 600);
+    input.key({ key: 'Enter', timeStamp: last + 5, repeat: false });
+    expect(scans.map((scan) => [scan.code, scan.endedBy])).toEqual([
+      [CODE, 'Enter'],
+      [other, 'Enter'],
+    ]);
   });
 
   it('Caps Lock: a burst in lower case is taken as upper case', () => {

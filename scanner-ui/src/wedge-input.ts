@@ -12,14 +12,13 @@ import type { WedgeDetector, WedgeStep } from './wedge';
 
 /**
  * How long the page waits before it looks whether a burst without Enter/Tab has ended: after the last
- * key's timestamp AND after that key reached the page. The detector needs only idleEndMs of silence
- * between timestamps; the wait after arrival outlasts the page being slow to receive keys (measured
- * above 80 ms on a loaded machine), since a key still on its way, stamped within the burst, would
- * otherwise be cut off. Once the scanner has shown it ends codes with Enter/Tab, silence is only a
- * fallback and may wait much longer.
+ * key's timestamp AND after that key reached the page. The detector needs only its `silenceEndMs`
+ * between timestamps (brief for a whole code); the wait after arrival outlasts the page being slow to
+ * receive keys (measured above 80 ms on a loaded machine), since a key still on its way, stamped within
+ * the burst, would otherwise be cut off. A fragment, or a burst from a scanner that has shown it ends
+ * codes with Enter/Tab, makes the detector wait longer, and the timer with it.
  */
 export const IDLE_WAIT_MS = 200;
-export const SUFFIX_WAIT_MS = 1_000;
 /** Most the wait after arrival grows when keys reach the page late or in fits (twice the worst seen). */
 const MAX_DELIVERY_ALLOWANCE_MS = 1_000;
 
@@ -89,7 +88,6 @@ class KeyDelivery {
 export class WedgeInput {
   private readonly flushSlot: TaskSlot;
   private readonly delivery = new KeyDelivery();
-  private scannerSendsSuffix = false;
   private state: 'idle' | 'burst' = 'idle';
 
   constructor(private readonly options: WedgeInputOptions) {
@@ -99,7 +97,6 @@ export class WedgeInput {
   /** Feeds one keydown; `consume` says the page should swallow it (it continues a burst). */
   key(event: WedgeKey): { consume: boolean } {
     const step = this.options.detector.feed(event.key, event.timeStamp, event.repeat);
-    if (step.endedBy === 'Enter' || step.endedBy === 'Tab') this.scannerSendsSuffix = true;
     this.report(step, event.timeStamp);
     if (step.endedBy !== undefined) this.delivery.reset(); // a new burst may have begun with this key
     // Any key, a Shift included, shows the keys are still flowing.
@@ -131,7 +128,7 @@ export class WedgeInput {
       this.delivery.reset();
       this.flushSlot.disarm();
     } else {
-      const wait = Math.max(this.scannerSendsSuffix ? SUFFIX_WAIT_MS : IDLE_WAIT_MS, detector.idleEndMs + 1);
+      const wait = Math.max(IDLE_WAIT_MS, detector.silenceEndMs + 1);
       const arrival = this.delivery.lastArrival ?? this.options.scheduler.now();
       const due = Math.max(lastKeyAt + wait, arrival + wait + this.delivery.allowance);
       this.flushSlot.armAt(due, () => this.flush());

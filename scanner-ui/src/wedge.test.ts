@@ -5,12 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { tokenLikeCode } from '../test-support/codes';
 import { DEFAULT_WEDGE_OPTIONS, judgeBurst, WedgeDetector, type WedgeStep } from './wedge';
 
 type Key = [key: string, at: number, repeat?: boolean];
 
-const TOKEN =
-  'W50*-R4:8 V2M%GJQ$8IN+Q.D4F9-1KV:RZ7L0 S63/OE*+5$T9HD8QUCB1N%XW2 J:4YK.P-6AG7M0*ZE/5R$L3VI8F+T%Q9BSWN-2 .OH1D:XKC4UJ6E7*Z0MGYP/3R5$L8AIV+F%T9BQ2SW-N .1OH4D:XKC6UJ7E0*Z3MG';
+/** A token's shape: a fragment of it, or the text without its first keys, is not (token-shape.ts). */
+const TOKEN = tokenLikeCode(21);
 
 /** A deterministic jitter source (mulberry32). */
 function random(seed: number): () => number {
@@ -129,6 +130,13 @@ describe('WedgeDetector', () => {
     expect(run(keys).codes).toEqual([TOKEN]);
   });
 
+  it('a slow start that belongs to the token is kept: the first keys of a fresh page arrive late', () => {
+    const keys = scannerKeys(TOKEN.slice(2), 200, 17);
+    keys.unshift([TOKEN[0]!, 100], [TOKEN[1]!, 150]);
+    keys.push(['Enter', keys.at(-1)![1] + 5]);
+    expect(run(keys).codes).toEqual([TOKEN]);
+  });
+
   it('reads lower case (Caps Lock on) as upper case (shared/admission/scanned-text)', () => {
     const keys = scannerKeys(TOKEN.toLowerCase(), 0, 5);
     expect(run(keys).codes).toEqual([TOKEN]);
@@ -235,9 +243,40 @@ describe('WedgeDetector', () => {
   });
 
   it('two scans in a row, 150 ms apart, both count', () => {
+    const other = tokenLikeCode(22);
+    const first = scannerKeys(TOKEN, 0);
+    const second = scannerKeys(other, first.at(-1)![1] + 150);
+    expect(run([...first, ...second]).codes).toEqual([TOKEN, other]);
+  });
+
+  it('a fragment that is not a whole token waits fragmentWaitMs for its continuation', () => {
+    const keys = scannerKeys(TOKEN, 0, 14);
+    const cut = keys.findIndex(([key]) => key === TOKEN[60]);
+    for (let i = cut; i < keys.length; i++) keys[i]![1] += 250; // the page stalled 250 ms mid-burst
+    expect(run(keys).codes).toEqual([TOKEN]);
+    // Short codes of another kind 150 ms apart are one burst now: neither is a whole token.
     const first = scannerKeys('FIRST-CODE-1', 0);
     const second = scannerKeys('SECOND-CODE-2', first.at(-1)![1] + 150);
-    expect(run([...first, ...second]).codes).toEqual(['FIRST-CODE-1', 'SECOND-CODE-2']);
+    expect(run([...first, ...second]).codes).toEqual(['FIRST-CODE-1SECOND-CODE-2']);
+    // A detector told that every code is whole ends them at idleEndMs, as before.
+    const anyCode = new WedgeDetector({ isWholeCode: () => true });
+    expect(run([...first, ...second], anyCode).codes).toEqual(['FIRST-CODE-1', 'SECOND-CODE-2']);
+  });
+
+  it('once a code has ended with Enter, a pause never splits a burst: Enter decides', () => {
+    const detector = new WedgeDetector();
+    const keys = scannerKeys(TOKEN, 0, 15);
+    keys.push(['Enter', keys.at(-1)![1] + 5]);
+    const again = scannerKeys(TOKEN, keys.at(-1)![1] + 2_000, 16);
+    // A 600 ms stall after 165 characters: a whole token's length, so no fragment wait holds it.
+    const cut = again.findIndex(
+      (_, index) => again.slice(0, index).filter(([key]) => key !== 'Shift').length === 165,
+    );
+    for (let i = cut; i < again.length; i++) again[i]![1] += 600;
+    again.push(['Enter', again.at(-1)![1] + 5]);
+    expect(run([...keys, ...again], detector).codes).toEqual([TOKEN, TOKEN]);
+    // A scanner not yet known to send Enter: silence after a whole-looking code ends it.
+    expect(run(again, new WedgeDetector()).codes).toEqual([TOKEN.slice(0, 165)]);
   });
 
   it('rejects contradictory options at construction', () => {

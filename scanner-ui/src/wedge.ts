@@ -10,6 +10,7 @@
  * listener and its timer are `wedge-input.ts`.
  */
 import { normaliseScannedText } from '../../shared/admission/scanned-text';
+import { looksLikeWholeToken } from './token-shape';
 
 export interface WedgeOptions {
   /** Fewest characters a burst must have to count as a scan (ticket tokens are 162–174). */
@@ -27,6 +28,19 @@ export interface WedgeOptions {
   requireTerminator: boolean;
   /** Longest burst kept; anything longer is not a ticket and is dropped (a stuck key, a paste storm). */
   maxLength: number;
+  /**
+   * Silence that ends a burst whose text is not yet a whole code (see `isWholeCode`): a busy page gets
+   * keys in fits, and a fragment cut off at idleEndMs would be sent as a code of its own (INVALID), and
+   * its rest as another. The fragment waits this long for its continuation instead.
+   */
+  fragmentWaitMs: number;
+  /**
+   * Silence that ends a burst once Enter/Tab is known to end this scanner's codes (it ended one, or
+   * requireTerminator): Enter is then the authority, and a pause inside a burst never splits it.
+   */
+  suffixWaitMs: number;
+  /** Whether the burst's text (normalised) is a whole code: by default, the shape of a ticket token. */
+  isWholeCode: (text: string) => boolean;
 }
 
 export const DEFAULT_WEDGE_OPTIONS: Readonly<WedgeOptions> = Object.freeze({
@@ -36,6 +50,9 @@ export const DEFAULT_WEDGE_OPTIONS: Readonly<WedgeOptions> = Object.freeze({
   maxHiccupShare: 0.1,
   requireTerminator: false,
   maxLength: 2048,
+  fragmentWaitMs: 300,
+  suffixWaitMs: 1_000,
+  isWholeCode: looksLikeWholeToken,
 });
 
 /** What one key did. */
@@ -95,6 +112,16 @@ export function judgeBurst(
     if (fastRun >= Math.min(run, times.length - 1 - first)) break;
     first++;
   }
+  // …unless the keys from an earlier one on are a whole code and the rest is not: the first keys of a
+  // page that has just loaded reach it late, and dropping them would turn a ticket into a fragment.
+  if (!options.isWholeCode(normaliseScannedText(chars.slice(first).join('')))) {
+    for (let earlier = first - 1; earlier >= 0; earlier--) {
+      if (options.isWholeCode(normaliseScannedText(chars.slice(earlier).join('')))) {
+        first = earlier;
+        break;
+      }
+    }
+  }
   const length = chars.length - first;
   if (length < options.minLength) return null;
   let hiccups = 0;
@@ -110,10 +137,16 @@ export class WedgeDetector {
   private chars: string[] = [];
   private times: number[] = [];
   private fastRun = 0;
+  /** A burst ended with Enter/Tab has been seen: this scanner sends a suffix. */
+  private suffixSeen = false;
 
   constructor(options: Partial<WedgeOptions> = {}) {
-    this.options = { ...DEFAULT_WEDGE_OPTIONS, ...options };
-    const { minLength, maxGapMs, idleEndMs, maxLength, maxHiccupShare } = this.options;
+    const merged = { ...DEFAULT_WEDGE_OPTIONS, ...options };
+    // A station that sets a long idleEndMs (?wedgeIdleMs=) never waits less for a fragment or a suffix.
+    merged.fragmentWaitMs = Math.max(merged.fragmentWaitMs, merged.idleEndMs);
+    merged.suffixWaitMs = Math.max(merged.suffixWaitMs, merged.idleEndMs);
+    this.options = merged;
+    const { minLength, maxGapMs, idleEndMs, maxLength, maxHiccupShare } = merged;
     if (
       !(
         minLength >= 2 &&
@@ -131,6 +164,18 @@ export class WedgeDetector {
 
   get idleEndMs(): number {
     return this.options.idleEndMs;
+  }
+
+  /**
+   * The silence that ends the burst in hand: long once the scanner is known to end codes with Enter/Tab
+   * (Enter decides), brief for a whole code, longer for a fragment that may have more coming.
+   */
+  get silenceEndMs(): number {
+    const { options } = this;
+    if (this.suffixSeen || options.requireTerminator) return options.suffixWaitMs;
+    return options.isWholeCode(normaliseScannedText(this.chars.join('')))
+      ? options.idleEndMs
+      : options.fragmentWaitMs;
   }
 
   /** True while characters are buffered (the caller should arm the idle timer). */
@@ -173,7 +218,9 @@ export class WedgeDetector {
     if (key === 'Enter' || key === 'Tab') {
       const code = judgeBurst(this.chars, this.times, this.options);
       this.reset();
-      return code === null ? ended : { consume: true, code, endedBy: key, lastKeyAt: at };
+      if (code === null) return ended;
+      this.suffixSeen = true;
+      return { consume: true, code, endedBy: key, lastKeyAt: at };
     }
 
     if (key.length !== 1) {
@@ -194,12 +241,12 @@ export class WedgeDetector {
   }
 
   /**
-   * Ends the burst in hand if it has been silent for more than idleEndMs at `now` (a reading on the
-   * keys' timeline): called by the idle timer, and by `feed` for every key.
+   * Ends the burst in hand if it has been silent for more than `silenceEndMs` at `now` (a reading on
+   * the keys' timeline): called by the idle timer, and by `feed` for every key.
    */
   flush(now: number, endedBy: 'idle' | 'gap' = 'idle'): WedgeStep {
     const last = this.times.at(-1);
-    if (last === undefined || now - last <= this.options.idleEndMs) return NONE;
+    if (last === undefined || now - last <= this.silenceEndMs) return NONE;
     const step = this.finish(endedBy);
     this.reset();
     return step ?? NONE;

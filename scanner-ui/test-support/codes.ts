@@ -1,18 +1,22 @@
-/** Token-like test codes: base45 text (the QR alphanumeric set) of ticket-token length. */
-const BASE45 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
+/**
+ * Token-like test codes: what a ticket token looks like to the scanner UI — base45 text (the QR
+ * alphanumeric set) that decodes to bytes of a token's length starting with the token version — without
+ * being a real, signed token (scripted-agent decides nothing; the real agent's tests use issued ones).
+ */
+import { encodeBase45 } from '../../shared/crypto/base45';
 
-/** A deterministic 170-character base45 string; different seeds give different codes. */
+/** A deterministic token-like code of `length` characters (170 by default); different seeds differ. */
 export function tokenLikeCode(seed: number, length = 170): string {
+  const bytes = new Uint8Array(Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0));
   let state = (seed * 2654435761) >>> 0 || 1;
-  let code = 'W5';
-  while (code.length < length) {
+  for (let i = 0; i < bytes.length; i++) {
     state ^= state << 13;
     state >>>= 0;
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    code += BASE45[state % 45];
+    bytes[i] = state & 0xff;
   }
-  // A scanner never sends a trailing space that a person could not see; keep the ends visible.
-  return code.replace(/ $/, '0');
+  bytes[0] = 1; // the token version (shared/crypto/ticket-token.ts)
+  return encodeBase45(bytes);
 }

@@ -12,6 +12,8 @@ import { recordVerdicts } from './verdict-record';
 
 /** The kiosk screen the station is designed for. */
 export const KIOSK_VIEWPORT = { width: 1024, height: 600 } as const;
+/** The phone the issue-17 layout is checked on (an iPhone 12–15 in CSS pixels). */
+export const PHONE_VIEWPORT = { width: 390, height: 844 } as const;
 
 export interface BuiltUi {
   /** A temporary folder for the test's own files; the UI is built into `dist` inside it. */

@@ -10,9 +10,17 @@ import { WedgeDetector } from '../src/wedge';
 import { launchChromium } from '../test-support/browser';
 import { describeInChromium } from '../test-support/chromium-suite';
 import { tokenLikeCode } from '../test-support/codes';
+import { serveFramingPage } from '../test-support/framing-page';
 import { typeLikeScanner } from '../test-support/scanner-keys';
 import { DEFAULT_STATUS, type ScriptedAgent, startScriptedAgent } from '../test-support/scripted-agent';
-import { type BuiltUi, buildUiInTemp, openStation, waitForWedgeIdle } from '../test-support/station-page';
+import {
+  type BuiltUi,
+  buildUiInTemp,
+  KIOSK_VIEWPORT,
+  openStation,
+  waitForGate,
+  waitForWedgeIdle,
+} from '../test-support/station-page';
 import { onNextVerdict, panelKind, verdictAfter } from '../test-support/verdict-record';
 
 const VALID = tokenLikeCode(1);
@@ -32,7 +40,13 @@ function table() {
         decision: 'reject' as const,
         reason: 'ALREADY_USED' as const,
         ticket: { serial: 1042, typeNo: 2, typeName: 'Standing', generation: 1 },
-        alreadyUsed: { at: USED_AT, gateId: 'gate-north', gateName: 'North Gate' },
+        alreadyUsed: { at: USED_AT, gateId: 'gate-east', gateName: 'East Gate' },
+      },
+      {
+        decision: 'reject' as const,
+        reason: 'ALREADY_USED' as const,
+        ticket: { serial: 1042, typeNo: 2, typeName: 'Standing', generation: 1 },
+        alreadyUsed: { at: USED_AT, gateId: DEFAULT_STATUS.gate.id, gateName: DEFAULT_STATUS.gate.name },
       },
     ],
     [OTHER_GATE]: [
@@ -56,9 +70,11 @@ function table() {
 /** What the page's wedge took in, in the order it did: keydowns, and the moments its idle timer ended a burst. */
 type WedgeLogEntry = ['key', string, number, boolean] | ['flush', number];
 
-/** The codes the wedge detector makes of what the page took in: what the page must have sent. */
-function replayWedge(log: readonly WedgeLogEntry[]): string[] {
-  const detector = new WedgeDetector();
+/**
+ * The codes the wedge detector makes of what the page took in: what the page must have sent. One
+ * detector across a test's attempts, as the page has (it remembers that the scanner sends Enter).
+ */
+function replayWedge(log: readonly WedgeLogEntry[], detector: WedgeDetector): string[] {
   const codes: string[] = [];
   for (const entry of log) {
     const step = entry[0] === 'key' ? detector.feed(entry[1], entry[2], entry[3]) : detector.flush(entry[1]);
@@ -93,6 +109,8 @@ function contrastRatios(): Record<string, number> {
     '.gate',
     '.event',
     '#chip-connection .chip-text',
+    '#chip-peers .chip-text',
+    '#chip-peers .chip-label',
     '#chip-manifest .chip-text',
     '#chip-pending .chip-text',
     '.chip-label',
@@ -176,16 +194,69 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
     await typeLikeScanner(page, code, { gapMs: 5, suffix: enter ? 'Enter' : 'none' });
   }
 
-  it('a #scan= link decides the code as if scanned, once, and clears the address', async () => {
-    await page.goto(`${agent.url}/?camera=off#scan=${encodeURIComponent(VALID)}`);
-    expect(await shown(1)).toMatchObject({ kind: 'accept' });
+  it('a #scan= link only fills the manual field: nothing is sent until a person presses Check', async () => {
+    const link = `${agent.url}/?camera=off#scan=${encodeURIComponent(VALID)}`;
+    await page.goto(link);
+    await waitForGate(page, 'North Gate');
+    expect(await page.inputValue('#manual-code')).toBe(VALID);
+    expect(await page.isVisible('#manual-hint')).toBe(true);
     expect(new URL(page.url()).hash).toBe('');
-    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID]);
+    // The keyboard stays with the hand scanner: the field is filled, not focused.
+    expect(await page.evaluate(() => document.activeElement?.id ?? '')).not.toBe('manual-code');
+    // The page polls its status meanwhile (2 s): it has been running, and it sent no scan.
+    const statusPolls = () => agent.requests.filter((r) => r === 'GET /api/status').length;
+    const polled = statusPolls();
+    await expect.poll(statusPolls, { timeout: 10_000 }).toBeGreaterThan(polled);
+    expect(agent.scans).toEqual([]);
+    expect(await panelKind(page)).toBe('none');
+    // A hardware scan meanwhile is decided on its own; the link's code waits in the field.
+    await scanWithWedge(OTHER_GATE);
+    expect(await shown(1)).toMatchObject({ reason: 'WRONG_GATE' });
+    expect(await page.inputValue('#manual-code')).toBe(VALID);
+    // A person presses Check: now it is decided.
+    await page.click('#manual-form button[type="submit"]');
+    expect(await shown(2)).toMatchObject({ kind: 'accept' });
+    expect(agent.scans.map((scan) => scan.code)).toEqual([OTHER_GATE, VALID]);
+    expect(await page.isVisible('#manual-hint')).toBe(false);
+    expect(await page.inputValue('#manual-code')).toBe('');
+    // A later link (hashchange) fills the field again, and again waits for a person (Enter in the field).
     await page.evaluate((code) => {
       window.location.hash = `scan=${encodeURIComponent(code)}`;
     }, VALID);
-    expect(await shown(2)).toMatchObject({ reason: 'ALREADY_USED' });
-    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID, VALID]);
+    await page.waitForFunction(
+      (code) => (document.getElementById('manual-code') as HTMLInputElement).value === code,
+      VALID,
+    );
+    expect(agent.scans).toHaveLength(2);
+    await page.focus('#manual-code');
+    await page.keyboard.press('Enter');
+    expect(await shown(3)).toMatchObject({ reason: 'ALREADY_USED' });
+    expect(agent.scans.map((scan) => scan.code)).toEqual([OTHER_GATE, VALID, VALID]);
+  });
+
+  it('framed by a page of another origin, the UI ignores a #scan= link altogether', async () => {
+    // The stand-in agent sends no frame-ancestors header (the real one does: framing.browser.test.ts),
+    // so the frame loads here and the page's own guard is what is tested.
+    const framing = await serveFramingPage(`${agent.url}/?camera=off#scan=${encodeURIComponent(VALID)}`);
+    // Its own page: the suite's page counts every foreign request it makes.
+    const context = await browser.newContext({ viewport: KIOSK_VIEWPORT });
+    try {
+      const framingPage = await context.newPage();
+      await framingPage.goto(framing.url);
+      const frame = (await (await framingPage.waitForSelector('iframe')).contentFrame())!;
+      await frame.waitForFunction(() => document.getElementById('gate-name')?.textContent === 'North Gate');
+      expect(await frame.inputValue('#manual-code')).toBe('');
+      expect(await frame.isVisible('#manual-hint')).toBe(false);
+      await frame.evaluate((code) => {
+        window.location.hash = `scan=${encodeURIComponent(code)}`;
+      }, VALID);
+      await frame.waitForFunction(() => window.location.hash.startsWith('#scan='));
+      expect(await frame.inputValue('#manual-code')).toBe('');
+      expect(agent.scans).toEqual([]);
+    } finally {
+      await context.close();
+      await framing.close();
+    }
   });
 
   it('keys from page.keyboard.type are judged by their own timestamps: the page sends exactly what the detector makes of them', async () => {
@@ -207,6 +278,7 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
       );
     });
     let sent = 0;
+    const detector = new WedgeDetector();
     for (let attempt = 0; attempt < 3; attempt++) {
       agent.setTable(table());
       agent.scans.length = 0;
@@ -215,7 +287,7 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
       await page.keyboard.press('Enter');
       await waitForWedgeIdle(page);
       const log = await page.evaluate(() => (window as unknown as { wedgeLog: WedgeLogEntry[] }).wedgeLog);
-      const codes = replayWedge(log);
+      const codes = replayWedge(log, detector);
       if (codes.length > 0) {
         sent += codes.length;
         const last = await shown(sent);
@@ -247,16 +319,18 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
     expect(await page.evaluate(() => document.documentElement.dataset['lastCue'])).toBe('accept');
   });
 
-  it('the same code again paints ALREADY USED with when and the gate', async () => {
+  it('the same code again paints ALREADY USED with when and the gate: another gate by name, or this gate', async () => {
     await scanWithWedge(VALID);
     expect(await shown(1)).toMatchObject({ kind: 'accept' });
     await scanWithWedge(VALID);
     const used = await shown(2);
     expect(used).toMatchObject({ kind: 'reject', title: 'REJECT', headline: 'Already used' });
-    expect(used.detail).toContain('North Gate');
-    expect(used.detail).toMatch(/^\d+ days ago at North Gate \(\d\d:\d\d\)$/);
+    expect(used.detail).toMatch(/^\d+ days ago at East Gate \(\d\d:\d\d\)$/);
     expect(await page.evaluate(() => document.documentElement.dataset['lastCue'])).toBe('reject');
-    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID, VALID]);
+    // The first entry at this very gate (the status's gate id): "this gate", not its own name.
+    await scanWithWedge(VALID);
+    expect((await shown(3)).detail).toMatch(/^\d+ days ago at this gate \(\d\d:\d\d\)$/);
+    expect(agent.scans.map((scan) => scan.code)).toEqual([VALID, VALID, VALID]);
   });
 
   it('garbage paints INVALID', async () => {
@@ -296,7 +370,7 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
 
   it('wrong gate says where to go; OK_UNSYNCED is ACCEPT with a note', async () => {
     await scanWithWedge(OTHER_GATE);
-    expect(await shown(1)).toMatchObject({ reason: 'WRONG_GATE', detail: 'Go to: VIP Door' });
+    expect(await shown(1)).toMatchObject({ reason: 'WRONG_GATE', detail: 'Use VIP Door' });
     await scanWithWedge(UNSYNCED);
     const unsynced = await shown(2);
     expect(unsynced).toMatchObject({ reason: 'OK_UNSYNCED', title: 'ACCEPT' });
@@ -311,20 +385,17 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
     });
     try {
       await clockPage.clock.pauseAt(Date.now() + 60_000);
-      const scanLink = (code: string) =>
-        clockPage.evaluate(
-          (link) => {
-            window.location.hash = link;
-          },
-          `scan=${encodeURIComponent(code)}`,
-        );
-      await scanLink(VALID);
+      const typeAndCheck = async (code: string) => {
+        await clockPage.fill('#manual-code', code);
+        await clockPage.press('#manual-code', 'Enter');
+      };
+      await typeAndCheck(VALID);
       expect(await verdictAfter(clockPage, 1)).toMatchObject({ kind: 'accept' });
       await clockPage.clock.runFor(VERDICT_MS - 1);
       expect(await panelKind(clockPage)).toBe('accept');
       await clockPage.clock.runFor(1);
       expect(await panelKind(clockPage)).toBe('none');
-      await scanLink(VALID);
+      await typeAndCheck(VALID);
       expect(await verdictAfter(clockPage, 2)).toMatchObject({ kind: 'reject' });
       await clockPage.keyboard.press('Escape');
       expect(await panelKind(clockPage)).toBe('none');
@@ -376,6 +447,30 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
     expect(await page.isVisible('#offline-banner')).toBe(false);
   });
 
+  it('shows the LAN peers beside Online: hidden with none, "Peers 2/3" warns, 0/3 stands apart', async () => {
+    // The chip's words as one line (its label and numbers are flex items: innerText splits them).
+    const peersChip = async () => (await page.textContent('#chip-peers'))?.replace(/\s+/g, ' ').trim();
+    // The gate name is painted with the rest of the status: the chip is already decided here.
+    expect(await page.isHidden('#chip-peers')).toBe(true);
+    agent.setStatus({ peers: { listed: 3, reachable: 2 } });
+    await page.waitForSelector('#chip-peers[data-tone="warn"]', { state: 'visible', timeout: 15_000 });
+    expect(await peersChip()).toBe('Peers 2/3');
+    expect(await page.getAttribute('#chip-peers', 'title')).toMatch(/^2 of 3 other scanners are answering/);
+    expect(await page.evaluate(() => document.getElementById('chip-peers')?.previousElementSibling?.id)).toBe(
+      'chip-connection',
+    );
+    agent.setStatus({ peers: { listed: 3, reachable: 0 } });
+    await page.waitForSelector('#chip-peers[data-tone="bad"]', { state: 'visible', timeout: 15_000 });
+    expect(await peersChip()).toBe('Peers 0/3');
+    expect(await page.getAttribute('#chip-peers', 'title')).toMatch(/decides alone.*unconfirmed/);
+    expect(await page.$eval('#chip-peers', (chip) => getComputedStyle(chip).borderStyle)).toBe('dashed');
+    agent.setStatus({ peers: { listed: 3, reachable: 3 } });
+    await page.waitForSelector('#chip-peers[data-tone="ok"]', { state: 'visible', timeout: 15_000 });
+    expect(await peersChip()).toBe('Peers 3/3');
+    agent.setStatus({ peers: null });
+    await page.waitForSelector('#chip-peers', { state: 'hidden', timeout: 15_000 });
+  });
+
   it('an agent that stops answering status is shown as not reachable', async () => {
     await page.route('**/api/status', (route) => route.abort('connectionrefused'));
     await page.waitForSelector('#chip-connection[data-online="unknown"]', { timeout: 15_000 });
@@ -393,8 +488,9 @@ describeInChromium('scanner UI in Chromium (scripted-agent)', { timeout: 60_000 
   });
 
   it('keeps text contrast at 4.5:1 or more on every verdict and the status bar', async () => {
-    agent.setStatus({ online: false, pendingUploads: 3 });
+    agent.setStatus({ online: false, pendingUploads: 3, peers: { listed: 3, reachable: 0 } });
     await page.waitForSelector('#chip-connection[data-online="no"]', { timeout: 15_000 });
+    await page.waitForSelector('#chip-peers[data-tone="bad"]', { state: 'visible', timeout: 15_000 });
     const ratios: Record<string, number> = {};
     Object.assign(ratios, await page.evaluate(contrastRatios));
     // Each verdict is measured the moment it is shown, before anything can clear it.
