@@ -18,6 +18,7 @@ import { type ApplyVerdict, applySignedPage, type SignedPage } from '../gate-age
 import { DEFAULT_PAGE_LIMIT } from '../gate-agent/sync/pull';
 import { ManifestFixture } from '../gate-agent/test-support/manifest-fixture';
 import { makeTempDir } from '../gate-agent/test-support/stores';
+import { giveDeviceIdentity } from '../gate-agent/test-support/test-device';
 import { createScanPipeline, type ScanPipeline, type ScanResponse } from '../gate-agent/verify/pipeline';
 import { createScanBatcher } from '../gate-agent/verify/scan-batcher';
 import { type Sample, summarise, timeEach } from './lib/measure';
@@ -234,6 +235,8 @@ export async function benchGate(options: { quick: boolean }): Promise<BenchResul
       if (serial <= bench.realTokens) fixture.issue(serial);
       else fixture.issueSynthetic(serial);
     }
+    // The identity the fixture seals its pages' event keys to, as enrollment would store it.
+    giveDeviceIdentity(store);
     store.updateSettings({ gateId: uuidv7(), gateName: 'Bench gate' });
     const snapshot = benchSnapshotInstall(bench);
     const deltas = benchDeltas(bench);

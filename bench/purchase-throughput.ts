@@ -61,7 +61,9 @@ async function startServer(databaseUrl: string, port: number): Promise<ChildProc
     cwd: ROOT,
     env: {
       ...process.env,
-      NODE_ENV: 'production',
+      // Not `production`, which refuses the test payment provider (see benchCloudEnv in lib/cloud-process.ts).
+      NODE_ENV: 'test',
+      PAYMENT_PROVIDER: 'test',
       PORT: String(port),
       DATABASE_URL: databaseUrl,
       REDIS_URL: benchRedisUrl() ?? '',

@@ -18,6 +18,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH } from '../scanner-ui/test-support/browser';
+import { benchAdmissionPropagation } from './admission-propagation';
 import { benchTokenCrypto } from './crypto-verify';
 import { benchGate } from './gate-decision';
 import { benchDatabaseServer, benchRedisUrl } from './lib/cloud-process';
@@ -97,6 +98,18 @@ const plans: Plan[] = [
     run: benchReconciliation,
     ...needsPostgres,
     figures: ['reconciliation 1M scans'],
+  },
+  {
+    label: 'admissions shared between gates (cloud, LAN)',
+    run: benchAdmissionPropagation,
+    ...needsPostgres,
+    figures: [
+      'admission propagation via the cloud p99',
+      'double admissions via the cloud',
+      'admission propagation via the LAN p99',
+      'double admissions via the LAN',
+      'gate decision p99 with 3 peers',
+    ],
   },
 ];
 

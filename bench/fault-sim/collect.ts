@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Executor } from '../../cloud/db/client';
-import { manifestTotals } from '../../cloud/services/manifest';
+import { manifestTotals } from '../../cloud/services/manifest-totals';
 import { manifestChecksum } from '../../shared/sync-protocol/index';
 import type { Stage } from './scenario';
 import type { SimCloud } from './sim-cloud';

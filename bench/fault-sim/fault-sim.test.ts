@@ -239,9 +239,13 @@ describe.skipIf(!databaseServer)('a cloud restored from a backup while no manife
       await scanAndSync(0, 3);
       await cloud.backup();
       await scanAndSync(3, 6); // uploaded and acknowledged after the backup…
-      await cloud.restore(); // …and lost: no sale, refund or transfer since, so no manifest reset either
+      // …and lost. The gate's link is cut while the backup is restored: a gate probing every 500 ms would
+      // otherwise re-upload before the test has seen the loss (a race the machine's load decides).
+      proxy.mode = 'down';
+      await cloud.restore();
       expect(await acked()).toBe(3);
-      // No new scan at this gate: only its idle probe can find out (bounded: 15 s).
+      proxy.mode = 'up';
+      // No new scan at this gate: only its probes (idle upload probe, manifest reset) can find out (15 s).
       for (let i = 0; i < 30 && (await acked()) < 6; i++)
         await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await acked()).toBe(6);

@@ -13,7 +13,7 @@
  *    checksum recomputed over its rows) equals the cloud's.
  *  - no-false-accept: no forged, garbage or other-event code accepted; no QR accepted by a gate after
  *    that gate's live manifest showed its revocation (while the cloud still held it); no ticket let in
- *    twice at one gate without leaving in between.
+ *    twice at one gate without leaving in between (at any gate: gates share admissions).
  */
 import type { CodeKind } from './plan';
 import type { CloudScanRow, GateState, SimState } from './sim-state';
@@ -178,23 +178,52 @@ export function manifestIdentical(state: SimState): Violation[] {
 }
 
 /**
- * No ticket in twice at one gate without an `out` between; no code that is never a ticket of this
- * event accepted; no QR accepted after the gate's manifest showed its revocation (unless a restore had
- * since made the cloud forget it).
+ * No ticket in twice at one gate without an `out` between — at that gate or at another one, since gates
+ * share their admissions (an exit at gate 1 lets the holder back in at gate 0); no code that is never a
+ * ticket of this event accepted; no QR accepted after the gate's manifest showed its revocation (unless
+ * a restore had since made the cloud forget it).
  */
 export function noFalseAccept(state: SimState): Violation[] {
   const found: Violation[] = [];
+  // When each gate's scans were sent (driver clock); a scan whose answer was lost has no time.
+  const sentAt = new Map(state.answers.map((a) => [`${a.gate}/${a.seq}`, a.sentAt]));
+  const exits = state.gates.flatMap((gate) =>
+    gate.scans
+      .filter((row) => row.decision === 'accept' && row.direction === 'out' && row.serial !== null)
+      .map((row) => ({
+        gate: gate.gate,
+        key: `${row.eventId}/${row.serial}`,
+        at: sentAt.get(`${gate.gate}/${row.seq}`),
+      })),
+  );
+  /** An exit of `key` at another gate that may lie between the two entries (an unknown time may). */
+  const exitElsewhere = (gate: number, key: string, from: number | undefined, to: number | undefined) =>
+    exits.some(
+      (e) =>
+        e.gate !== gate &&
+        e.key === key &&
+        (e.at === undefined || ((from === undefined || e.at > from) && (to === undefined || e.at < to))),
+    );
   for (const gate of state.gates) {
     const inside = new Map<string, number>();
     for (const row of [...gate.scans].sort((a, b) => a.seq - b.seq)) {
       if (row.decision !== 'accept' || row.serial === null) continue;
       const key = `${row.eventId}/${row.serial}`;
+      const before = inside.get(key);
       if (row.direction === 'out') inside.delete(key);
-      else if (inside.has(key))
+      else if (
+        before !== undefined &&
+        !exitElsewhere(
+          gate.gate,
+          key,
+          sentAt.get(`${gate.gate}/${before}`),
+          sentAt.get(`${gate.gate}/${row.seq}`),
+        )
+      )
         found.push(
           violation(
             'no-false-accept',
-            `serial ${row.serial} let in again at seq ${row.seq} (in at seq ${inside.get(key)}, never out)`,
+            `serial ${row.serial} let in again at seq ${row.seq} (in at seq ${before}, never out)`,
             gate.gate,
           ),
         );

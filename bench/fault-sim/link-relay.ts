@@ -41,7 +41,8 @@ const MANIFEST_PATH = '/sync/manifest';
 /** How many past uploads are kept for stale replays. */
 const REPLAY_HISTORY = 8;
 
-function readBody(incoming: IncomingMessage): Promise<Buffer> {
+/** The whole body of a request or response. */
+export function readBody(incoming: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));

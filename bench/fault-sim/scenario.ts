@@ -37,6 +37,11 @@ export interface Scenario<P extends FaultPlan = FaultPlan, S extends SimState = 
   readonly summary: string;
   /** The plan of one run: a pure function of the options (the same seed gives the same plan). */
   plan(options: PlanOptions): P;
+  /**
+   * Called once the gates exist and before they start (and enroll): what they need beyond their cloud
+   * link, e.g. peer links (`SimGate.extraArgs`). Returns what closes it; the harness calls that at teardown.
+   */
+  prepareGates?(gates: readonly SimGate[], plan: P): Promise<() => Promise<void>>;
   /** Plays the plan from `stage.t0` on: presentations and faults; resolves when both are done. */
   play(stage: Stage, plan: P): Promise<void>;
   /**

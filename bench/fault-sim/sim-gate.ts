@@ -42,6 +42,8 @@ export class SimGate {
   restarting: Promise<void> | undefined;
   /** Bumped by every link change, so an older fault's timer does not end a newer one. */
   linkVersion = 0;
+  /** More flags for every start (a scenario's peer flags: --peer-listen, --peer-advertise). */
+  extraArgs: string[] = [];
 
   constructor(
     readonly index: number,
@@ -69,6 +71,7 @@ export class SimGate {
       // `=`: parseArgs would read a separate negative value as another option.
       ...(this.clockOffsetMs ? [`--clock-offset-ms=${this.clockOffsetMs}`] : []),
       ...(enrollmentToken ? ['--cloud', this.proxy.url, '--enroll', enrollmentToken] : []),
+      ...this.extraArgs,
     ];
     this.child = await startChildAgent(args, 60_000);
   }
@@ -97,6 +100,18 @@ export class SimGate {
   async present(code: string, direction: 'in' | 'out'): Promise<GateAnswer | undefined> {
     const url = this.url;
     return url ? await postJson(`${url}/api/scan`, { code, direction }) : undefined;
+  }
+
+  /** The agent's GET /api/status, or undefined when it is down or did not answer. */
+  async status(): Promise<GateAnswer | undefined> {
+    const url = this.url;
+    if (!url) return undefined;
+    try {
+      const response = await fetch(`${url}/api/status`, { signal: AbortSignal.timeout(5_000) });
+      return response.ok ? ((await response.json()) as GateAnswer) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Asks the gate to sync now; its status afterwards, or undefined when it is down or did not answer. */

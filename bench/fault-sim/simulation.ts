@@ -114,10 +114,14 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
   const workDir = mkdtempSync(join(tmpdir(), `fault-sim-${plan.seed}-`));
   const cloud = await startSimCloud(options.databaseServer, 'faultsim');
   const gates: SimGate[] = [];
+  let closeExtras: (() => Promise<void>) | undefined;
   try {
     const world = await seedWorld(cloud, { gates: plan.gates, ticketCount: plan.tickets });
     log(`seeded: ${world.tickets.length} tickets in ${world.orders.length} orders, event ${world.eventId}`);
-    await openGates(cloud, world, plan, workDir, gates, log);
+    const prepare = scenario.prepareGates?.bind(scenario);
+    await openGates(cloud, world, plan, workDir, gates, log, async (opened) => {
+      if (prepare) closeExtras = await prepare(opened, plan);
+    });
     const t0 = Date.now();
     const at = () => `+${((Date.now() - t0) / 1000).toFixed(1)}s`;
     const stage: Stage = {
@@ -134,5 +138,6 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
     return { seed: plan.seed, violations: run.violations, stats, durationMs: Date.now() - started };
   } finally {
     await closeVenue(cloud, gates, workDir, options.keepData, log);
+    await closeExtras?.().catch(() => undefined);
   }
 }

@@ -17,7 +17,8 @@ const ENROLL_TIMEOUT_MS = 60_000;
 
 /**
  * Starts one link proxy and one gate agent per planned gate (in `gates`, so a failure part way still
- * lets the caller close what started), enrolls each, and waits until every gate has synced.
+ * lets the caller close what started), lets the scenario `prepare` them (before they start), enrolls
+ * each, and waits until every gate has synced.
  */
 export async function openGates(
   cloud: SimCloud,
@@ -26,12 +27,14 @@ export async function openGates(
   workDir: string,
   gates: SimGate[],
   log: (line: string) => void,
+  prepare?: (gates: readonly SimGate[]) => Promise<void>,
 ): Promise<void> {
   for (let i = 0; i < plan.gates; i++) {
     const proxy = await startLinkProxy(cloud.port);
     const dataDir = join(workDir, `gate-${i}`);
     gates.push(new SimGate(i, dataDir, proxy, i === plan.clockSkew.gate ? plan.clockSkew.offsetMs : 0));
   }
+  await prepare?.(gates);
   await Promise.all(gates.map(async (gate) => gate.start(await world.enrollmentToken(gate.index))));
   if (!(await waitUntilSettled(cloud, world.eventId, gates, ENROLL_TIMEOUT_MS, log)))
     throw new Error('the gates did not enroll and sync within 60 s: the run cannot start');

@@ -77,9 +77,11 @@ export async function freshDatabase(serverUrl: string, prefix: string) {
 }
 
 /**
- * The environment of a cloud child process under measurement: production mode, its own port, database
- * and secrets, warnings only, and rate limits out of the way (benchmarks measure capacity, not the
- * limiter). `extra` adds to or overrides it.
+ * The environment of a cloud child process under measurement: production settings (explicit secrets,
+ * nothing generated), its own port, database and secrets, warnings only, and rate limits out of the way
+ * (benchmarks measure capacity, not the limiter). `extra` adds to or overrides it. NODE_ENV is `test`, not
+ * `production`: production refuses the test payment provider the benchmarks buy through, and NODE_ENV
+ * decides nothing else in the cloud (cloud/config.ts).
  */
 export function benchCloudEnv(
   options: { port: number; databaseUrl: string; secret: string },
@@ -87,7 +89,8 @@ export function benchCloudEnv(
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    NODE_ENV: 'production',
+    NODE_ENV: 'test',
+    PAYMENT_PROVIDER: 'test',
     PORT: String(options.port),
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: '',

@@ -1,6 +1,6 @@
 /**
  * The load test of issue 8: the seeds' four k6 scenarios run at once against the real cloud (cloud/main.ts
- * as a child process, NODE_ENV=production) on a fresh PostgreSQL database, with Redis when REDIS_URL is
+ * as a child process, production settings with the test payment provider) on a fresh PostgreSQL database, with Redis when REDIS_URL is
  * set: purchases ramping to the peak of buyers, online QR validation by stewards, ticket listing at a
  * constant rate, and a health monitor. Validation and listing run for the whole run (the seeds run them
  * for the first 5 of 12 minutes only), so they also meet the purchase peak.
@@ -152,6 +152,8 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
     RATE_LIMIT_SYNC_PER_MINUTE: rate,
     RATE_LIMIT_AUTH_PER_MINUTE: rate,
     REDIS_URL: options.redisUrl ?? '',
+    // The seed gives each holder `ticketsEach` tickets in one hold (setup, not a buyer under test).
+    HOLD_LIMIT_PER_CUSTOMER: String(Math.max(10, options.ticketsEach)),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${GC_ON_SIGNAL}`.trim(),
   });
   try {

@@ -3,9 +3,10 @@
  * is one module beside this one, exporting a `Scenario` (scenario.ts), and one line here.
  */
 import type { Scenario } from '../scenario';
+import { sameTicket } from './same-ticket';
 import { venueFaults } from './venue-faults';
 
-export const SCENARIOS: readonly Scenario[] = [venueFaults];
+export const SCENARIOS: readonly Scenario[] = [venueFaults, sameTicket];
 
 export const DEFAULT_SCENARIO: Scenario = venueFaults;
 
