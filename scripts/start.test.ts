@@ -5,7 +5,7 @@
  * must stop it cleanly; and a second start must reuse the data.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,25 @@ async function stop(child: ChildProcess): Promise<number | null> {
   ]);
 }
 
+interface GateStatus {
+  online: boolean;
+  pendingUploads: number;
+}
+
+async function gateStatusNow(port: number): Promise<GateStatus> {
+  return (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as GateStatus;
+}
+
+/** Polls the gate's status (every 200 ms, at most 30 s) until `wanted` holds; false when it never did. */
+async function gateStatus(port: number, wanted: (status: GateStatus) => boolean): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (wanted(await gateStatusNow(port))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
 describe('npm start', () => {
   it('brings up the whole demo, decides the demo tickets as promised, stops cleanly and restarts on its data', async () => {
     const ports = { cloud: await freePort(), gate: await freePort(), page: await freePort() };
@@ -92,7 +111,20 @@ describe('npm start', () => {
     };
     // The operations page is announced, and the token file it names opens the event's operations view.
     expect(output).toContain(`http://127.0.0.1:${ports.cloud}/ops/events/${demo.eventId}`);
-    const adminToken = readFileSync(join(dataDir, 'demo-admin-token.txt'), 'utf8').trim();
+    // A ready token per role, each in a file only this user can read; the console shows no secret.
+    const tokenOf = (role: string) => readFileSync(join(dataDir, 'tokens', `${role}.txt`), 'utf8').trim();
+    for (const role of ['admin', 'venue_staff', 'customer', 'ops']) {
+      expect(statSync(join(dataDir, 'tokens', `${role}.txt`)).mode & 0o777).toBe(0o600);
+      expect(output).not.toContain(tokenOf(role));
+    }
+    expect(output).toContain(join(dataDir, 'tokens'));
+    const secret = readFileSync(join(dataDir, 'cloud', 'dev-auth-jwt-secret'), 'utf8').trim();
+    expect(output).not.toContain(secret);
+    const mine = await fetch(`http://127.0.0.1:${ports.cloud}/api/v1/me/tickets`, {
+      headers: { authorization: `Bearer ${tokenOf('customer')}` },
+    });
+    expect(((await mine.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    const adminToken = tokenOf('admin');
     const operations = await fetch(
       `http://127.0.0.1:${ports.cloud}/api/v1/events/${demo.eventId}/operations`,
       {
@@ -110,11 +142,34 @@ describe('npm start', () => {
       });
       return ((await response.json()) as { reason: string }).reason;
     };
+    // The demo page says what the gate answers now, and says it again after a scan changed it.
+    const demoPage = async () => (await fetch(`http://127.0.0.1:${ports.page}/`)).text();
+    const before = await demoPage();
+    expect(before).toContain('Scanned now: REJECT at North: Already used (at North)');
+    expect(before.match(/Scanned now: ACCEPT at North/g)).toHaveLength(2);
     expect(await scan('Valid ticket')).toBe('OK');
+    expect((await demoPage()).match(/Scanned now: ACCEPT at North/g)).toHaveLength(1);
     expect(await scan('Already used')).toBe('ALREADY_USED');
     expect(await scan('Refunded ticket')).toBe('REVOKED');
     expect(await scan('VIP ticket')).toBe('WRONG_GATE');
     expect(await scan('Not a ticket')).toBe('INVALID');
+
+    // The venue's internet, cut from the demo page and restored: the gate scans offline, then uploads.
+    const switchLink = (state: 'up' | 'down', origin = `http://127.0.0.1:${ports.page}`) =>
+      fetch(`http://127.0.0.1:${ports.page}/link`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `state=${state}`,
+        redirect: 'manual',
+      });
+    expect((await switchLink('down', 'http://evil.example')).status).toBe(403);
+    expect((await switchLink('down')).status).toBe(303);
+    expect(await gateStatus(ports.gate, (s) => !s.online)).toBe(true);
+    expect(await demoPage()).toContain('Venue internet: <strong>CUT</strong>');
+    expect(await scan('Another valid ticket')).toBe('OK');
+    expect((await gateStatusNow(ports.gate)).pendingUploads).toBeGreaterThan(0); // kept until the link is back
+    expect((await switchLink('up')).status).toBe(303);
+    expect(await gateStatus(ports.gate, (s) => s.online && s.pendingUploads === 0)).toBe(true);
 
     expect(await stop(first.child)).toBe(0);
 

@@ -1,22 +1,26 @@
 /**
- * `npm start`: the whole product on one machine, with nothing installed but Node. Starts the cloud on
- * embedded PostgreSQL (PGlite under ./data/cloud, jobs in-process) unless DATABASE_URL / REDIS_URL say
- * otherwise, seeds a demo through the public API when there is none, enrolls a demo gate agent for the
- * North gate (./data/gate-north), syncs it, serves its scanner UI, and serves a page of demo QR codes.
- * A second start reuses all of it. Ctrl-C stops everything cleanly.
+ * `npm start`: the whole product on one machine, with nothing installed but Node. Starts the cloud as its
+ * own process (`npm run cloud`) on embedded PostgreSQL (PGlite under ./data/cloud, jobs in-process) unless
+ * DATABASE_URL / REDIS_URL say otherwise, seeds a demo through the public API when there is none, enrolls
+ * a demo gate agent for the North gate (./data/gate-north) that reaches the cloud through a switchable
+ * "venue internet" link (./demo/venue-link.ts: `o` in the terminal or the demo page cuts and restores
+ * it), syncs it, serves its scanner UI and a live page of demo QR codes, and writes a ready token per
+ * role into ./data/tokens. A second start reuses all of it. Ctrl-C stops everything cleanly.
  */
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../cloud/config';
-import { startCloud } from '../cloud/server';
 import { type GateAgent, startGateAgent } from '../gate-agent/agent';
 import { storePath } from '../gate-agent/store/database';
 import { openGateStore } from '../gate-agent/store/gate-store';
 import { buildScannerUi } from '../scanner-ui/build';
 import { DemoApi } from './demo/api';
-import { renderQrPage, serveQrPage } from './demo/qr-page';
+import { startCloudChild } from './demo/cloud-child';
+import { serveQrPage } from './demo/qr-page';
+import { DEMO_USERS, writeRoleTokens } from './demo/role-tokens';
 import { ensureDemo } from './demo/seed';
+import { listenForKeys, releaseKeys, startVenueLink } from './demo/venue-link';
 
 const DEMO_TENANT = 'demo';
 const GATE_PORT = Number(process.env.GATE_PORT ?? 4100);
@@ -38,26 +42,30 @@ async function main(): Promise<void> {
   mkdirSync(dataRoot, { recursive: true });
   // The demo keeps the terminal for its URLs: request logs only when asked for (LOG_LEVEL=info).
   const logLevel = process.env.LOG_LEVEL ?? 'warn';
-  const config = loadConfig({
-    ...process.env,
-    LOG_LEVEL: logLevel,
-    DATA_DIR: process.env.DATA_DIR ?? join(dataRoot, 'cloud'),
-  });
+  const cloudEnv = { LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? join(dataRoot, 'cloud') };
+  // Read here for the demo's identity (the development JWT secret, made and kept in DATA_DIR on first
+  // use); the cloud process reads the same files. Announced by the cloud, not twice.
+  const config = loadConfig({ ...process.env, ...cloudEnv }, { announce: () => {} });
 
   await buildScannerUi();
-  const cloud = await startCloud(config, { hostname: '127.0.0.1' });
-  const stops: Array<() => Promise<unknown>> = [() => cloud.close()];
-  let agent: GateAgent | undefined;
+  const stops: Array<() => Promise<unknown>> = [];
+  let stopping = false;
   const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    releaseKeys();
     for (const fn of stops.reverse()) await fn().catch(() => {});
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  const say = (line: string) => process.stdout.write(`${line}\n`);
 
   try {
+    const cloud = await startCloudChild(cloudEnv);
+    stops.push(() => cloud.stop());
     if (config.auth.kind !== 'hs256') {
-      process.stdout.write('AUTH_JWKS_URL is set: the demo cannot mint users, so no demo data is seeded.\n');
+      say('AUTH_JWKS_URL is set: the demo cannot mint users, so no demo data is seeded.');
       return;
     }
     const api = new DemoApi(
@@ -70,7 +78,7 @@ async function main(): Promise<void> {
     // Demo state left from a database that is gone (data/cloud deleted) is worthless: start over.
     if (existsSync(stateFile)) {
       const { state } = await ensureDemo(api, stateFile);
-      const alive = await api.call('admin', 'demo-admin', 'GET', `/events/${state.eventId}`).then(
+      const alive = await api.call('admin', DEMO_USERS.admin, 'GET', `/events/${state.eventId}`).then(
         () => true,
         () => false,
       );
@@ -81,57 +89,79 @@ async function main(): Promise<void> {
     }
     const { state, created } = await ensureDemo(api, stateFile);
 
-    mkdirSync(gateDir, { recursive: true });
-    const enrolled = isEnrolled(gateDir);
-    let enrollmentToken: string | undefined;
-    if (!enrolled) {
-      const enrollment = await api.call<{ token: string }>(
-        'admin',
-        'demo-admin',
-        'POST',
-        `/gates/${state.gates.north}/enrollments`,
-        {},
-      );
-      enrollmentToken = enrollment.token;
-    }
-    agent = await startGateAgent({
-      dataDir: gateDir,
-      cloudUrl: cloud.url,
-      port: GATE_PORT,
-      syncIntervalMs: 5_000,
-      logger: pino({ name: 'gate-agent', level: logLevel }),
-      ...(enrollmentToken ? { enrollmentToken } : {}),
-    });
-    const running = agent;
-    stops.push(() => running.close());
+    const link = await startVenueLink(cloud.url, say);
+    stops.push(() => link.close());
+    const agent = await startDemoGate(api, state.gates.north, gateDir, link.url, logLevel);
+    stops.push(() => agent.close());
     const status = await agent.syncNow();
     if (created) await agent.scan(state.usedTicketQr, 'in');
 
-    const page = await serveQrPage(await renderQrPage(state, agent.url), DEMO_PAGE_PORT);
+    const gateName = status.gate.name ?? 'North';
+    const page = await serveQrPage(
+      {
+        state,
+        scannerUrl: agent.url,
+        gateName,
+        preview: (code) => agent.preview(code, 'in'),
+        online: async () => (await agent.status()).online,
+        link,
+      },
+      DEMO_PAGE_PORT,
+    );
     stops.push(() => new Promise((done) => page.server.close(done)));
+    const tokens = await writeRoleTokens(api, dataRoot);
     const events = status.events.map((e) => `${e.name} (${e.tickets} tickets)`).join(', ');
-    // The operations page asks for a bearer token: a 12-hour demo admin token, in a file only this user
-    // can read (a development convenience like the generated JWT secret; never in a URL or a log).
-    const adminTokenFile = join(dataRoot, 'demo-admin-token.txt');
-    writeFileSync(adminTokenFile, `${await api.token('admin', 'demo-admin', 12 * 3600)}\n`, { mode: 0o600 });
-    chmodSync(adminTokenFile, 0o600);
-    process.stdout.write(
+    say(
       [
         '',
         'Gate validation demo is running:',
         `  API docs        ${cloud.url}/docs   (OpenAPI: ${cloud.url}/openapi.json)`,
-        `  scanner UI      ${agent.url}/   gate ${status.gate.name ?? 'North'}, ${status.online ? 'online' : 'offline'}, ${events}`,
+        `  scanner UI      ${agent.url}/   gate ${gateName}, ${status.online ? 'online' : 'offline'}, ${events}`,
         `  demo QR codes   ${page.url}/`,
-        `  operations      ${cloud.url}/ops/events/${state.eventId}   (admin token: ${adminTokenFile})`,
+        `  operations      ${cloud.url}/ops/events/${state.eventId}   (paste the admin token)`,
+        `  tokens          ${tokens}/{admin,venue_staff,customer,ops}.txt   (12 h; README "Authentication")`,
         `  data            ${dataRoot}  (delete it to start from scratch)`,
+        'Press o to cut the venue’s internet and again to restore it (or use the demo page).',
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
+    listenForKeys(link, () => void stop(0));
   } catch (error) {
     process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
     await stop(1);
   }
+}
+
+/** Starts the North gate's agent, enrolling it first when its data directory holds no device yet. */
+async function startDemoGate(
+  api: DemoApi,
+  gateId: string,
+  gateDir: string,
+  cloudUrl: string,
+  logLevel: string,
+): Promise<GateAgent> {
+  mkdirSync(gateDir, { recursive: true });
+  let enrollmentToken: string | undefined;
+  if (!isEnrolled(gateDir)) {
+    const enrollment = await api.call<{ token: string }>(
+      'admin',
+      DEMO_USERS.admin,
+      'POST',
+      `/gates/${gateId}/enrollments`,
+      {},
+    );
+    enrollmentToken = enrollment.token;
+  }
+  return startGateAgent({
+    dataDir: gateDir,
+    // Through the venue link, every start: the link's port is new each time and the agent stores it.
+    cloudUrl,
+    port: GATE_PORT,
+    syncIntervalMs: 5_000,
+    logger: pino({ name: 'gate-agent', level: logLevel }),
+    ...(enrollmentToken ? { enrollmentToken } : {}),
+  });
 }
 
 main().catch((error: unknown) => {

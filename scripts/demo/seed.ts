@@ -98,10 +98,14 @@ export async function ensureDemo(
   const customer = 'demo-customer';
   const generals = await buy(api, customer, event.id, general.id, 3);
   const refunded = await buy(api, customer, event.id, general.id, 1);
-  await api.call('admin', admin, 'POST', `/orders/${refunded.order.id}/refund`);
+  // The doors are open, so only an admin refunds now, explicitly (the refund rules, docs/CONTRACT.md §5).
+  await api.call('admin', admin, 'POST', `/orders/${refunded.order.id}/refund`, {
+    override: true,
+    reason: 'demo: a refunded ticket',
+  });
   const vips = await buy(api, customer, event.id, vipType.id, 1);
-  // A little crowd, so the gate has a real manifest to sync.
-  await buy(api, 'demo-crowd', event.id, general.id, 40);
+  // A little crowd, so the gate has a real manifest to sync: four buyers of ten (the hold cap's default).
+  for (let i = 1; i <= 4; i++) await buy(api, `demo-crowd-${i}`, event.id, general.id, 10);
 
   const [valid, used, spare] = generals.tickets;
   const state: DemoState = {
