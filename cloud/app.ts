@@ -240,6 +240,7 @@ export function createApp(deps: AppDeps): CloudApp {
   mountApi(app, routeDeps, {
     ...routeDeps,
     watcher,
+    streamHeartbeatMs: config.streamHeartbeatMs,
     requireDevice: requireDevice(services, limiter, failedAuthentication),
     failedAuthentication,
   });

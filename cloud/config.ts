@@ -59,6 +59,7 @@ const envSchema = z.object({
   RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE: positiveInt(10, 1_000_000),
   TRUSTED_PROXIES: z.string().default(''),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+  SYNC_STREAM_HEARTBEAT_MS: positiveInt(5_000, 60_000),
   MINTING_SERVICE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INTERNAL_SERVICE_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   MINTING_TIMEOUT_MS: positiveInt(5_000, 120_000),
@@ -123,6 +124,12 @@ export interface Config {
    */
   trustedProxies: string[];
   shutdownGraceMs: number;
+  /**
+   * How often an idle push stream sends a heartbeat (SYNC_STREAM_HEARTBEAT_MS). Gates treat a stream silent
+   * for 2.5 heartbeats as dead and reconnect: a path that dies without closing the connection (a cloud
+   * killed behind a proxy, a link that goes dark) costs seconds, not a 30 s pull timer.
+   */
+  streamHeartbeatMs: number;
   /** Delegated ticket minting (SPEC section 8); undefined = tickets are not minted elsewhere. */
   minting: MintingConfig | undefined;
   /** Venue-local time (HH:MM) of the nightly reconciliation. */
@@ -268,6 +275,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     trustedProxies,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    streamHeartbeatMs: e.SYNC_STREAM_HEARTBEAT_MS,
     minting:
       e.MINTING_SERVICE_URL && e.INTERNAL_SERVICE_SECRET
         ? { url: e.MINTING_SERVICE_URL, secret: e.INTERNAL_SERVICE_SECRET, timeoutMs: e.MINTING_TIMEOUT_MS }

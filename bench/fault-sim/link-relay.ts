@@ -145,6 +145,11 @@ function pipeStream(
         return;
       }
       answer.pipe(outgoing);
+      // The cloud's end died part way (kill -9): cut the gate's end too, as a TCP proxy does. pipe()
+      // alone would leave the gate holding a silent stream.
+      answer.on('close', () => {
+        if (!answer.complete) incoming.socket.destroy();
+      });
     },
   );
   forwarded.on('error', () => incoming.socket.destroy());

@@ -33,6 +33,8 @@ export interface SyncRouteDeps extends RouteDeps {
    */
   failedAuthentication: (c: Context<AppEnv>) => Promise<void>;
   watcher: ManifestWatcher;
+  /** The push stream's heartbeat interval (config `SYNC_STREAM_HEARTBEAT_MS`). */
+  streamHeartbeatMs: number;
 }
 
 /** The two ways to authenticate, as the OpenAPI document names them in each operation's `security`. */

@@ -69,7 +69,7 @@ describe('sync stream', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     const ready = await readUntil(reader, (event) => event === 'ready', 2000);
-    expect(JSON.parse(ready!.data)).toEqual({ eventIds: [seeded.eventId] });
+    expect(JSON.parse(ready!.data)).toEqual({ eventIds: [seeded.eventId], heartbeatMs: 5_000 });
     // No pause: the stream's baseline was read before `ready`, so a change committed right now is told,
     // and what was there before `ready` (covered by the gate's pull on connect) is not told again.
     const [headAtReady] = [...(await cloud.watcher.heads([seeded.eventId])).values()];
@@ -108,7 +108,7 @@ describe('sync stream', () => {
       expect(await readUntil(reader, (event) => event === 'ready', 2000)).toBeDefined();
       const shutdownAt = Date.now();
       own.watcher.shutdown();
-      // The body ends (done) well before the 15 s heartbeat or the stream's maximum age.
+      // The body ends (done) well before the 5 s heartbeat or the stream's maximum age.
       let done = false;
       while (!done && Date.now() - shutdownAt < 5000) done = (await reader.read()).done;
       expect(done).toBe(true);

@@ -27,6 +27,17 @@ import type { GateStore } from '../store/gate-store';
 import type { PageRequest, PageResponse } from './pull';
 
 /** A failed exchange with the cloud. `status` null: no answer (offline, timeout). */
+/**
+ * How long a push stream may stay silent before it is given up, until `ready` names the cloud's
+ * heartbeat: 2.5 × the 15 s heartbeat of clouds that do not name theirs.
+ */
+export const DEFAULT_STREAM_SILENCE_MS = 37_500;
+
+/** The silence limit for a cloud heartbeat of `heartbeatMs`: two heartbeats may be late, not three. */
+export function streamSilenceLimit(heartbeatMs: number): number {
+  return Math.max(1_000, Math.round(heartbeatMs * 2.5));
+}
+
 export class CloudError extends Error {
   override readonly name: string = 'CloudError';
   constructor(
@@ -318,9 +329,53 @@ export class CloudClient {
   /**
    * GET /sync/stream (Server-Sent Events): yields `{event, data}` until the stream ends or `signal`
    * aborts. The caller reconnects with backoff.
+   *
+   * No overall timeout (a stream is meant to stay open), but a silence limit: when no byte arrives for
+   * `silence.limitMs` (heartbeats included) the stream is given up with a CloudError of status null — the
+   * path is dead even though no one closed the connection. The caller may raise or lower the limit while
+   * the stream runs (it learns the cloud's heartbeat from `ready`); each new byte re-arms it.
    */
-  async *stream(signal: AbortSignal): AsyncGenerator<{ event: string; data: string }> {
-    // No overall timeout on a stream: it is meant to stay open; the signal ends it.
+  async *stream(
+    signal: AbortSignal,
+    silence: { limitMs: number } = { limitMs: DEFAULT_STREAM_SILENCE_MS },
+  ): AsyncGenerator<{ event: string; data: string }> {
+    const cut = new AbortController();
+    const onAbort = () => cut.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let silent = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const rearm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        silent = true;
+        cut.abort();
+      }, silence.limitMs);
+      watchdog.unref();
+    };
+    try {
+      rearm();
+      for await (const message of this.#streamEvents(cut.signal, rearm)) {
+        yield message;
+        rearm(); // the caller may have changed the limit (it learns the heartbeat from `ready`)
+      }
+    } catch (error) {
+      if (silent && !signal.aborted)
+        throw new CloudError('STREAM_SILENT', null, `push stream silent for ${silence.limitMs} ms`, {
+          cause: error,
+        });
+      throw error;
+    } finally {
+      clearTimeout(watchdog);
+      signal.removeEventListener('abort', onAbort);
+      cut.abort();
+    }
+  }
+
+  /** The SSE parser of `stream`: calls `heard` on every chunk (the silence watchdog). */
+  async *#streamEvents(
+    signal: AbortSignal,
+    heard: () => void,
+  ): AsyncGenerator<{ event: string; data: string }> {
     const response = await this.#authorized(
       '/sync/stream',
       { headers: { accept: 'text/event-stream' }, signal },
@@ -332,6 +387,7 @@ export class CloudClient {
     let event = 'message';
     let data: string[] = [];
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      heard();
       buffer += decoder.decode(chunk, { stream: true });
       if (buffer.length > 1_000_000)
         throw new CloudError('BAD_STREAM', response.status, 'stream line too long');

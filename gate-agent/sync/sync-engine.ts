@@ -21,7 +21,13 @@ import {
 } from '../../shared/sync-protocol/index';
 import type { DecisionFigures } from '../server/metrics';
 import type { GateStore } from '../store/gate-store';
-import { type CloudClient, CloudError, DeviceRevokedError } from './cloud-client';
+import {
+  type CloudClient,
+  CloudError,
+  DEFAULT_STREAM_SILENCE_MS,
+  DeviceRevokedError,
+  streamSilenceLimit,
+} from './cloud-client';
 import { backoffDelay, Loop } from './loop';
 import { pullEvent } from './pull';
 
@@ -90,6 +96,8 @@ export class SyncEngine {
   readonly #report: Loop;
   readonly #abort = new AbortController();
   #streamTask: Promise<void> | undefined;
+  /** How long the push stream may be silent: from the cloud's heartbeat in its last `ready`. */
+  #streamSilenceMs = DEFAULT_STREAM_SILENCE_MS;
   readonly #startedAt: number;
   /** Real time (not the injected clock) of the last report attempt, for the minimum spacing. */
   #lastReportTry = 0;
@@ -341,7 +349,10 @@ export class SyncEngine {
       try {
         if (!this.#options.store.settings.deviceId)
           throw new CloudError('NOT_ENROLLED', null, 'not enrolled');
-        for await (const message of client.stream(signal)) {
+        // The silence limit of this connection: the last one a `ready` gave (a reconnect that hangs
+        // while the link is dark is given up as fast as a stream that went silent).
+        const silence = { limitMs: this.#streamSilenceMs };
+        for await (const message of client.stream(signal, silence)) {
           attempt = 0;
           this.#reachable();
           if (message.event === 'revoked') {
@@ -352,6 +363,10 @@ export class SyncEngine {
             // (Re)connected: the stream covers these events from now on. What changed while it was down
             // comes with one pull, and scans recorded meanwhile go up now, not on the next timer.
             this.#learnServedEvents(message.data);
+            const heartbeatMs = heartbeatOf(message.data);
+            this.#streamSilenceMs =
+              heartbeatMs === undefined ? DEFAULT_STREAM_SILENCE_MS : streamSilenceLimit(heartbeatMs);
+            silence.limitMs = this.#streamSilenceMs;
             void this.#pull.trigger();
             void this.#upload.trigger();
             continue;
@@ -444,5 +459,17 @@ export class SyncEngine {
     this.#abort.abort();
     await Promise.all([this.#pull.stop(), this.#upload.stop(), this.#report.stop()]);
     await this.#streamTask?.catch(() => undefined);
+  }
+}
+
+/** The heartbeat interval a `ready` message names (clouds before it was named: undefined). */
+function heartbeatOf(data: string): number | undefined {
+  try {
+    const value = (JSON.parse(data) as { heartbeatMs?: unknown }).heartbeatMs;
+    return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 600_000
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

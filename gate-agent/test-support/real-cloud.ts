@@ -43,6 +43,11 @@ export interface RealCloud {
   /** Health reports the link has swallowed ('hang-reports'). */
   readonly heldReports: number;
   enrollmentToken(gateIndex?: number): Promise<string>;
+  /**
+   * The push streams open now stop for good without being closed, as when the cloud process behind a
+   * proxy died and a new one took over: later requests (new streams too) work.
+   */
+  silenceOpenStreams(): void;
   stop(): Promise<void>;
 }
 
@@ -53,9 +58,15 @@ function listen(server: Server): Promise<number> {
 }
 
 export async function startRealCloud(
-  options: { capacities?: number[]; vipGate?: boolean; doorsOpenSinceMs?: number } = {},
+  options: {
+    capacities?: number[];
+    vipGate?: boolean;
+    doorsOpenSinceMs?: number;
+    /** Cloud configuration overrides (e.g. SYNC_STREAM_HEARTBEAT_MS). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<RealCloud> {
-  const cloud = await createTestCloud();
+  const cloud = await createTestCloud(options.env ?? {});
   // For gates that judge time by the real clock (child processes): doors opened this long before now
   // (seedEvent opens them one hour after the cloud's clock).
   if (options.doorsOpenSinceMs !== undefined) {
@@ -70,6 +81,9 @@ export async function startRealCloud(
   const originPort = (origin.address() as AddressInfo).port;
 
   const sockets = new Set<Socket>();
+  /** Requests under way; those silenced by `silenceOpenStreams` carry nothing further. */
+  const inFlight = new Set<IncomingMessage>();
+  const dark = new WeakSet<IncomingMessage>();
   const state = { link: 'up' as LinkMode, heldReports: 0 };
   const hits = new Map<string, number>();
   /** Answers for the link itself (the request never reaches the cloud): true when it did. */
@@ -100,6 +114,8 @@ export async function startRealCloud(
   const proxy = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     const path = (incoming.url ?? '/').split('?')[0]!;
     const mode = state.link;
+    inFlight.add(incoming);
+    outgoing.on('close', () => inFlight.delete(incoming));
     if (answeredByLink(path, incoming, outgoing)) return;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const forwarded = httpRequest(
@@ -118,7 +134,13 @@ export async function startRealCloud(
           return;
         }
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
+        // Not pipe(): a silenced answer must stop carrying bytes part way.
+        answer.on('data', (chunk: Buffer) => {
+          if (!dark.has(incoming)) outgoing.write(chunk);
+        });
+        answer.on('end', () => {
+          if (!dark.has(incoming)) outgoing.end();
+        });
       },
     );
     forwarded.on('error', () => incoming.socket.destroy());
@@ -154,6 +176,9 @@ export async function startRealCloud(
       });
       if (response.status !== 201) throw new Error(`enrollment token: ${response.status}`);
       return response.body.token as string;
+    },
+    silenceOpenStreams() {
+      for (const request of inFlight) if (request.url?.startsWith('/api/v1/sync/stream')) dark.add(request);
     },
     async stop() {
       for (const socket of sockets) socket.destroy();
