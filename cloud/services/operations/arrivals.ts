@@ -28,8 +28,10 @@ export interface ArrivalsEvent {
 /**
  * The admission records that count: accepted movements (entries and exits). THE ONE PLACE that says
  * which records are in effect — when undo records land (direction 'undo', naming the record they cancel
- * by undoes_origin / undoes_origin_seq), exclude them and the records they undo here, and every figure
- * below follows.
+ * by undoes_origin / undoes_origin_seq), exclude the records they undo here, e.g.
+ *   and not exists (select 1 from admissions u where u.event_id = a.event_id and u.direction = 'undo'
+ *                   and u.undoes_origin = a.origin and u.undoes_origin_seq = a.origin_seq)
+ * (the undo rows themselves are already out: direction in ('in', 'out')), and every figure below follows.
  */
 function effectiveAdmissions(event: ArrivalsEvent) {
   return sql`effective_admissions as (
@@ -42,20 +44,18 @@ function effectiveAdmissions(event: ArrivalsEvent) {
 
 /**
  * Per ticket serial with any effective record: whether it ever entered, and whether its latest
- * movement (in the shared fold's order) is an entry. Named `presence`.
+ * movement (in the shared fold's order) is an entry. One pass over the event's records, grouped by
+ * ticket (no per-ticket subquery). Named `presence`.
  */
 function presence(event: ArrivalsEvent) {
   return sql`with ${effectiveAdmissions(event)},
-    latest as (
-      select distinct on (serial) serial, direction
-        from effective_admissions
-       order by serial, at_ms desc, origin collate "C" desc, origin_seq desc
-    ),
     presence as (
-      select l.serial,
-             exists (select 1 from effective_admissions e where e.serial = l.serial and e.direction = 'in') as arrived,
-             l.direction = 'in' as inside
-        from latest l
+      select serial,
+             bool_or(direction = 'in') as arrived,
+             (array_agg(direction order by at_ms desc, origin collate "C" desc, origin_seq desc))[1] = 'in'
+               as inside
+        from effective_admissions
+       group by serial
     )`;
 }
 
