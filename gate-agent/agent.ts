@@ -136,6 +136,7 @@ function statusOf(
   const served = store.servedEvents();
   const ids = new Set([...served.map((e) => e.eventId), ...states.keys()]);
   const lastSyncs = [...states.values()].map((s) => s.lastSyncAt).filter((t): t is number => t !== null);
+  const zones = [...states.values()].map((s) => s.timeZone).filter((z): z is string => z !== null);
   return {
     deviceId: store.settings.deviceId,
     gate: { id: store.settings.gateId, name: store.settings.gateName },
@@ -145,6 +146,7 @@ function statusOf(
     counters: store.counters,
     peers: peerNode ? (({ listed, reachable }) => ({ listed, reachable }))(peerNode.summary()) : null,
     manifestThresholds: thresholds,
+    venueTimeZone: zones[0] ?? null,
     events: [...ids].sort().map((id) => {
       const state = states.get(id);
       return {
@@ -154,6 +156,7 @@ function statusOf(
         tickets: state?.rowCount ?? 0,
         manifestAgeSeconds:
           state?.lastSyncAt != null ? Math.max(0, Math.round((now - state.lastSyncAt) / 1000)) : null,
+        timeZone: state?.timeZone ?? null,
       };
     }),
   };

@@ -5,6 +5,11 @@
  * for a token once (sessionStorage, never the address), shows the three states, the numbers, the
  * admissions chart and the reject reasons, refreshes by itself, and runs under its strict CSP without a
  * single violation. Writes a screenshot (docs/screenshots/operations.png with OPS_SCREENSHOT set to it).
+ *
+ * Issue 17: the venue is in Pacific/Auckland and the browser in America/Los_Angeles; every time on the
+ * page is the venue's, in 24-hour form, and "Arrived X of Y sold" matches what the gates admitted. The
+ * page and /favicon.ico load without a 404. Writes docs/screenshots/ops-arrived.png with
+ * OPS_ARRIVED_SCREENSHOT set to it.
  */
 import { rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -18,12 +23,21 @@ import { type GateAgent, startGateAgent } from '../../gate-agent/agent';
 import { type RealCloud, startRealCloud } from '../../gate-agent/test-support/real-cloud';
 import { makeTempDir } from '../../gate-agent/test-support/stores';
 import { chromiumAvailable, launchChromium } from '../../scanner-ui/test-support/browser';
-import { devices } from '../db/schema';
+import { devices, venues } from '../db/schema';
 import { buyTickets } from '../test-support/cloud';
 
 const runIf = chromiumAvailable() ? describe : describe.skip;
 const logger = pino({ level: 'silent' });
 const SCREENSHOT = resolve(process.env['OPS_SCREENSHOT'] ?? join(tmpdir(), `operations-${process.pid}.png`));
+const ARRIVED_SCREENSHOT = resolve(
+  process.env['OPS_ARRIVED_SCREENSHOT'] ?? join(tmpdir(), `ops-arrived-${process.pid}.png`),
+);
+/** Far from UTC and from the browser's zone: a 12-hour or device-zone time cannot pass for it. */
+const VENUE_ZONE = 'Pacific/Auckland';
+/** The test clock's season (May) in Auckland: NZST, UTC+12, no daylight saving. */
+const VENUE_OFFSET_HOURS = 12;
+const BROWSER_ZONE = 'America/Los_Angeles';
+const SOLD = { standard: 170, vip: 6 };
 
 let real: RealCloud;
 let browser: Browser;
@@ -85,13 +99,17 @@ beforeAll(async () => {
   real = await startRealCloud({ capacities: [200, 20], vipGate: true });
   // Doors opened (seed + 1 h) half an hour ago, so gates on the cloud's own clock admit: no clock skew.
   real.cloud.advance(90 * 60_000);
+  await real.cloud.database.db
+    .update(venues)
+    .set({ timezone: VENUE_ZONE })
+    .where(eq(venues.id, real.seeded.venueId));
   const east = await real.cloud.call('POST', `/api/v1/venues/${real.seeded.venueId}/gates`, {
     token: real.seeded.adminToken,
     body: { name: 'East' },
   });
   expect(east.status).toBe(201);
-  const standard = await buy(0, 170);
-  const vip = await buy(1, 6);
+  const standard = await buy(0, SOLD.standard);
+  const vip = await buy(1, SOLD.vip);
 
   // VIP: two guests in, then its uploads fail; three more; its report tells the cloud about the backlog.
   const vipGate = await startAgent(1);
@@ -147,17 +165,33 @@ afterAll(async () => {
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function openPage(): Promise<{ page: Page; violations: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 1100 }, deviceScaleFactor: 1 });
+async function openPage(): Promise<{ page: Page; violations: string[]; missing: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 1100 },
+    deviceScaleFactor: 1,
+    timezoneId: BROWSER_ZONE,
+    locale: 'en-US',
+  });
   const page = await context.newPage();
   const violations: string[] = [];
+  const missing: string[] = [];
+  page.on('response', (response) => {
+    if (response.status() === 404) missing.push(response.url());
+  });
   page.on('console', (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
   });
   page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
   await page.emulateMedia({ reducedMotion: 'reduce' });
   await page.goto(`${real.url}/ops/events/${real.seeded.eventId}`);
-  return { page, violations };
+  return { page, violations, missing };
+}
+
+/** hh:mm:ss of an instant in the venue's zone, worked out by hand from its fixed offset (not by Intl). */
+function venueClock(at: number): string {
+  const local = new Date(at + VENUE_OFFSET_HOURS * 3600_000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
 }
 
 runIf('event operations page in Chromium', () => {
@@ -231,6 +265,7 @@ runIf('event operations page in Chromium', () => {
 
     await mkdir(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(violations).toEqual([]);
 
     // The token survives a reload (same tab) and the page goes straight to the board.
     await page.reload();
@@ -241,6 +276,57 @@ runIf('event operations page in Chromium', () => {
     await page.getByRole('button', { name: 'Change token' }).click();
     await page.waitForSelector('#login:not([hidden])');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(violations).toEqual([]);
+  });
+
+  it('shows arrived of sold per event and ticket type, every time in venue time, 24 h; no 404', async () => {
+    const { page, violations, missing } = await openPage();
+    await page.getByLabel('Bearer token').fill(real.seeded.adminToken);
+    await page.getByRole('button', { name: 'Show operations' }).click();
+    await page.waitForSelector('#arrived-total');
+    expect(await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)).toBe(BROWSER_ZONE);
+
+    // The cloud knows every admission but VIP's three that never uploaded; none has left.
+    const sold = SOLD.standard + SOLD.vip;
+    const arrived = expected.admitted;
+    expect(await page.textContent('#arrived-total')).toBe(
+      `Arrived ${arrived} of ${sold} sold (${Math.round((arrived / sold) * 100)} %)`,
+    );
+    expect(await page.textContent('.arrived-inside')).toBe(`${arrived} inside now`);
+    const types = await page.locator('.arrival-type .label').allTextContents();
+    const standardIn = expected.admitted - 2;
+    expect(types).toEqual([
+      `StandardArrived ${standardIn} of ${SOLD.standard} sold (${Math.round((standardIn / SOLD.standard) * 100)} %) · ${standardIn} inside`,
+      `Type 2Arrived 2 of ${SOLD.vip} sold (33 %) · 2 inside`,
+    ]);
+    const width = await page
+      .locator('#arrivals > .arrival-track .arrival-fill')
+      .evaluate((node) => (node as HTMLElement).style.width);
+    expect(Number.parseFloat(width)).toBeCloseTo((arrived / sold) * 100, 2);
+
+    // Times: the venue's wall clock (UTC+12 in May), 24 h — not the browser's (UTC−7), not am/pm.
+    const freshness = (await page.textContent('#freshness')) ?? '';
+    expect(freshness).toBe(`Updated ${venueClock(real.cloud.now())} · every 5 s`);
+    // The seeded event starts 3 h after the test clock's start, 2027-05-01 12:00 UTC: 03:00 on 2 May.
+    const schedule = (await page.textContent('#schedule')) ?? '';
+    expect(schedule).toContain('Starts Sun 2 May, 03:00');
+    expect(schedule).toContain(`venue time (${VENUE_ZONE}), 24 h`);
+    const axis = await page.locator('#chart svg text.axis').allTextContents();
+    const times = axis.filter((label) => label.includes(':'));
+    expect(times.length).toBeGreaterThan(0);
+    for (const label of times) expect(label).toMatch(/^([01]\d|2[0-3]):(00|30)$/);
+    expect(await page.textContent('body')).not.toMatch(/\b(am|pm)\b/i);
+
+    // The icon: linked, loaded, and /favicon.ico answers too; nothing on the page was a 404.
+    expect(await page.getAttribute('link[rel="icon"]', 'href')).toBe('/ops/assets/favicon.svg');
+    const icon = await page.request.get(`${real.url}/favicon.ico`);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toBe('image/svg+xml');
+    expect(missing).toEqual([]);
+
+    await mkdir(dirname(ARRIVED_SCREENSHOT), { recursive: true });
+    await page.locator('.top').evaluate((node) => node.scrollIntoView());
+    await page.screenshot({ path: ARRIVED_SCREENSHOT, clip: { x: 0, y: 0, width: 1360, height: 720 } });
     expect(violations).toEqual([]);
   });
 

@@ -3,11 +3,14 @@
  * The event operations page (served by the cloud at /ops/events/:id). Asks once for a bearer token
  * (kept in sessionStorage: this tab only, never in an address), fetches
  * /api/v1/events/:id/operations every 5 s and draws gate tiles, totals, an admitted-per-minute chart
- * (inline SVG) and reject reasons. Every value reaches the page through textContent, never as markup.
+ * (inline SVG), arrived of sold per ticket type (./arrivals.js) and reject reasons. Every time is the
+ * venue's local time in 24-hour form (./venue-time.js), whatever the browser's zone. Every value reaches the page through textContent, never as markup.
  * The reasons' words come from their one source (shared/admission/reasons.ts), which the cloud serves
  * beside this file as the module `./reasons.js`.
  */
+import { renderArrivals } from './arrivals.js';
 import { REASON_LABELS } from './reasons.js';
+import { venueDateTimeFormat, venueMinute, venueTimeFormat } from './venue-time.js';
 
 const POLL_MS = 5_000;
 // Generous: the next poll starts 5 s after an answer, so a slow answer slows the refresh, never piles up.
@@ -168,7 +171,9 @@ function stale(why) {
  *   lastUploadAgeSeconds: number | null, clockSkewMs: number | null, agentVersion: string | null }} Device
  * @typedef {{ gateId: string, name: string, zone: string | null, health: keyof typeof HEALTH_WORDS,
  *   admitted: number, accepted: number, rejected: number, devices: Device[] }} Gate
- * @typedef {{ event: { name: string, status: string, venueName: string, timezone: string },
+ * @typedef {{ event: { name: string, status: string, venueName: string, timezone: string,
+ *   startsAt: string, endsAt: string, doorsOpenAt: string | null },
+ *   arrivals: import('./arrivals.js').Arrivals,
  *   generatedAt: string, totals: { admitted: number, inside: number, accepted: number, rejected: number,
  *   pendingUploads: number, devices: number, devicesOnline: number,
  *   gates: { ok: number, warning: number, critical: number, idle: number } },
@@ -184,19 +189,30 @@ function render(ops) {
   document.title = `${ops.event.name} — operations`;
   byId('event-name').textContent = ops.event.name;
   byId('venue').textContent = `${ops.event.venueName} · ${ops.event.status}`;
-  const clock = new Intl.DateTimeFormat(undefined, {
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZone: ops.event.timezone,
-  });
+  renderSchedule(ops.event);
+  const clock = venueTimeFormat(ops.event.timezone, { seconds: true });
   setFreshness('ok', `Updated ${clock.format(new Date(ops.generatedAt))} · every 5 s`);
+  renderArrivals(byId('arrivals'), ops.arrivals);
   renderTotals(ops);
   renderGates(ops.gates);
   renderChart(ops.perMinute, ops.event.timezone);
   renderRejects(ops.rejectReasons);
   const down = ops.totals.gates.critical;
   byId('announcer').textContent = down > 0 ? `${down} gate${down === 1 ? '' : 's'} down` : '';
+}
+
+/**
+ * Doors, start and end in the venue's time, and which zone that is.
+ * @param {Operations['event']} event
+ */
+function renderSchedule(event) {
+  const at = venueDateTimeFormat(event.timezone);
+  const parts = [
+    ...(event.doorsOpenAt ? [`Doors ${at.format(new Date(event.doorsOpenAt))}`] : []),
+    `Starts ${at.format(new Date(event.startsAt))}`,
+    `Ends ${at.format(new Date(event.endsAt))}`,
+  ];
+  byId('schedule').textContent = `${parts.join(' · ')} — venue time (${event.timezone}), 24 h`;
 }
 
 /** @param {Operations} ops */
@@ -285,7 +301,7 @@ function renderGates(gates) {
 }
 
 /**
- * Bars per minute with a y-axis of round numbers and time labels every 30 minutes (event time zone).
+ * Bars per minute with a y-axis of round numbers and time labels every 30 minutes (venue time).
  * @param {Array<{ minute: string, entries: number }>} perMinute
  * @param {string} timeZone
  */
@@ -301,7 +317,7 @@ function renderChart(perMinute, timeZone) {
   const step = niceStep(peak);
   const ceiling = Math.max(step, Math.ceil(peak / step) * step);
   const total = perMinute.reduce((sum, m) => sum + m.entries, 0);
-  const format = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone });
+  const format = venueTimeFormat(timeZone);
   const peakMinute = perMinute.find((m) => m.entries === peak && peak > 0);
 
   const chart = svg('svg', {
@@ -337,7 +353,7 @@ function renderChart(perMinute, timeZone) {
       chart.append(bar);
     }
     const date = new Date(m.minute);
-    if (date.getUTCMinutes() % 30 === 0) {
+    if (venueMinute(date, timeZone) % 30 === 0) {
       chart.append(
         svg('line', { class: 'grid', x1: x, x2: x, y1: top + plotHeight, y2: top + plotHeight + 5 }),
       );

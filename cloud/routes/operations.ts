@@ -33,6 +33,9 @@ const PAGE_FILES = {
   'index.html': 'text/html; charset=utf-8',
   'ops.js': 'text/javascript; charset=utf-8',
   'ops.css': 'text/css; charset=utf-8',
+  'arrivals.js': 'text/javascript; charset=utf-8',
+  'venue-time.js': 'text/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 type PageFile = keyof typeof PAGE_FILES;
 
@@ -72,4 +75,9 @@ export function mountOpsPage(app: OpenAPIHono<AppEnv>): void {
   app.get('/ops/assets/ops.js', (c) => c.body(file('ops.js'), 200, headers('ops.js')));
   app.get('/ops/assets/reasons.js', (c) => c.body(REASON_LABELS_MODULE, 200, headers('ops.js')));
   app.get('/ops/assets/ops.css', (c) => c.body(file('ops.css'), 200, headers('ops.css')));
+  app.get('/ops/assets/arrivals.js', (c) => c.body(file('arrivals.js'), 200, headers('arrivals.js')));
+  app.get('/ops/assets/venue-time.js', (c) => c.body(file('venue-time.js'), 200, headers('venue-time.js')));
+  // The page links its icon; browsers that ask for /favicon.ico anyway get the same picture, not a 404.
+  app.get('/ops/assets/favicon.svg', (c) => c.body(file('favicon.svg'), 200, headers('favicon.svg')));
+  app.get('/favicon.ico', (c) => c.body(file('favicon.svg'), 200, headers('favicon.svg')));
 }

@@ -36,7 +36,15 @@ export interface AgentStatus {
     tickets: number;
     /** Seconds since the last successful pull of this event; null before the first. */
     manifestAgeSeconds: number | null;
+    /** The event venue's IANA time zone (manifest event header); null before the first pull. */
+    timeZone: string | null;
   }[];
+  /**
+   * The venue's IANA time zone, the one every time on the scanner is shown in (issue 17): the zone of
+   * the events this gate holds (a gate stands at one venue). Null before the first manifest pull; the UI
+   * then shows device time and says so.
+   */
+  venueTimeZone: string | null;
   /** Gate-to-gate replication on the venue LAN; null or absent when this gate has no peers configured. */
   peers?: { listed: number; reachable: number } | null;
   /**

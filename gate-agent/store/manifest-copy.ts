@@ -36,6 +36,8 @@ export type StagingState = Pick<StagingCursor, 'copy' | 'epoch' | 'after' | 'hea
 export interface EventSyncState {
   eventId: string;
   name: string | null;
+  /** The event venue's IANA time zone from the manifest's event header; null before the first page. */
+  timeZone: string | null;
   epoch: string;
   after: number;
   head: number;
@@ -171,14 +173,15 @@ export class ManifestCopy {
     // Row counts come from the cursor (kept exact by every page), not count(*): status and metrics are
     // polled, and counting 100,000 rows each time would stall scans.
     const rows = db
-      .select({ cursor: schema.syncCursors, name: schema.events.name })
+      .select({ cursor: schema.syncCursors, name: schema.events.name, timeZone: schema.events.timezone })
       .from(schema.syncCursors)
       .leftJoin(schema.events, eq(schema.events.id, schema.syncCursors.eventId))
       .orderBy(schema.syncCursors.eventId)
       .all();
-    return rows.map(({ cursor, name }) => ({
+    return rows.map(({ cursor, name, timeZone }) => ({
       eventId: cursor.eventId,
       name,
+      timeZone,
       epoch: cursor.epoch,
       after: cursor.after,
       head: cursor.head,

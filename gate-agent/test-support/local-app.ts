@@ -37,6 +37,7 @@ export async function localAppHarness(options: { uiDir?: string } = {}): Promise
     lastSyncAt: null,
     pendingUploads: temp.store.pendingUploads,
     counters: temp.store.counters,
+    venueTimeZone: null,
     events: [],
   });
   const batcher = createScanBatcher(pipeline);

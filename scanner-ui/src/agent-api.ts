@@ -50,6 +50,8 @@ export interface EventStatus {
   manifestSeq: number;
   tickets: number;
   manifestAgeSeconds: number | null;
+  /** The event venue's IANA time zone; null before the first pull, absent from older agents. */
+  timeZone?: string | null;
 }
 
 /** Answer of `GET /api/status` and `POST /api/sync`. */
@@ -70,6 +72,11 @@ export interface AgentStatus {
   peers?: PeerStatus | null;
   /** When the ticket list is shown stale (amber) and very stale (red); absent from older agents. */
   manifestThresholds?: ManifestThresholds;
+  /**
+   * The venue's IANA time zone, which every time on the scanner is shown in (venue-time.ts); null before
+   * the first pull, absent from older agents: the scanner then shows device time and says so.
+   */
+  venueTimeZone?: string | null;
 }
 
 /** Minutes since the last successful pull (the agent's `staleAfterMinutes` / `veryStaleAfterMinutes`). */

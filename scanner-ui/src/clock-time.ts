@@ -1,7 +1,8 @@
 /**
  * The one way the scanner shows a time of day: 24-hour "HH:mm" (no AM/PM, whatever the browser's
- * locale), in the scanner's own time zone — the venue's, as the device stands at its door — unless a
- * zone is given. Used by the verdict ("… at East Gate (18:42)") and the status bar ("list from 18:02").
+ * locale), in the zone given — the venue's, from the agent's status (venue-time.ts) — or the device's
+ * own while the venue's is unknown. Used by the verdict ("… at East Gate (18:42)") and the status bar
+ * ("list from 18:02").
  */
 
 export interface ClockOptions {

@@ -16,6 +16,8 @@ export interface ScanCheckOptions {
   show(verdict: ShownVerdict): void;
   /** This gate's id as the agent last reported it (null until then), for "at this gate". */
   ownGateId?: () => string | null;
+  /** The venue's time zone (undefined: device time), for the clock times on the verdict. */
+  timeZone?: () => string | undefined;
   /** After a verdict was shown (the station refreshes the status bar soon after). */
   afterVerdict?: () => void;
 }
@@ -37,7 +39,12 @@ export class ScanCheck {
       const result = await this.options.client.scan(code, direction);
       // "x min ago" on the agent's own clock: alreadyUsed.at and scannedAt come from the same clock.
       const now = Number.isFinite(result.scannedAt) ? result.scannedAt : Date.now();
-      text = describeScan(result, direction, { now, ownGateId: this.options.ownGateId?.() ?? null });
+      const timeZone = this.options.timeZone?.();
+      text = describeScan(result, direction, {
+        now,
+        ownGateId: this.options.ownGateId?.() ?? null,
+        ...(timeZone ? { timeZone } : {}),
+      });
       reason = result.reason;
     } catch (error) {
       const message =

@@ -43,6 +43,7 @@ export function findStationElements(document: Document): StationElements {
       offlineBanner: byId('offline-banner'),
       syncNow: byId('sync-now'),
       syncResult: byId('sync-result'),
+      timeZone: byId('chip-time'),
     },
     verdict: {
       panel: byId('verdict'),

@@ -52,6 +52,7 @@ export function createStation(parts: StationParts): Station {
     client: parts.client,
     direction: () => direction.current(),
     ownGateId: () => status.gateId,
+    timeZone: () => status.venueTimeZone,
     show: (shown) => verdict.show(shown),
     afterVerdict: () => status.refreshAfter(STATUS_AFTER_SCAN_MS),
   });

@@ -7,6 +7,7 @@
 import type { AgentClient, AgentStatus } from './agent-client';
 import { type Scheduler, TaskSlot } from './scheduler';
 import { describeStatus, describeSyncResult, type StatusText } from './status-text';
+import { describeTimeZone, venueTimeZoneOf } from './venue-time';
 
 export const STATUS_INTERVAL_MS = 2_000;
 /** How long what "Sync now" achieved stays on screen. */
@@ -28,6 +29,8 @@ export interface StatusBarElements {
   syncNow: HTMLButtonElement;
   /** What the last "Sync now" achieved (hidden until then). */
   syncResult: HTMLElement;
+  /** The amber "device time" chip, shown while the venue's time zone is unknown (venue-time.ts). */
+  timeZone?: HTMLElement;
 }
 
 /** Sets a chip's words and tone; leaves the text node alone when unchanged (no needless repaint). */
@@ -46,6 +49,7 @@ export class StatusBar {
   private readonly syncResultSlot: TaskSlot;
   private inFlight = false;
   private lastGateId: string | null = null;
+  private lastTimeZone: string | undefined;
 
   constructor(
     private readonly elements: StatusBarElements,
@@ -61,6 +65,11 @@ export class StatusBar {
   /** This gate's id from the last status the agent gave (null before the first, or when it has none). */
   get gateId(): string | null {
     return this.lastGateId;
+  }
+
+  /** The venue's time zone from the last status (undefined until known: times are then device time). */
+  get venueTimeZone(): string | undefined {
+    return this.lastTimeZone;
   }
 
   /** Starts polling at once. */
@@ -92,6 +101,7 @@ export class StatusBar {
     const { elements } = this;
     const text = describeStatus(status);
     this.lastGateId = typeof status.gate.id === 'string' && status.gate.id !== '' ? status.gate.id : null;
+    this.paintTimeZone(venueTimeZoneOf(status));
     setText(elements.gateName, text.gateName);
     setText(elements.eventName, text.eventNames);
     setChip(elements.connection, text.connection.text, text.connection.tone);
@@ -116,6 +126,18 @@ export class StatusBar {
     if (chip.title !== peers.title) chip.title = peers.title;
   }
 
+  /** Remembers the venue's zone; the chip says "device time" while it is unknown. */
+  private paintTimeZone(zone: string | undefined): void {
+    this.lastTimeZone = zone;
+    const chip = this.elements.timeZone;
+    if (!chip) return;
+    const note = describeTimeZone(zone);
+    chip.hidden = note === null;
+    if (note === null) return;
+    setChip(chip, note.text, note.tone);
+    if (chip.title !== note.title) chip.title = note.title;
+  }
+
   private paintUnreachable(): void {
     const { elements } = this;
     setChip(elements.connection, 'Gate agent not reachable', 'bad');
@@ -131,7 +153,7 @@ export class StatusBar {
     try {
       const status = await this.client.sync();
       this.paint(status);
-      this.showSyncResult(describeSyncResult(status, Date.now()));
+      this.showSyncResult(describeSyncResult(status, Date.now(), this.lastTimeZone));
     } catch {
       this.paintUnreachable();
       this.showSyncResult({ text: 'The gate agent is not answering: nothing was synced', tone: 'bad' });

@@ -43,6 +43,8 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
       gate: { id: 'gate-north', name: 'North Gate' },
       counters: { accepted: 412, rejected: 9 },
       pendingUploads: 0,
+      // An agent that knows its venue's zone (here the machine's own, so the shots read as before).
+      venueTimeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       events: [
         { id: 'e1', name: 'Summer Concert 2026', manifestSeq: 5120, tickets: 5120, manifestAgeSeconds: 12 },
       ],

@@ -6,7 +6,8 @@
  *
  * Sources: the devices table (the cloud's own clock for last contact and last upload), each device's
  * latest health report (the gate's word: manifest age, backlog, offline time), the scans the cloud holds
- * (reject reasons, per-gate counts) and services/attendance.ts (admitted, inside, per minute).
+ * (reject reasons, per-gate counts), services/attendance.ts (admitted, inside, per minute) and
+ * ./arrivals.ts (arrived of sold per ticket type, from the admission history).
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -17,6 +18,7 @@ import { type Actor, tenantScope } from '../actor';
 import { type Attendance, eventAttendance } from '../attendance';
 import type { ServiceContext } from '../context';
 import { parseStoredReport } from '../gate-health';
+import { eventArrivals } from './arrivals';
 import { gateHealth, iso, judgeDevice } from './device-health';
 import type { EventOperations, GateOperations } from './schema';
 
@@ -199,6 +201,7 @@ export async function eventOperations(
     serving.deviceRows.map((d) => d.id),
   );
   const gateList = gateViews(now, eventId, serving, tallies, attendance.attendance);
+  const arrivals = await eventArrivals(ctx, event);
 
   const allDevices = gateList.flatMap((g) => g.devices);
   const gateCounts = { ok: 0, warning: 0, critical: 0, idle: 0 };
@@ -228,6 +231,7 @@ export async function eventOperations(
         devicesOnline: allDevices.filter((d) => d.connection === 'online').length,
         gates: gateCounts,
       },
+      arrivals,
       gates: gateList,
       perMinute: entriesPerMinute(now, attendance.attendance),
       rejectReasons: [...tallies.reasons]

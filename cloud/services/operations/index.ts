@@ -2,6 +2,8 @@
  * The event operations view (issue 9): event-operations.ts puts it together, device-health.ts judges
  * each device, schema.ts is the shape of the answer.
  */
+
+export { eventArrivals, ticketPresence } from './arrivals';
 export {
   BACKLOG_WARNING,
   CLOCK_SKEW_WARNING_SECONDS,
@@ -14,6 +16,8 @@ export {
 export { CHART_MINUTES, eventOperations } from './event-operations';
 export {
   type DeviceOperations,
+  type EventArrivals,
+  EventArrivalsSchema,
   type EventOperations,
   EventOperationsSchema,
   type GateOperations,

@@ -51,6 +51,26 @@ export const GateOperationsSchema = z.object({
 });
 export type GateOperations = z.infer<typeof GateOperationsSchema>;
 
+/** Sold, arrived and inside: see arrivals.ts for the exact meaning of each. */
+const ArrivalCounts = {
+  /** Valid issued tickets (not refunded, revoked or cancelled). */
+  sold: z.number().int(),
+  /** Sold tickets with at least one effective entry. */
+  arrived: z.number().int(),
+  /** Sold tickets whose latest effective movement is an entry. */
+  inside: z.number().int(),
+};
+
+export const EventArrivalsSchema = z
+  .object({
+    ...ArrivalCounts,
+    byTicketType: z.array(
+      z.object({ ticketTypeId: z.uuid(), typeNo: z.number().int(), name: z.string(), ...ArrivalCounts }),
+    ),
+  })
+  .meta({ id: 'EventArrivals' });
+export type EventArrivals = z.infer<typeof EventArrivalsSchema>;
+
 export const EventOperationsSchema = z
   .object({
     event: z.object({
@@ -80,6 +100,8 @@ export const EventOperationsSchema = z
         idle: z.number().int(),
       }),
     }),
+    /** Arrived of sold, per ticket type and in total, from the admission history (issue 17). */
+    arrivals: EventArrivalsSchema,
     gates: z.array(GateOperationsSchema),
     /** Entries per minute for the last CHART_MINUTES minutes, oldest first, every minute present. */
     perMinute: z.array(z.object({ minute: z.string(), entries: z.number().int() })),
