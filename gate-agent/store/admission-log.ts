@@ -13,10 +13,10 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  type AdmissionRecord,
   type AdmissionState,
   admissionStateOf,
   lastAdmissionOf,
+  type MovementRecord,
 } from '../../shared/admission/history';
 import type { LastAdmission, ScanDirection } from '../../shared/admission/index';
 import { isUuid } from '../../shared/crypto/index';
@@ -31,8 +31,8 @@ import {
 /** Where a record came from (stored for the operator; the fold ignores it). */
 export type AdmissionSource = 'local' | 'peer' | 'cloud';
 
-/** One record as the log stores it. */
-export interface StoredAdmission extends AdmissionRecord {
+/** One record as the log stores it (entries and exits; undo records are not stored at gates yet). */
+export interface StoredAdmission extends MovementRecord {
   eventId: string;
   serial: number;
   unconfirmed: boolean;
@@ -75,7 +75,7 @@ interface FullRow extends LogRow {
   signature: string | null;
 }
 
-const toRecord = (r: LogRow): AdmissionRecord => ({
+const toRecord = (r: LogRow): MovementRecord => ({
   origin: r.origin,
   originSeq: r.origin_seq,
   direction: r.direction,
