@@ -232,18 +232,21 @@ export class AdmissionLog {
   storeManifestRecords(eventId: string, records: readonly ManifestAdmission[], receivedAt: number): void {
     if (records.length === 0) return;
     this.storeRecords(
-      records.map((r) => ({
-        eventId,
-        serial: r.serial,
-        origin: r.origin.toLowerCase(),
-        originSeq: r.originSeq,
-        direction: r.direction,
-        at: r.at,
-        gateId: r.gateId.toLowerCase(),
-        gateName: r.gateName,
-        unconfirmed: r.unconfirmed,
-        signature: null,
-      })),
+      // Undo records are stored once gates apply them (issue 17); the cloud serves none before that.
+      records
+        .flatMap((r) => (r.direction === 'undo' ? [] : [{ ...r, direction: r.direction }]))
+        .map((r) => ({
+          eventId,
+          serial: r.serial,
+          origin: r.origin.toLowerCase(),
+          originSeq: r.originSeq,
+          direction: r.direction,
+          at: r.at,
+          gateId: r.gateId.toLowerCase(),
+          gateName: r.gateName,
+          unconfirmed: r.unconfirmed,
+          signature: null,
+        })),
       'cloud',
       receivedAt,
     );

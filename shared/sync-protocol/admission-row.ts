@@ -9,6 +9,10 @@
  * of "serial|origin|originSeq|direction|at|gateId|unconfirmed"), like the ticket checksum: independent of
  * order, kept record by record. `gateName` is for the screen only and is not hashed (a gate renamed
  * later does not change history). The SQL below is the same hash over the cloud's `admissions` table.
+ *
+ * An undo record (shared/admission/undo.ts) is a row like any other with `direction: 'undo'` and
+ * `undoes` naming the record it takes back; its hash input appends "|undoesOrigin|undoesOriginSeq", so
+ * entries and exits hash exactly as before undo records existed.
  */
 import { hash } from 'node:crypto';
 import { z } from 'zod';
@@ -27,7 +31,12 @@ export const ManifestAdmission = z.object({
   origin: AdmissionOriginSchema,
   /** Dense per (event, origin) from 1. */
   originSeq: z.number().int().min(1),
-  direction: z.enum(['in', 'out']),
+  direction: z.enum(['in', 'out', 'undo']),
+  /** Only on an undo record: the entry or exit it takes back (null or absent otherwise). */
+  undoes: z
+    .object({ origin: AdmissionOriginSchema, originSeq: z.number().int().min(1) })
+    .nullable()
+    .optional(),
   /** Corrected time of the decision (the cloud's clock estimate), unix ms. */
   at: epochMs,
   gateId: z.uuid(),
@@ -40,7 +49,7 @@ export type ManifestAdmission = z.infer<typeof ManifestAdmission>;
 /** The hashed content of a record (everything but `seq` and `gateName`). */
 export type AdmissionRowContent = Pick<
   ManifestAdmission,
-  'serial' | 'origin' | 'originSeq' | 'direction' | 'at' | 'gateId' | 'unconfirmed'
+  'serial' | 'origin' | 'originSeq' | 'direction' | 'at' | 'gateId' | 'unconfirmed' | 'undoes'
 >;
 
 /** Count and checksum of the admission records a copy holds. */
@@ -52,7 +61,9 @@ export type AdmissionTotals = z.infer<typeof AdmissionTotals>;
 
 /** The canonical hash input of a record. */
 export function admissionHashInput(row: AdmissionRowContent): string {
-  return `${row.serial}|${row.origin.toLowerCase()}|${row.originSeq}|${row.direction}|${row.at}|${row.gateId.toLowerCase()}|${row.unconfirmed ? 1 : 0}`;
+  const base = `${row.serial}|${row.origin.toLowerCase()}|${row.originSeq}|${row.direction}|${row.at}|${row.gateId.toLowerCase()}|${row.unconfirmed ? 1 : 0}`;
+  if (row.direction !== 'undo') return base;
+  return `${base}|${row.undoes?.origin.toLowerCase() ?? ''}|${row.undoes?.originSeq ?? ''}`;
 }
 
 /** XORs one record's hash into `acc` (in place). */
