@@ -1,8 +1,7 @@
 /**
  * Screenshots of the scanner station at 1024×600 (the kiosk size): ACCEPT, REJECT (already used at
  * another gate), idle with LAN peers 2/3, OFFLINE (peers still answering) and the stale ticket list after
- * "Sync now" while offline; and on a 390×844 phone: ACCEPT and REJECT; and ACCEPT naming the holder
- * (./holder-name-shot.ts). Rendered by the built UI in
+ * "Sync now" while offline; and on a 390×844 phone: ACCEPT and REJECT. Rendered by the built UI in
  * Debian's Chromium against scripted-agent.
  * `npx tsx scanner-ui/test-support/screenshots.ts [outDir]` writes docs/screenshots/scanner-*.png.
  */
@@ -111,6 +110,7 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
     await page.close();
     agent.setTable(table()); // the same ticket again: ACCEPT, then ALREADY USED
     written.push(...(await phoneShots(browser, agent.url, code, outDir)));
+    // ACCEPT naming the ticket's holder (issue 17), taken by ./holder-name-shot.ts.
     written.push(await takeHolderNameScreenshot(outDir));
     return written;
   } finally {
