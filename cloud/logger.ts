@@ -1,6 +1,7 @@
 /**
- * The process logger: pino JSON lines. Authorization headers, tokens, payment tokens, QR payloads and key
- * material are redacted by path wherever they appear, so a careless log call cannot leak them.
+ * The process logger: pino JSON lines. Authorization headers, tokens, payment tokens, QR payloads, key
+ * material and holder names are redacted by path wherever they appear, so a careless log call cannot
+ * leak them.
  */
 import { type Logger, pino } from 'pino';
 
@@ -29,6 +30,11 @@ export const REDACT_PATHS = [
   'webhookSecret',
   '*.webhookSecret',
   'config.payments',
+  // Holder names (issue 17) are personal data: never in a log line, wherever a body lands.
+  'holderName',
+  '*.holderName',
+  'holderNames',
+  '*.holderNames',
 ];
 
 /** Creates the root logger. `destination` lets tests capture lines. */

@@ -7,8 +7,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { z } from 'zod';
+import { createGateLogger } from './logger';
 import { createPeerMetrics, type PeerMetrics } from './peers/peer-metrics';
 import { type PeerNode, parsePeerAddress, startPeerNode } from './peers/peer-node';
 import { type AgentStatus, createLocalApp } from './server/app';
@@ -226,7 +227,7 @@ function openAgentStore(options: GateAgentOptions): GateStore {
 export async function startGateAgent(options: GateAgentOptions): Promise<GateAgent> {
   checkOptions(options);
   const clock = options.clock ?? Date.now;
-  const logger = options.logger ?? pino({ name: 'gate-agent' });
+  const logger = options.logger ?? createGateLogger();
   const store = openAgentStore(options);
   let engine: SyncEngine | undefined;
   let peerNode: PeerNode | undefined;

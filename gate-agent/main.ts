@@ -19,8 +19,8 @@
  * store is closed after the last scan's transaction, never in the middle of one).
  */
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { startGateAgent } from './agent';
+import { createGateLogger } from './logger';
 
 const USAGE =
   'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]\n' +
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     1,
     10_080,
   );
-  const logger = pino({ name: 'gate-agent', level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = createGateLogger({ level: process.env.LOG_LEVEL ?? 'info' });
   const agent = await startGateAgent({
     dataDir: values['data-dir'],
     logger,

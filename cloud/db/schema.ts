@@ -264,6 +264,16 @@ export const tickets = pgTable(
     /** The current token (what the QR holds) and its digest, which gates use to bind scans. */
     qr: text('qr').notNull(),
     digest: text('digest').notNull(),
+    /**
+     * The holder's name (issue 17): set at purchase, changed by the holder, replaced at transfer; NFC,
+     * trimmed, 1–100 characters, no control characters (services/holder-names.ts); NULL: none.
+     */
+    holderName: text('holder_name'),
+    /**
+     * The name sealed to the current token ("hn1", shared/crypto/holder-name-box.ts): what gates get.
+     * Re-sealed whenever the name or the token changes; NULL exactly when holder_name is.
+     */
+    nameBox: text('name_box'),
     issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: updatedAt(),
     /**
@@ -288,10 +298,13 @@ export const tickets = pgTable(
     index('tickets_mint_pending_idx').on(t.updatedAt).where(sql`${t.mintStatus} = 'pending'`),
     check('tickets_serial_check', sql`${t.serial} BETWEEN 1 AND 4294967295`),
     check('tickets_generation_check', sql`${t.generation} BETWEEN 1 AND 65535`),
+    check('tickets_holder_name_check', sql`char_length(${t.holderName}) BETWEEN 1 AND 100`),
+    check('tickets_name_box_check', sql`(${t.holderName} IS NULL) = (${t.nameBox} IS NULL)`),
   ],
 );
 
-export type TicketChangeOp = 'issue' | 'transfer' | 'revoke' | 'event_cancel';
+/** `rename`: the holder's name changed (a new name box, nothing else). */
+export type TicketChangeOp = 'issue' | 'transfer' | 'revoke' | 'event_cancel' | 'rename';
 
 /**
  * The manifest change log of an event (SPEC section 6): one row per change to a ticket's admissibility,
@@ -314,6 +327,8 @@ export const ticketChanges = pgTable(
     generation: integer('generation'),
     status: text('status').$type<TicketStatus>(),
     digest: text('digest'),
+    /** The ticket's holder-name box as of the change (a name change is a change of its own). */
+    nameBox: text('name_box'),
     reason: text('reason'),
     createdAt: createdAt(),
   },

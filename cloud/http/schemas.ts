@@ -19,6 +19,22 @@ export function text(max: number) {
   return z.string().trim().min(1).max(max).regex(HUMAN_TEXT, 'must not contain control characters');
 }
 
+/**
+ * A ticket holder's name as a client sends it (issue 17). The service normalises it (NFC, trimmed, '' →
+ * null) and answers 400 saying why when it is no name: over 100 characters or with control characters.
+ */
+export const HolderNameInput = z
+  .string()
+  .max(1000)
+  .nullable()
+  .openapi({
+    description:
+      'The holder’s name, shown at the door to check ID against: trimmed and NFC-normalised, at most 100 ' +
+      'characters, no control characters or line breaks; null or "" for none. Gates receive it only sealed ' +
+      'to the ticket’s code.',
+    example: 'Zoë Ångström',
+  });
+
 /** `:id`-style path parameter schema. */
 export function idParams<K extends string>(...names: K[]) {
   const shape = {} as Record<K, typeof Uuid>;

@@ -6,7 +6,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { AppError } from '../errors';
 import { createdResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, text, z } from '../http/schemas';
+import { HolderNameInput, idParams, text, z } from '../http/schemas';
 import { purchaseReservation, refundOrder } from '../services/orders';
 
 /** An order as every order route answers it (inline in the OpenAPI document, not a named schema). */
@@ -17,12 +17,28 @@ const Order = z.object({
   currency: z.string(),
 });
 
-const Purchase = z.strictObject({ paymentToken: text(200) }).openapi('PurchaseRequest');
+const Purchase = z
+  .strictObject({
+    paymentToken: text(200),
+    holderNames: z
+      .array(HolderNameInput)
+      .max(100)
+      .optional()
+      .openapi({
+        description:
+          'One holder name per ticket bought, in the order of the hold’s items (null for a ticket without ' +
+          'one); a list of another length is a 400',
+        example: ['Zoë Ångström', null],
+      }),
+  })
+  .openapi('PurchaseRequest');
 
 const PurchaseResult = z
   .object({
     order: Order,
-    tickets: z.array(z.object({ id: z.uuid(), ticketTypeId: z.uuid(), qr: z.string() })),
+    tickets: z.array(
+      z.object({ id: z.uuid(), ticketTypeId: z.uuid(), qr: z.string(), holderName: z.string().nullable() }),
+    ),
   })
   .openapi('PurchaseResult');
 
@@ -95,7 +111,7 @@ export function orderRoutes(deps: RouteDeps) {
         request: {
           params: idParams('id'),
           headers: IdempotencyKeyHeader,
-          body: jsonBody(Purchase, { paymentToken: 'tok_visa' }),
+          body: jsonBody(Purchase, { paymentToken: 'tok_visa', holderNames: ['Zoë Ångström', null] }),
         },
         responses: createdResponses(
           PurchaseResult,
@@ -113,6 +129,7 @@ export function orderRoutes(deps: RouteDeps) {
         const { purchase, replayed } = unwrap(
           await purchaseReservation(services, c.get('actor'), c.req.valid('param').id, {
             paymentToken: c.req.valid('json').paymentToken,
+            holderNames: c.req.valid('json').holderNames,
             idempotencyKey: key,
           }),
         );

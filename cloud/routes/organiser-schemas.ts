@@ -103,6 +103,10 @@ export const EventTicketSchema = z
     status: z.enum(['valid', 'revoked']),
     revokedReason: z.string().nullable(),
     holderUserId: z.string(),
+    holderName: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The holder’s name to check ID against; null when none was given' }),
     generation: z.number().int(),
     issuedAt: Iso,
     admission: AdmissionSummarySchema,
@@ -119,6 +123,7 @@ export const TICKET_EXAMPLE = {
   status: 'valid',
   revokedReason: null,
   holderUserId: 'user-42',
+  holderName: 'Zoë Ångström',
   generation: 1,
   issuedAt: '2027-05-01T12:00:00.000Z',
   admission: {

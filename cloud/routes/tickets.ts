@@ -1,8 +1,12 @@
-/** HTTP routes for tickets: the holder's list, one ticket, its QR image, transfers (SPEC section 4). */
+/**
+ * HTTP routes for tickets: the holder's list, one ticket, its QR image, its holder name (issue 17),
+ * transfers (SPEC section 4).
+ */
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, PageQuery, pageOf, Timestamp, z } from '../http/schemas';
+import { HolderNameInput, idParams, PageQuery, pageOf, Timestamp, z } from '../http/schemas';
+import { setHolderName } from '../services/holder-names';
 import { getTicket, listMyTickets, ticketQrSvg, transferTicket } from '../services/tickets';
 
 const Ticket = z
@@ -15,13 +19,25 @@ const Ticket = z
     generation: z.number().int(),
     status: z.enum(['valid', 'revoked']),
     qr: z.string(),
+    holderName: z.string().nullable().openapi({ description: 'The holder’s name; null when none was given' }),
     issuedAt: Timestamp,
   })
   .openapi('Ticket');
 
 const Transfer = z
-  .strictObject({ toUserId: z.string().regex(/^[A-Za-z0-9._:@|-]{1,128}$/, 'a user id') })
+  .strictObject({
+    toUserId: z.string().regex(/^[A-Za-z0-9._:@|-]{1,128}$/, 'a user id'),
+    holderName: HolderNameInput.optional().openapi({
+      description:
+        'The new holder’s name. Without it the ticket has no name after the transfer: the previous ' +
+        'holder’s name never passes to the new holder.',
+    }),
+  })
   .openapi('TransferRequest', { description: 'Another user than the holder (400 for yourself)' });
+
+const HolderNameChange = z
+  .strictObject({ holderName: HolderNameInput })
+  .openapi('HolderNameChange', { description: 'The new holder name, or null to remove it' });
 
 /** Routes under /api/v1 for tickets. */
 export function ticketRoutes(deps: RouteDeps) {
@@ -81,12 +97,37 @@ export function ticketRoutes(deps: RouteDeps) {
         path: '/tickets/{id}/transfer',
         summary: 'Give a ticket to another user: new QR, the old one is revoked',
         ...holder,
-        request: { params: idParams('id'), body: jsonBody(Transfer, { toUserId: 'user-42' }) },
+        request: {
+          params: idParams('id'),
+          body: jsonBody(Transfer, { toUserId: 'user-42', holderName: 'Ada Lovelace' }),
+        },
         responses: okResponses(Ticket, 'The ticket as the new holder sees it', 404, 409),
       }),
       async (c) => {
         const { id } = c.req.valid('param');
         const { ticket } = unwrap(await transferTicket(services, c.get('actor'), id, c.req.valid('json')));
+        return c.json(ticket, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'patch',
+        path: '/tickets/{id}',
+        summary: 'Set or remove the ticket’s holder name (its holder, or an admin)',
+        description:
+          'The name is normalised (trimmed, NFC) and sealed to the ticket’s current code for the gates, which ' +
+          'receive the new box as a ticket change. A ticket of someone else answers 404, as if it did not ' +
+          'exist; a revoked ticket (refunded, cancelled) 409 TICKET_NOT_EDITABLE.',
+        ...holderOrAdmin,
+        request: {
+          params: idParams('id'),
+          body: jsonBody(HolderNameChange, { holderName: 'Zoë Ångström' }),
+        },
+        responses: okResponses(Ticket, 'The ticket with its new name', 404, 409),
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const { ticket } = unwrap(await setHolderName(services, c.get('actor'), id, c.req.valid('json')));
         return c.json(ticket, 200);
       },
     );

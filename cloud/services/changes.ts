@@ -20,8 +20,8 @@ import type { TicketChangeOp } from '../db/schema';
 
 /**
  * One change to record; `seq` is assigned here. A ticket's change carries its manifest row as of the
- * change (shared/sync-protocol's contract, so a field added there is asked for here); an event-level
- * change (cancellation) has them all null.
+ * change (shared/sync-protocol's contract, so a field added there is asked for here; the optional
+ * `nameBox` may be left out for none); an event-level change (cancellation) has them all null.
  */
 export type TicketChange = {
   op: TicketChangeOp;
@@ -41,6 +41,7 @@ const CHANGE_COLUMNS: readonly { param: string; type: string; of: (change: Ticke
   { param: 'p_statuses', type: 'text[]', of: (c) => c.status },
   { param: 'p_digests', type: 'text[]', of: (c) => c.digest },
   { param: 'p_reasons', type: 'text[]', of: (c) => c.reason ?? null },
+  { param: 'p_name_boxes', type: 'text[]', of: (c) => c.nameBox ?? null },
 ];
 
 /** The function's answer: the new head (bigint: a string from node-postgres), or NULL. */

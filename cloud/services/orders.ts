@@ -3,8 +3,8 @@
  *
  * Purchase (POST /reservations/:id/purchase, `Idempotency-Key` required):
  *  1. a hold that is no longer active is checked for a replay of its key (same key → the first order);
- *  2. serials are taken from a per-process block and tokens minted outside any transaction (CPU work
- *     must not hold locks);
+ *  2. serials are taken from a per-process block and tokens minted (and holder names sealed to them,
+ *     ./purchase-tickets.ts) outside any transaction (CPU work must not hold locks);
  *  3. the provider is charged with an idempotency key derived from the client's key, so racing
  *     duplicates get the same charge;
  *  4. one statement (the `purchase_hold` function, migration 0001): `UPDATE reservations SET status =
@@ -29,10 +29,11 @@ import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { enqueueMints } from './minting/tickets';
+import { holderNamesOf, type PlannedTicket, planTickets } from './purchase-tickets';
 import { lateRefundRule } from './refund-rules';
 import { expireDueHold, ownHold, type ReservationRow } from './reservations';
 import { returnSeats, seatsOfTickets } from './seats';
-import { type MintedToken, mintToken, revocationChange, type TicketRow } from './tickets';
+import { revocationChange, type TicketRow } from './tickets';
 
 export interface OrderView {
   id: string;
@@ -43,7 +44,7 @@ export interface OrderView {
 
 export interface PurchaseView {
   order: OrderView;
-  tickets: { id: string; ticketTypeId: string; qr: string }[];
+  tickets: { id: string; ticketTypeId: string; qr: string; holderName: string | null }[];
 }
 
 type OrderRow = typeof orders.$inferSelect;
@@ -55,7 +56,12 @@ function orderView(row: OrderRow): OrderView {
 async function purchaseView(ctx: ServiceContext, actor: Actor, order: OrderRow): Promise<PurchaseView> {
   // Only tickets the caller still holds: a replay must not reveal the QR of a ticket given away since.
   const rows = await ctx.db
-    .select({ id: tickets.id, ticketTypeId: tickets.ticketTypeId, qr: tickets.qr })
+    .select({
+      id: tickets.id,
+      ticketTypeId: tickets.ticketTypeId,
+      qr: tickets.qr,
+      holderName: tickets.holderName,
+    })
     .from(tickets)
     .where(and(eq(tickets.orderId, order.id), eq(tickets.ownerUserId, actor.userId)))
     .orderBy(tickets.serial);
@@ -101,21 +107,12 @@ function holdFailure(row: Pick<ReservationRow, 'status' | 'expiresAt'>, now: num
 
 type PurchaseOutcome = Result<{ purchase: PurchaseView; replayed: boolean }>;
 
-/** A ticket of a purchase, minted before anything is locked or charged. */
-interface PlannedTicket {
-  id: string;
-  ticketTypeId: string;
-  serial: number;
-  typeNo: number;
-  token: MintedToken;
-}
-
 /** Buys a held reservation. See the module header for the concurrency design. */
 export async function purchaseReservation(
   ctx: ServiceContext,
   actor: Actor,
   reservationId: string,
-  input: { paymentToken: string; idempotencyKey: string },
+  input: { paymentToken: string; idempotencyKey: string; holderNames?: (string | null)[] | undefined },
 ): Promise<PurchaseOutcome> {
   const key = input.idempotencyKey;
   const now = ctx.clock();
@@ -134,7 +131,9 @@ export async function purchaseReservation(
     return refuseHold(ctx, hold, early, now);
   }
 
-  const planned = await mintTickets(ctx, hold, keyVersion);
+  const holderNames = holderNamesOf(hold, input.holderNames);
+  if (!holderNames.ok) return holderNames;
+  const planned = await planTickets(ctx, hold, keyVersion, holderNames.names);
   // The provider deduplicates on this key: a retried or racing request with the same key gets the
   // same charge, never a second one.
   const charge = await ctx.payments.charge({
@@ -183,27 +182,6 @@ async function refuseHold(
   return failure;
 }
 
-/** Takes serials and mints every ticket of the hold, outside every lock (CPU work must not hold one). */
-async function mintTickets(ctx: ServiceContext, hold: ReservationRow, keyVersion: number) {
-  const count = hold.items.reduce((sum, item) => sum + item.quantity, 0);
-  let serial = await ctx.serials.allocate(hold.eventId, count);
-  const planned: PlannedTicket[] = [];
-  for (const item of hold.items) {
-    for (let i = 0; i < item.quantity; i++) {
-      const token = await mintToken(ctx, {
-        eventId: hold.eventId,
-        keyVersion,
-        serial,
-        typeNo: item.typeNo,
-        generation: 1,
-      });
-      planned.push({ id: ctx.newId(), ticketTypeId: item.ticketTypeId, serial, typeNo: item.typeNo, token });
-      serial++;
-    }
-  }
-  return planned;
-}
-
 /** After the purchase committed: queue delegated minting, count it, answer the order and its tickets. */
 async function completePurchase(
   ctx: ServiceContext,
@@ -230,6 +208,7 @@ async function completePurchase(
         id: ticket.id,
         ticketTypeId: ticket.ticketTypeId,
         qr: ticket.token.qr,
+        holderName: ticket.holderName,
       })),
     },
   };
@@ -298,7 +277,8 @@ async function writePurchase(
           ${column((t) => t.id)}::uuid[], ${column((t) => t.ticketTypeId)}::uuid[],
           ${column((t) => t.serial)}::bigint[], ${column((t) => t.typeNo)}::int[],
           ${column((t) => t.token.qr)}::text[], ${column((t) => t.token.digest)}::text[],
-          ${ctx.mintingEnabled ? 'pending' : null}::text) as outcome`);
+          ${ctx.mintingEnabled ? 'pending' : null}::text,
+          ${column((t) => t.holderName)}::text[], ${column((t) => t.nameBox)}::text[]) as outcome`);
       const [row] = parseRows(PurchaseHoldRow, result);
       return row?.outcome === 'ok' ? { ok: true } : { ok: false, lost: 'hold' };
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Tickets: minting tokens, the holder's views, the QR image and transfers. A ticket is one row for its
  * whole life; a transfer bumps its `generation` and replaces its token, so the previous holder's QR is
- * revoked (gates see the new generation and digest in the change log).
+ * revoked (gates see the new generation and digest in the change log). A transfer also replaces the
+ * holder name: the new holder's, or none — never the previous holder's (./holder-name-rules.ts).
  */
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
@@ -12,6 +13,7 @@ import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
+import { nameBoxFor, normaliseHolderName } from './holder-name-rules';
 import { enqueueMints } from './minting/tickets';
 import { keysetPage, type Page, type PageRequest } from './pagination';
 
@@ -25,6 +27,8 @@ export interface TicketView {
   status: TicketStatus;
   /** The token a gate scans; only shown to the ticket's holder and the tenant's admins. */
   qr: string;
+  /** The holder's name (issue 17), null when none was given. */
+  holderName: string | null;
   issuedAt: string;
 }
 
@@ -40,6 +44,7 @@ export function ticketView(row: TicketRow): TicketView {
     generation: row.generation,
     status: row.status,
     qr: row.qr,
+    holderName: row.holderName,
     issuedAt: row.issuedAt.toISOString(),
   };
 }
@@ -160,10 +165,12 @@ export async function transferTicket(
   ctx: ServiceContext,
   actor: Actor,
   ticketId: string,
-  input: { toUserId: string },
+  input: { toUserId: string; holderName?: string | null | undefined },
 ): Promise<Result<{ ticket: TicketView }>> {
   if (input.toUserId === actor.userId)
     return fail('VALIDATION_FAILED', 'toUserId: cannot transfer to yourself');
+  const holderName = normaliseHolderName(input.holderName);
+  if (!holderName.ok) return fail('VALIDATION_FAILED', `holderName: ${holderName.message}`);
   const now = new Date(ctx.clock());
   const outcome: Result<{ ticket: TicketView }> = await transactionOutcome(ctx.db, async (tx) => {
     const [ticket] = await tx.select().from(tickets).where(ticketScope(actor, ticketId)).for('update');
@@ -191,6 +198,8 @@ export async function transferTicket(
       typeNo: ticket.typeNo,
       generation,
     });
+    // Sealed to the new token: the old code opens nothing of the new holder's.
+    const nameBox = nameBoxFor({ ...ticket, generation, qr: token.qr }, holderName.name);
     const [updated] = await tx
       .update(tickets)
       .set({
@@ -198,6 +207,8 @@ export async function transferTicket(
         generation,
         qr: token.qr,
         digest: token.digest,
+        holderName: holderName.name,
+        nameBox,
         updatedAt: now,
         // Delegated minting: the new holder gets the ticket minted again (same id, next generation).
         ...(ctx.mintingEnabled ? { mintStatus: 'pending' as const } : {}),
@@ -218,6 +229,7 @@ export async function transferTicket(
           generation,
           status: 'valid',
           digest: token.digest,
+          nameBox,
         },
       ],
     });

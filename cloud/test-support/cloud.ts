@@ -203,7 +203,13 @@ export async function seedEvent(
 export async function buyTickets(
   cloud: TestCloud<PaymentProvider>,
   seeded: SeededEvent,
-  options: { typeIndex?: number; quantity?: number; customerToken?: string; paymentToken?: string } = {},
+  options: {
+    typeIndex?: number;
+    quantity?: number;
+    customerToken?: string;
+    paymentToken?: string;
+    holderNames?: (string | null)[];
+  } = {},
 ) {
   const token = options.customerToken ?? (await cloud.token('customer', seeded.tenant));
   const hold = await cloud.call('POST', `/api/v1/events/${seeded.eventId}/reservations`, {
@@ -219,7 +225,10 @@ export async function buyTickets(
   const purchase = await cloud.call('POST', `/api/v1/reservations/${hold.body.id}/purchase`, {
     token,
     headers: { 'idempotency-key': `key-${randomUUID()}` },
-    body: { paymentToken: options.paymentToken ?? 'tok_visa' },
+    body: {
+      paymentToken: options.paymentToken ?? 'tok_visa',
+      ...(options.holderNames ? { holderNames: options.holderNames } : {}),
+    },
   });
   if (purchase.status !== 201) {
     throw new Error(`buyTickets: purchase failed ${purchase.status} ${JSON.stringify(purchase.body)}`);

@@ -183,6 +183,11 @@ describe('every operation answers as the document says', () => {
         })
       ).status,
     ).toBe(404);
+    const rename = (id: string, holderName: unknown) =>
+      call('PATCH', `/api/v1/tickets/${id}`, { token: customer, body: { holderName } });
+    expect((await rename(first!.id, 'Zoë Ångström')).status).toBe(200);
+    expect((await rename(first!.id, 'x'.repeat(101))).status).toBe(400);
+    expect((await rename(missing, 'Zoë')).status).toBe(404);
     const validate = { qr: first!.qr, gateId: seeded.gateIds[0] };
     expect((await call('POST', '/api/v1/validate', { token: staff, body: validate })).status).toBe(200);
     expect(

@@ -144,8 +144,14 @@ export class GateStore {
     return this.events.eventContext(eventId);
   }
 
-  /** The ticket in the live copy, with its digest; undefined when the manifest does not know it. */
-  findTicket(context: EventContext, serial: number): (KnownTicket & { digest: string }) | undefined {
+  /**
+   * The ticket in the live copy, with its digest and its holder-name box (null: no name); undefined when
+   * the manifest does not know it.
+   */
+  findTicket(
+    context: EventContext,
+    serial: number,
+  ): (KnownTicket & { digest: string; nameBox?: string | null }) | undefined {
     return this.manifest.findRow(context.event.id, context.liveCopy, serial);
   }
 

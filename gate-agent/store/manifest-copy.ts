@@ -97,7 +97,10 @@ export class ManifestCopy {
     );
   }
 
-  /** A ticket row of `copy` (the hot path: one indexed lookup), or undefined when the copy lacks it. */
+  /**
+   * A ticket row of `copy` (the hot path: one indexed lookup), or undefined when the copy lacks it. Its
+   * `nameBox` is null when the ticket has no name (the hash reads null as none).
+   */
   findRow(eventId: string, copy: number, serial: number): ManifestRowContent | undefined {
     return this.#selectContent.get(eventId, copy, serial);
   }

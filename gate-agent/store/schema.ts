@@ -95,6 +95,11 @@ export const tickets = sqliteTable(
     status: text('status', { enum: ['valid', 'revoked'] }).notNull(),
     digest: text('digest').notNull(),
     seq: integer('seq').notNull(),
+    /**
+     * The holder's name sealed to the ticket's code ("hn1", shared/crypto/holder-name-box.ts), opened
+     * only when that code is scanned. The gate never stores a name itself. NULL: no name.
+     */
+    nameBox: text('name_box'),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.copy, t.serial] })],
 );

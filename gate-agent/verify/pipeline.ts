@@ -8,6 +8,7 @@ import { hash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { ScanDirection } from '../../shared/admission/index';
 import type { GateStore } from '../store/gate-store';
+import { attachHolderName } from './holder-name';
 import { decideScan, type GateDecision } from './scan-decision';
 import { createScanKeys } from './scan-keys';
 import { latencyMs, notRecordedResponse, type ScanResponse, toScanResponse } from './scan-response';
@@ -51,6 +52,12 @@ export interface ScanPipeline {
    * (no `seq` in the answer). For a page that shows what a ticket will get at this door (the demo's).
    */
   preview(code: unknown, direction?: unknown): ScanResponse;
+}
+
+/** A recorded scan's answer and its holder-name box, not yet opened. */
+interface Decided {
+  response: ScanResponse;
+  nameBox: GateDecision['nameBox'];
 }
 
 /** Upper bound on the text hashed into the log: anything longer is not a ticket anyway. */
@@ -113,8 +120,11 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
     return { direction, gate: { id: store.settings.gateId ?? '', name: store.settings.gateName ?? '' } };
   }
 
-  /** Decides and records one scan (its own transaction, or a savepoint inside scanMany's). */
-  function decideAndRecord(code: unknown, requestedDirection: unknown, started: number): ScanResponse {
+  /**
+   * Decides and records one scan (its own transaction, or a savepoint inside scanMany's). The name box
+   * comes back unopened: the caller opens it once the record is committed.
+   */
+  function decideAndRecord(code: unknown, requestedDirection: unknown, started: number): Decided {
     let scannedAt = Date.now();
     try {
       scannedAt = clock();
@@ -126,12 +136,12 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
         { code, direction, scannedAt, gateName: gate.name },
         isConfirmed,
       );
-      return toScanResponse(decided, scannedAt, started, seq);
+      return { response: toScanResponse(decided, scannedAt, started, seq), nameBox: decided.nameBox };
     } catch (error) {
       // Only the disk can get here (the decision itself is total). Without a durable record there is
       // no accept: the steward sees a reject and scans again.
       options.onError?.(error);
-      return notRecordedResponse(scannedAt, started);
+      return { response: notRecordedResponse(scannedAt, started), nameBox: undefined };
     }
   }
 
@@ -148,23 +158,24 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
       const started = performance.now();
       const now = clock();
       const decided = decideScan(code, currentKeys(), store, { ...situationOf(requestedDirection), now });
-      return toScanResponse(decided, now, started, undefined);
+      return attachHolderName(toScanResponse(decided, now, started, undefined), decided.nameBox);
     },
 
     scan(code: unknown, requestedDirection?: unknown): ScanResponse {
-      const response = decideAndRecord(code, requestedDirection, performance.now());
+      const { response, nameBox } = decideAndRecord(code, requestedDirection, performance.now());
+      attachHolderName(response, nameBox);
       observe(response);
       return response;
     },
 
     scanMany(items: readonly ScanRequestItem[]): ScanResponse[] {
       const batchStarted = performance.now();
-      let responses: ScanResponse[];
+      let decided: Decided[];
       try {
         // One outer transaction, one fsync for the batch: each scan is a savepoint inside it and sees
         // the admissions written by the scans before it (two scans of one ticket: the second is
         // ALREADY_USED). Nothing is answered before COMMIT returns.
-        responses = store.inTransaction(() =>
+        decided = store.inTransaction(() =>
           items.map((item) => decideAndRecord(item.code, item.direction, item.receivedAt ?? batchStarted)),
         );
       } catch (error) {
@@ -174,16 +185,19 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
         } catch {
           // the store is gone; the counters no longer matter
         }
-        responses = items.map((item) => notRecordedResponse(Date.now(), item.receivedAt ?? batchStarted));
+        decided = items.map((item) => ({
+          response: notRecordedResponse(Date.now(), item.receivedAt ?? batchStarted),
+          nameBox: undefined,
+        }));
       }
-      // Latency runs to the commit that made the answer durable.
+      // Latency runs to the commit that made the answer durable; names are opened after it.
       const committed = performance.now();
-      for (let i = 0; i < responses.length; i++) {
-        const response = responses[i]!;
+      return decided.map(({ response, nameBox }, i) => {
         response.latencyMs = latencyMs(items[i]!.receivedAt ?? batchStarted, committed);
+        attachHolderName(response, nameBox);
         observe(response);
-      }
-      return responses;
+        return response;
+      });
     },
   };
 }

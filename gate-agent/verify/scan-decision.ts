@@ -17,6 +17,7 @@ import {
   type ScanDirection,
   type TokenKeys,
 } from '../../shared/admission/index';
+import type { HolderNameContext } from '../../shared/crypto/index';
 import type { GateStore } from '../store/gate-store';
 
 /** The store reads a decision needs: the event's rules, the ticket's manifest row, its last admission. */
@@ -40,6 +41,12 @@ export interface GateDecision {
   gateNames?: ReadonlyMap<string, string>;
   /** The change sequence of the manifest copy decided against (0: none). */
   manifestSeq: number;
+  /**
+   * The ticket's holder-name box with what opens it — the scanned token's bytes and the ticket's
+   * identity — when the token authenticated and its manifest row has a box. Opened only after the
+   * decision is recorded (./holder-name.ts), never on the decision's clock.
+   */
+  nameBox?: { box: string; tokenBytes: Uint8Array; context: HolderNameContext };
 }
 
 /** Decides a scanned code (any value; a non-string is INVALID). Pure but for the store's reads. */
@@ -63,11 +70,20 @@ export function decideScan(
     lastAdmission: token.ok ? manifest.lastAdmission(claims.eventId, claims.ticketSerial) : undefined,
     ...situation,
   });
-  return {
+  const decided: GateDecision = {
     decision,
     // A token that failed authentication names an event only by its own unproven word: keep it out.
     eventId: token.ok ? claims.eventId : null,
     ...(context ? { eventName: context.name, gateNames: context.gateNames } : {}),
     manifestSeq: context?.manifestSeq ?? 0,
   };
+  // Only the current code of the ticket can open its box (an older generation's bytes never do).
+  if (token.ok && ticket?.nameBox && ticket.generation === claims.generation) {
+    decided.nameBox = {
+      box: ticket.nameBox,
+      tokenBytes: opened.decoded.bytes,
+      context: { eventId: claims.eventId, serial: claims.ticketSerial, generation: claims.generation },
+    };
+  }
+  return decided;
 }

@@ -21,9 +21,13 @@ export interface ScanResponse {
   };
   /** ALREADY_USED: when and at which gate the ticket went in. */
   alreadyUsed?: { at: number; gateId: string; gateName: string | null };
-  /** WRONG_GATE: the gate ids this ticket may use instead. */
   /** WRONG_GATE: the gates the ticket may use, named when the manifest listed the venue's gates. */
   allowedGates?: ReadonlyArray<{ id: string; name: string | null }>;
+  /**
+   * The ticket holder's name, opened from the manifest's name box with the scanned code (issue 17);
+   * null when the ticket has none. Present only with `ticket`. Never logged or recorded.
+   */
+  holderName?: string | null;
   /** Device clock at the decision, unix ms. */
   scannedAt: number;
   /** Time from receiving the code to the durable record, ms. */

@@ -38,6 +38,11 @@ export interface ScanResult {
    * agent sends when it knows no names) are not, since a UUID tells a steward nothing.
    */
   allowedGates?: ReadonlyArray<GateRef | string>;
+  /**
+   * The ticket holder's name, which the agent opens from its manifest with the scanned code (issue 17);
+   * null when the ticket has none; absent from older agents and when no ticket was identified.
+   */
+  holderName?: string | null;
   /** Unix ms, the agent's clock. */
   scannedAt: number;
   /** The agent's own decision time. */

@@ -49,6 +49,7 @@ export function findStationElements(document: Document): StationElements {
       panel: byId('verdict'),
       title: byId('verdict-title'),
       headline: byId('verdict-headline'),
+      holder: byId('verdict-holder'),
       detail: byId('verdict-detail'),
       ticket: byId('verdict-ticket'),
       note: byId('verdict-note'),

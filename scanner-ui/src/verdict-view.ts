@@ -19,6 +19,8 @@ export interface VerdictElements {
   title: HTMLElement;
   headline: HTMLElement;
   detail: HTMLElement;
+  /** "Name: …" on a line of its own, ellipsised when long; the full name is its title. */
+  holder: HTMLElement;
   ticket: HTMLElement;
   note: HTMLElement;
 }
@@ -74,6 +76,8 @@ export class VerdictView {
     elements.title.textContent = text.title;
     elements.headline.textContent = text.headline;
     elements.detail.textContent = text.detail ?? '';
+    elements.holder.textContent = text.holderLine ?? '';
+    elements.holder.title = text.holderName ?? '';
     elements.ticket.textContent = text.ticketLine ?? '';
     elements.note.textContent = text.note ?? '';
     elements.panel.dataset['kind'] = text.kind;
@@ -92,7 +96,8 @@ export class VerdictView {
     this.clearSlot.disarm();
     const { elements } = this;
     elements.panel.dataset['kind'] = 'none';
-    for (const slot of [elements.title, elements.headline, elements.detail, elements.ticket, elements.note])
-      slot.textContent = '';
+    const slots = [elements.title, elements.headline, elements.holder, elements.detail, elements.ticket];
+    for (const slot of [...slots, elements.note]) slot.textContent = '';
+    elements.holder.title = '';
   }
 }

@@ -202,3 +202,26 @@ describe('agoText', () => {
     expect(agoText(ms)).toBe(words);
   });
 });
+
+describe('the holder’s name (issue 17)', () => {
+  it('is a line of its own, "Name: …", with the full name beside it', () => {
+    const text = describeScan(result('OK', { ticket: TICKET, holderName: ' Zoë Ångström ' }), 'in', OPTIONS);
+    expect(text.holderLine).toBe('Name: Zoë Ångström');
+    expect(text.holderName).toBe('Zoë Ångström');
+    expect(text.ticketLine).toBe('Standing · No. 1042');
+    const used = describeScan(
+      result('ALREADY_USED', { ticket: TICKET, holderName: '李小龙' }),
+      'in',
+      OPTIONS,
+    );
+    expect(used.holderLine).toBe('Name: 李小龙');
+  });
+
+  it('is left out for no name, a blank one, or an agent that sends none', () => {
+    for (const holderName of [null, '', '   ', undefined]) {
+      const text = describeScan(result('OK', { ticket: TICKET, holderName }), 'in', OPTIONS);
+      expect(text.holderLine).toBeUndefined();
+      expect(text.holderName).toBeUndefined();
+    }
+  });
+});

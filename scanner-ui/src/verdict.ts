@@ -20,6 +20,10 @@ export interface VerdictText {
   headline: string;
   /** What to do or what happened, when there is more to say. */
   detail?: string;
+  /** "Name: Zoë Ångström" — the holder to check ID against, when the ticket carries a name. */
+  holderLine?: string;
+  /** The holder's full name (the line may be cut short with an ellipsis; this is its tooltip). */
+  holderName?: string;
   /** Ticket type and number, when the ticket was identified. */
   ticketLine?: string;
   /** A small note under the verdict (OK_UNSYNCED). */
@@ -153,6 +157,11 @@ export function describeScan(
   };
   const detail = detailFor(result, direction, options);
   if (detail) text.detail = detail;
+  const holderName = typeof result.holderName === 'string' ? result.holderName.trim() : '';
+  if (holderName) {
+    text.holderLine = `Name: ${holderName}`;
+    text.holderName = holderName;
+  }
   const ticketLine = ticketLineFor(result);
   if (ticketLine) text.ticketLine = ticketLine;
   if (result.reason === 'OK_UNSYNCED') text.note = 'Not yet synced: ticket newer than this gate’s list';

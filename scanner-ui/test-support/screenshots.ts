@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './browser';
 import { tokenLikeCode } from './codes';
+import { takeHolderNameScreenshot } from './holder-name-shot';
 import { typeLikeScanner } from './scanner-keys';
 import { DEFAULT_STATUS, type ScriptedAnswers, startScriptedAgent } from './scripted-agent';
 import { buildUiInTemp, KIOSK_VIEWPORT, PHONE_VIEWPORT } from './station-page';
@@ -122,6 +123,8 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
     await page.close();
     agent.setTable(table()); // the same ticket again: ACCEPT, then ALREADY USED
     written.push(...(await phoneShots(browser, agent.url, code, outDir)));
+    // ACCEPT naming the ticket's holder (issue 17), taken by ./holder-name-shot.ts.
+    written.push(await takeHolderNameScreenshot(outDir));
     return written;
   } finally {
     await browser.close();

@@ -12,6 +12,9 @@ export interface ShownVerdict {
   title: string;
   headline: string;
   detail: string;
+  /** The holder-name line ("Name: …") and its title (the full name). */
+  holder: string;
+  holderTitle: string;
   ticket: string;
   note: string;
   /** Everything the panel showed, as rendered text. */
@@ -41,6 +44,8 @@ export async function recordVerdicts(page: Page): Promise<void> {
           title: text('verdict-title'),
           headline: text('verdict-headline'),
           detail: text('verdict-detail'),
+          holder: text('verdict-holder'),
+          holderTitle: document.getElementById('verdict-holder')?.title ?? '',
           ticket: text('verdict-ticket'),
           note: text('verdict-note'),
           text: panel.innerText,

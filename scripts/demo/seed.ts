@@ -32,7 +32,14 @@ interface Purchase {
   tickets: Array<{ id: string; ticketTypeId: string; qr: string }>;
 }
 
-async function buy(api: DemoApi, customer: string, eventId: string, ticketTypeId: string, quantity: number) {
+async function buy(
+  api: DemoApi,
+  customer: string,
+  eventId: string,
+  ticketTypeId: string,
+  quantity: number,
+  holderNames?: (string | null)[],
+) {
   const hold = await api.call<{ id: string }>(
     'customer',
     customer,
@@ -47,7 +54,7 @@ async function buy(api: DemoApi, customer: string, eventId: string, ticketTypeId
     customer,
     'POST',
     `/reservations/${hold.id}/purchase`,
-    { paymentToken: 'tok_demo' },
+    { paymentToken: 'tok_demo', ...(holderNames ? { holderNames } : {}) },
     { 'idempotency-key': randomUUID() },
   );
 }
@@ -96,14 +103,15 @@ export async function ensureDemo(
   await api.call('admin', admin, 'POST', `/events/${event.id}/publish`);
 
   const customer = 'demo-customer';
-  const generals = await buy(api, customer, event.id, general.id, 3);
+  // Holder names (issue 17): the scanner shows "Name: …" for these, opened from the gate's sealed boxes.
+  const generals = await buy(api, customer, event.id, general.id, 3, ['Zoë Ångström', 'Ada Lovelace', null]);
   const refunded = await buy(api, customer, event.id, general.id, 1);
   // The doors are open, so only an admin refunds now, explicitly (the refund rules, docs/CONTRACT.md §5).
   await api.call('admin', admin, 'POST', `/orders/${refunded.order.id}/refund`, {
     override: true,
     reason: 'demo: a refunded ticket',
   });
-  const vips = await buy(api, customer, event.id, vipType.id, 1);
+  const vips = await buy(api, customer, event.id, vipType.id, 1, ['Grace Hopper']);
   // A little crowd, so the gate has a real manifest to sync: four buyers of ten (the hold cap's default).
   for (let i = 1; i <= 4; i++) await buy(api, `demo-crowd-${i}`, event.id, general.id, 10);
 

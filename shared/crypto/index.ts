@@ -13,6 +13,14 @@ export {
   wrapEventKeyForDevice,
 } from './event-key-wrap';
 export {
+  HOLDER_NAME_BOX_MAX_LENGTH,
+  HOLDER_NAME_BOX_PREFIX,
+  HOLDER_NAME_MAX_BYTES,
+  type HolderNameContext,
+  openHolderName,
+  sealHolderName,
+} from './holder-name-box';
+export {
   type DeviceKeyPair,
   type EventKey,
   generateDeviceKeyPair,

@@ -10,11 +10,13 @@
  * old row out, the new one in.
  */
 import { hash } from 'node:crypto';
+import { HOLDER_NAME_BOX_MAX_LENGTH } from '../crypto/holder-name-box';
 import {
   type Field,
   type FieldTable,
   hashedFields,
   hashInputOf,
+  hashInputSqlOf,
   pgTypeOf,
   type RowOf,
   rowSchema,
@@ -39,6 +41,19 @@ export const MANIFEST_ROW_FIELDS = {
     maxLength: 32,
     cloudSql: "case when status = 'revoked' then '' else digest end",
   },
+  /**
+   * The holder's name sealed to the ticket's current code (shared/crypto/holder-name-box.ts, "hn1"),
+   * present only when the ticket has a name: a gate opens it when the code is scanned and never holds
+   * the name itself. Absent on revoked rows (a revoked ticket binds no code). Optional, so a row without
+   * a name hashes exactly as before the field existed.
+   */
+  nameBox: {
+    kind: 'text',
+    column: 'name_box',
+    maxLength: HOLDER_NAME_BOX_MAX_LENGTH,
+    optional: true,
+    cloudSql: "case when status = 'revoked' then null else name_box end",
+  },
 } as const satisfies FieldTable;
 
 export type ManifestRowField = keyof typeof MANIFEST_ROW_FIELDS;
@@ -59,7 +74,7 @@ export const parseManifestTicket = rowValidator(MANIFEST_ROW_FIELDS);
 /** The hashed fields in hash order. */
 export const MANIFEST_HASHED_FIELDS = hashedFields(MANIFEST_ROW_FIELDS);
 
-/** The canonical hash input of a row: "serial|typeNo|generation|status|digest". */
+/** The canonical hash input of a row: "serial|typeNo|generation|status|digest", then "|nameBox" if any. */
 export const manifestHashInput = hashInputOf(MANIFEST_ROW_FIELDS);
 
 /** The SHA-256 of the row's canonical input; both hash forms below read its first 8 bytes. */
@@ -141,6 +156,7 @@ export function manifestFieldPgType(field: ManifestRowField): 'bigint' | 'intege
  * manifestChecksum of the rows the gates hold: the XOR of the first 8 bytes of SHA-256 of the canonical
  * input, as 16 hex digits (NULL over no rows).
  */
-export const MANIFEST_CHECKSUM_SQL = `lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(${MANIFEST_HASHED_FIELDS.map(
-  manifestFieldCloudSql,
-).join(" || '|' || ")}, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0')`;
+export const MANIFEST_CHECKSUM_SQL = `lpad(to_hex(bit_xor(('x' || encode(substring(sha256(convert_to(${hashInputSqlOf(
+  MANIFEST_ROW_FIELDS,
+  (field) => manifestFieldCloudSql(field as ManifestRowField),
+)}, 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)), 16, '0')`;

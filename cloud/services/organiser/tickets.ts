@@ -39,6 +39,8 @@ export interface EventTicket {
   status: TicketStatus;
   revokedReason: string | null;
   holderUserId: string;
+  /** The holder's name (issue 17); null when none was given. */
+  holderName: string | null;
   generation: number;
   issuedAt: string;
   admission: AdmissionSummary;
@@ -163,6 +165,7 @@ export async function listEventTickets(
       status: tickets.status,
       revokedReason: tickets.revokedReason,
       holderUserId: tickets.ownerUserId,
+      holderName: tickets.holderName,
       generation: tickets.generation,
       issuedAt: tickets.issuedAt,
     })
