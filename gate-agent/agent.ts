@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { createGateLogger } from './logger';
 import { createPeerMetrics, type PeerMetrics } from './peers/peer-metrics';
 import { type PeerNode, parsePeerAddress, startPeerNode } from './peers/peer-node';
-import { type AgentStatus, createLocalApp } from './server/app';
-import { createGateMetrics } from './server/metrics';
+import { type AgentStatus, createLocalApp, type UndoRefused, type UndoResponse } from './server/app';
+import { createGateMetrics, type GateMetrics } from './server/metrics';
 import { DEFAULT_UI_DIR } from './server/static-ui';
 import { storePath } from './store/database';
 import type { KeyFileProtection } from './store/device-key-file';
@@ -22,8 +22,9 @@ import { CloudClient, CloudError } from './sync/cloud-client';
 import { SyncEngine, type SyncEngineOptions } from './sync/sync-engine';
 import { createScanPipeline, type ScanResponse } from './verify/pipeline';
 import { createScanBatcher } from './verify/scan-batcher';
+import { createUndoer } from './verify/undo';
 
-export type { AgentStatus } from './server/app';
+export type { AgentStatus, UndoRefused, UndoResponse } from './server/app';
 export type { ScanResponse } from './verify/pipeline';
 
 export interface GateAgentOptions {
@@ -78,6 +79,11 @@ export interface GateAgent {
   readonly url: string;
   readonly port: number;
   scan(code: string, direction?: 'in' | 'out'): Promise<ScanResponse>;
+  /**
+   * Undoes an accepted scan of this station (its answer's `seq`) within shared/admission's undo rule:
+   * the undo answer, or the refusal (issue 17).
+   */
+  undo(seq: number): Promise<UndoResponse | UndoRefused>;
   /** The answer a scan would get now, recording nothing (pipeline.preview). */
   preview(code: string, direction?: 'in' | 'out'): ScanResponse;
   status(): Promise<AgentStatus>;
@@ -215,7 +221,37 @@ function peerSyncHooks(node: PeerNode | undefined): Pick<SyncEngineOptions, 'pee
   return node ? { peerAddress: () => node.address, afterPull: () => node.refresh() } : {};
 }
 
-/** Opens the data directory, enrolls if asked, starts sync and the local server on 127.0.0.1. */
+/** The station's Undo (issue 17), told afterwards to the metrics, the peers and the uploader. */
+function agentUndo(
+  store: GateStore,
+  clock: () => number,
+  isConfirmed: (eventId: string) => boolean,
+  metrics: GateMetrics,
+  running: () => { peerNode: PeerNode | undefined; engine: SyncEngine | undefined },
+): GateAgent['undo'] {
+  const undoer = createUndoer({
+    store,
+    clock,
+    isConfirmed,
+    onUndone(done) {
+      metrics.observeUndo();
+      // Like an admission: the other doors hear of it on the LAN, the cloud with the next upload.
+      const { peerNode, engine } = running();
+      peerNode?.admitted(done.eventId);
+      engine?.scanRecorded();
+    },
+  });
+  return async (seq) => undoer(seq);
+}
+
+/** Flags given again override what is stored, and are stored for the next start. */
+function storeGivenFlags(store: GateStore, options: GateAgentOptions): void {
+  store.updateSettings({
+    ...(options.cloudUrl ? { cloudUrl: options.cloudUrl } : {}),
+    ...(options.port !== undefined && options.port !== 0 ? { port: options.port } : {}),
+  });
+}
+
 /** The agent's store in its data directory (a packaged migrations folder and key protection when given). */
 function openAgentStore(options: GateAgentOptions): GateStore {
   return openGateStore(storePath(options.dataDir), {
@@ -224,6 +260,7 @@ function openAgentStore(options: GateAgentOptions): GateStore {
   });
 }
 
+/** Opens the data directory, enrolls if asked, starts sync and the local server on 127.0.0.1. */
 export async function startGateAgent(options: GateAgentOptions): Promise<GateAgent> {
   checkOptions(options);
   const clock = options.clock ?? Date.now;
@@ -233,20 +270,17 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
   let peerNode: PeerNode | undefined;
   let server: ReturnType<typeof serve> | undefined;
   try {
-    // Flags given again override what is stored, and are stored for the next start.
-    store.updateSettings({
-      ...(options.cloudUrl ? { cloudUrl: options.cloudUrl } : {}),
-      ...(options.port !== undefined && options.port !== 0 ? { port: options.port } : {}),
-    });
+    storeGivenFlags(store, options);
     const metrics = createGateMetrics(store, clock);
     const peerMetrics = createPeerMetrics(metrics.registry, store);
     const cloudOnline = () => engine?.state.online ?? false;
+    // An admission is confirmed when no other door could have admitted the ticket unseen: the cloud
+    // answers, or every peer of the event does. Otherwise it is flagged for reconciliation.
+    const isConfirmed = (eventId: string) => peerNode?.confirmed(eventId) ?? cloudOnline();
     const pipeline = createScanPipeline({
       store,
       clock,
-      // An admission is confirmed when no other door could have admitted the ticket unseen: the cloud
-      // answers, or every peer of the event does. Otherwise it is flagged for reconciliation.
-      isConfirmed: (eventId) => peerNode?.confirmed(eventId) ?? cloudOnline(),
+      isConfirmed,
       onDecision(response) {
         metrics.observeDecision(response);
         // After the commit, off the answer's path: the other doors hear of it within ms (LAN) and
@@ -297,8 +331,10 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
       return status();
     };
     const batcher = createScanBatcher(pipeline);
+    const undo = agentUndo(store, clock, isConfirmed, metrics, () => ({ peerNode, engine }));
     const app = createLocalApp({
       scan: (code, direction) => batcher.submit(code, direction),
+      undo,
       status,
       syncNow,
       metrics,
@@ -321,6 +357,7 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
       url,
       port: listening.port,
       scan: (code, direction) => batcher.submit(code, direction ?? 'in'),
+      undo,
       preview: (code, direction) => pipeline.preview(code, direction ?? 'in'),
       status,
       syncNow,

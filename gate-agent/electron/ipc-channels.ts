@@ -5,6 +5,7 @@
  */
 export const IPC_CHANNELS = {
   scan: 'agent:scan',
+  undo: 'agent:undo',
   status: 'agent:status',
   sync: 'agent:sync',
   enroll: 'setup:enroll',

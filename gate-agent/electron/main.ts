@@ -61,6 +61,10 @@ function registerIpc(): void {
   handle(IPC_CHANNELS.scan, (_event, code, direction) =>
     requireAgent().scan(typeof code === 'string' ? code : '', direction === 'out' ? 'out' : 'in'),
   );
+  // Undo at the station (issue 17): the scan-log seq of an accepted scan, nothing else.
+  handle(IPC_CHANNELS.undo, (_event, seq) =>
+    requireAgent().undo(typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0),
+  );
   handle(IPC_CHANNELS.status, () => requireAgent().status());
   handle(IPC_CHANNELS.sync, () => requireAgent().syncNow());
   handle(IPC_CHANNELS.enroll, async (_event, cloudUrl, token) => {

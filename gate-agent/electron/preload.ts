@@ -4,7 +4,7 @@
  * `window.gateSetup` (the first-run form). Raw ipcRenderer never reaches the page.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import type { AgentStatus, GateAgentBridge, ScanResult } from '../../scanner-ui/src/agent-api';
+import type { AgentStatus, GateAgentBridge, ScanResult, UndoAnswer } from '../../scanner-ui/src/agent-api';
 import { IPC_CHANNELS } from './ipc-channels';
 
 export interface GateSetupBridge {
@@ -19,6 +19,7 @@ const gateAgent = {
       String(code),
       direction === 'out' ? 'out' : 'in',
     ) as Promise<ScanResult>,
+  undo: (seq: number) => ipcRenderer.invoke(IPC_CHANNELS.undo, Number(seq)) as Promise<UndoAnswer>,
   status: () => ipcRenderer.invoke(IPC_CHANNELS.status) as Promise<AgentStatus>,
   sync: () => ipcRenderer.invoke(IPC_CHANNELS.sync) as Promise<AgentStatus>,
 } satisfies GateAgentBridge;

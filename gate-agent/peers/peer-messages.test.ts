@@ -11,9 +11,11 @@ import {
 } from '../../shared/crypto/index';
 import { newNonce, openMessage, sealMessage } from './peer-messages';
 import {
+  admissionRecordBytes,
   admissionSignatureValid,
   MAX_PEER_CLOCK_SKEW_MS,
   PEER_PROTOCOL_VERSION,
+  PeerAdmission,
   PushMessage,
   signAdmission,
   type UnsignedAdmission,
@@ -117,5 +119,37 @@ describe('peer messages', () => {
     expect(why(open(sealed, NOW + MAX_PEER_CLOCK_SKEW_MS + 1))).toBe('stale');
     expect(why(open({ ...sealed, body: new TextEncoder().encode('{"not":"a message"}') }))).toBe('malformed');
     expect(why(open({ ...sealed, body: new Uint8Array([0xff, 0xfe]) }))).toBe('malformed');
+  });
+});
+
+describe('undo records between peers (issue 17)', () => {
+  const undo: UnsignedAdmission = {
+    ...record,
+    originSeq: 2,
+    direction: 'undo',
+    undoes: { origin: a.id, originSeq: 1 },
+    at: NOW + 1,
+  };
+
+  it('entries and exits sign exactly the bytes they signed before undo records existed', () => {
+    const text = new TextDecoder().decode(admissionRecordBytes(record));
+    expect(text).toBe(['admission/v1', EVENT, 42, a.id, 1, 'in', NOW, GATE, 0].join('\n'));
+  });
+
+  it('an undo record signs the record it undoes too: changing it breaks the signature', () => {
+    const signed = signAdmission(undo, signRecordA);
+    expect(PeerAdmission.safeParse(signed).success).toBe(true);
+    expect(admissionSignatureValid(signed, verifyRecordA)).toBe(true);
+    const retargeted = { ...signed, undoes: { origin: a.id, originSeq: 7 } };
+    expect(admissionSignatureValid(retargeted, verifyRecordA)).toBe(false);
+  });
+
+  it('only an undo record carries undoes, and an undo record must', () => {
+    const signed = signAdmission(undo, signRecordA);
+    const { undoes: _undoes, ...bare } = signed;
+    expect(PeerAdmission.safeParse(bare).success).toBe(false);
+    expect(
+      PeerAdmission.safeParse({ ...signAdmission(record, signRecordA), undoes: undo.undoes }).success,
+    ).toBe(false);
   });
 });

@@ -79,6 +79,7 @@ function unsignedOf(r: StoredAdmission): UnsignedAdmission {
     origin: r.origin,
     originSeq: r.originSeq,
     direction: r.direction,
+    ...(r.direction === 'undo' && r.undoes ? { undoes: r.undoes } : {}),
     at: r.at,
     gateId: r.gateId,
     unconfirmed: r.unconfirmed,
@@ -118,6 +119,9 @@ export function admissionLogPort(
           origin: r.origin.toLowerCase(),
           originSeq: r.originSeq,
           direction: r.direction,
+          ...(r.undoes
+            ? { undoes: { origin: r.undoes.origin.toLowerCase(), originSeq: r.undoes.originSeq } }
+            : {}),
           at: r.at,
           gateId: r.gateId.toLowerCase(),
           gateName: gateNames.get(r.gateId.toLowerCase()) ?? null,

@@ -40,22 +40,34 @@ const uuid = z.uuid();
 const epochMs = z.number().int().min(0).max(8.64e15);
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
 
-/** One admission record as it travels between gates. */
-export const PeerAdmission = z.strictObject({
-  eventId: uuid,
-  serial: z.number().int().min(1).max(0xffff_ffff),
-  /** The device that decided it. */
-  origin: uuid,
-  /** Dense per (event, origin), from 1. */
-  originSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  direction: z.enum(['in', 'out']),
-  /** Corrected time of the decision, unix ms. */
-  at: epochMs,
-  gateId: uuid,
-  unconfirmed: z.boolean(),
-  /** The origin's Ed25519 signature over admissionRecordBytes (context admission-record). */
-  signature: base64url.length(86),
-});
+const originSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * One admission record as it travels between gates: an entry, an exit, or (issue 17) an undo record,
+ * which alone carries `undoes` — the record it takes back.
+ */
+export const PeerAdmission = z
+  .strictObject({
+    eventId: uuid,
+    serial: z.number().int().min(1).max(0xffff_ffff),
+    /** The device that decided it. */
+    origin: uuid,
+    /** Dense per (event, origin), from 1. */
+    originSeq,
+    direction: z.enum(['in', 'out', 'undo']),
+    /** Only on an undo record: the entry or exit it takes back. */
+    undoes: z.strictObject({ origin: z.union([uuid, z.literal('cloud')]), originSeq }).optional(),
+    /** Corrected time of the decision, unix ms. */
+    at: epochMs,
+    gateId: uuid,
+    unconfirmed: z.boolean(),
+    /** The origin's Ed25519 signature over admissionRecordBytes (context admission-record). */
+    signature: base64url.length(86),
+  })
+  .refine((record) => (record.direction === 'undo') === (record.undoes !== undefined), {
+    path: ['undoes'],
+    message: 'an undo record names the record it undoes, and only an undo record does',
+  });
 export type PeerAdmission = z.infer<typeof PeerAdmission>;
 
 /** Per origin: the highest originSeq held with none missing below it. */
@@ -113,21 +125,24 @@ export type UnsignedAdmission = Omit<PeerAdmission, 'signature'>;
 /**
  * The bytes an origin signs for one admission record: every field, one per line, in a fixed order.
  * Text rather than JSON, so no serializer's key order or number format can change what was signed.
+ * An undo record appends the record it undoes (origin, originSeq); entries and exits sign exactly as
+ * before undo records existed.
  */
 export function admissionRecordBytes(record: UnsignedAdmission): Uint8Array {
-  return new TextEncoder().encode(
-    [
-      'admission/v1',
-      record.eventId.toLowerCase(),
-      record.serial,
-      record.origin.toLowerCase(),
-      record.originSeq,
-      record.direction,
-      record.at,
-      record.gateId.toLowerCase(),
-      record.unconfirmed ? 1 : 0,
-    ].join('\n'),
-  );
+  const lines: (string | number)[] = [
+    'admission/v1',
+    record.eventId.toLowerCase(),
+    record.serial,
+    record.origin.toLowerCase(),
+    record.originSeq,
+    record.direction,
+    record.at,
+    record.gateId.toLowerCase(),
+    record.unconfirmed ? 1 : 0,
+  ];
+  if (record.direction === 'undo')
+    lines.push(record.undoes?.origin.toLowerCase() ?? '', record.undoes?.originSeq ?? '');
+  return new TextEncoder().encode(lines.join('\n'));
 }
 
 /** Signs a record with its origin's signer (shared/crypto createDetachedSigner, `admission-record`). */

@@ -209,6 +209,14 @@ export class PeerReplicator {
     for (const record of records) {
       if (record.eventId.toLowerCase() !== eventId.toLowerCase()) continue;
       if (record.origin.toLowerCase() === self) continue; // our own: our log is the authority
+      // A gate undoes only its own records (an undo of another door's is made online, in the cloud).
+      if (
+        record.direction === 'undo' &&
+        record.undoes?.origin.toLowerCase() !== record.origin.toLowerCase()
+      ) {
+        this.#refused('bad-record');
+        continue;
+      }
       const verify = this.#o.directory.verifier(eventId, record.origin, 'admission-record');
       if (!verify || !admissionSignatureValid(record, verify)) {
         this.#refused('bad-record');

@@ -100,6 +100,7 @@ describe('framing', () => {
     writeFileSync(join(uiDir, 'main.js'), 'void 0');
     const failing = () => Promise.reject(new Error('boom'));
     const app = createLocalApp({
+      undo: () => Promise.reject(new Error('the disk is gone')),
       scan: failing,
       status: failing,
       syncNow: failing,

@@ -14,6 +14,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { UndoRefusal } from '../../shared/admission/undo';
 import type { DecisionCounters } from '../store/scan-log';
 import type { ScanResponse } from '../verify/pipeline';
 import type { GateMetrics } from './metrics';
@@ -54,9 +55,26 @@ export interface AgentStatus {
   manifestThresholds?: { staleAfterMinutes: number; veryStaleAfterMinutes: number };
 }
 
+/** The answer of `POST /api/undo` (issue 17): the entry or exit taken back and the undo record made. */
+export interface UndoResponse {
+  undone: { origin: string; originSeq: number; direction: 'in' | 'out'; at: number };
+  undo: { origin: string; originSeq: number; at: number };
+  ticket: { eventId: string; serial: number; generation: number | null };
+  /** The undo's own row in the scan log (uploaded to the cloud like a scan). */
+  seq: number;
+}
+
+/** An undo the rule refused (shared/admission/undo.ts): 404 for ADMISSION_NOT_FOUND, 409 otherwise. */
+export interface UndoRefused {
+  refusal: UndoRefusal;
+  message: string;
+}
+
 export interface LocalApiOptions {
   /** Decides and durably records one scan (the agent's group-committing batcher). */
   scan: (code: string, direction: 'in' | 'out') => Promise<ScanResponse>;
+  /** Undoes an accepted scan of this station, named by its scan-log seq (the scan answer's `seq`). */
+  undo: (seq: number) => Promise<UndoResponse | UndoRefused>;
   status: () => Promise<AgentStatus>;
   syncNow: () => Promise<AgentStatus>;
   metrics: GateMetrics;
@@ -72,6 +90,8 @@ const ScanRequest = z.strictObject({
   direction: z.enum(['in', 'out']).optional(),
 });
 
+const UndoRequest = z.strictObject({ seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
+
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
 
 /**
@@ -85,6 +105,7 @@ export const FRAME_DENY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 type ErrorCode =
+  | UndoRefusal
   | 'VALIDATION_FAILED'
   | 'MALFORMED_JSON'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -100,6 +121,10 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  ADMISSION_NOT_FOUND: 404,
+  ADMISSION_ALREADY_UNDONE: 409,
+  ADMISSION_NOT_LATEST: 409,
+  UNDO_WINDOW_PASSED: 409,
 };
 
 function failure(code: ErrorCode, message: string) {
@@ -132,40 +157,49 @@ export function createLocalApp(options: LocalApiOptions): Hono {
     await next();
   });
 
-  app.post(
-    '/api/scan',
-    bodyLimit({
-      maxSize: MAX_SCAN_BODY_BYTES,
-      onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `body over ${MAX_SCAN_BODY_BYTES} bytes`),
-    }),
-    async (c) => {
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\b/i.test(type)) {
-        return fail(
-          c,
-          'UNSUPPORTED_MEDIA_TYPE',
-          'send the scan as application/json: {"code": "...", "direction": "in"}',
-        );
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        return fail(c, 'MALFORMED_JSON', 'the body is not valid JSON');
-      }
-      const parsed = ScanRequest.safeParse(body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return fail(
-          c,
-          'VALIDATION_FAILED',
-          `expected {"code": string, "direction"?: "in" | "out"}${issue ? `: ${issue.path.join('.') || 'body'} ${issue.message}` : ''}`,
-        );
-      }
-      const response = await options.scan(parsed.data.code, parsed.data.direction ?? 'in');
-      return c.json(response);
-    },
-  );
+  /** The JSON body of a POST, or the failure to answer (wrong type, not JSON). */
+  const jsonBody = async (c: Context, example: string): Promise<{ body: unknown } | { failed: Response }> => {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/json\b/i.test(type))
+      return { failed: fail(c, 'UNSUPPORTED_MEDIA_TYPE', `send application/json: ${example}`) };
+    try {
+      return { body: JSON.parse(await c.req.text()) };
+    } catch {
+      return { failed: fail(c, 'MALFORMED_JSON', 'the body is not valid JSON') };
+    }
+  };
+  const smallBody = bodyLimit({
+    maxSize: MAX_SCAN_BODY_BYTES,
+    onError: (c) => fail(c, 'PAYLOAD_TOO_LARGE', `body over ${MAX_SCAN_BODY_BYTES} bytes`),
+  });
+
+  app.post('/api/scan', smallBody, async (c) => {
+    const read = await jsonBody(c, '{"code": "...", "direction": "in"}');
+    if ('failed' in read) return read.failed;
+    const parsed = ScanRequest.safeParse(read.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(
+        c,
+        'VALIDATION_FAILED',
+        `expected {"code": string, "direction"?: "in" | "out"}${issue ? `: ${issue.path.join('.') || 'body'} ${issue.message}` : ''}`,
+      );
+    }
+    const response = await options.scan(parsed.data.code, parsed.data.direction ?? 'in');
+    return c.json(response);
+  });
+
+  // Undo at the station (issue 17): same guards as a scan (loopback host, JSON only, small body).
+  app.post('/api/undo', smallBody, async (c) => {
+    const read = await jsonBody(c, '{"seq": 17}');
+    if ('failed' in read) return read.failed;
+    const parsed = UndoRequest.safeParse(read.body);
+    if (!parsed.success)
+      return fail(c, 'VALIDATION_FAILED', 'expected {"seq": the scan answer\'s seq (a positive integer)}');
+    const answer = await options.undo(parsed.data.seq);
+    if ('refusal' in answer) return fail(c, answer.refusal, answer.message);
+    return c.json(answer);
+  });
 
   app.get('/api/status', async (c) => c.json(await options.status()));
 

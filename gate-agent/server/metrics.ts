@@ -32,6 +32,8 @@ export interface DecisionFigures {
 export interface GateMetrics {
   registry: Registry;
   observeDecision(response: ScanResponse): void;
+  /** An accepted scan of this station was undone (issue 17). */
+  observeUndo(): void;
   syncFailed(direction: 'pull' | 'upload' | 'report'): void;
   /** Connects the sync engine's state (offline time, last upload); before that the gate counts as offline. */
   attachSync(source: () => SyncFigures): void;
@@ -39,6 +41,49 @@ export interface GateMetrics {
   decisionFigures(): DecisionFigures;
   /** Seconds since the last successful contact with the cloud; 0 when online. */
   offlineSeconds(): number;
+}
+
+/** Gauges read from the store at scrape time: the upload queue, manifest ages, the standing counts. */
+function registerStoreGauges(registry: Registry, store: GateStore, clock: () => number): void {
+  new Gauge({
+    name: 'gate_scans_pending_upload',
+    help: 'Scans recorded but not yet acknowledged by the cloud.',
+    registers: [registry],
+    collect() {
+      if (!store.closed) this.set(store.pendingUploads);
+    },
+  });
+  new Gauge({
+    name: 'gate_manifest_age_seconds',
+    help: 'Seconds since the manifest of each event was last synced.',
+    labelNames: ['event'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (store.closed) return;
+      const now = clock();
+      for (const state of store.syncStates()) {
+        if (state.lastSyncAt !== null)
+          this.set({ event: state.eventId }, Math.max(0, (now - state.lastSyncAt) / 1000));
+      }
+    },
+  });
+  new Gauge({
+    name: 'gate_admitted',
+    help: 'Entries accepted at this station that stand: an entry undone here is no longer counted.',
+    registers: [registry],
+    collect() {
+      if (!store.closed) this.set(store.counters.admitted);
+    },
+  });
+  new Gauge({
+    name: 'gate_exited',
+    help: 'Exits accepted at this station that stand: an exit undone here is no longer counted.',
+    registers: [registry],
+    collect() {
+      if (!store.closed) this.set(store.counters.exited);
+    },
+  });
 }
 
 export function createGateMetrics(store: GateStore, clock: () => number): GateMetrics {
@@ -67,35 +112,18 @@ export function createGateMetrics(store: GateStore, clock: () => number): GateMe
     labelNames: ['decision', 'reason'] as const,
     registers: [registry],
   });
+  const undone = new Counter({
+    name: 'gate_admissions_undone_total',
+    help: 'Entries and exits undone at this station (Undo) since the agent started.',
+    registers: [registry],
+  });
   const failures = new Counter({
     name: 'gate_sync_failures_total',
     help: 'Failed manifest pulls, scan uploads and health reports.',
     labelNames: ['direction'] as const,
     registers: [registry],
   });
-  new Gauge({
-    name: 'gate_scans_pending_upload',
-    help: 'Scans recorded but not yet acknowledged by the cloud.',
-    registers: [registry],
-    collect() {
-      if (!store.closed) this.set(store.pendingUploads);
-    },
-  });
-  new Gauge({
-    name: 'gate_manifest_age_seconds',
-    help: 'Seconds since the manifest of each event was last synced.',
-    labelNames: ['event'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (store.closed) return;
-      const now = clock();
-      for (const state of store.syncStates()) {
-        if (state.lastSyncAt !== null)
-          this.set({ event: state.eventId }, Math.max(0, (now - state.lastSyncAt) / 1000));
-      }
-    },
-  });
+  registerStoreGauges(registry, store, clock);
 
   const offlineSeconds = (): number => {
     const figures = syncSource?.();
@@ -136,6 +164,11 @@ export function createGateMetrics(store: GateStore, clock: () => number): GateMe
         tallies.rejected++;
         tallies.rejectsByReason[response.reason] = (tallies.rejectsByReason[response.reason] ?? 0) + 1;
       }
+    },
+    observeUndo() {
+      // Decision tallies are counters of decisions made and never go down; the undo is counted here
+      // and the standing entries are the gate_admitted gauge (and the status the scanner shows).
+      undone.inc();
     },
     syncFailed(direction) {
       failures.inc({ direction });

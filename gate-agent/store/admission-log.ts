@@ -10,15 +10,21 @@
  * records are numbered densely per event from 1 inside the scan's transaction. Signatures are kept for
  * records of other gates (to relay them); this gate's own are re-made when sent (Ed25519 is
  * deterministic), so the hot path never signs.
+ *
+ * Undo records (issue 17: a steward's Undo at this station, an undo heard from a peer, an online undo in
+ * the cloud) are records like the others, with `undoes` naming the entry or exit they take back; the
+ * fold leaves both out, so the ticket is admitted again.
  */
 import type Database from 'better-sqlite3';
 import {
+  type AdmissionMove,
+  type AdmissionRecord,
+  type AdmissionRef,
   type AdmissionState,
   admissionStateOf,
   lastAdmissionOf,
-  type MovementRecord,
 } from '../../shared/admission/history';
-import type { LastAdmission, ScanDirection } from '../../shared/admission/index';
+import type { LastAdmission } from '../../shared/admission/index';
 import { isUuid } from '../../shared/crypto/index';
 import {
   type AdmissionTotals,
@@ -31,8 +37,8 @@ import {
 /** Where a record came from (stored for the operator; the fold ignores it). */
 export type AdmissionSource = 'local' | 'peer' | 'cloud';
 
-/** One record as the log stores it (entries and exits; undo records are not stored at gates yet). */
-export interface StoredAdmission extends MovementRecord {
+/** One record as the log stores it: an entry, an exit or an undo record (with `undoes`). */
+export interface StoredAdmission extends AdmissionRecord {
   eventId: string;
   serial: number;
   unconfirmed: boolean;
@@ -48,7 +54,9 @@ export interface OwnAdmission {
   origin: string;
   /** From nextOwnSeq, in the same transaction. */
   originSeq: number;
-  direction: ScanDirection;
+  direction: AdmissionMove;
+  /** Only on an undo record: this gate's entry or exit it takes back. */
+  undoes?: AdmissionRef;
   /** Corrected time (device clock + offset to the cloud). */
   at: number;
   gateId: string;
@@ -62,11 +70,13 @@ export interface OwnAdmission {
 interface LogRow {
   origin: string;
   origin_seq: number;
-  direction: ScanDirection;
+  direction: AdmissionMove;
   at: number;
   gate_id: string;
   gate_name: string | null;
   unconfirmed: number;
+  undoes_origin: string | null;
+  undoes_origin_seq: number | null;
 }
 
 interface FullRow extends LogRow {
@@ -75,15 +85,22 @@ interface FullRow extends LogRow {
   signature: string | null;
 }
 
-const toRecord = (r: LogRow): MovementRecord => ({
+const toRecord = (r: LogRow): AdmissionRecord => ({
   origin: r.origin,
   originSeq: r.origin_seq,
   direction: r.direction,
+  ...(r.direction === 'undo' && r.undoes_origin !== null && r.undoes_origin_seq !== null
+    ? { undoes: { origin: r.undoes_origin, originSeq: r.undoes_origin_seq } }
+    : {}),
   at: r.at,
   gateId: r.gate_id,
   gateName: r.gate_name,
   unconfirmed: r.unconfirmed === 1,
 });
+
+/** The columns every read of whole records selects. */
+const RECORD_COLUMNS =
+  'origin, origin_seq, direction, at, gate_id, gate_name, unconfirmed, undoes_origin, undoes_origin_seq';
 
 /** Statements prepared once over the store's connection; the hot path uses only the first three. */
 export class AdmissionLog {
@@ -103,8 +120,7 @@ export class AdmissionLog {
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
     this.#history = sqlite.prepare(
-      `SELECT origin, origin_seq, direction, at, gate_id, gate_name, unconfirmed
-         FROM admission_log WHERE event_id = ? AND serial = ?`,
+      `SELECT ${RECORD_COLUMNS} FROM admission_log WHERE event_id = ? AND serial = ?`,
     );
     this.#nextOwnSeq = sqlite
       .prepare('SELECT coalesce(max(origin_seq), 0) + 1 FROM admission_log WHERE event_id = ? AND origin = ?')
@@ -120,14 +136,14 @@ export class AdmissionLog {
       .pluck() as Database.Statement<[string, string], number>;
     this.#insert = sqlite.prepare(
       `INSERT OR IGNORE INTO admission_log (event_id, serial, origin, origin_seq, direction, at, gate_id,
-         gate_name, unconfirmed, signature, source, received_at, scan_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         gate_name, unconfirmed, signature, source, received_at, scan_seq, undoes_origin, undoes_origin_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#exists = sqlite
       .prepare('SELECT 1 FROM admission_log WHERE event_id = ? AND origin = ? AND origin_seq = ?')
       .pluck() as Database.Statement<[string, string, number], number>;
     this.#after = sqlite.prepare(
-      `SELECT event_id, serial, origin, origin_seq, direction, at, gate_id, gate_name, unconfirmed, signature
+      `SELECT event_id, serial, ${RECORD_COLUMNS}, signature
          FROM admission_log WHERE event_id = ? AND origin = ? AND origin_seq > ? ORDER BY origin_seq LIMIT ?`,
     );
     this.#origins = sqlite
@@ -138,9 +154,14 @@ export class AdmissionLog {
       .pluck() as Database.Statement<[], number>;
   }
 
+  /** Every record of a ticket this gate holds (undo records included), in no particular order. */
+  history(eventId: string, serial: number): AdmissionRecord[] {
+    return this.#history.all(eventId, serial).map(toRecord);
+  }
+
   /** A ticket's state, folded from every record of it this gate holds. */
   stateOf(eventId: string, serial: number): AdmissionState {
-    return admissionStateOf(this.#history.all(eventId, serial).map(toRecord));
+    return admissionStateOf(this.history(eventId, serial));
   }
 
   /** The ticket's state as the admission decision takes it; undefined when it was never admitted. */
@@ -181,6 +202,8 @@ export class AdmissionLog {
       'local',
       record.receivedAt,
       record.scanSeq,
+      record.undoes?.origin ?? null,
+      record.undoes?.originSeq ?? null,
     );
     this.#noteOrigin(record.eventId, record.origin);
   }
@@ -216,6 +239,8 @@ export class AdmissionLog {
           source,
           receivedAt,
           null,
+          r.direction === 'undo' ? (r.undoes?.origin ?? null) : null,
+          r.direction === 'undo' ? (r.undoes?.originSeq ?? null) : null,
         );
         if (result.changes === 1) {
           fresh.push(r);
@@ -232,21 +257,22 @@ export class AdmissionLog {
   storeManifestRecords(eventId: string, records: readonly ManifestAdmission[], receivedAt: number): void {
     if (records.length === 0) return;
     this.storeRecords(
-      // Undo records are stored once gates apply them (issue 17); the cloud serves none before that.
-      records
-        .flatMap((r) => (r.direction === 'undo' ? [] : [{ ...r, direction: r.direction }]))
-        .map((r) => ({
-          eventId,
-          serial: r.serial,
-          origin: r.origin.toLowerCase(),
-          originSeq: r.originSeq,
-          direction: r.direction,
-          at: r.at,
-          gateId: r.gateId.toLowerCase(),
-          gateName: r.gateName,
-          unconfirmed: r.unconfirmed,
-          signature: null,
-        })),
+      records.map((r) => ({
+        eventId,
+        serial: r.serial,
+        origin: r.origin.toLowerCase(),
+        originSeq: r.originSeq,
+        direction: r.direction,
+        // An undo record (an online undo, or another gate's) takes back the record it names.
+        ...(r.direction === 'undo' && r.undoes
+          ? { undoes: { origin: r.undoes.origin.toLowerCase(), originSeq: r.undoes.originSeq } }
+          : {}),
+        at: r.at,
+        gateId: r.gateId.toLowerCase(),
+        gateName: r.gateName,
+        unconfirmed: r.unconfirmed,
+        signature: null,
+      })),
       'cloud',
       receivedAt,
     );

@@ -100,7 +100,7 @@ describe('opening the store', () => {
         Object.keys(before).map((name) => [name, name === 'device' || name === 'upload_cursor' ? 1 : 0]),
       ),
     );
-    expect(store.counters).toEqual({ accepted: 0, admitted: 0, exited: 0, rejected: 0 });
+    expect(store.counters).toEqual({ accepted: 0, admitted: 0, exited: 0, rejected: 0, undone: 0 });
     expect(store.ackedSeq).toBe(0);
   });
 });

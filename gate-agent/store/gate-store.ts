@@ -19,6 +19,7 @@ import type { KnownTicket, LastAdmission } from '../../shared/admission/index';
 import type { EventKey, TrustedSigningKey } from '../../shared/crypto/index';
 import type { ScanRecord } from '../../shared/sync-protocol/index';
 import { AdmissionLog } from './admission-log';
+import { AdmissionUndo, type UndoOutcome, type UndoRequest } from './admission-undo';
 import { StoreConnection } from './connection';
 import { type GateDrizzle, openDatabase } from './database';
 import { type KeyFileProtection, keyFileBeside } from './device-key-file';
@@ -68,6 +69,7 @@ export class GateStore {
   readonly admissions: AdmissionLog;
   readonly peers: PeerList;
   readonly uploads: UploadCursor;
+  readonly undos: AdmissionUndo;
 
   constructor(connection: StoreConnection, box: SecretBox) {
     this.connection = connection;
@@ -79,6 +81,7 @@ export class GateStore {
     this.peers = new PeerList(connection);
     this.scanLog = new ScanLog(connection, this.admissions, () => this.device.settings.clockOffsetMs);
     this.uploads = new UploadCursor(connection);
+    this.undos = new AdmissionUndo(connection, this.admissions, this.scanLog);
   }
 
   /** The raw connection (tests and benchmarks look at the file directly). */
@@ -171,6 +174,25 @@ export class GateStore {
    */
   recordScan(scan: ScanToRecord): number {
     return this.scanLog.record(scan);
+  }
+
+  /**
+   * Undoes one of this station's accepted scans when shared/admission's rule allows it (admission-undo.ts):
+   * the undo record and its scan-log row in one FULL-synchronous transaction. Throws only on a disk error.
+   */
+  undoScan(scanSeq: number, now: number, confirmed: (eventId: string) => boolean = () => true): UndoOutcome {
+    const settings = this.device.settings;
+    const request: UndoRequest = {
+      scanSeq,
+      deviceId: settings.deviceId ?? 'unenrolled',
+      gateId: settings.gateId ?? '',
+      gateName: settings.gateName || null,
+      now,
+      clockOffsetMs: settings.clockOffsetMs,
+      manifestSeq: (eventId) => this.events.eventContext(eventId)?.manifestSeq,
+      confirmed,
+    };
+    return this.undos.undo(request);
   }
 
   /** Runs `fn` in one transaction (nested calls become savepoints). */

@@ -44,22 +44,28 @@ export interface ScanToRecord {
   };
 }
 
-/** Decisions since the log began (or since the last wipe). */
+/**
+ * Decisions since the log began (or since the last wipe). An accept undone at this station (issue 17)
+ * no longer counts as accepted, admitted or exited: the door's count says who really went through.
+ */
 export interface DecisionCounters {
-  /** Every accept: entries and exits. */
+  /** Every accept that stands: entries and exits. */
   accepted: number;
-  /** Accepted entries: what the door's "admitted" count shows (an exit is not an admission). */
+  /** Accepted entries that stand: what the door's "admitted" count shows (an exit is not an admission). */
   admitted: number;
-  /** Accepted exits. */
+  /** Accepted exits that stand. */
   exited: number;
   rejected: number;
+  /** Accepts of this station undone at this station. */
+  undone: number;
 }
 
-const noDecisions = (): DecisionCounters => ({ accepted: 0, admitted: 0, exited: 0, rejected: 0 });
+const noDecisions = (): DecisionCounters => ({ accepted: 0, admitted: 0, exited: 0, rejected: 0, undone: 0 });
 
 export class ScanLog {
   readonly #connection: StoreConnection;
   readonly #record: (scan: ScanToRecord) => number;
+  readonly #undoneByDirection: Database.Statement<[], { direction: ScanDirection; n: number }>;
   #counters: DecisionCounters = noDecisions();
 
   /** `clockOffsetMs` reads the device's current clock offset, stamped on every scan. */
@@ -123,6 +129,13 @@ export class ScanLog {
       }
       return row.seq;
     });
+    // Undo rows are few; each names (by admission_seq) the accepted scan it took back.
+    this.#undoneByDirection = sqlite.prepare(
+      `SELECT t.direction AS direction, count(*) AS n FROM scans u
+         JOIN scans t ON t.event_id = u.event_id AND t.admission_seq = u.undoes_seq
+          AND t.decision = 'accept' AND t.direction <> 'undo'
+        WHERE u.direction = 'undo' GROUP BY t.direction`,
+    );
     this.reloadCounters();
   }
 
@@ -141,6 +154,14 @@ export class ScanLog {
     return seq;
   }
 
+  /** Takes an accept undone at this station (its undo row just committed) out of the counters. */
+  noteUndone(direction: ScanDirection): void {
+    this.#counters.undone++;
+    this.#counters.accepted--;
+    if (direction === 'out') this.#counters.exited--;
+    else this.#counters.admitted--;
+  }
+
   /** Recounts accepted/rejected from the log (at start, after a failed group commit, after a wipe). */
   reloadCounters(): void {
     const counters = noDecisions();
@@ -153,9 +174,16 @@ export class ScanLog {
         counters.rejected += row.n;
         continue;
       }
+      if (row.direction === 'undo') continue; // counted below, by what each undid
       counters.accepted += row.n;
       if (row.direction === 'out') counters.exited += row.n;
       else counters.admitted += row.n;
+    }
+    for (const { direction, n } of this.#undoneByDirection.all()) {
+      counters.undone += n;
+      counters.accepted -= n;
+      if (direction === 'out') counters.exited -= n;
+      else counters.admitted -= n;
     }
     this.#counters = counters;
   }

@@ -159,7 +159,8 @@ export const admissionLog = sqliteTable(
     origin: text('origin').notNull(),
     originSeq: integer('origin_seq').notNull(),
     serial: integer('serial').notNull(),
-    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    /** An entry, an exit, or the undoing of one (issue 17; `undoes_*` then name the record it takes back). */
+    direction: text('direction', { enum: ['in', 'out', 'undo'] }).notNull(),
     /** Corrected time (device clock + offset to the cloud), unix ms. */
     at: integer('at').notNull(),
     gateId: text('gate_id').notNull(),
@@ -172,6 +173,9 @@ export const admissionLog = sqliteTable(
     receivedAt: integer('received_at').notNull(),
     /** This gate's scan that made it (own records). */
     scanSeq: integer('scan_seq'),
+    /** Only on an undo record: the origin and originSeq of the entry or exit it takes back. */
+    undoesOrigin: text('undoes_origin'),
+    undoesOriginSeq: integer('undoes_origin_seq'),
   },
   (t) => [
     primaryKey({ columns: [t.eventId, t.origin, t.originSeq] }),
@@ -206,7 +210,8 @@ export const scans = sqliteTable('scans', {
   eventId: text('event_id'),
   serial: integer('serial'),
   generation: integer('generation'),
-  direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+  /** `undo`: the row records a steward's Undo of one of this gate's accepted scans (issue 17). */
+  direction: text('direction', { enum: ['in', 'out', 'undo'] }).notNull(),
   decision: text('decision', { enum: ['accept', 'reject'] }).notNull(),
   /** Typed, not checked: the reasons list may grow, and an old row must still read (the cloud quarantines unknown ones). */
   reason: text('reason').$type<AdmissionReason>().notNull(),
@@ -221,6 +226,8 @@ export const scans = sqliteTable('scans', {
   admissionSeq: integer('admission_seq'),
   /** Decided while the gate reached neither the cloud nor all its peers (issue 14). */
   unconfirmed: integer('unconfirmed', { mode: 'boolean' }).notNull().default(false),
+  /** Only on an `undo` row: the admission_seq of this gate's record it takes back. */
+  undoesSeq: integer('undoes_seq'),
   uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
   // No index on `uploaded`: uploads read by seq (the primary key) from the acknowledged cursor, and
   // every extra index is one more page written by each scan's FULL-synchronous commit.

@@ -32,6 +32,7 @@ function uploadFormOf(row: ScanRow): ScanRecord {
     manifestSeq: row.manifestSeq,
     ...(row.admissionSeq !== null ? { admissionSeq: row.admissionSeq } : {}),
     ...(row.unconfirmed ? { unconfirmed: true } : {}),
+    ...(row.undoesSeq !== null ? { undoesSeq: row.undoesSeq } : {}),
   };
 }
 

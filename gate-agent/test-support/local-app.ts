@@ -9,6 +9,7 @@ import { createGateMetrics } from '../server/metrics';
 import { pullEvent } from '../sync/pull';
 import { createScanPipeline } from '../verify/pipeline';
 import { createScanBatcher } from '../verify/scan-batcher';
+import { createUndoer } from '../verify/undo';
 import { ManifestFixture } from './manifest-fixture';
 import { fixtureTransport, type TempStore, tempStore } from './stores';
 
@@ -19,14 +20,21 @@ export interface LocalAppHarness {
   syncCalls: number;
 }
 
-export async function localAppHarness(options: { uiDir?: string } = {}): Promise<LocalAppHarness> {
+export async function localAppHarness(
+  options: { uiDir?: string; clock?: () => number } = {},
+): Promise<LocalAppHarness> {
   const temp = tempStore();
   // The device id and key are TEST_DEVICE's (tempStore): the fixture's pages are sealed to it.
   temp.store.updateSettings({ gateId: randomUUID(), gateName: 'South' });
   const fixture = new ManifestFixture();
   for (let serial = 1; serial <= 5; serial++) fixture.issue(serial);
-  const clock = () => fixture.cloudTime;
-  await pullEvent(fixture.eventId, { store: temp.store, fetchPage: fixtureTransport(fixture), clock });
+  const fixtureClock = () => fixture.cloudTime;
+  await pullEvent(fixture.eventId, {
+    store: temp.store,
+    fetchPage: fixtureTransport(fixture),
+    clock: fixtureClock,
+  });
+  const clock = options.clock ?? fixtureClock;
   const metrics = createGateMetrics(temp.store, clock);
   const pipeline = createScanPipeline({ store: temp.store, clock, onDecision: metrics.observeDecision });
   const harness: LocalAppHarness = { app: undefined as unknown as Hono, temp, fixture, syncCalls: 0 };
@@ -41,8 +49,10 @@ export async function localAppHarness(options: { uiDir?: string } = {}): Promise
     events: [],
   });
   const batcher = createScanBatcher(pipeline);
+  const undo = createUndoer({ store: temp.store, clock, onUndone: () => metrics.observeUndo() });
   harness.app = createLocalApp({
     scan: (code, direction) => batcher.submit(code, direction),
+    undo: async (seq) => undo(seq),
     status,
     syncNow: async () => {
       harness.syncCalls++;

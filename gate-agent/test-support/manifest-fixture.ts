@@ -118,6 +118,31 @@ export class ManifestFixture {
     return record;
   }
 
+  /**
+   * Records an undo record the cloud holds (issue 17: an online undo, or another gate's Undo): the
+   * record taking `target` back, made by `origin` (default `cloud`). Returns the record.
+   */
+  undo(target: ManifestAdmission, options: { origin?: string; at?: number } = {}): ManifestAdmission {
+    const origin = options.origin ?? 'cloud';
+    const originSeq = (this.#originSeqs.get(origin) ?? 0) + 1;
+    this.#originSeqs.set(origin, originSeq);
+    this.head++;
+    const record: ManifestAdmission = {
+      seq: this.head,
+      serial: target.serial,
+      origin,
+      originSeq,
+      direction: 'undo',
+      undoes: { origin: target.origin, originSeq: target.originSeq },
+      at: options.at ?? this.cloudTime,
+      gateId: target.gateId,
+      gateName: target.gateName,
+      unconfirmed: false,
+    };
+    this.admissions.push(record);
+    return record;
+  }
+
   #change(row: Omit<ManifestTicket, 'seq'>): ManifestTicket {
     this.head++;
     const next = { ...row, seq: this.head };

@@ -41,7 +41,7 @@ describe('scanMany', () => {
     ]);
     expect(answers.map((a) => a.reason)).toEqual(['OK', 'ALREADY_USED', 'INVALID', 'OK', 'OK']);
     expect(answers.map((a) => a.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(temp.store.counters).toEqual({ accepted: 3, admitted: 2, exited: 1, rejected: 2 });
+    expect(temp.store.counters).toEqual({ accepted: 3, admitted: 2, exited: 1, rejected: 2, undone: 0 });
     const reopened = temp.reopen();
     expect(reopened.lastScanSeq).toBe(5);
     expect(reopened.lastAdmission(fixture.eventId, 1)?.direction).toBe('in');

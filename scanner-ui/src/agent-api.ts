@@ -1,7 +1,7 @@
 /**
  * The gate agent's local API as the scanner UI sees it (SPEC section 7): the shapes of
- * `POST /api/scan`, `GET /api/status` and `POST /api/sync`, and of the Electron preload bridge that
- * carries the same three calls. Types only, no DOM and no Node: the Electron preload imports this file
+ * `POST /api/scan`, `POST /api/undo`, `GET /api/status` and `POST /api/sync`, and of the Electron
+ * preload bridge that carries the same four calls. Types only, no DOM and no Node: the Electron preload imports this file
  * and checks its bridge with `satisfies GateAgentBridge`.
  */
 
@@ -13,6 +13,8 @@ export { ADMISSION_REASONS as SCAN_REASONS } from '../../shared/admission/reason
 export type { ScanDirection, ScanReason };
 
 export interface ScannedTicket {
+  /** The event the ticket is for (absent from older agents). */
+  eventId?: string;
   serial: number;
   typeNo: number;
   typeName?: string;
@@ -47,7 +49,31 @@ export interface ScanResult {
   scannedAt: number;
   /** The agent's own decision time. */
   latencyMs: number;
+  /** The scan's number in the agent's log: what `POST /api/undo` names an accepted scan by. */
+  seq?: number;
 }
+
+/** Answer of `POST /api/undo` (issue 17): the entry or exit taken back, and the undo record made. */
+export interface UndoDone {
+  undone: { origin: string; originSeq: number; direction: ScanDirection; at: number };
+  undo: { origin: string; originSeq: number; at: number };
+  ticket: { eventId: string; serial: number; generation: number | null };
+  seq: number;
+}
+
+/** Why the agent would not undo (404 / 409 of `POST /api/undo`). */
+export type UndoRefusalCode =
+  | 'ADMISSION_NOT_FOUND'
+  | 'ADMISSION_ALREADY_UNDONE'
+  | 'UNDO_WINDOW_PASSED'
+  | 'ADMISSION_NOT_LATEST';
+
+export interface UndoRefused {
+  refusal: UndoRefusalCode;
+  message: string;
+}
+
+export type UndoAnswer = UndoDone | UndoRefused;
 
 export interface EventStatus {
   id: string;
@@ -98,6 +124,7 @@ export interface PeerStatus {
 /** What the Electron preload exposes as `window.gateAgent` (contextBridge). */
 export interface GateAgentBridge {
   scan(code: string, direction: ScanDirection): Promise<ScanResult>;
+  undo(seq: number): Promise<UndoAnswer>;
   status(): Promise<AgentStatus>;
   sync(): Promise<AgentStatus>;
 }

@@ -6,6 +6,7 @@ import {
   createAgentClient,
   HttpAgentClient,
   parseScanResult,
+  parseUndoAnswer,
 } from './agent-client';
 
 const OK: ScanResult = { decision: 'accept', reason: 'OK', scannedAt: 1, latencyMs: 0.2 };
@@ -43,6 +44,7 @@ describe('createAgentClient', () => {
         calls.push(`${code}/${direction}`);
         return OK;
       },
+      undo: async () => ({ refusal: 'ADMISSION_NOT_FOUND' as const, message: 'none' }),
       status: async () => STATUS,
       sync: async () => STATUS,
     } satisfies GateAgentBridge;
@@ -56,9 +58,32 @@ describe('createAgentClient', () => {
   it('a bridge that throws is UNREACHABLE', async () => {
     const client = new BridgeAgentClient({
       scan: () => Promise.reject(new Error('ipc closed')),
+      undo: () => Promise.reject(new Error('ipc closed')),
       status: async () => STATUS,
       sync: async () => STATUS,
     });
     await expect(client.scan('X', 'in')).rejects.toMatchObject({ name: 'AgentError', code: 'UNREACHABLE' });
+    await expect(client.undo(3)).rejects.toMatchObject({ name: 'AgentError', code: 'UNREACHABLE' });
+  });
+});
+
+describe('parseUndoAnswer', () => {
+  it('reads a done undo, a refusal in either form, and nothing else', () => {
+    const done = {
+      undone: { origin: 'd', originSeq: 1, direction: 'in', at: 1 },
+      undo: { origin: 'd', originSeq: 2, at: 2 },
+      ticket: { eventId: 'e', serial: 7, generation: 0 },
+      seq: 9,
+    };
+    expect(parseUndoAnswer(done)).toEqual(done);
+    expect(parseUndoAnswer({ error: { code: 'UNDO_WINDOW_PASSED', message: 'late' } })).toEqual({
+      refusal: 'UNDO_WINDOW_PASSED',
+      message: 'late',
+    });
+    expect(parseUndoAnswer({ refusal: 'ADMISSION_NOT_LATEST', message: 'moved' })).toMatchObject({
+      refusal: 'ADMISSION_NOT_LATEST',
+    });
+    expect(() => parseUndoAnswer({ error: { code: 'INTERNAL', message: 'x' } })).toThrow(/unknown shape/);
+    expect(() => parseUndoAnswer({ undone: { direction: 'sideways' } })).toThrow(/unknown shape/);
   });
 });

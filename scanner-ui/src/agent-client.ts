@@ -7,7 +7,14 @@
  * broken agent cannot paint ACCEPT.
  */
 import { isAccepting, isAdmissionReason } from '../../shared/admission/reasons';
-import type { AgentStatus, GateAgentBridge, ScanDirection, ScanResult } from './agent-api';
+import type {
+  AgentStatus,
+  GateAgentBridge,
+  ScanDirection,
+  ScanResult,
+  UndoAnswer,
+  UndoRefusalCode,
+} from './agent-api';
 
 export type {
   AgentStatus,
@@ -18,6 +25,9 @@ export type {
   ScannedTicket,
   ScanReason,
   ScanResult,
+  UndoAnswer,
+  UndoDone,
+  UndoRefused,
 } from './agent-api';
 export { SCAN_REASONS } from './agent-api';
 
@@ -30,6 +40,8 @@ declare global {
 export interface AgentClient {
   readonly transport: 'http' | 'bridge';
   scan(code: string, direction: ScanDirection): Promise<ScanResult>;
+  /** Undoes the accepted scan `seq` of this station, or says why not (issue 17). */
+  undo(seq: number): Promise<UndoAnswer>;
   status(): Promise<AgentStatus>;
   sync(): Promise<AgentStatus>;
 }
@@ -64,6 +76,32 @@ export function parseScanResult(value: unknown): ScanResult {
   return value as unknown as ScanResult;
 }
 
+const UNDO_REFUSALS: ReadonlySet<string> = new Set<UndoRefusalCode>([
+  'ADMISSION_NOT_FOUND',
+  'ADMISSION_ALREADY_UNDONE',
+  'UNDO_WINDOW_PASSED',
+  'ADMISSION_NOT_LATEST',
+]);
+
+/**
+ * Checks an undo answer: a done undo names the movement undone; a refusal one of the four codes. The
+ * HTTP form of a refusal (`{error: {code, message}}`, 404/409) is read as the bridge's `{refusal, message}`.
+ */
+export function parseUndoAnswer(value: unknown): UndoAnswer {
+  if (isObject(value) && isObject(value['error'])) {
+    const { code, message } = value['error'];
+    value = { refusal: code, message };
+  }
+  if (isObject(value) && typeof value['refusal'] === 'string' && UNDO_REFUSALS.has(value['refusal'])) {
+    return { refusal: value['refusal'] as UndoRefusalCode, message: String(value['message'] ?? '') };
+  }
+  const undone = isObject(value) ? value['undone'] : undefined;
+  if (!isObject(undone) || (undone['direction'] !== 'in' && undone['direction'] !== 'out')) {
+    throw new AgentError('BAD_ANSWER', 'the gate agent answered an undo with an unknown shape');
+  }
+  return value as unknown as UndoAnswer;
+}
+
 export function parseStatus(value: unknown): AgentStatus {
   if (
     !isObject(value) ||
@@ -88,6 +126,10 @@ export class HttpAgentClient implements AgentClient {
   scan(code: string, direction: ScanDirection): Promise<ScanResult> {
     return this.call('POST', '/api/scan', { code, direction }).then(parseScanResult);
   }
+  undo(seq: number): Promise<UndoAnswer> {
+    // 404 and 409 carry the refusal: they are answers, not failures.
+    return this.call('POST', '/api/undo', { seq }, [404, 409]).then(parseUndoAnswer);
+  }
   status(): Promise<AgentStatus> {
     return this.call('GET', '/api/status').then(parseStatus);
   }
@@ -95,7 +137,12 @@ export class HttpAgentClient implements AgentClient {
     return this.call('POST', '/api/sync').then(parseStatus);
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    answers: readonly number[] = [],
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
@@ -108,7 +155,8 @@ export class HttpAgentClient implements AgentClient {
     } catch (cause) {
       throw new AgentError('UNREACHABLE', 'the gate agent is not reachable', { cause });
     }
-    if (!response.ok) throw new AgentError('HTTP_STATUS', `the gate agent answered ${response.status}`);
+    if (!response.ok && !answers.includes(response.status))
+      throw new AgentError('HTTP_STATUS', `the gate agent answered ${response.status}`);
     try {
       return await response.json();
     } catch (cause) {
@@ -124,6 +172,9 @@ export class BridgeAgentClient implements AgentClient {
 
   scan(code: string, direction: ScanDirection): Promise<ScanResult> {
     return wrap(() => this.bridge.scan(code, direction)).then(parseScanResult);
+  }
+  undo(seq: number): Promise<UndoAnswer> {
+    return wrap(() => this.bridge.undo(seq)).then(parseUndoAnswer);
   }
   status(): Promise<AgentStatus> {
     return wrap(() => this.bridge.status()).then(parseStatus);

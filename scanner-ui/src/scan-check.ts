@@ -5,7 +5,7 @@
  * Only the newest scan reaches the screen: an older answer arriving late is dropped.
  */
 import { normaliseScannedText } from '../../shared/admission/scanned-text';
-import { type AgentClient, AgentError, type ScanDirection } from './agent-client';
+import { type AgentClient, AgentError, type ScanDirection, type ScanResult } from './agent-client';
 import { describeFailure, describeScan, type VerdictText } from './verdict';
 import type { ScanSource, ShownVerdict } from './verdict-view';
 
@@ -20,6 +20,8 @@ export interface ScanCheckOptions {
   timeZone?: () => string | undefined;
   /** After a verdict was shown (the station refreshes the status bar soon after). */
   afterVerdict?: () => void;
+  /** The agent's answer whose verdict was just shown (the Undo bar offers an accept). */
+  onAnswer?: (result: ScanResult, direction: ScanDirection) => void;
 }
 
 export class ScanCheck {
@@ -35,8 +37,10 @@ export class ScanCheck {
     const direction = this.options.direction();
     let text: VerdictText;
     let reason: string;
+    let answer: ScanResult | undefined;
     try {
       const result = await this.options.client.scan(code, direction);
+      answer = result;
       // "x min ago" on the agent's own clock: alreadyUsed.at and scannedAt come from the same clock.
       const now = Number.isFinite(result.scannedAt) ? result.scannedAt : Date.now();
       const timeZone = this.options.timeZone?.();
@@ -56,6 +60,7 @@ export class ScanCheck {
     }
     if (seq !== this.lastSeq) return; // a newer scan is already on its way to the screen
     this.options.show({ text, reason, seq, source, inputAt });
+    if (answer) this.options.onAnswer?.(answer, direction);
     this.options.afterVerdict?.();
   }
 }

@@ -6,6 +6,7 @@ import type { CameraPanelElements } from './camera-panel';
 import type { DirectionElements } from './direction-control';
 import type { ManualEntryElements } from './manual-entry';
 import type { StatusBarElements } from './status-bar';
+import type { UndoElements } from './undo-control';
 import type { VerdictElements } from './verdict-view';
 
 export interface StationElements {
@@ -14,6 +15,7 @@ export interface StationElements {
   camera: CameraPanelElements;
   manual: ManualEntryElements;
   direction: DirectionElements;
+  undo: UndoElements;
   soundToggle: HTMLButtonElement;
 }
 
@@ -65,6 +67,13 @@ export function findStationElements(document: Document): StationElements {
     direction: {
       choices: [...document.querySelectorAll<HTMLInputElement>('input[name="direction"]')],
       hint: byId('mode-hint'),
+    },
+    undo: {
+      bar: byId('undo'),
+      text: byId('undo-text'),
+      start: byId('undo-start'),
+      keep: byId('undo-keep'),
+      confirm: byId('undo-confirm'),
     },
     soundToggle: byId('sound-toggle'),
   };

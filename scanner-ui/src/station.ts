@@ -1,7 +1,7 @@
 /**
  * The scanner station: the parts of the page wired together. Every input — keyboard-wedge scanner,
  * camera, manual entry — goes through one scan check to the gate agent and onto the verdict panel; the
- * status bar polls the agent beside it. A `#scan=` link only fills the manual-entry field: a person
+ * status bar polls the agent beside it, and the Undo bar offers to take the latest accept back. A `#scan=` link only fills the manual-entry field: a person
  * decides it (scan-link.ts). main.ts builds the station from the page.
  *
  * For diagnostics and tests the page says what the wedge is doing: `<html data-wedge="burst|idle">`
@@ -19,6 +19,7 @@ import type { VerdictSounds } from './sound';
 import { listenForSoundToggle } from './sound-toggle';
 import type { StationElements } from './station-elements';
 import { StatusBar } from './status-bar';
+import { UndoControl } from './undo-control';
 import { VerdictView } from './verdict-view';
 import { createWedgeDetector } from './wedge';
 import { listenForWedgeKeys, type WedgeFlush, WedgeInput } from './wedge-input';
@@ -48,6 +49,15 @@ export function createStation(parts: StationParts): Station {
   const verdict = new VerdictView(elements.verdict, { scheduler, sounds });
   const status = new StatusBar(elements.status, parts.client, scheduler, document);
   const direction = new DirectionControl(elements.direction, parts.storage);
+  const undo = new UndoControl(elements.undo, {
+    scheduler,
+    undo: (seq) => parts.client.undo(seq),
+    onUndone() {
+      // The ACCEPT on screen no longer stands, and the admitted count just went down.
+      verdict.clear();
+      status.refreshAfter(STATUS_AFTER_SCAN_MS);
+    },
+  });
   const scans = new ScanCheck({
     client: parts.client,
     direction: () => direction.current(),
@@ -55,6 +65,7 @@ export function createStation(parts: StationParts): Station {
     timeZone: () => status.venueTimeZone,
     show: (shown) => verdict.show(shown),
     afterVerdict: () => status.refreshAfter(STATUS_AFTER_SCAN_MS),
+    onAnswer: (result, scanned) => undo.scanned(result, scanned),
   });
   const camera = new CameraPanel(elements.camera, {
     workerUrl: 'qr-worker.js',
@@ -73,7 +84,10 @@ export function createStation(parts: StationParts): Station {
 
   listenForWedgeKeys(document, window, wedge, {
     onKeyDown: () => sounds.unlock(),
-    onEscape: () => verdict.clear(),
+    onEscape: () => {
+      verdict.clear();
+      undo.dismiss();
+    },
   });
   listenForManualEntry(elements.manual, (code, enteredAt) => void scans.check(code, 'manual', enteredAt));
   listenForSoundToggle(elements.soundToggle, sounds);

@@ -136,7 +136,8 @@ function noDetailFor(_reason: never): undefined {
   return undefined;
 }
 
-function ticketLineFor(result: ScanResult): string | undefined {
+/** "Standing · No. 1042": the ticket as the verdict and the Undo bar name it. */
+export function ticketLineFor(result: Pick<ScanResult, 'ticket'>): string | undefined {
   const ticket = result.ticket;
   if (!ticket) return undefined;
   const type = ticket.typeName?.trim() || `Ticket type ${ticket.typeNo}`;

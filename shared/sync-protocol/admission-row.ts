@@ -90,9 +90,10 @@ export const EMPTY_ADMISSION_TOTALS: AdmissionTotals = { count: 0, checksum: '00
 /**
  * The PostgreSQL aggregate over the cloud's `admissions` rows that equals admissionTotalsOf(...).checksum
  * as a signed bigint (NULL over no rows): what the cloud keeps on the event row. Columns: serial, origin,
- * origin_seq, direction, at_ms, gate_id, unconfirmed.
+ * origin_seq, direction, at_ms, gate_id, unconfirmed, and on undo rows undoes_origin, undoes_origin_seq
+ * (appended exactly when direction = 'undo', like admissionHashInput).
  */
-export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
+export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end) || (case when direction = 'undo' then '|' || lower(undoes_origin) || '|' || undoes_origin_seq else '' end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
 
 /** The same aggregate as the 16-hex-digit checksum pages carry. */
 export const ADMISSION_CHECKSUM_SQL = `lpad(to_hex(${ADMISSION_XOR_SQL}), 16, '0')`;
