@@ -19,8 +19,11 @@ import type { ServiceContext } from './context';
 export const AttendanceSchema = z
   .object({
     eventId: z.uuid(),
-    admitted: z.number().int().meta({ description: 'Distinct tickets admitted at least once' }),
-    inside: z.number().int().meta({ description: 'Tickets whose last accepted scan was an entry' }),
+    admitted: z
+      .number()
+      .int()
+      .meta({ description: 'Distinct tickets admitted at least once (undone entries do not count)' }),
+    inside: z.number().int().meta({ description: 'Tickets whose last standing movement was an entry' }),
     byGate: z.array(
       z.object({ gateId: z.uuid(), gateName: z.string().nullable(), admitted: z.number().int() }),
     ),
