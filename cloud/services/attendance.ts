@@ -1,10 +1,11 @@
 /**
- * Attendance of an event (SPEC section 4 reports): who is in, from every accepted scan the cloud
- * knows — gate uploads (device_scans) and online validations (scans). `admitted` counts distinct tickets
- * admitted at least once; `inside` those whose last accepted scan was an entry. Gate scans are placed in
- * time by their cloud-clock estimate (device clock + measured offset), never by arrival order.
- * Computed in SQL over the whole event, not by loading scans into memory. Only the event's tenant's scans
- * count: a scan row names its event by id, and a device of another tenant must never add to it.
+ * Attendance of an event (SPEC section 4 reports): who is in, from the event's admission history — every
+ * accepted entry and exit the cloud knows (gate uploads, online validation, the box office's check-ins),
+ * less the ones undone (issue 17: an undone entry never came in). `admitted` counts distinct tickets
+ * admitted at least once; `inside` those whose last standing movement was an entry, in the shared fold's
+ * order (corrected time, origin, number). Gate records are placed in time by their cloud-clock estimate
+ * (device clock + measured offset), never by arrival order. Computed in SQL over the whole event, not by
+ * loading records into memory. Only the event's tenant's records count.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -12,13 +13,17 @@ import { parseRows, sqlCount, sqlInstant } from '../db/rows';
 import { events } from '../db/schema';
 import { fail, type Result } from '../errors';
 import { type Actor, tenantScope } from './actor';
+import { standingMovementSql } from './admissions';
 import type { ServiceContext } from './context';
 
 export const AttendanceSchema = z
   .object({
     eventId: z.uuid(),
-    admitted: z.number().int().meta({ description: 'Distinct tickets admitted at least once' }),
-    inside: z.number().int().meta({ description: 'Tickets whose last accepted scan was an entry' }),
+    admitted: z
+      .number()
+      .int()
+      .meta({ description: 'Distinct tickets admitted at least once (undone entries do not count)' }),
+    inside: z.number().int().meta({ description: 'Tickets whose last standing movement was an entry' }),
     byGate: z.array(
       z.object({ gateId: z.uuid(), gateName: z.string().nullable(), admitted: z.number().int() }),
     ),
@@ -48,21 +53,20 @@ export async function eventAttendance(
     .where(and(eq(events.id, eventId), tenantScope(actor, events.tenantId)));
   if (!event) return fail('NOT_FOUND', 'event not found');
 
+  // The event's standing movements: its admission history (gate uploads, online validation, the box
+  // office) without undo records and the records they took back (./admissions.ts standingMovementSql).
   const accepted = sql`
     with accepted as (
-      select ds.ticket_serial as serial, ds.direction, ds.estimated_at as at, ds.gate_id
-        from device_scans ds
-       where ds.event_id = ${eventId} and ds.tenant_id = ${event.tenantId} and ds.accepted = 1
-         and ds.quarantined = 0 and ds.ticket_serial is not null
-      union all
-      select t.serial, s.direction, s.scanned_at as at, s.gate_id
-        from scans s join tickets t on t.id = s.ticket_id
-       where s.event_id = ${eventId} and s.tenant_id = ${event.tenantId} and s.accepted = 1
+      select a.serial, a.direction, to_timestamp(a.at_ms / 1000.0) as at, a.at_ms, a.origin, a.origin_seq,
+             a.gate_id
+        from admissions a
+       where a.event_id = ${eventId} and a.tenant_id = ${event.tenantId} and ${standingMovementSql('a')}
     )`;
   const [totals] = parseRows(
     TotalsRow,
     await ctx.db.execute(sql`${accepted},
-      last as (select distinct on (serial) serial, direction from accepted order by serial, at desc)
+      last as (select distinct on (serial) serial, direction from accepted
+                order by serial, at_ms desc, origin collate "C" desc, origin_seq desc)
       select (select count(distinct serial) from accepted where direction = 'in')::int as admitted,
              (select count(*) from last where direction = 'in')::int as inside`),
   );

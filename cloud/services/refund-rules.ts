@@ -5,8 +5,9 @@
  * - `doors_open`: the event's doors have opened — `doorsOpenAt`, or `startsAt` when it has none (doors
  *   never open after the start). From then on tickets can be used, so money back would be a free
  *   entry; gates admit nobody before that moment.
- * - `admitted`: a ticket of the order has ever been admitted — any admission record (an accepted entry
- *   or exit, from a gate's upload or online validation) of its serial in the cloud's history
+ * - `admitted`: a ticket of the order has ever been admitted — any standing admission record (an
+ *   accepted entry or exit, from a gate's upload, online validation or the box office, not undone: an
+ *   undone entry never came in, issue 17) of its serial in the cloud's history
  *   (cloud/db/admissions-schema.ts). "Ever admitted", not "inside now": a holder who went in and came
  *   out has used the ticket. This catches what the clock rule cannot: an early entry through a gate
  *   whose clock ran ahead, doors moved later after entries, an admin asked before the doors.

@@ -3,8 +3,9 @@
  * (shared/admission/undo.ts) — within 5 minutes (the test clock moves past it), the ticket's latest
  * movement only, once — and the undo is a record of its own that gates receive: the manifest carries it
  * with `undoes`, and the page summary, the event row's running checksum and the SQL aggregate
- * (ADMISSION_CHECKSUM_SQL) all equal the TypeScript hash over rows that include undo records. Two
- * concurrent undos of one record: exactly one succeeds.
+ * (ADMISSION_CHECKSUM_SQL) all equal the TypeScript hash over rows that include undo records. Four
+ * undos of one record held at the same point (the test holds the ticket and event rows until all four
+ * wait): exactly one succeeds.
  *
  * seedEvent's clock: doors open at t0 + 1 h.
  */
@@ -127,16 +128,30 @@ describe('POST /events/{id}/admissions/undo', () => {
     expect([notLatest.status, notLatest.body.error.code]).toEqual([409, 'ADMISSION_NOT_LATEST']);
   });
 
-  it('lets exactly one of two concurrent undos of one record through', async () => {
+  it('lets exactly one of concurrent undos of one record through', async () => {
     const ticket = await buy();
     await validate(ticket);
     const entry = await lastCloudRecord();
-    const answers = await Promise.all(
-      Array.from({ length: 4 }, () => undo({ origin: 'cloud', originSeq: entry })),
-    );
+    // Hold the ticket and event rows so every undo is under way before any may finish: without the
+    // ticket lock each would read a history with no undo yet, and all would file one.
+    const waiting = sql`select count(*)::int as n from pg_stat_activity
+      where wait_event_type = 'Lock' and datname = current_database()`;
+    let pending: Promise<Array<{ status: number; body: { error?: { code: string } } }>> | undefined;
+    await cloud.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select id from tickets where id = ${ticket.id}::uuid for update`);
+      await tx.execute(sql`select id from events where id = ${seeded.eventId}::uuid for update`);
+      pending = Promise.all(Array.from({ length: 4 }, () => undo({ origin: 'cloud', originSeq: entry })));
+      // Until all four wait on a lock (bounded: 5 s), then let them go.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const [row] = parseRows(z.object({ n: sqlCount }), await cloud.database.db.execute(waiting));
+        if ((row?.n ?? 0) >= 4) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    });
+    const answers = await pending!;
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409]);
     for (const a of answers.filter((x) => x.status === 409)) {
-      expect(a.body.error.code).toBe('ADMISSION_ALREADY_UNDONE');
+      expect(a.body.error?.code).toBe('ADMISSION_ALREADY_UNDONE');
     }
   });
 

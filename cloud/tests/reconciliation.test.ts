@@ -495,6 +495,12 @@ describe('reconciliation report', () => {
           'min_clock_offset_ms,max_clock_offset_ms,clock_skewed,max_upload_lag_s',
       ],
       ['sequence gaps', 'device_id,device_name,from_seq,to_seq,missing,after,before'],
+      [
+        'undone admissions',
+        'ticket_id,serial,undone_origin,undone_origin_seq,undone_direction,undone_at,undone_gate_id,' +
+          'undone_gate_name,undo_origin,undo_origin_seq,undo_at,undo_recorded_by,undo_device_id,' +
+          'undo_device_name,undo_note',
+      ],
     ]);
     const fields = lines.slice(2, lines.indexOf('')).map((line) => line.split(',')[0]);
     expect(fields).toEqual([

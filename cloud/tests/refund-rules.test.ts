@@ -127,6 +127,29 @@ describe('customer refunds', () => {
     expect((await orderRow(purchase.order.id)).status).toBe('paid');
   });
 
+  it('do not end for an admission that was undone (issue 17): an undone entry never came in', async () => {
+    const seeded = await seedEvent(cloud);
+    const { token, purchase } = await buyTickets(cloud, seeded);
+    await at(90, () => admit(seeded, purchase.tickets[0].qr));
+    const staff = await cloud.token('venue_staff', seeded.tenant);
+    const undone = await at(91, () =>
+      cloud.call('POST', `/api/v1/events/${seeded.eventId}/admissions/undo`, {
+        token: staff,
+        body: { origin: 'cloud', originSeq: 1 },
+      }),
+    );
+    expect(undone.status).toBe(200);
+    const moved = await at(100, () =>
+      cloud.call('PATCH', `/api/v1/events/${seeded.eventId}`, {
+        token: seeded.adminToken,
+        body: { doorsOpenAt: new Date(t0 + 150 * MINUTE).toISOString() },
+      }),
+    );
+    expect(moved.status).toBe(200);
+    const answer = await at(100, () => refund(purchase.order.id, token));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  });
+
   it('end once a gate uploaded an admission, even one made before the doors by a fast clock', async () => {
     const seeded = await seedEvent(cloud);
     const { token, purchase } = await buyTickets(cloud, seeded);

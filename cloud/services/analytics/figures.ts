@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { sqlCount, sqlNumber } from '../../db/rows';
 import type { Actor } from '../actor';
+import { standingMovementSql } from '../admissions';
 import type { Revenue } from './schema';
 
 /** Analytics are for the tenant's admin and for ops. */
@@ -61,20 +62,15 @@ export function sumRevenue(rows: Revenue[]): Revenue[] {
 }
 
 /**
- * Accepted entries of a set of events (a SQL fragment over `ev(id)`), from gates and online. Only rows
- * of the event's own tenant count: a row names its event by id, and another tenant's device must not
- * add to it.
+ * Accepted entries of a set of events (a SQL fragment over `ev(id)`): the standing entries of their
+ * admission histories — from gates, online validation and the box office, less the ones undone (issue
+ * 17). Only records of the event's own tenant count.
  */
 export const ENTRIES = sql`
   entries as (
-    select ds.event_id, ds.ticket_serial as serial, ds.estimated_at as at from device_scans ds
-      join events e on e.id = ds.event_id and e.tenant_id = ds.tenant_id
-     where ds.event_id in (select id from ev) and ds.accepted = 1 and ds.quarantined = 0
-       and ds.direction = 'in' and ds.ticket_serial is not null
-    union all
-    select s.event_id, t.serial, s.scanned_at from scans s join tickets t on t.id = s.ticket_id
-      join events e on e.id = s.event_id and e.tenant_id = s.tenant_id
-     where s.event_id in (select id from ev) and s.accepted = 1 and s.direction = 'in'
+    select a.event_id, a.serial, to_timestamp(a.at_ms / 1000.0) as at from admissions a
+      join events e on e.id = a.event_id and e.tenant_id = a.tenant_id
+     where a.event_id in (select id from ev) and a.direction = 'in' and ${standingMovementSql('a')}
   )`;
 
 /** Sums one figure over rows. */

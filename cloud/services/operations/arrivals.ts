@@ -16,6 +16,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { parseRows, sqlCount, sqlNumber } from '../../db/rows';
+import { standingMovementSql } from '../admissions';
 import type { ServiceContext } from '../context';
 import type { EventArrivals } from './schema';
 
@@ -26,19 +27,16 @@ export interface ArrivalsEvent {
 }
 
 /**
- * The admission records that count: accepted movements (entries and exits). THE ONE PLACE that says
- * which records are in effect — when undo records land (direction 'undo', naming the record they cancel
- * by undoes_origin / undoes_origin_seq), exclude the records they undo here, e.g.
- *   and not exists (select 1 from admissions u where u.event_id = a.event_id and u.direction = 'undo'
- *                   and u.undoes_origin = a.origin and u.undoes_origin_seq = a.origin_seq)
- * (the undo rows themselves are already out: direction in ('in', 'out')), and every figure below follows.
+ * The admission records that count: standing movements — entries and exits, without undo records and
+ * without the records they take back (../admissions.ts standingMovementSql, the SQL twin of the shared
+ * fold's effectiveMovements) — and every figure below follows.
  */
 function effectiveAdmissions(event: ArrivalsEvent) {
   return sql`effective_admissions as (
       select a.serial, a.direction, a.at_ms, a.origin, a.origin_seq
         from admissions a
        where a.event_id = ${event.id} and a.tenant_id = ${event.tenantId}
-         and a.direction in ('in', 'out')
+         and ${standingMovementSql('a')}
     )`;
 }
 

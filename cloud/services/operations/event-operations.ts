@@ -92,7 +92,8 @@ interface ScanTallies {
 
 /**
  * Scans of this event the cloud holds, by gate, decision and reason, plus the scans of this event's
- * devices that named no event (unreadable codes) during the event's day. Each branch uses an index.
+ * devices that named no event (unreadable codes) during the event's day. Each branch uses an index. A
+ * gate's undo row (direction `undo`, issue 17) is no scan decision and is not counted.
  * Only the event's tenant's rows count (a row names its event by id; another tenant's device must not).
  */
 async function scanTallies(
@@ -108,6 +109,7 @@ async function scanTallies(
       select gate_id as "gateId", accepted, reason, count(*)::int as n from (
         select gate_id, accepted, reason from device_scans
          where event_id = ${event.id} and tenant_id = ${event.tenantId} and quarantined = 0
+           and direction is distinct from 'undo'
         union all
         select gate_id, accepted, reason from device_scans
          where device_id = any(${sql.param(deviceIds)}::uuid[]) and event_id is null

@@ -2,15 +2,20 @@
  * An event's tickets for the organiser and the box office: keyset-paged, filtered by status, ticket type
  * and whether the ticket was ever admitted, each with its admission summary. "Admitted" means the
  * cloud's admission history (../admissions.ts) holds an entry of the ticket's serial — from a gate's
- * upload or online validation — and "inside" is that history folded by the same function the gates and
+ * upload, online validation or the box office, and not undone — and "inside" is that history folded by the same function the gates and
  * `/validate` use (shared/admission/history), so the list never disagrees with the door.
  */
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { type AdmissionRecord, admissionStateOf, compareAdmissions } from '../../../shared/admission/history';
+import {
+  type AdmissionRecord,
+  admissionStateOf,
+  effectiveMovements,
+} from '../../../shared/admission/history';
 import { admissions } from '../../db/admissions-schema';
 import { gates, type TicketStatus, tickets, ticketTypes } from '../../db/schema';
 import { fail, type Result } from '../../errors';
 import type { Actor } from '../actor';
+import { standingMovementSql } from '../admissions';
 import type { ServiceContext } from '../context';
 import { keysetPage, type Page, type PageRequest } from '../pagination';
 import { eventOfActor, type ListedEvent } from './scope';
@@ -64,11 +69,13 @@ const NEVER: AdmissionSummary = {
 
 /** Folds one ticket's records into its summary. */
 export function summarise(records: AdmissionRecord[]): AdmissionSummary {
-  if (records.length === 0) return NEVER;
+  // Undone entries and exits (and the undo records) are not movements: an undone entry never came in.
+  const { movements } = effectiveMovements(records);
+  if (movements.length === 0) return NEVER;
   const state = admissionStateOf(records);
-  const entries = records.filter((r) => r.direction === 'in');
-  // The first entry on the common timeline (the same total order the fold uses).
-  const first = [...entries].sort(compareAdmissions)[0];
+  // In the fold's total order already: the first is the first entry on the common timeline.
+  const entries = movements.filter((r) => r.direction === 'in');
+  const first = entries[0];
   return {
     admitted: first !== undefined,
     inside: state.inside,
@@ -76,7 +83,7 @@ export function summarise(records: AdmissionRecord[]): AdmissionSummary {
     firstEntryGateId: first?.gateId ?? null,
     firstEntryGateName: first?.gateName ?? null,
     entries: entries.length,
-    exits: records.length - entries.length,
+    exits: movements.length - entries.length,
   };
 }
 
@@ -90,6 +97,8 @@ async function recordsBySerial(ctx: ServiceContext, event: ListedEvent, serials:
       origin: admissions.origin,
       originSeq: admissions.originSeq,
       direction: admissions.direction,
+      undoesOrigin: admissions.undoesOrigin,
+      undoesOriginSeq: admissions.undoesOriginSeq,
       at: admissions.atMs,
       gateId: admissions.gateId,
       gateName: sql<string | null>`coalesce(${admissions.gateName}, ${gates.name})`,
@@ -104,9 +113,13 @@ async function recordsBySerial(ctx: ServiceContext, event: ListedEvent, serials:
         inArray(admissions.serial, serials),
       ),
     );
-  for (const { serial, ...record } of rows) {
+  for (const { serial, undoesOrigin, undoesOriginSeq, ...record } of rows) {
     const list = bySerial.get(serial) ?? [];
-    list.push(record);
+    const undoes =
+      undoesOrigin !== null && undoesOriginSeq !== null
+        ? { undoes: { origin: undoesOrigin, originSeq: undoesOriginSeq } }
+        : {};
+    list.push({ ...record, ...undoes });
     bySerial.set(serial, list);
   }
   return bySerial;
@@ -130,7 +143,8 @@ async function checkTicketType(ctx: ServiceContext, event: ListedEvent, ticketTy
 /** The SQL condition of the filters (the event and its tenant included). */
 function ticketConditions(event: ListedEvent, filter: TicketFilter): SQL | undefined {
   const entered = sql`exists (select 1 from admissions a where a.event_id = ${tickets.eventId}
-    and a.tenant_id = ${tickets.tenantId} and a.serial = ${tickets.serial} and a.direction = 'in')`;
+    and a.tenant_id = ${tickets.tenantId} and a.serial = ${tickets.serial} and a.direction = 'in'
+    and ${standingMovementSql('a')})`;
   return and(
     eq(tickets.eventId, event.id),
     eq(tickets.tenantId, event.tenantId),

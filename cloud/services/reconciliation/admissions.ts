@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../../db/client';
 import { parseRows, sqlCount } from '../../db/rows';
+import { standingMovementSql } from '../admissions';
 import type { ReconciliationReport } from './report';
 import type { ReportScope } from './scope';
 
@@ -17,7 +18,7 @@ const TotalsRow = z.object({
   online_entries: sqlCount,
 });
 
-/** Admission counts of the event, from gate uploads and online validations. */
+/** Admission counts of the event, from its admission history (gate uploads, online, the box office), less undone records. */
 export async function admissionFigures(
   tx: Executor,
   { eventId, tenantId }: ReportScope,
@@ -26,12 +27,11 @@ export async function admissionFigures(
     TotalsRow,
     await tx.execute(sql`
       with accepted as (
-        select ds.ticket_serial as serial, ds.direction, 0 as online from device_scans ds
-         where ds.event_id = ${eventId}::uuid and ds.tenant_id = ${tenantId} and ds.accepted = 1
-           and ds.quarantined = 0 and ds.ticket_serial is not null
-        union all
-        select t.serial, s.direction, 1 from scans s join tickets t on t.id = s.ticket_id
-         where s.event_id = ${eventId}::uuid and s.tenant_id = ${tenantId} and s.accepted = 1
+        -- The event's standing movements (issue 17: undone ones never happened); a record the cloud
+        -- made without a device (online validation, the box office) is an online one.
+        select a.serial, a.direction, case when a.device_id is null then 1 else 0 end as online
+          from admissions a
+         where a.event_id = ${eventId}::uuid and a.tenant_id = ${tenantId} and ${standingMovementSql('a')}
       ), admitted as (select distinct serial from accepted where direction = 'in')
       select (select count(*) from admitted)::int as unique_admissions,
              (select count(*) from tickets t

@@ -14,6 +14,7 @@ import { revokedAdmissions } from './revoked-admissions';
 import type { ReportRow } from './runs';
 import { reportEvent } from './scope';
 import { ticketFigures } from './tickets';
+import { undoneAdmissions } from './undone-admissions';
 
 /** Computes the report of a run (call inside a repeatable-read transaction). */
 export async function computeReport(
@@ -34,6 +35,7 @@ export async function computeReport(
   const revoked = await revokedAdmissions(tx, scope);
   const { rejections, invalidTokenAttempts } = await rejectionFigures(tx, scope);
   const devices = await devicesOfReport(tx, scope);
+  const undone = await undoneAdmissions(tx, scope);
 
   return {
     version: RECONCILIATION_REPORT_VERSION,
@@ -65,5 +67,6 @@ export async function computeReport(
     invalidTokenAttempts,
     rejections,
     devices,
+    undoneAdmissions: undone,
   };
 }

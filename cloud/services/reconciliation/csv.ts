@@ -14,6 +14,7 @@ import type {
   ReconciliationReport,
   RevokedAdmission,
   SequenceGap,
+  UndoneAdmission,
 } from './report';
 
 type Cell = string | number | boolean | null | undefined;
@@ -150,6 +151,7 @@ const reportFields = columns<ReconciliationReport>({
   invalidTokenAttempts: null,
   rejections: null,
   devices: null,
+  undoneAdmissions: null,
 });
 
 const revokedReasonColumns = columns<ReconciliationReport['tickets']['revokedByReason'][number]>({
@@ -186,6 +188,36 @@ const revokedAdmissionColumns = columns<RevokedAdmission>({
   changesBehind: ['changes_behind', (r) => r.changesBehind],
   gateManifestAsOf: ['gate_manifest_as_of', (r) => r.gateManifestAsOf],
   secondsAfterRevocation: ['seconds_after_revocation', (r) => r.secondsAfterRevocation],
+});
+
+const undoneAdmissionColumns = columns<UndoneAdmission>({
+  ticketId: ['ticket_id', (u) => u.ticketId],
+  serial: ['serial', (u) => u.serial],
+  undone: within(
+    'undone_',
+    (u) => u.undone,
+    columns<UndoneAdmission['undone']>({
+      origin: ['origin', (v) => v.origin],
+      originSeq: ['origin_seq', (v) => v.originSeq],
+      direction: ['direction', (v) => v.direction],
+      at: ['at', (v) => v.at],
+      gateId: ['gate_id', (v) => v.gateId],
+      gateName: ['gate_name', (v) => v.gateName],
+    }),
+  ),
+  undo: within(
+    'undo_',
+    (u) => u.undo,
+    columns<UndoneAdmission['undo']>({
+      origin: ['origin', (v) => v.origin],
+      originSeq: ['origin_seq', (v) => v.originSeq],
+      at: ['at', (v) => v.at],
+      recordedBy: ['recorded_by', (v) => v.recordedBy],
+      deviceId: ['device_id', (v) => v.deviceId],
+      deviceName: ['device_name', (v) => v.deviceName],
+      note: ['note', (v) => v.note],
+    }),
+  ),
 });
 
 const reasonCountColumns = columns<ReasonCount>({
@@ -256,6 +288,8 @@ interface Section {
   name: string;
   header: string[];
   rows(report: ReconciliationReport): Cell[][];
+  /** False for a section a report made before it existed lacks (that report's CSV stays as it was). */
+  present?(report: ReconciliationReport): boolean;
 }
 
 function section<Row>(
@@ -289,16 +323,24 @@ const SECTIONS: Section[] = [
     (r) => r.devices.flatMap((device) => device.gaps.map((gap) => ({ device, gap }))),
     deviceGapColumns,
   ),
+  // Issue 17, last so the sections before it keep their places in older readers.
+  {
+    ...section('undone admissions', (r) => r.undoneAdmissions ?? [], undoneAdmissionColumns),
+    present: (r) => r.undoneAdmissions !== undefined,
+  },
 ];
 
 const csvRow = (cells: Cell[]): string => cells.map(csvField).join(',');
 
 /** The report as one sectioned CSV (see the module header). */
 export function reportToCsv(report: ReconciliationReport): string {
-  return SECTIONS.flatMap(({ name, header, rows }) => [
-    csvRow([`# ${name}`]),
-    csvRow(header),
-    ...rows(report).map(csvRow),
-    '',
-  ]).join('\r\n');
+  const sections = SECTIONS.filter((s) => s.present?.(report) ?? true);
+  return sections
+    .flatMap(({ name, header, rows }) => [
+      csvRow([`# ${name}`]),
+      csvRow(header),
+      ...rows(report).map(csvRow),
+      '',
+    ])
+    .join('\r\n');
 }

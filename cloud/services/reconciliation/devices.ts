@@ -47,7 +47,7 @@ async function deviceRows(tx: Executor, scope: ReportScope): Promise<DeviceRow[]
     await tx.execute(sql`
       with ${eventScans(scope)},
       per_device as (
-        select es.device_id, count(*)::int as scans, count(*) filter (where es.accepted = 1)::int as accepted,
+        select es.device_id, count(*)::int as scans, count(*) filter (where es.accepted = 1 and es.direction is distinct from 'undo')::int as accepted,
                count(*) filter (where es.accepted = 0)::int as rejected,
                min(es.estimated_at) as first_at, max(es.estimated_at) as last_at,
                min(es.clock_offset_ms) as min_offset, max(es.clock_offset_ms) as max_offset,

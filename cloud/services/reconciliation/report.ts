@@ -227,6 +227,35 @@ export const RejectionsSchema = z.object({
   byGate: z.array(GateReasonCountSchema),
 });
 
+/**
+ * One entry or exit taken back by an undo (issue 17): the record undone and the undo — made online at
+ * the box office (`recordedBy`, the staff user) or at a gate's station (`deviceId`) — with the note.
+ */
+export const UndoneAdmissionSchema = z.object({
+  ticketId: z.string().nullable(),
+  serial: z.number().int(),
+  undone: z.object({
+    origin: z.string(),
+    originSeq: z.number().int(),
+    direction: z.enum(['in', 'out']),
+    at: Instant,
+    gateId: z.string(),
+    gateName: z.string().nullable(),
+  }),
+  undo: z.object({
+    origin: z.string(),
+    originSeq: z.number().int(),
+    at: Instant,
+    /** The staff user of an online undo; null for a gate's. */
+    recordedBy: z.string().nullable(),
+    /** The device of a gate's undo; null for an online one. */
+    deviceId: z.string().nullable(),
+    deviceName: z.string().nullable(),
+    note: z.string().nullable(),
+  }),
+});
+export type UndoneAdmission = z.infer<typeof UndoneAdmissionSchema>;
+
 export const ReconciliationReportSchema = z
   .object({
     version: z.number().int(),
@@ -248,6 +277,10 @@ export const ReconciliationReportSchema = z
     invalidTokenAttempts: InvalidTokenAttemptsSchema,
     rejections: RejectionsSchema,
     devices: z.array(DeviceReconciliationSchema),
+    // Absent from reports made before undo records existed (issue 17).
+    undoneAdmissions: z.array(UndoneAdmissionSchema).optional().meta({
+      description: 'Entries and exits taken back by an undo (online or at a gate), earliest undo first',
+    }),
   })
   .meta({ id: 'ReconciliationReport' });
 export type ReconciliationReport = z.infer<typeof ReconciliationReportSchema>;

@@ -144,7 +144,11 @@ export function acceptedScans({ eventId, tenantId }: ReportScope): SQL {
              ds.ticket_serial as serial, ds.generation, ds.manifest_seq, ds.direction, ds.estimated_at as at_ts
         from device_scans ds
        where ds.event_id = ${eventId}::uuid and ds.tenant_id = ${tenantId} and ds.accepted = 1
-         and ds.quarantined = 0 and ds.ticket_serial is not null
+         and ds.quarantined = 0 and ds.ticket_serial is not null and ds.direction in ('in', 'out')
+         -- A gate's record it undid (issue 17) is no admission.
+         and not exists (select 1 from admissions u
+                          where u.event_id = ds.event_id and u.direction = 'undo'
+                            and u.undoes_origin = ds.device_id::text and u.undoes_origin_seq = ds.admission_seq)
       union all
       select 'online', null, null, s.id, t.serial, s.generation, null, s.direction, s.scanned_at
         from scans s join tickets t on t.id = s.ticket_id
