@@ -3,7 +3,8 @@
  * and whether the ticket was ever admitted, each with its admission summary. "Admitted" means the
  * cloud's admission history (../admissions.ts) holds an entry of the ticket's serial — from a gate's
  * upload or online validation — and "inside" is that history folded by the same function the gates and
- * `/validate` use (shared/admission/history), so the list never disagrees with the door.
+ * `/validate` use (shared/admission/history), so the list never disagrees with the door. The box
+ * office's search (`q`) is one more condition beside the filters (./ticket-search.ts).
  */
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type AdmissionRecord, admissionStateOf, compareAdmissions } from '../../../shared/admission/history';
@@ -14,6 +15,7 @@ import type { Actor } from '../actor';
 import type { ServiceContext } from '../context';
 import { keysetPage, type Page, type PageRequest } from '../pagination';
 import { eventOfActor, type ListedEvent } from './scope';
+import { ticketSearchCondition } from './ticket-search';
 
 /** Where a ticket's holder has been, from the admission history. */
 export interface AdmissionSummary {
@@ -48,6 +50,8 @@ export interface TicketFilter {
   status?: TicketStatus | undefined;
   ticketTypeId?: string | undefined;
   admitted?: boolean | undefined;
+  /** The box office's search text (./ticket-search.ts), already checked by the route. */
+  q?: string | undefined;
 }
 
 const NEVER: AdmissionSummary = {
@@ -135,6 +139,7 @@ function ticketConditions(event: ListedEvent, filter: TicketFilter): SQL | undef
     filter.status ? eq(tickets.status, filter.status) : undefined,
     filter.ticketTypeId ? eq(tickets.ticketTypeId, filter.ticketTypeId) : undefined,
     filter.admitted === undefined ? undefined : filter.admitted ? entered : sql`not ${entered}`,
+    filter.q === undefined ? undefined : ticketSearchCondition(filter.q),
   );
 }
 
