@@ -33,6 +33,7 @@ import type { JobRunner } from './jobs/runner';
 import { admissionExportRoutes } from './routes/admissions-export';
 import { mountApiDocs } from './routes/api-docs';
 import { attendanceRoutes } from './routes/attendance';
+import { mountBoxOfficePage } from './routes/box-office-page';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountHealthRoutes } from './routes/health';
@@ -250,6 +251,7 @@ export function createApp(deps: AppDeps): CloudApp {
   mountMetricsRoute(app, metrics, requireUser);
   mountApiDocs(app);
   mountOpsPage(app);
+  mountBoxOfficePage(app);
   metrics.attach({
     jobDepth: () => jobs.depth(),
     poolStats: () => deps.database.poolStats(),
