@@ -68,13 +68,22 @@ export function closeCheckIn() {
   byId('check-in').hidden = true;
 }
 
-function resetOutcome() {
-  clearTimeout(undoTimer);
-  undoable = null;
+/**
+ * Clears the last decision. `keepUndo`: a new check-in of the same ticket (often refused: "already
+ * used") leaves the earlier admission's Undo in place — the mistake may be that one.
+ * @param {{ keepUndo?: boolean }} [options]
+ */
+function resetOutcome(options = {}) {
+  if (!options.keepUndo) dropUndo();
   byId('verdict').hidden = true;
-  byId('undo-box').hidden = true;
   byId('undo-result').textContent = '';
   byId('check-in-error').textContent = '';
+}
+
+function dropUndo() {
+  clearTimeout(undoTimer);
+  undoable = null;
+  byId('undo-box').hidden = true;
 }
 
 function direction() {
@@ -98,7 +107,7 @@ async function checkIn() {
   sessionStorage.setItem(GATE_KEY, gate.id);
   const note = /** @type {HTMLInputElement} */ (byId('note')).value.trim();
   const way = direction();
-  resetOutcome();
+  resetOutcome({ keepUndo: true });
   busy = true;
   byId('check-in-submit').setAttribute('aria-busy', 'true');
   const answer = await api('POST', `/events/${current.eventId}/tickets/${current.ticket.id}/check-in`, {
@@ -136,24 +145,25 @@ function showVerdict(result, { direction: way, gateName, current }) {
   });
   verdict.hidden = false;
   verdict.focus();
-  if (accepted && result.admission) offerUndo(result.admission, way, current);
+  if (accepted && result.admission) offerUndo(result.admission, way, gateName, current);
 }
 
 /**
  * Shows Undo for five minutes from now (this browser's clock: the cloud's may differ, and it decides).
  * @param {{ origin: string, originSeq: number, at: string }} admission
  * @param {'in' | 'out'} way
+ * @param {string} gateName
  * @param {Picked} current
  */
-function offerUndo(admission, way, current) {
+function offerUndo(admission, way, gateName, current) {
+  dropUndo();
   undoable = { origin: admission.origin, originSeq: admission.originSeq, direction: way };
-  const until = new Date(Date.parse(admission.at) + UNDO_VISIBLE_MS).toISOString();
-  byId('undo-until').textContent = `You can undo this until ${current.when(until)}.`;
+  const what = way === 'in' ? 'entry' : 'exit';
+  byId('undo').textContent = `Undo this ${what}`;
+  byId('undo-until').textContent =
+    `The ${what} at ${gateName}, ${current.when(admission.at)}, can be undone for 5 minutes.`;
   byId('undo-box').hidden = false;
-  undoTimer = window.setTimeout(() => {
-    byId('undo-box').hidden = true;
-    undoable = null;
-  }, UNDO_VISIBLE_MS);
+  undoTimer = window.setTimeout(dropUndo, UNDO_VISIBLE_MS);
 }
 
 async function undo() {
@@ -173,9 +183,8 @@ async function undo() {
   if (picked !== current || current.refused(answer)) return;
   const result = byId('undo-result');
   if (answer.status === 200) {
-    clearTimeout(undoTimer);
-    undoable = null;
-    byId('undo-box').hidden = true;
+    dropUndo();
+    byId('verdict').hidden = true;
     result.dataset['outcome'] = 'undone';
     result.textContent = `Undone: the ${target.direction === 'out' ? 'exit' : 'entry'} of #${current.ticket.serial} no longer counts.`;
     await current.changed();
@@ -183,11 +192,7 @@ async function undo() {
     result.dataset['outcome'] = 'refused';
     result.textContent = (answer.code && UNDO_REFUSALS[answer.code]) || failureWords(answer, 'undo');
     // A refusal that can never turn into success takes the button away.
-    if (answer.code && UNDO_REFUSALS[answer.code]) {
-      clearTimeout(undoTimer);
-      undoable = null;
-      byId('undo-box').hidden = true;
-    }
+    if (answer.code && UNDO_REFUSALS[answer.code]) dropUndo();
   }
   result.focus();
 }
