@@ -257,7 +257,8 @@ function ticketRow(ticket) {
     entry.replaceChildren(
       el('span', {}, [
         document.createTextNode(`${a.firstEntryGateName ?? 'a gate'}, `),
-        el('span', { className: 'when', text: venueTime(a.firstEntryAt) }),
+        // The day stays on one line and the time may go to the next, never "May / 2027".
+        el('span', { className: 'when', text: venueTime(a.firstEntryAt).replace(/ (?!\d\d:)/g, '\u00a0') }),
       ]),
     );
   }

@@ -118,3 +118,21 @@ export function shownTicketIds(page: Page): Promise<string[]> {
     .locator('#rows tr')
     .evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset['ticketId'] ?? ''));
 }
+
+/** A screenshot of the page down to the end of what it shows (no empty viewport below). */
+export async function screenshotContent(page: Page, path: string): Promise<void> {
+  const { width, bottom } = await page.evaluate(() => {
+    const shown = Array.from(document.querySelectorAll('main > *, #desk > *')).filter(
+      (node) => (node as HTMLElement).offsetParent !== null,
+    );
+    return {
+      width: document.documentElement.clientWidth,
+      bottom: Math.max(...shown.map((node) => node.getBoundingClientRect().bottom + window.scrollY)),
+    };
+  });
+  await page.screenshot({
+    path,
+    fullPage: true,
+    clip: { x: 0, y: 0, width, height: Math.ceil(bottom) + 16 },
+  });
+}

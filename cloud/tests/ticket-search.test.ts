@@ -81,6 +81,8 @@ describe('GET /events/{id}/tickets?q= (the box office search)', () => {
     expect(expected).toHaveLength(3);
     expect(ids((await search(big)).body)).toEqual(expected);
     expect(ids((await search(`  ${big.toUpperCase()} `)).body)).toEqual(expected);
+    // All 32 digits without the hyphens name the same order.
+    expect(ids((await search(hex(big))).body)).toEqual(expected);
   });
 
   it('finds tickets by the last characters of an order id, as read off a confirmation', async () => {

@@ -46,7 +46,14 @@ export function ticketSearchCondition(q: string): SQL {
     matches.push(eq(tickets.serial, Number(text)));
   }
   const hex = lower.replaceAll('-', '');
-  if (ORDER_FRAGMENT.test(lower) && hex.length >= MIN_ORDER_FRAGMENT && hex.length < 32) {
+  // A full id with its hyphens is the equality above (the order index); all 32 digits typed without
+  // them are a fragment as long as the id.
+  if (
+    !FULL_UUID.test(lower) &&
+    ORDER_FRAGMENT.test(lower) &&
+    hex.length >= MIN_ORDER_FRAGMENT &&
+    hex.length <= 32
+  ) {
     // Hex digits only here, so nothing in the pattern needs escaping.
     matches.push(sql`(${orderHex} like ${`${hex}%`} or ${orderHex} like ${`%${hex}`})`);
   }
