@@ -72,7 +72,8 @@ export function failureWords(answer, what) {
     return `Cannot reach the cloud: the ${what} may not have been recorded. Search again to see.`;
   }
   if (answer.status === 401) return 'The token was refused: it is wrong or has expired.';
-  if (answer.status === 403) return `This token may not do a ${what}: a venue staff token is needed.`;
+  if (answer.status === 403)
+    return `This token may not do a ${what}: a venue staff or admin token is needed.`;
   if (answer.status === 429) return 'Too many requests: wait a moment and try again.';
   if (answer.status >= 500) return `The cloud failed (${answer.status}); nothing may have been recorded.`;
   return answer.message ?? `The cloud refused the ${what} (${answer.status}).`;
