@@ -33,6 +33,7 @@ import type { JobRunner } from './jobs/runner';
 import { admissionExportRoutes } from './routes/admissions-export';
 import { mountApiDocs } from './routes/api-docs';
 import { attendanceRoutes } from './routes/attendance';
+import { boxOfficeRoutes } from './routes/box-office';
 import { mountBoxOfficePage } from './routes/box-office-page';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
@@ -100,6 +101,7 @@ const USER_ROUTES: ReadonlyArray<(deps: RouteDeps) => OpenAPIHono<AppEnv>> = [
   orderRoutes,
   ticketRoutes,
   validationRoutes,
+  boxOfficeRoutes,
   deviceRoutes,
   attendanceRoutes,
   reportRoutes,

@@ -8,9 +8,11 @@
  * twice, or heard from a peer and then from the cloud, is one record. `/validate` folds a ticket's rows
  * with shared/admission/history, the same function the gates use.
  */
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   index,
   pgTable,
   primaryKey,
@@ -22,7 +24,7 @@ import {
 import { events } from './schema';
 
 /** Where the cloud learnt of a record. */
-export type AdmissionSource = 'gate' | 'validate' | 'adopted';
+export type AdmissionSource = 'gate' | 'validate' | 'adopted' | 'check-in' | 'undo';
 
 export const admissions = pgTable(
   'admissions',
@@ -37,7 +39,11 @@ export const admissions = pgTable(
     /** The deciding device's id, or `cloud`. */
     origin: text('origin').notNull(),
     originSeq: bigint('origin_seq', { mode: 'number' }).notNull(),
-    direction: text('direction').$type<'in' | 'out'>().notNull(),
+    /** An entry, an exit, or the undoing of an earlier entry or exit (shared/admission/undo.ts). */
+    direction: text('direction').$type<'in' | 'out' | 'undo'>().notNull(),
+    /** Only on an undo record (both set exactly then): the record it takes back. */
+    undoesOrigin: text('undoes_origin'),
+    undoesOriginSeq: bigint('undoes_origin_seq', { mode: 'number' }),
     /** Corrected time of the decision, unix ms (bigint: the exact value every gate hashes). */
     atMs: bigint('at_ms', { mode: 'number' }).notNull(),
     gateId: uuid('gate_id').notNull(),
@@ -46,17 +52,33 @@ export const admissions = pgTable(
     unconfirmed: boolean('unconfirmed').notNull().default(false),
     /**
      * `gate`: a gate's own record from its upload; `validate`: online validation; `adopted`: an accepted
-     * scan uploaded without a record number (an agent older than the admission log), taken on by the cloud.
+     * scan uploaded without a record number (an agent older than the admission log), taken on by the cloud;
+     * `check-in`: a manual check-in at the box office; `undo`: an undo made online at the box office
+     * (a gate's Undo comes with its upload: `gate`).
      */
     source: text('source').$type<AdmissionSource>().notNull(),
     /** The uploaded scan it came from (gate and adopted records). */
     deviceId: uuid('device_id'),
     deviceSeq: bigint('device_seq', { mode: 'number' }),
+    /** The staff user who made a manual check-in or an online undo (box office); null for gate and /validate records. */
+    recordedBy: text('recorded_by'),
+    /** The staff's note on a manual check-in or an undo (≤ 500 characters). */
+    note: text('note'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.eventId, t.seq] }),
     uniqueIndex('admissions_origin_idx').on(t.eventId, t.origin, t.originSeq),
     index('admissions_ticket_idx').on(t.eventId, t.serial),
+    // "Is this record undone?" — asked by every figure that counts standing movements.
+    index('admissions_undoes_idx')
+      .on(t.eventId, t.undoesOrigin, t.undoesOriginSeq)
+      .where(sql`${t.direction} = 'undo'`),
+    check(
+      'admissions_undoes_check',
+      sql`(${t.direction} = 'undo' and ${t.undoesOrigin} is not null and ${t.undoesOriginSeq} is not null)
+          or (${t.direction} <> 'undo' and ${t.undoesOrigin} is null and ${t.undoesOriginSeq} is null)`,
+    ),
+    check('admissions_note_check', sql`char_length(${t.note}) <= 500`),
   ],
 );

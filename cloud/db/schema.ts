@@ -440,7 +440,8 @@ export const deviceScans = pgTable(
     eventId: uuid('event_id'),
     ticketSerial: bigint('ticket_serial', { mode: 'number' }),
     generation: integer('generation'),
-    direction: text('direction').$type<ScanDirection>(),
+    /** `undo`: the gate's Undo of one of its own records (`undoesSeq` names it; issue 17). */
+    direction: text('direction').$type<ScanDirection | 'undo'>(),
     accepted: integer('accepted'),
     reason: text('reason'),
     detail: text('detail'),
@@ -453,6 +454,8 @@ export const deviceScans = pgTable(
     manifestSeq: bigint('manifest_seq', { mode: 'number' }),
     /** The gate's admission record number of an accepted scan, and whether it decided it alone. */
     admissionSeq: bigint('admission_seq', { mode: 'number' }),
+    /** On an undo row: this device's admission record number it takes back. */
+    undoesSeq: bigint('undoes_seq', { mode: 'number' }),
     unconfirmed: integer('unconfirmed').notNull().default(0),
     quarantined: integer('quarantined').notNull().default(0),
     quarantineReason: text('quarantine_reason'),

@@ -35,6 +35,8 @@ export const TAGS: Record<string, string> = {
   orders: 'Refunds of orders.',
   tickets: 'Tickets, their QR codes and transfers.',
   validation: 'Online validation of a scanned QR by venue staff.',
+  'box office':
+    'The box office: manual check-in of a ticket whose code cannot be scanned, and undoing an entry or exit made by mistake.',
   devices: 'Gate devices of an organiser: enrollment tokens, the device list, revocation.',
   reports: 'Attendance, reconciliation, operations view and analytics.',
   sync: 'What gate devices call with their own credentials: enrollment, device tokens, manifest, scans, push stream, health report.',

@@ -136,7 +136,13 @@ export const AdmissionItemSchema = z
   .object({
     seq: z.number().int().openapi({ description: 'The event change sequence number of the record' }),
     at: Iso.openapi({ description: 'Corrected time of the decision (the cloud’s clock), ISO 8601 UTC' }),
-    direction: z.enum(['in', 'out']),
+    direction: z.enum(['in', 'out', 'undo']).openapi({
+      description: '`undo`: takes back the entry or exit `undoes` names (which then no longer counts)',
+    }),
+    undoes: z
+      .object({ origin: z.string(), originSeq: z.number().int() })
+      .nullable()
+      .openapi({ description: 'On an undo record: the record it takes back; null otherwise' }),
     serial: z.number().int(),
     ticketId: z.uuid().nullable(),
     ticketTypeId: z.uuid().nullable(),
@@ -146,9 +152,18 @@ export const AdmissionItemSchema = z
     gateName: z.string().nullable(),
     origin: z
       .string()
-      .openapi({ description: 'The deciding gate device’s id, or `cloud` (online validation)' }),
+      .openapi({ description: 'The deciding gate device’s id, or `cloud` (online validation, box office)' }),
     originSeq: z.number().int(),
-    source: z.enum(['gate', 'validate', 'adopted']),
+    source: z.enum(['gate', 'validate', 'adopted', 'check-in', 'undo']).openapi({
+      description:
+        '`gate`: a gate’s upload (its undos too); `validate`: online validation; `adopted`: a scan of an ' +
+        'agent older than the admission log; `check-in`: manual check-in; `undo`: an undo made online',
+    }),
+    recordedBy: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The staff user of a manual check-in or an online undo; null otherwise' }),
+    note: z.string().nullable().openapi({ description: 'The staff’s note on it, if any' }),
     unconfirmed: z.boolean().openapi({
       description: 'Decided by a gate that reached neither the cloud nor all its peers',
     }),
@@ -159,6 +174,7 @@ export const ADMISSION_EXAMPLE = {
   seq: 42,
   at: '2027-05-01T18:04:05.000Z',
   direction: 'in',
+  undoes: null,
   serial: 17,
   ticketId: '0193a5b2-7c1e-7a3b-9f00-0000000000a1',
   ticketTypeId: '0193a5b2-7c1e-7a3b-9f00-0000000000b1',
@@ -170,4 +186,6 @@ export const ADMISSION_EXAMPLE = {
   originSeq: 3,
   source: 'gate',
   unconfirmed: false,
+  recordedBy: null,
+  note: null,
 } satisfies z.input<typeof AdmissionItemSchema>;

@@ -23,7 +23,7 @@ const Validate = z
   })
   .openapi('ValidateRequest');
 
-const ValidationResult = z
+export const ValidationResult = z
   .object({
     decision: z.enum(['accept', 'reject']),
     reason: z.enum(ADMISSION_REASONS),

@@ -11,9 +11,14 @@
  * checksum of its records, updated by the same transaction, so a page's summary never hashes history
  * (and a database restored from a backup restores them together with the records).
  */
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { type AdmissionRecord, CLOUD_ORIGIN } from '../../shared/admission/history';
+import {
+  type AdmissionMove,
+  type AdmissionRecord,
+  type AdmissionRef,
+  CLOUD_ORIGIN,
+} from '../../shared/admission/history';
 import { type ManifestAdmission, type Xor64, xorAdmissionRow } from '../../shared/sync-protocol';
 import { type AdmissionSource, admissions } from '../db/admissions-schema';
 import type { Executor } from '../db/client';
@@ -24,7 +29,9 @@ export interface NewAdmission {
   serial: number;
   origin: string | null;
   originSeq: number | null;
-  direction: 'in' | 'out';
+  direction: AdmissionMove;
+  /** Only on an undo record: the record it takes back. */
+  undoes?: AdmissionRef | undefined;
   atMs: number;
   gateId: string;
   gateName: string | null;
@@ -32,6 +39,9 @@ export interface NewAdmission {
   source: AdmissionSource;
   deviceId: string | null;
   deviceSeq: number | null;
+  /** The staff user of a box-office record (manual check-in, online undo). */
+  recordedBy?: string | null | undefined;
+  note?: string | null | undefined;
 }
 
 const Appended = z.object({
@@ -39,11 +49,23 @@ const Appended = z.object({
   serial: sqlNumber,
   origin: z.string(),
   origin_seq: sqlNumber,
-  direction: z.enum(['in', 'out']),
+  direction: z.enum(['in', 'out', 'undo']),
+  undoes_origin: z.string().nullable(),
+  undoes_origin_seq: sqlNumber.nullable(),
   at_ms: sqlNumber,
   gate_id: z.string(),
   unconfirmed: z.boolean(),
 });
+
+/** The record an undo row takes back, or undefined on an entry or exit. */
+function undoesOf(row: {
+  undoesOrigin: string | null;
+  undoesOriginSeq: number | null;
+}): AdmissionRef | undefined {
+  return row.undoesOrigin !== null && row.undoesOriginSeq !== null
+    ? { origin: row.undoesOrigin, originSeq: row.undoesOriginSeq }
+    : undefined;
+}
 
 /** An XOR accumulator as the signed bigint PostgreSQL keeps it in. */
 function signedBigint(acc: Xor64): string {
@@ -62,7 +84,7 @@ export function checksumOfXor(xor: bigint | number | string): string {
 export async function appendAdmissions(
   executor: Executor,
   input: { eventId: string; records: readonly NewAdmission[]; now: Date },
-): Promise<Array<{ seq: number; origin: string; originSeq: number }>> {
+): Promise<Array<{ seq: number; origin: string; originSeq: number; at: number }>> {
   const { records } = input;
   if (records.length === 0) return [];
   let cloudMade = 0;
@@ -74,24 +96,29 @@ export async function appendAdmissions(
                         cloud_admission_seq = cloud_admission_seq + ${cloudMade}
        where id = ${input.eventId}::uuid
       returning change_seq, cloud_admission_seq, tenant_id)
-    insert into admissions (event_id, seq, tenant_id, serial, origin, origin_seq, direction, at_ms, gate_id,
-                            gate_name, unconfirmed, source, device_id, device_seq, created_at)
+    insert into admissions (event_id, seq, tenant_id, serial, origin, origin_seq, direction, undoes_origin,
+                            undoes_origin_seq, at_ms, gate_id, gate_name, unconfirmed, source, device_id,
+                            device_seq, recorded_by, note, created_at)
     select ${input.eventId}::uuid, bump.change_seq - ${records.length} + r.ord, bump.tenant_id, r.serial,
            coalesce(r.origin, ${CLOUD_ORIGIN}),
            coalesce(r.origin_seq, bump.cloud_admission_seq - ${cloudMade} + r.cloud_ord),
-           r.direction, r.at_ms, r.gate_id, r.gate_name, r.unconfirmed, r.source, r.device_id, r.device_seq,
-           ${input.now.toISOString()}::timestamptz
+           r.direction, r.undoes_origin, r.undoes_origin_seq, r.at_ms, r.gate_id, r.gate_name, r.unconfirmed,
+           r.source, r.device_id, r.device_seq, r.recorded_by, r.note, ${input.now.toISOString()}::timestamptz
       from bump, unnest(
         ${column((r) => r.serial)}::bigint[], ${column((r) => r.origin)}::text[],
         ${column((r) => r.originSeq)}::bigint[], ${sql.param(cloudOrd)}::bigint[],
-        ${column((r) => r.direction)}::text[], ${column((r) => r.atMs)}::bigint[],
+        ${column((r) => r.direction)}::text[], ${column((r) => r.undoes?.origin ?? null)}::text[],
+        ${column((r) => r.undoes?.originSeq ?? null)}::bigint[], ${column((r) => r.atMs)}::bigint[],
         ${column((r) => r.gateId)}::uuid[], ${column((r) => r.gateName)}::text[],
         ${column((r) => r.unconfirmed)}::boolean[], ${column((r) => r.source)}::text[],
-        ${column((r) => r.deviceId)}::uuid[], ${column((r) => r.deviceSeq)}::bigint[]
-      ) with ordinality as r(serial, origin, origin_seq, cloud_ord, direction, at_ms, gate_id, gate_name,
-                             unconfirmed, source, device_id, device_seq, ord)
+        ${column((r) => r.deviceId)}::uuid[], ${column((r) => r.deviceSeq)}::bigint[],
+        ${column((r) => r.recordedBy ?? null)}::text[], ${column((r) => r.note ?? null)}::text[]
+      ) with ordinality as r(serial, origin, origin_seq, cloud_ord, direction, undoes_origin, undoes_origin_seq,
+                             at_ms, gate_id, gate_name, unconfirmed, source, device_id, device_seq, recorded_by,
+                             note, ord)
     on conflict (event_id, origin, origin_seq) do nothing
-    returning seq, serial, origin, origin_seq, direction, at_ms, gate_id, unconfirmed`);
+    returning seq, serial, origin, origin_seq, direction, undoes_origin, undoes_origin_seq, at_ms, gate_id,
+              unconfirmed`);
   const stored = parseRows(Appended, result);
   if (stored.length > 0) {
     const acc: Xor64 = { hi: 0, lo: 0 };
@@ -101,6 +128,7 @@ export async function appendAdmissions(
         origin: r.origin,
         originSeq: r.origin_seq,
         direction: r.direction,
+        undoes: undoesOf({ undoesOrigin: r.undoes_origin, undoesOriginSeq: r.undoes_origin_seq }),
         at: r.at_ms,
         gateId: r.gate_id,
         unconfirmed: r.unconfirmed,
@@ -112,7 +140,7 @@ export async function appendAdmissions(
                         admission_xor = admission_xor # ${signedBigint(acc)}::bigint
        where id = ${input.eventId}::uuid`);
   }
-  return stored.map((r) => ({ seq: r.seq, origin: r.origin, originSeq: r.origin_seq }));
+  return stored.map((r) => ({ seq: r.seq, origin: r.origin, originSeq: r.origin_seq, at: r.at_ms }));
 }
 
 /**
@@ -138,6 +166,7 @@ export async function admissionHistoryOf(
     origin: r.origin,
     originSeq: r.originSeq,
     direction: r.direction,
+    ...(r.direction === 'undo' ? { undoes: undoesOf(r) } : {}),
     at: r.atMs,
     gateId: r.gateId,
     gateName: r.gateName,
@@ -170,6 +199,7 @@ export async function admissionsAfter(
     origin: r.origin,
     originSeq: r.originSeq,
     direction: r.direction,
+    ...(r.direction === 'undo' ? { undoes: undoesOf(r) ?? null } : {}),
     at: r.atMs,
     gateId: r.gateId,
     gateName: r.gateName,
@@ -178,9 +208,22 @@ export async function admissionsAfter(
 }
 
 /**
- * True when any of these tickets has an admission record — an accepted entry or exit at a gate or by
- * online validation — in the cloud's history: the ticket has been used at the door, whether or not its
- * holder is inside now (the refund rules, ./refund-rules.ts).
+ * The SQL condition "record `alias` is a standing movement": an entry or exit (not an undo record) that
+ * no undo record of its event takes back — what shared/admission/history effectiveMovements keeps, as
+ * every figure that counts admissions in SQL asks it (arrivals, attendance, analytics, refund rules).
+ */
+export function standingMovementSql(alias: string): SQL {
+  const a = sql.raw(alias);
+  return sql`(${a}.direction in ('in', 'out') and not exists (
+    select 1 from admissions undo
+     where undo.event_id = ${a}.event_id and undo.direction = 'undo'
+       and undo.undoes_origin = ${a}.origin and undo.undoes_origin_seq = ${a}.origin_seq))`;
+}
+
+/**
+ * True when any of these tickets has a standing admission record — an accepted entry or exit at a gate,
+ * by online validation or manual check-in, not undone — in the cloud's history: the ticket has been used
+ * at the door, whether or not its holder is inside now (the refund rules, ./refund-rules.ts).
  */
 export async function anyAdmitted(
   executor: Executor,
@@ -188,10 +231,10 @@ export async function anyAdmitted(
   serials: readonly number[],
 ): Promise<boolean> {
   if (serials.length === 0) return false;
-  const [row] = await executor
-    .select({ serial: admissions.serial })
-    .from(admissions)
-    .where(and(eq(admissions.eventId, eventId), inArray(admissions.serial, [...serials])))
-    .limit(1);
-  return row !== undefined;
+  const result = await executor.execute(sql`
+    select 1 as found from admissions a
+     where a.event_id = ${eventId}::uuid and a.serial = any(${sql.param([...serials])}::bigint[])
+       and ${standingMovementSql('a')}
+     limit 1`);
+  return parseRows(z.object({ found: z.number() }), result).length > 0;
 }

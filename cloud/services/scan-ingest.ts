@@ -14,6 +14,7 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { ScanDirection } from '../../shared/admission/reasons';
 import { type ScanAck, type ScanBatch, ScanRecord } from '../../shared/sync-protocol';
 import type { Executor, Transaction } from '../db/client';
 import { parseRows, sqlNumber } from '../db/rows';
@@ -101,6 +102,8 @@ function refusal(
 ): QuarantineReason | undefined {
   if (scan.gateId.toLowerCase() !== device.gateId.toLowerCase()) return 'WRONG_GATE';
   if (scan.eventId !== null && !served.has(scan.eventId.toLowerCase())) return 'EVENT_NOT_SERVED';
+  // Undo rows are stored once the cloud files undo records (issue 17); until then they wait in quarantine.
+  if (scan.direction === 'undo') return 'INVALID_ROW';
   return undefined;
 }
 
@@ -139,7 +142,7 @@ function sortBatch(
       eventId: scan.eventId,
       ticketSerial: scan.ticketSerial,
       generation: scan.generation,
-      direction: scan.direction,
+      direction: scan.direction as ScanDirection,
       accepted: scan.decision === 'accept' ? 1 : 0,
       reason: scan.reason,
       detail: scan.detail,

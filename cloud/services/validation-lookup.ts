@@ -52,6 +52,17 @@ export async function venueTokenKeys(
   return { verifier, events: candidates };
 }
 
+/**
+ * Whether a scan at the event's venue may be for this event — what venueTokenKeys selects, for a caller
+ * that starts from the event rather than a token (the box office's manual check-in).
+ */
+export function isServedEvent(event: EventRow, now: number): boolean {
+  return (
+    (event.status === 'published' || event.status === 'cancelled') &&
+    event.endsAt.getTime() > now - RECENT_EVENT_MS
+  );
+}
+
 /** The ticket a token names, locked until the transaction ends: two doors admit it once. */
 export async function lockTicket(
   tx: Transaction,

@@ -48,7 +48,7 @@ export interface ValidationView {
 }
 
 /** One online scan: who scanned, where, which way, when. */
-interface OnlineScan {
+export interface OnlineScan {
   ctx: ServiceContext;
   actor: Actor;
   gate: typeof gates.$inferSelect;
@@ -57,7 +57,7 @@ interface OnlineScan {
 }
 
 /** A decision with the rows the scan is recorded against (null: the token proved none). */
-interface OnlineDecision {
+export interface OnlineDecision {
   decision: AdmissionDecision;
   eventId: string | null;
   ticketId: string | null;
@@ -150,7 +150,8 @@ function unknownTicket(claims: TicketClaims): AdmissionDecision {
   };
 }
 
-async function recordScan(
+/** Records the scan (accepted or not) in the staff's scan log. */
+export async function recordScan(
   executor: Transaction | ServiceContext['db'],
   scan: OnlineScan,
   decided: OnlineDecision,
@@ -170,11 +171,19 @@ async function recordScan(
   });
 }
 
-/** An accepted online scan's admission record (origin `cloud`): the transaction's last lock. */
-async function recordAdmission(tx: Transaction, scan: OnlineScan, decided: OnlineDecision): Promise<void> {
+/**
+ * An accepted online scan's admission record (origin `cloud`): the transaction's last lock. A box-office
+ * check-in (./box-office.ts) names the staff user and their note; returns the record filed (or none).
+ */
+export async function recordAdmission(
+  tx: Transaction,
+  scan: OnlineScan,
+  decided: OnlineDecision,
+  boxOffice?: { note: string | null },
+): Promise<FiledAdmission | null> {
   const { decision, eventId } = decided;
-  if (decision.decision !== 'accept' || !eventId || !decision.ticket) return;
-  await appendAdmissions(tx, {
+  if (decision.decision !== 'accept' || !eventId || !decision.ticket) return null;
+  const [filed] = await appendAdmissions(tx, {
     eventId,
     records: [
       {
@@ -187,16 +196,26 @@ async function recordAdmission(tx: Transaction, scan: OnlineScan, decided: Onlin
         gateId: scan.gate.id,
         gateName: scan.gate.name,
         unconfirmed: false,
-        source: 'validate',
+        source: boxOffice ? 'check-in' : 'validate',
         deviceId: null,
         deviceSeq: null,
+        ...(boxOffice ? { recordedBy: scan.actor.userId, note: boxOffice.note } : {}),
       },
     ],
     now: new Date(scan.now),
   });
+  return filed ? { origin: filed.origin, originSeq: filed.originSeq, at: filed.at } : null;
 }
 
-function view({ decision, ticketId }: OnlineDecision, now: number): ValidationView {
+/** The admission record an online decision filed: its name and corrected time. */
+export interface FiledAdmission {
+  origin: string;
+  originSeq: number;
+  at: number;
+}
+
+/** The answer of an online decision (also the body of a box-office check-in). */
+export function view({ decision, ticketId }: OnlineDecision, now: number): ValidationView {
   const out: ValidationView = {
     decision: decision.decision,
     reason: decision.reason,

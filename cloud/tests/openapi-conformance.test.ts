@@ -305,6 +305,24 @@ describe('every operation answers as the document says', () => {
     }
   });
 
+  it('box office: manual check-in and undo', async () => {
+    // Past the doors (seedEvent opens them an hour in), so the check-in files a record to undo.
+    cloud.advance(2 * 3600_000);
+    const bought = await buyTickets(cloud, seeded);
+    const ticketId = bought.purchase.tickets[0].id as string;
+    const checkIn = `/api/v1/events/${seeded.eventId}/tickets/${ticketId}/check-in`;
+    const checked = await call('POST', checkIn, { token: staff, body: { gateId: seeded.gateIds[0] } });
+    expect(checked.body).toMatchObject({ decision: 'accept', admission: { origin: 'cloud' } });
+    expect((await call('POST', checkIn, { token: staff, body: { gateId: missing } })).status).toBe(404);
+    const undo = `/api/v1/events/${seeded.eventId}/admissions/undo`;
+    const target = { origin: 'cloud', originSeq: checked.body.admission.originSeq };
+    expect((await call('POST', undo, { token: staff, body: target })).status).toBe(200);
+    expect((await call('POST', undo, { token: staff, body: target })).status).toBe(409);
+    expect(
+      (await call('POST', undo, { token: staff, body: { origin: 'cloud', originSeq: 99_999 } })).status,
+    ).toBe(404);
+  });
+
   it('health and metrics', async () => {
     for (const path of ['/health', '/health/live', '/health/ready'])
       expect((await call('GET', path)).status).toBe(200);

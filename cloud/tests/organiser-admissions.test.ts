@@ -230,6 +230,9 @@ describe('GET /events/{id}/admissions', () => {
         origin: 'cloud',
         source: 'validate',
         unconfirmed: false,
+        undoes: null,
+        recordedBy: null,
+        note: null,
         at: new Date(cloud.now()).toISOString(),
       }),
       expect.objectContaining({
@@ -291,6 +294,10 @@ describe('GET /events/{id}/admissions', () => {
       'origin_seq',
       'source',
       'unconfirmed',
+      'undoes_origin',
+      'undoes_origin_seq',
+      'recorded_by',
+      'note',
     ]);
     const json = (await list()).body.items;
     expect(records.map((r) => r['seq'])).toEqual(json.map((r: { seq: number }) => String(r.seq)));
@@ -308,6 +315,10 @@ describe('GET /events/{id}/admissions', () => {
         origin_seq: '1',
         source: 'validate',
         unconfirmed: 'false',
+        undoes_origin: '',
+        undoes_origin_seq: '',
+        recorded_by: '',
+        note: '',
       },
       {
         at: new Date(uploadedAt).toISOString(),
@@ -322,6 +333,10 @@ describe('GET /events/{id}/admissions', () => {
         origin_seq: '1',
         source: 'gate',
         unconfirmed: 'false',
+        undoes_origin: '',
+        undoes_origin_seq: '',
+        recorded_by: '',
+        note: '',
       },
       {
         at: new Date(uploadedAt + 1000).toISOString(),
@@ -336,6 +351,10 @@ describe('GET /events/{id}/admissions', () => {
         origin_seq: '2',
         source: 'gate',
         unconfirmed: 'true',
+        undoes_origin: '',
+        undoes_origin_seq: '',
+        recorded_by: '',
+        note: '',
       },
     ]);
   });

@@ -13,10 +13,10 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  type AdmissionRecord,
   type AdmissionState,
   admissionStateOf,
   lastAdmissionOf,
+  type MovementRecord,
 } from '../../shared/admission/history';
 import type { LastAdmission, ScanDirection } from '../../shared/admission/index';
 import { isUuid } from '../../shared/crypto/index';
@@ -31,8 +31,8 @@ import {
 /** Where a record came from (stored for the operator; the fold ignores it). */
 export type AdmissionSource = 'local' | 'peer' | 'cloud';
 
-/** One record as the log stores it. */
-export interface StoredAdmission extends AdmissionRecord {
+/** One record as the log stores it (entries and exits; undo records are not stored at gates yet). */
+export interface StoredAdmission extends MovementRecord {
   eventId: string;
   serial: number;
   unconfirmed: boolean;
@@ -75,7 +75,7 @@ interface FullRow extends LogRow {
   signature: string | null;
 }
 
-const toRecord = (r: LogRow): AdmissionRecord => ({
+const toRecord = (r: LogRow): MovementRecord => ({
   origin: r.origin,
   originSeq: r.origin_seq,
   direction: r.direction,
@@ -232,18 +232,21 @@ export class AdmissionLog {
   storeManifestRecords(eventId: string, records: readonly ManifestAdmission[], receivedAt: number): void {
     if (records.length === 0) return;
     this.storeRecords(
-      records.map((r) => ({
-        eventId,
-        serial: r.serial,
-        origin: r.origin.toLowerCase(),
-        originSeq: r.originSeq,
-        direction: r.direction,
-        at: r.at,
-        gateId: r.gateId.toLowerCase(),
-        gateName: r.gateName,
-        unconfirmed: r.unconfirmed,
-        signature: null,
-      })),
+      // Undo records are stored once gates apply them (issue 17); the cloud serves none before that.
+      records
+        .flatMap((r) => (r.direction === 'undo' ? [] : [{ ...r, direction: r.direction }]))
+        .map((r) => ({
+          eventId,
+          serial: r.serial,
+          origin: r.origin.toLowerCase(),
+          originSeq: r.originSeq,
+          direction: r.direction,
+          at: r.at,
+          gateId: r.gateId.toLowerCase(),
+          gateName: r.gateName,
+          unconfirmed: r.unconfirmed,
+          signature: null,
+        })),
       'cloud',
       receivedAt,
     );

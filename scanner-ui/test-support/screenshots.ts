@@ -1,6 +1,6 @@
 /**
  * Screenshots of the scanner station at 1024×600 (the kiosk size): ACCEPT, REJECT (already used at
- * another gate), idle with LAN peers 2/3, OFFLINE (peers still answering) and the stale ticket list after
+ * another gate), WRONG GATE naming the gate to use, idle with LAN peers 2/3, OFFLINE (peers still answering) and the stale ticket list after
  * "Sync now" while offline; and on a 390×844 phone: ACCEPT and REJECT. Rendered by the built UI in
  * Debian's Chromium against scripted-agent.
  * `npx tsx scanner-ui/test-support/screenshots.ts [outDir]` writes docs/screenshots/scanner-*.png.
@@ -20,7 +20,16 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/screenshots')): Promise<string[]> {
   const ui = await buildUiInTemp('scanner-ui-shots-');
   const code = tokenLikeCode(7);
+  const vipCode = tokenLikeCode(8);
   const table = (): Record<string, ScriptedAnswers> => ({
+    [vipCode]: [
+      {
+        decision: 'reject',
+        reason: 'WRONG_GATE',
+        ticket: { serial: 77, typeNo: 3, typeName: 'VIP', generation: 1 },
+        allowedGates: [{ id: 'gate-vip', name: 'VIP Entrance' }],
+      },
+    ],
     [code]: [
       {
         decision: 'accept',
@@ -70,6 +79,10 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
     await typeLikeScanner(page, code);
     await page.waitForSelector('#verdict[data-reason="ALREADY_USED"]');
     await shot('scanner-reject.png');
+    await page.keyboard.press('Escape');
+    await typeLikeScanner(page, vipCode);
+    await page.waitForSelector('#verdict[data-reason="WRONG_GATE"]');
+    await shot('scanner-wrong-gate.png');
     await page.keyboard.press('Escape');
     // Two of the venue's three other scanners answering over the LAN: the peers chip warns.
     agent.setStatus({ peers: { listed: 3, reachable: 2 } });

@@ -9,6 +9,12 @@
  * Each origin numbers its records of an event densely from 1, so (event, origin, originSeq) names a
  * record everywhere and a replica can tell which records of an origin it lacks.
  *
+ * An admission can be undone (a steward let the wrong person in, or pressed the wrong button): the undo
+ * is a record of its own (`direction: 'undo'`, `undoes` naming the record), made by whoever undid it
+ * and numbered like every other record of its origin, so it travels to every replica the same way and
+ * the history keeps both facts. The fold leaves out undone records and the undo records themselves;
+ * the rules for when an undo is allowed are in ./undo.ts.
+ *
  * Order: corrected time (`at`, the cloud's clock estimate of the moment of the decision), then origin,
  * then originSeq. Device clocks drift; the corrected time is the best common timeline there is, and the
  * two tie-breakers make the order total, so the fold never depends on arrival order.
@@ -21,11 +27,22 @@ export type AdmissionOrigin = string;
 /** The origin of admissions the cloud decides itself (online `/validate`, manual check-in). */
 export const CLOUD_ORIGIN = 'cloud';
 
+/** What a record says: an entry, an exit, or the undoing of an earlier entry or exit. */
+export type AdmissionMove = ScanDirection | 'undo';
+
+/** Names one record everywhere: its origin and its number there. */
+export interface AdmissionRef {
+  origin: AdmissionOrigin;
+  originSeq: number;
+}
+
 export interface AdmissionRecord {
   origin: AdmissionOrigin;
   /** Dense per (event, origin), from 1. */
   originSeq: number;
-  direction: ScanDirection;
+  direction: AdmissionMove;
+  /** Only on an undo record: the entry or exit it takes back. */
+  undoes?: AdmissionRef;
   /** Corrected time of the decision: the deciding device's clock plus its offset to the cloud, unix ms. */
   at: number;
   gateId: string;
@@ -34,18 +51,23 @@ export interface AdmissionRecord {
   unconfirmed?: boolean;
 }
 
+/** An entry or an exit. */
+export type MovementRecord = AdmissionRecord & { direction: ScanDirection };
+
 /** Where a ticket's holder is, as its history says. */
 export interface AdmissionState {
   /** True when the last movement was an entry. */
   inside: boolean;
   /** While inside: the FIRST entry of the current stay (what ALREADY_USED names). */
   enteredAt?: { at: number; gateId: string; gateName: string | null; origin: AdmissionOrigin };
-  /** The last movement of all, entry or exit. */
-  last?: AdmissionRecord;
+  /** The last movement of all, entry or exit (never an undo record, never an undone record). */
+  last?: MovementRecord;
   /** Entries recorded while the holder was already inside: double admissions (a partition let them in). */
   doubleEntries: number;
-  /** Records folded. */
+  /** Entries and exits folded (undo records and the records they undid are not counted). */
   records: number;
+  /** Records taken back by an undo record of the history. */
+  undone: number;
 }
 
 /** The total order of admission records (see the module header). */
@@ -55,19 +77,41 @@ export function compareAdmissions(a: AdmissionRecord, b: AdmissionRecord): numbe
   return a.originSeq - b.originSeq;
 }
 
-/** Folds a ticket's history (any order, duplicates allowed) into its state. Pure and total. */
-export function admissionStateOf(history: readonly AdmissionRecord[]): AdmissionState {
+/** The key of a record in the maps below. */
+export function admissionKey(ref: AdmissionRef): string {
+  return `${ref.origin}\u0000${ref.originSeq}`;
+}
+
+/**
+ * The movements that stand: a history (any order, duplicates allowed) without its undo records and
+ * without the entries and exits they undid, in the total order. An undo record that names another undo
+ * record, or nothing this history holds, takes nothing back.
+ */
+export function effectiveMovements(history: readonly AdmissionRecord[]): {
+  movements: MovementRecord[];
+  undone: number;
+} {
   const seen = new Set<string>();
-  const records: AdmissionRecord[] = [];
+  const undoneKeys = new Set<string>();
+  const movements: MovementRecord[] = [];
   for (const record of history) {
-    const key = `${record.origin}\u0000${record.originSeq}`;
+    const key = admissionKey(record);
     if (seen.has(key)) continue;
     seen.add(key);
-    records.push(record);
+    if (record.direction === 'undo') {
+      if (record.undoes) undoneKeys.add(admissionKey(record.undoes));
+    } else movements.push(record as MovementRecord);
   }
-  records.sort(compareAdmissions);
-  const state: AdmissionState = { inside: false, doubleEntries: 0, records: records.length };
-  for (const record of records) {
+  const standing = movements.filter((record) => !undoneKeys.has(admissionKey(record)));
+  standing.sort(compareAdmissions);
+  return { movements: standing, undone: movements.length - standing.length };
+}
+
+/** Folds a ticket's history (any order, duplicates allowed, undo records included) into its state. Pure and total. */
+export function admissionStateOf(history: readonly AdmissionRecord[]): AdmissionState {
+  const { movements, undone } = effectiveMovements(history);
+  const state: AdmissionState = { inside: false, doubleEntries: 0, records: movements.length, undone };
+  for (const record of movements) {
     if (record.direction === 'in') {
       if (state.inside) state.doubleEntries++;
       else

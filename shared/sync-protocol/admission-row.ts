@@ -9,6 +9,10 @@
  * of "serial|origin|originSeq|direction|at|gateId|unconfirmed"), like the ticket checksum: independent of
  * order, kept record by record. `gateName` is for the screen only and is not hashed (a gate renamed
  * later does not change history). The SQL below is the same hash over the cloud's `admissions` table.
+ *
+ * An undo record (shared/admission/undo.ts) is a row like any other with `direction: 'undo'` and
+ * `undoes` naming the record it takes back; its hash input appends "|undoesOrigin|undoesOriginSeq", so
+ * entries and exits hash exactly as before undo records existed.
  */
 import { hash } from 'node:crypto';
 import { z } from 'zod';
@@ -27,7 +31,12 @@ export const ManifestAdmission = z.object({
   origin: AdmissionOriginSchema,
   /** Dense per (event, origin) from 1. */
   originSeq: z.number().int().min(1),
-  direction: z.enum(['in', 'out']),
+  direction: z.enum(['in', 'out', 'undo']),
+  /** Only on an undo record: the entry or exit it takes back (null or absent otherwise). */
+  undoes: z
+    .object({ origin: AdmissionOriginSchema, originSeq: z.number().int().min(1) })
+    .nullable()
+    .optional(),
   /** Corrected time of the decision (the cloud's clock estimate), unix ms. */
   at: epochMs,
   gateId: z.uuid(),
@@ -40,7 +49,7 @@ export type ManifestAdmission = z.infer<typeof ManifestAdmission>;
 /** The hashed content of a record (everything but `seq` and `gateName`). */
 export type AdmissionRowContent = Pick<
   ManifestAdmission,
-  'serial' | 'origin' | 'originSeq' | 'direction' | 'at' | 'gateId' | 'unconfirmed'
+  'serial' | 'origin' | 'originSeq' | 'direction' | 'at' | 'gateId' | 'unconfirmed' | 'undoes'
 >;
 
 /** Count and checksum of the admission records a copy holds. */
@@ -52,7 +61,9 @@ export type AdmissionTotals = z.infer<typeof AdmissionTotals>;
 
 /** The canonical hash input of a record. */
 export function admissionHashInput(row: AdmissionRowContent): string {
-  return `${row.serial}|${row.origin.toLowerCase()}|${row.originSeq}|${row.direction}|${row.at}|${row.gateId.toLowerCase()}|${row.unconfirmed ? 1 : 0}`;
+  const base = `${row.serial}|${row.origin.toLowerCase()}|${row.originSeq}|${row.direction}|${row.at}|${row.gateId.toLowerCase()}|${row.unconfirmed ? 1 : 0}`;
+  if (row.direction !== 'undo') return base;
+  return `${base}|${row.undoes?.origin.toLowerCase() ?? ''}|${row.undoes?.originSeq ?? ''}`;
 }
 
 /** XORs one record's hash into `acc` (in place). */
@@ -79,9 +90,10 @@ export const EMPTY_ADMISSION_TOTALS: AdmissionTotals = { count: 0, checksum: '00
 /**
  * The PostgreSQL aggregate over the cloud's `admissions` rows that equals admissionTotalsOf(...).checksum
  * as a signed bigint (NULL over no rows): what the cloud keeps on the event row. Columns: serial, origin,
- * origin_seq, direction, at_ms, gate_id, unconfirmed.
+ * origin_seq, direction, at_ms, gate_id, unconfirmed, and on undo rows undoes_origin, undoes_origin_seq
+ * (appended exactly when direction = 'undo', like admissionHashInput).
  */
-export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
+export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end) || (case when direction = 'undo' then '|' || lower(undoes_origin) || '|' || undoes_origin_seq else '' end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
 
 /** The same aggregate as the 16-hex-digit checksum pages carry. */
 export const ADMISSION_CHECKSUM_SQL = `lpad(to_hex(${ADMISSION_XOR_SQL}), 16, '0')`;

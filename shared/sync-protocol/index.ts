@@ -248,7 +248,12 @@ const ScanRecordFields = z.strictObject({
   eventId: z.uuid().nullable(),
   ticketSerial: z.number().int().min(1).max(0xffff_ffff).nullable(),
   generation: z.number().int().min(0).max(0xffff).nullable(),
-  direction: z.enum(['in', 'out']),
+  /**
+   * `undo` marks a row that records the undoing of one of this device's own earlier accepted entries or
+   * exits (a steward's Undo at the station): decision `accept`, reason `OK`, detail `undo`,
+   * `admissionSeq` the undo record's own number and `undoesSeq` the number of the record it takes back.
+   */
+  direction: z.enum(['in', 'out', 'undo']),
   decision: z.enum(['accept', 'reject']),
   reason: z.enum(ADMISSION_REASONS),
   detail: storableText(64).nullable(),
@@ -270,6 +275,8 @@ const ScanRecordFields = z.strictObject({
   admissionSeq: z.number().int().min(1).optional(),
   /** The gate decided this admission while it reached neither the cloud nor all its peers. */
   unconfirmed: z.boolean().optional(),
+  /** Only on an `undo` row: the admissionSeq (this device's) of the entry or exit it takes back. */
+  undoesSeq: z.number().int().min(1).optional(),
 });
 /** One scan as the gate recorded it, accepted or rejected; its estimated time must be a time too. */
 export const ScanRecord = ScanRecordFields.refine(

@@ -1,11 +1,11 @@
 /**
  * An event's admission records for the organiser: what got in (and out), where and when — one item per
  * record of the cloud's admission history (../admissions.ts: gate uploads, online validation, adopted
- * scans), in the order the cloud recorded them (`seq`, the event's change sequence). Keyset-paged on
+ * scans, the box office's check-ins; undo records with the record they take back), in the order the cloud recorded them (`seq`, the event's change sequence). Keyset-paged on
  * `seq`; the CSV export walks the same pages. Only the event's tenant's records, whatever id a row names.
  */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { admissions } from '../../db/admissions-schema';
+import { type AdmissionSource, admissions } from '../../db/admissions-schema';
 import { gates, tickets, ticketTypes } from '../../db/schema';
 import { fail, type Result } from '../../errors';
 import type { Actor } from '../actor';
@@ -17,7 +17,9 @@ export interface AdmissionItem {
   seq: number;
   /** Corrected time of the decision, ISO 8601 UTC. */
   at: string;
-  direction: 'in' | 'out';
+  /** `undo`: the record takes back the entry or exit `undoes` names (issue 17). */
+  direction: 'in' | 'out' | 'undo';
+  undoes: { origin: string; originSeq: number } | null;
   serial: number;
   ticketId: string | null;
   ticketTypeId: string | null;
@@ -25,10 +27,13 @@ export interface AdmissionItem {
   ticketTypeName: string | null;
   gateId: string;
   gateName: string | null;
-  /** The deciding device's id, or `cloud` (online validation). */
+  /** The deciding device's id, or `cloud` (online validation, box office). */
   origin: string;
   originSeq: number;
-  source: 'gate' | 'validate' | 'adopted';
+  source: AdmissionSource;
+  /** The staff user of a box-office check-in or online undo; null otherwise. */
+  recordedBy: string | null;
+  note: string | null;
   /** Decided by a gate that reached neither the cloud nor all its peers. */
   unconfirmed: boolean;
 }
@@ -59,6 +64,8 @@ export async function admissionRows(
       seq: admissions.seq,
       atMs: admissions.atMs,
       direction: admissions.direction,
+      undoesOrigin: admissions.undoesOrigin,
+      undoesOriginSeq: admissions.undoesOriginSeq,
       serial: admissions.serial,
       ticketId: tickets.id,
       ticketTypeId: tickets.ticketTypeId,
@@ -70,6 +77,8 @@ export async function admissionRows(
       originSeq: admissions.originSeq,
       source: admissions.source,
       unconfirmed: admissions.unconfirmed,
+      recordedBy: admissions.recordedBy,
+      note: admissions.note,
     })
     .from(admissions)
     .leftJoin(
@@ -91,7 +100,14 @@ export async function admissionRows(
     )
     .orderBy(asc(admissions.seq))
     .limit(size);
-  return rows.map(({ atMs, ...row }) => ({ ...row, at: new Date(atMs).toISOString() }));
+  return rows.map(({ atMs, undoesOrigin, undoesOriginSeq, ...row }) => ({
+    ...row,
+    at: new Date(atMs).toISOString(),
+    undoes:
+      undoesOrigin !== null && undoesOriginSeq !== null
+        ? { origin: undoesOrigin, originSeq: undoesOriginSeq }
+        : null,
+  }));
 }
 
 /** A page of an event's admission records. */

@@ -45,6 +45,11 @@ export const ADMISSION_COLUMNS: readonly Column<AdmissionItem>[] = [
   ['origin_seq', (a) => a.originSeq],
   ['source', (a) => a.source],
   ['unconfirmed', (a) => a.unconfirmed],
+  // Issue 17, after the earlier columns so a reader by position keeps working: undo records and the box office.
+  ['undoes_origin', (a) => a.undoes?.origin ?? null],
+  ['undoes_origin_seq', (a) => a.undoes?.originSeq ?? null],
+  ['recorded_by', (a) => a.recordedBy],
+  ['note', (a) => a.note],
 ];
 
 const line = (cells: Cell[]): string => `${cells.map(csvField).join(',')}\r\n`;
