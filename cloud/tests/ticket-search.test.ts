@@ -171,6 +171,41 @@ describe('GET /events/{id}/tickets?q= (the box office search)', () => {
   });
 });
 
+describe('an entry undone at the box office', () => {
+  it('counts nowhere: the ticket is listed as never admitted, and admitted=true leaves it out', async () => {
+    // Past the doors (seedEvent opens them an hour in): check a ticket in at North, then undo it.
+    cloud.advance(2 * 3600_000);
+    const ticket = all[1]!;
+    const checkIn = await cloud.call('POST', `/api/v1/events/${a.eventId}/tickets/${ticket.id}/check-in`, {
+      token: staff,
+      body: { gateId: a.gateIds[0], note: 'code torn' },
+    });
+    expect(checkIn.body).toMatchObject({ decision: 'accept', admission: { origin: 'cloud' } });
+    const serial = String(ticket.serial);
+    const inside = (await search(serial)).body.items[0];
+    expect(inside.admission).toMatchObject({ admitted: true, inside: true, entries: 1, exits: 0 });
+    expect(ids((await search(serial, '&admitted=true')).body)).toEqual([ticket.id]);
+
+    const undo = await cloud.call('POST', `/api/v1/events/${a.eventId}/admissions/undo`, {
+      token: staff,
+      body: { origin: checkIn.body.admission.origin, originSeq: checkIn.body.admission.originSeq },
+    });
+    expect(undo.status).toBe(200);
+    const undone = (await search(serial)).body.items[0];
+    expect(undone.admission).toEqual({
+      admitted: false,
+      inside: false,
+      firstEntryAt: null,
+      firstEntryGateId: null,
+      firstEntryGateName: null,
+      entries: 0,
+      exits: 0,
+    });
+    expect((await search(serial, '&admitted=true')).body.items).toEqual([]);
+    expect(ids((await search(serial, '&admitted=false')).body)).toEqual([ticket.id]);
+  });
+});
+
 describe('likeLiteral (the holder-name match)', () => {
   it('makes %, _ and \\ mean themselves in PostgreSQL ILIKE', async () => {
     const matches = async (value: string, text: string) => {

@@ -7,7 +7,12 @@
  * office's search (`q`) is one more condition beside the filters (./ticket-search.ts).
  */
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { type AdmissionRecord, admissionStateOf, compareAdmissions } from '../../../shared/admission/history';
+import {
+  type AdmissionRecord,
+  admissionStateOf,
+  compareAdmissions,
+  effectiveMovements,
+} from '../../../shared/admission/history';
 import { admissions } from '../../db/admissions-schema';
 import { gates, type TicketStatus, tickets, ticketTypes } from '../../db/schema';
 import { fail, type Result } from '../../errors';
@@ -64,11 +69,15 @@ const NEVER: AdmissionSummary = {
   exits: 0,
 };
 
-/** Folds one ticket's records into its summary. */
+/**
+ * Folds one ticket's records into its summary. An undone entry or exit (issue 17: the box office's undo)
+ * counts nowhere, as in the fold every gate makes: a ticket whose only entry was undone was never admitted.
+ */
 export function summarise(records: AdmissionRecord[]): AdmissionSummary {
   if (records.length === 0) return NEVER;
   const state = admissionStateOf(records);
-  const entries = records.filter((r) => r.direction === 'in');
+  const { movements } = effectiveMovements(records);
+  const entries = movements.filter((r) => r.direction === 'in');
   // The first entry on the common timeline (the same total order the fold uses).
   const first = [...entries].sort(compareAdmissions)[0];
   return {
@@ -78,7 +87,7 @@ export function summarise(records: AdmissionRecord[]): AdmissionSummary {
     firstEntryGateId: first?.gateId ?? null,
     firstEntryGateName: first?.gateName ?? null,
     entries: entries.length,
-    exits: records.length - entries.length,
+    exits: movements.length - entries.length,
   };
 }
 
@@ -96,6 +105,8 @@ async function recordsBySerial(ctx: ServiceContext, event: ListedEvent, serials:
       gateId: admissions.gateId,
       gateName: sql<string | null>`coalesce(${admissions.gateName}, ${gates.name})`,
       unconfirmed: admissions.unconfirmed,
+      undoesOrigin: admissions.undoesOrigin,
+      undoesOriginSeq: admissions.undoesOriginSeq,
     })
     .from(admissions)
     .leftJoin(gates, and(eq(gates.id, admissions.gateId), eq(gates.tenantId, admissions.tenantId)))
@@ -106,9 +117,13 @@ async function recordsBySerial(ctx: ServiceContext, event: ListedEvent, serials:
         inArray(admissions.serial, serials),
       ),
     );
-  for (const { serial, ...record } of rows) {
+  for (const { serial, undoesOrigin, undoesOriginSeq, ...record } of rows) {
     const list = bySerial.get(serial) ?? [];
-    list.push(record);
+    const undoes =
+      undoesOrigin !== null && undoesOriginSeq !== null
+        ? { origin: undoesOrigin, originSeq: undoesOriginSeq }
+        : undefined;
+    list.push(undoes ? { ...record, undoes } : record);
     bySerial.set(serial, list);
   }
   return bySerial;
@@ -131,8 +146,11 @@ async function checkTicketType(ctx: ServiceContext, event: ListedEvent, ticketTy
 
 /** The SQL condition of the filters (the event and its tenant included). */
 function ticketConditions(event: ListedEvent, filter: TicketFilter): SQL | undefined {
+  // An entry that stands: not taken back by an undo record (issue 17).
   const entered = sql`exists (select 1 from admissions a where a.event_id = ${tickets.eventId}
-    and a.tenant_id = ${tickets.tenantId} and a.serial = ${tickets.serial} and a.direction = 'in')`;
+    and a.tenant_id = ${tickets.tenantId} and a.serial = ${tickets.serial} and a.direction = 'in'
+    and not exists (select 1 from admissions u where u.event_id = a.event_id and u.tenant_id = a.tenant_id
+      and u.direction = 'undo' and u.undoes_origin = a.origin and u.undoes_origin_seq = a.origin_seq))`;
   return and(
     eq(tickets.eventId, event.id),
     eq(tickets.tenantId, event.tenantId),
