@@ -10,11 +10,12 @@
  *
  * An accepted scan that is new here also becomes an admission record of its event (issue 14,
  * ./admissions.ts) under the gate's own record number (`admissionSeq`), in the same transaction: every
- * other gate of the event then hears of it with its next pull, and `/validate` decides against it.
+ * other gate of the event then hears of it with its next pull, and `/validate` decides against it. An
+ * undo row (direction `undo`, issue 17: a steward's Undo at the station) is stored as a scan like any
+ * other and files an undo record under its own `admissionSeq`, naming this device's record `undoesSeq`.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { ScanDirection } from '../../shared/admission/reasons';
 import { type ScanAck, type ScanBatch, ScanRecord } from '../../shared/sync-protocol';
 import type { Executor, Transaction } from '../db/client';
 import { parseRows, sqlNumber } from '../db/rows';
@@ -26,7 +27,7 @@ import { type QuarantineReason, quarantineReason, storableJson } from './scan-qu
 
 type ScanInsert = typeof deviceScans.$inferInsert;
 
-// 21 columns × 1,000 rows stays far below PostgreSQL's 65,535 bind parameters.
+// 22 columns × 1,000 rows stays far below PostgreSQL's 65,535 bind parameters.
 const INSERT_CHUNK = 1_000;
 
 function describe(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
@@ -50,7 +51,7 @@ async function insertScans(tx: Transaction, rows: ScanInsert[]): Promise<Array<{
   const result = await tx.execute(sql`
     insert into device_scans (device_id, seq, id, tenant_id, gate_id, event_id, ticket_serial, generation,
       direction, accepted, reason, detail, code_hash, scanned_at, clock_offset_ms, estimated_at, manifest_seq,
-      admission_seq, unconfirmed, quarantined, received_at)
+      admission_seq, undoes_seq, unconfirmed, quarantined, received_at)
     select * from unnest(
       ${column((r) => r.deviceId)}::uuid[], ${column((r) => r.seq)}::bigint[], ${column((r) => r.id)}::uuid[],
       ${column((r) => r.tenantId)}::text[], ${column((r) => r.gateId)}::uuid[], ${column((r) => r.eventId)}::uuid[],
@@ -59,7 +60,8 @@ async function insertScans(tx: Transaction, rows: ScanInsert[]): Promise<Array<{
       ${column((r) => r.detail)}::text[], ${column((r) => r.codeHash)}::text[],
       ${column((r) => iso(r.scannedAt))}::timestamptz[], ${column((r) => r.clockOffsetMs)}::bigint[],
       ${column((r) => iso(r.estimatedAt))}::timestamptz[], ${column((r) => r.manifestSeq)}::bigint[],
-      ${column((r) => r.admissionSeq ?? null)}::bigint[], ${column((r) => flag(r.unconfirmed))}::int[],
+      ${column((r) => r.admissionSeq ?? null)}::bigint[], ${column((r) => r.undoesSeq ?? null)}::bigint[],
+      ${column((r) => flag(r.unconfirmed))}::int[],
       ${column(() => 0)}::int[], ${column((r) => iso(r.receivedAt))}::timestamptz[])
     on conflict do nothing
     returning seq`);
@@ -94,16 +96,29 @@ function quarantineRow(device: DeviceRow, seq: number, reason: string, raw: unkn
   } satisfies ScanInsert;
 }
 
-/** Why a parsed record is not stored as a scan of this device, or undefined when it is. */
+/** Why a parsed record is not stored as a scan of this device (code and details), or undefined when it is. */
 function refusal(
   device: DeviceRow,
   served: ReadonlySet<string>,
   scan: ScanRecord,
-): QuarantineReason | undefined {
-  if (scan.gateId.toLowerCase() !== device.gateId.toLowerCase()) return 'WRONG_GATE';
-  if (scan.eventId !== null && !served.has(scan.eventId.toLowerCase())) return 'EVENT_NOT_SERVED';
-  // Undo rows are stored once the cloud files undo records (issue 17); until then they wait in quarantine.
-  if (scan.direction === 'undo') return 'INVALID_ROW';
+): { code: QuarantineReason; details?: string } | undefined {
+  if (scan.gateId.toLowerCase() !== device.gateId.toLowerCase()) return { code: 'WRONG_GATE' };
+  if (scan.eventId !== null && !served.has(scan.eventId.toLowerCase())) return { code: 'EVENT_NOT_SERVED' };
+  if (scan.direction === 'undo') {
+    // An undo row is the undo record itself: without all of these it names nothing to file.
+    const complete =
+      scan.decision === 'accept' &&
+      scan.eventId !== null &&
+      scan.ticketSerial !== null &&
+      scan.admissionSeq !== undefined &&
+      scan.undoesSeq !== undefined;
+    if (!complete) {
+      return {
+        code: 'INVALID_ROW',
+        details: 'an undo row needs decision accept, eventId, ticketSerial, admissionSeq and undoesSeq',
+      };
+    }
+  }
   return undefined;
 }
 
@@ -126,7 +141,7 @@ function sortBatch(
     const refused = parsed.success ? refusal(device, served, parsed.data) : undefined;
     if (!parsed.success || refused) {
       const reason = parsed.success
-        ? quarantineReason(refused ?? 'INVALID_ROW')
+        ? quarantineReason(refused?.code ?? 'INVALID_ROW', refused?.details)
         : quarantineReason('INVALID_ROW', describe(parsed.error));
       sorted.quarantined.push(quarantineRow(device, raw.seq, reason, raw, receivedAt));
       continue;
@@ -142,7 +157,7 @@ function sortBatch(
       eventId: scan.eventId,
       ticketSerial: scan.ticketSerial,
       generation: scan.generation,
-      direction: scan.direction as ScanDirection,
+      direction: scan.direction,
       accepted: scan.decision === 'accept' ? 1 : 0,
       reason: scan.reason,
       detail: scan.detail,
@@ -152,6 +167,7 @@ function sortBatch(
       estimatedAt: new Date(scan.scannedAt + scan.clockOffsetMs),
       manifestSeq: scan.manifestSeq,
       admissionSeq: scan.admissionSeq ?? null,
+      undoesSeq: scan.direction === 'undo' ? (scan.undoesSeq ?? null) : null,
       unconfirmed: scan.unconfirmed ? 1 : 0,
       quarantined: 0,
       receivedAt,
@@ -230,6 +246,11 @@ async function appendGateAdmissions(
       origin: row.admissionSeq ? device.id : null,
       originSeq: row.admissionSeq ?? null,
       direction: row.direction ?? 'in',
+      // A gate's Undo takes back one of its own records (sortBatch let no undo row through without both).
+      undoes:
+        row.direction === 'undo' && row.undoesSeq
+          ? { origin: device.id, originSeq: row.undoesSeq }
+          : undefined,
       atMs: row.estimatedAt?.getTime() ?? now.getTime(),
       gateId: device.gateId,
       gateName: gate?.name ?? null,
