@@ -179,7 +179,8 @@ async function search(options = {}) {
   const desk = state.desk;
   if (!desk || !state.query) return;
   const cursor = options.more && state.nextCursor ? `&cursor=${encodeURIComponent(state.nextCursor)}` : '';
-  const limit = options.more ? PAGE_SIZE : Math.max(PAGE_SIZE, state.tickets.length);
+  // A refresh reloads every row shown, up to the API's page limit.
+  const limit = options.more ? PAGE_SIZE : Math.min(200, Math.max(PAGE_SIZE, state.tickets.length));
   if (!options.quiet) byId('search-status').textContent = 'Searching…';
   const answer = await api(
     'GET',
