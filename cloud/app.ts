@@ -34,6 +34,7 @@ import { admissionExportRoutes } from './routes/admissions-export';
 import { mountApiDocs } from './routes/api-docs';
 import { attendanceRoutes } from './routes/attendance';
 import { boxOfficeRoutes } from './routes/box-office';
+import { mountBoxOfficePage } from './routes/box-office-page';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountHealthRoutes } from './routes/health';
@@ -252,6 +253,7 @@ export function createApp(deps: AppDeps): CloudApp {
   mountMetricsRoute(app, metrics, requireUser);
   mountApiDocs(app);
   mountOpsPage(app);
+  mountBoxOfficePage(app);
   metrics.attach({
     jobDepth: () => jobs.depth(),
     poolStats: () => deps.database.poolStats(),

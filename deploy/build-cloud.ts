@@ -9,7 +9,9 @@
  * relative to the module that reads them, which in the bundle is `<outDir>/cloud/main.mjs`:
  * - the migrations as `../../migrations/cloud` (cloud/db/migrate.ts), so `<outDir>` must sit beside
  *   `migrations/` — as `/app/dist` and `/app/migrations` do in the image;
- * - the event operations page as `../ops-page` (cloud/routes/operations.ts), copied here to `<outDir>/ops-page`.
+ * - the event operations page as `../ops-page` (cloud/routes/operations.ts), copied here to `<outDir>/ops-page`;
+ * - the box office page as `../box-office-page` (cloud/routes/box-office-page.ts), copied to
+ *   `<outDir>/box-office-page`.
  */
 import { cpSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,7 +32,10 @@ export const CLOUD_ENTRY_POINTS = {
  * Static files the cloud reads at run time, copied beside the bundle: repository path → path in `<outDir>`
  * (where the reading module's `import.meta.url`, now the bundle's, resolves them).
  */
-export const CLOUD_RUNTIME_FILES = { 'cloud/ops-page': 'ops-page' } as const;
+export const CLOUD_RUNTIME_FILES = {
+  'cloud/ops-page': 'ops-page',
+  'cloud/box-office-page': 'box-office-page',
+} as const;
 
 /** Packages the cloud image must never need: the gate's native SQLite module and the desktop shell. */
 export const PACKAGES_NOT_IN_CLOUD_IMAGE = ['better-sqlite3', 'electron'] as const;

@@ -787,7 +787,9 @@ describe.skipIf(!databaseUrl && !CI)(
       expect(bundle.externalPackages).not.toContain('better-sqlite3');
       expect(bundle.externalPackages).not.toContain('electron');
       expect(bundle.externalPackages).toContain('pg');
-      expect(readdirSync(join(bundle.outDir, 'ops-page')).filter((name) => name.endsWith('.ts'))).toEqual([]);
+      for (const page of ['ops-page', 'box-office-page']) {
+        expect(readdirSync(join(bundle.outDir, page)).filter((name) => name.endsWith('.ts'))).toEqual([]);
+      }
       // The image installs production dependencies only (`npm ci --omit=dev`).
       const manifest = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
       for (const name of bundle.externalPackages) {
@@ -884,6 +886,13 @@ describe.skipIf(!databaseUrl && !CI)(
       expect((await fetch(`${base}/ops/assets/ops.js`)).status).toBe(200);
       // …and the reasons' words the page imports, generated from shared/admission by the bundled cloud.
       expect(await (await fetch(`${base}/ops/assets/reasons.js`)).text()).toContain('"ALREADY_USED"');
+      // The box office page too (issue 17), with the modules it loads.
+      const boxOffice = await fetch(`${base}/box-office`);
+      expect(boxOffice.status).toBe(200);
+      expect(await boxOffice.text()).toContain('Box office');
+      for (const asset of ['box-office.js', 'check-in.js', 'api.js', 'words.js', 'box-office.css']) {
+        expect((await fetch(`${base}/box-office/assets/${asset}`)).status, asset).toBe(200);
+      }
 
       started.kill('SIGTERM');
       const code = await Promise.race([

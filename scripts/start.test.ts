@@ -133,6 +133,9 @@ describe('npm start', () => {
     );
     expect(operations.status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.cloud}/ops/events/${demo.eventId}`)).status).toBe(200);
+    // So is the box office (issue 17), for the venue_staff token.
+    expect(output).toContain(`http://127.0.0.1:${ports.cloud}/box-office   (paste the venue_staff token)`);
+    expect((await fetch(`http://127.0.0.1:${ports.cloud}/box-office`)).status).toBe(200);
     const scan = async (label: string) => {
       const ticket = demo.tickets.find((t) => t.label === label)!;
       const response = await fetch(`http://127.0.0.1:${ports.gate}/api/scan`, {

@@ -119,6 +119,7 @@ async function main(): Promise<void> {
         `  scanner UI      ${agent.url}/   gate ${gateName}, ${status.online ? 'online' : 'offline'}, ${events}`,
         `  demo QR codes   ${page.url}/`,
         `  operations      ${cloud.url}/ops/events/${state.eventId}   (paste the admin token)`,
+        `  box office      ${cloud.url}/box-office   (paste the venue_staff token)`,
         `  tokens          ${tokens}/{admin,venue_staff,customer,ops}.txt   (12 h; README "Authentication")`,
         `  data            ${dataRoot}  (delete it to start from scratch)`,
         'Press o to cut the venue’s internet and again to restore it (or use the demo page).',

@@ -1,15 +1,44 @@
 /**
  * HTTP route for an event's tickets as the organiser and the box office look them up (issue 16): paged,
  * filtered by status, ticket type and whether the ticket was admitted, each with its admission summary
- * (inside now, first entry and its gate). Admin and ops, and venue staff — the box office answers "did
- * this guest get in?" — all without QR tokens. Another tenant's event is 404.
+ * (inside now, first entry and its gate), and searched with `q` (issue 17: order id, serial, order
+ * reference, holder name — ../services/organiser/ticket-search.ts). Admin and ops, and venue staff — the
+ * box office answers "did this guest get in?" — all without QR tokens. Another tenant's event is 404.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponses } from '../http/answers';
 import { actorOf, bearerAccess, createRouter, type RouteDeps, unwrap } from '../http/openapi';
 import { idParams, PageQuery, pageOf, z } from '../http/schemas';
+import { MAX_QUERY_LENGTH } from '../services/organiser/ticket-search';
 import { listEventTickets } from '../services/organiser/tickets';
 import { EventTicketSchema, TICKET_EXAMPLE } from './organiser-schemas';
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+/** What the box office types: trimmed, one visible character at least, bounded, no control characters. */
+const SearchText = z
+  .string()
+  .trim()
+  .min(1, 'type a name, an order reference or a serial number')
+  .max(MAX_QUERY_LENGTH, `at most ${MAX_QUERY_LENGTH} characters`)
+  .regex(NO_CONTROL, 'must not contain control characters')
+  .openapi({
+    description:
+      'Search: the tickets this text names — a full order id (uuid); a serial number (digits); at ' +
+      'least 4 hex digits from the start or the end of an order id, as read off a confirmation ' +
+      '(hyphens optional, any case); or part of the holder’s name (case-insensitive). A ticket matches ' +
+      'when any of them does; the other filters and paging apply as usual. Empty after trimming, ' +
+      `longer than ${MAX_QUERY_LENGTH} characters or with control characters: 400.`,
+    param: {
+      examples: {
+        serial: { summary: 'A serial number', value: '1042' },
+        orderEnd: { summary: 'The last characters of an order id', value: '9f2d4d5e' },
+        orderId: { summary: 'A full order id', value: '0196f3a2-7c1e-7b3a-9f2d-4d5e6f708192' },
+        name: { summary: 'Part of a holder’s name', value: 'okafor' },
+      },
+    },
+  });
 
 const TicketsQuery = PageQuery.extend({
   status: z.enum(['valid', 'revoked']).optional().openapi({ description: 'Only tickets in this status' }),
@@ -19,6 +48,7 @@ const TicketsQuery = PageQuery.extend({
   admitted: z.enum(['true', 'false']).optional().openapi({
     description: 'true: tickets with at least one recorded entry (gate or online); false: never admitted',
   }),
+  q: SearchText.optional(),
 });
 
 /** Routes under /api/v1 for an event's tickets. */
@@ -33,7 +63,8 @@ export function organiserTicketRoutes(deps: RouteDeps) {
       description:
         'In issue order, `{items, nextCursor}` with `?limit=&cursor=`. Each ticket carries its admission ' +
         'summary from the cloud’s admission history (gate uploads and online validation): admitted, ' +
-        'inside now, first entry time and gate, entry and exit counts. No QR tokens.',
+        'inside now, first entry time and gate, entry and exit counts. No QR tokens. `q` searches by ' +
+        'order id, serial, order reference or holder name (the box office).',
       ...bearerAccess(['tickets'], ['admin', 'venue_staff', 'ops'], limits.read),
       request: { params: idParams('id'), query: TicketsQuery },
       responses: {
@@ -50,10 +81,11 @@ export function organiserTicketRoutes(deps: RouteDeps) {
       },
     }),
     async (c) => {
-      const { status, ticketTypeId, admitted, ...paging } = c.req.valid('query');
+      const { status, ticketTypeId, admitted, q, ...paging } = c.req.valid('query');
       const filter = {
         status,
         ticketTypeId,
+        q,
         admitted: admitted === undefined ? undefined : admitted === 'true',
       };
       const { page } = unwrap(

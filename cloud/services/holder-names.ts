@@ -11,7 +11,7 @@ import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { nameBoxFor, normaliseHolderName } from './holder-name-rules';
-import { type TicketRow, type TicketView, ticketView } from './tickets';
+import { type TicketView, ticketView } from './tickets';
 
 /**
  * Sets (or, with null, removes) a ticket's holder name. The ticket's holder or an admin of its tenant

@@ -300,6 +300,10 @@ describe('every operation answers as the document says', () => {
       expect((await call('GET', path, { token: admin })).status).toBe(200);
       expect((await call('GET', `${path}?limit=0`, { token: admin })).status).toBe(400);
     }
+    // The box office's search (issue 17): a serial, and a query that is only blanks.
+    const search = `/api/v1/events/${seeded.eventId}/tickets`;
+    expect((await call('GET', `${search}?q=1`, { token: staff })).status).toBe(200);
+    expect((await call('GET', `${search}?q=%20%20`, { token: staff })).status).toBe(400);
     for (const list of ['orders', 'admissions']) {
       const path = `/api/v1/events/${seeded.eventId}/${list}?format=csv`;
       expect((await call('GET', path, { token: admin })).status).toBe(200);

@@ -3,7 +3,8 @@
  * and whether the ticket was ever admitted, each with its admission summary. "Admitted" means the
  * cloud's admission history (../admissions.ts) holds an entry of the ticket's serial — from a gate's
  * upload, online validation or the box office, and not undone — and "inside" is that history folded by the same function the gates and
- * `/validate` use (shared/admission/history), so the list never disagrees with the door.
+ * `/validate` use (shared/admission/history), so the list never disagrees with the door. The box
+ * office's search (`q`) is one more condition beside the filters (./ticket-search.ts).
  */
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import {
@@ -19,6 +20,7 @@ import { standingMovementSql } from '../admissions';
 import type { ServiceContext } from '../context';
 import { keysetPage, type Page, type PageRequest } from '../pagination';
 import { eventOfActor, type ListedEvent } from './scope';
+import { ticketSearchCondition } from './ticket-search';
 
 /** Where a ticket's holder has been, from the admission history. */
 export interface AdmissionSummary {
@@ -55,6 +57,8 @@ export interface TicketFilter {
   status?: TicketStatus | undefined;
   ticketTypeId?: string | undefined;
   admitted?: boolean | undefined;
+  /** The box office's search text (./ticket-search.ts), already checked by the route. */
+  q?: string | undefined;
 }
 
 const NEVER: AdmissionSummary = {
@@ -67,7 +71,10 @@ const NEVER: AdmissionSummary = {
   exits: 0,
 };
 
-/** Folds one ticket's records into its summary. */
+/**
+ * Folds one ticket's records into its summary. An undone entry or exit (issue 17: the box office's undo)
+ * counts nowhere, as in the fold every gate makes: a ticket whose only entry was undone was never admitted.
+ */
 export function summarise(records: AdmissionRecord[]): AdmissionSummary {
   // Undone entries and exits (and the undo records) are not movements: an undone entry never came in.
   const { movements } = effectiveMovements(records);
@@ -142,6 +149,7 @@ async function checkTicketType(ctx: ServiceContext, event: ListedEvent, ticketTy
 
 /** The SQL condition of the filters (the event and its tenant included). */
 function ticketConditions(event: ListedEvent, filter: TicketFilter): SQL | undefined {
+  // An entry that stands: not taken back by an undo record (issue 17).
   const entered = sql`exists (select 1 from admissions a where a.event_id = ${tickets.eventId}
     and a.tenant_id = ${tickets.tenantId} and a.serial = ${tickets.serial} and a.direction = 'in'
     and ${standingMovementSql('a')})`;
@@ -151,6 +159,7 @@ function ticketConditions(event: ListedEvent, filter: TicketFilter): SQL | undef
     filter.status ? eq(tickets.status, filter.status) : undefined,
     filter.ticketTypeId ? eq(tickets.ticketTypeId, filter.ticketTypeId) : undefined,
     filter.admitted === undefined ? undefined : filter.admitted ? entered : sql`not ${entered}`,
+    filter.q === undefined ? undefined : ticketSearchCondition(filter.q),
   );
 }
 
