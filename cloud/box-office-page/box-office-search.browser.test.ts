@@ -102,7 +102,7 @@ runIf('box office search in Chromium', () => {
     expect(await vipRow.locator('td').allTextContents()).toEqual([
       `#${vip.serial}`,
       'Type 2',
-      '—',
+      'Zoë Ångström',
       `…${orders[1]!.orderId.replaceAll('-', '').slice(-8)}`,
       'Valid',
       'Not admitted',
@@ -123,6 +123,15 @@ runIf('box office search in Chromium', () => {
     const firstEntry = await admitted.locator('td[data-label="First entry"]').textContent();
     expect(firstEntry?.replaceAll('\u00a0', ' ')).toBe('North, Sat 1 May 2027, 15:30');
     expect(await page.textContent('main')).not.toMatch(/\b(AM|PM)\b|\d+\/\d+\/\d{4}/);
+
+    // Part of a holder's name, any case: the guests of that name.
+    await search(page, 'okafor');
+    expect(await shownTicketIds(page)).toEqual(first.tickets.map((t) => t.id));
+    expect(await page.locator('#rows td[data-label="Holder"]').allTextContents()).toEqual([
+      'Ana Okafor',
+      'Ben Okafor',
+      'Chioma Okafor',
+    ]);
 
     // The tablet: a table with every column, nothing sticking out.
     expect(await overflowing(page)).toEqual([]);

@@ -51,6 +51,20 @@ export async function startBoxOfficeCloud(): Promise<BoxOfficeCloud> {
     }));
     orders.push({ orderId: purchase.order.id, tickets });
   }
+  // Holder names as the holders set them: the first order's three guests and the VIP.
+  const names = [
+    [orders[0]!.tickets[0]!, 'Ana Okafor'],
+    [orders[0]!.tickets[1]!, 'Ben Okafor'],
+    [orders[0]!.tickets[2]!, 'Chioma Okafor'],
+    [orders[1]!.tickets[0]!, 'Zoë Ångström'],
+  ] as const;
+  for (const [ticket, holderName] of names) {
+    const named = await real.cloud.call('PATCH', `/api/v1/tickets/${ticket.id}`, {
+      token: real.seeded.adminToken,
+      body: { holderName },
+    });
+    if (named.status !== 200) throw new Error(`naming a ticket answered ${named.status}`);
+  }
   real.cloud.advance(90 * 60_000);
   const staffToken = await real.cloud.token('venue_staff', real.seeded.tenant);
   return { real, staffToken, orders };
