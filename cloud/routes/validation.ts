@@ -37,6 +37,13 @@ export const ValidationResult = z
         generation: z.number().int(),
       })
       .optional(),
+    holderName: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        "With a ticket the cloud holds: its holder's name, null when it has none (check it against an ID)",
+      ),
     alreadyUsed: z.object({ at: z.string(), gateId: z.uuid(), gateName: z.string().nullable() }).optional(),
     allowedGateIds: z.array(z.uuid()).optional(),
     scannedAt: Timestamp,

@@ -97,7 +97,13 @@ export async function checkInTicket(
       direction: scan.direction,
       now,
     });
-    const decided: OnlineDecision = { decision, eventId: event.id, ticketId: ticket.id, latestAt };
+    const decided: OnlineDecision = {
+      decision,
+      eventId: event.id,
+      ticketId: ticket.id,
+      holderName: ticket.holderName,
+      latestAt,
+    };
     await recordScan(tx, scan, decided);
     const filed = await recordAdmission(tx, scan, decided, { note: input.note ?? null });
     return { decided, filed };

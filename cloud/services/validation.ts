@@ -42,6 +42,8 @@ export interface ValidationView {
   reason: AdmissionDecision['reason'];
   detail?: string;
   ticket?: { id?: string; serial: number; typeNo: number; typeName?: string; generation: number };
+  /** With a ticket the cloud holds: its holder's name (null when none), for the steward's ID check. */
+  holderName?: string | null;
   alreadyUsed?: { at: string; gateId: string; gateName: string | null };
   allowedGateIds?: string[];
   scannedAt: string;
@@ -61,6 +63,8 @@ export interface OnlineDecision {
   decision: AdmissionDecision;
   eventId: string | null;
   ticketId: string | null;
+  /** The identified ticket's holder name (null when it has none); absent when no ticket row was found. */
+  holderName?: string | null;
   /** The corrected time of the ticket's latest admission record when decided. */
   latestAt?: number | undefined;
 }
@@ -133,6 +137,7 @@ async function decideOpened(
     decision: decideAdmission({ token, ...context, ...situation }),
     eventId: event.id,
     ticketId: ticket.id,
+    holderName: ticket.holderName,
     latestAt,
   };
 }
@@ -215,7 +220,7 @@ export interface FiledAdmission {
 }
 
 /** The answer of an online decision (also the body of a box-office check-in). */
-export function view({ decision, ticketId }: OnlineDecision, now: number): ValidationView {
+export function view({ decision, ticketId, holderName }: OnlineDecision, now: number): ValidationView {
   const out: ValidationView = {
     decision: decision.decision,
     reason: decision.reason,
@@ -223,6 +228,7 @@ export function view({ decision, ticketId }: OnlineDecision, now: number): Valid
   };
   if (decision.detail) out.detail = decision.detail;
   if (decision.ticket) out.ticket = { ...decision.ticket, ...(ticketId ? { id: ticketId } : {}) };
+  if (decision.ticket && holderName !== undefined) out.holderName = holderName;
   if (decision.alreadyUsed) {
     out.alreadyUsed = {
       at: new Date(decision.alreadyUsed.at).toISOString(),

@@ -234,6 +234,21 @@ describe('holder names', () => {
     expect(badName.status).toBe(400);
   });
 
+  it('online /validate names the holder of the ticket it identified, null when there is none', async () => {
+    const bought = await buyTickets(cloud, seeded, { quantity: 2, holderNames: ['Ana Okafor', null] });
+    const [named, unnamed] = bought.purchase.tickets as Bought[];
+    const staff = await cloud.token('venue_staff', seeded.tenant);
+    const validate = (qr: string) =>
+      cloud.call('POST', '/api/v1/validate', { token: staff, body: { qr, gateId: seeded.gateIds[0] } });
+    const first = await validate(named!.qr);
+    expect(first.status).toBe(200);
+    expect(first.body.ticket).toBeDefined();
+    expect(first.body.holderName).toBe('Ana Okafor');
+    expect((await validate(unnamed!.qr)).body.holderName).toBeNull();
+    // A code that identifies no ticket names nobody.
+    expect((await validate('not a ticket')).body).not.toHaveProperty('holderName');
+  });
+
   it('never writes a name into a log line', () => {
     const logs = cloud.logLines.join('\n');
     for (const name of ['Zoë', 'Grace Hopper', 'Mallory', 'Beatrix Quill']) expect(logs).not.toContain(name);
