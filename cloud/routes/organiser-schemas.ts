@@ -40,6 +40,10 @@ const OrderTicketSchema = z.object({
   status: z.enum(['valid', 'revoked']),
   revokedReason: z.string().nullable(),
   holderUserId: z.string().openapi({ description: 'Who holds the ticket now (after any transfer)' }),
+  holderName: z
+    .string()
+    .nullable()
+    .openapi({ description: "The holder's name on the ticket, null when none" }),
   generation: z.number().int(),
 });
 
@@ -75,6 +79,7 @@ export const ORDER_DETAIL_EXAMPLE = {
       status: 'revoked',
       revokedReason: 'double booking',
       holderUserId: 'user-42',
+      holderName: 'Ana Okafor',
       generation: 1,
     },
   ],

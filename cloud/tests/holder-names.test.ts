@@ -79,6 +79,10 @@ describe('holder names', () => {
     expect(tickets.map((t) => t.holderName)).toEqual(names);
     const read = await cloud.call('GET', `/api/v1/tickets/${tickets[0]!.id}`, { token: bought.token });
     expect(read.body.holderName).toBe('Zoë Ångström');
+    const order = await cloud.call('GET', `/api/v1/orders/${bought.purchase.order.id}`, {
+      token: bought.token,
+    });
+    expect(order.body.tickets.map((t: { holderName: string | null }) => t.holderName)).toEqual(names);
 
     const snapshot = await pullFrom(0);
     const serials = await Promise.all(tickets.map((t) => serialOf(t.id, bought.token)));

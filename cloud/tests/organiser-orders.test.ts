@@ -80,6 +80,7 @@ describe('GET /orders/{id}', () => {
       status: 'valid',
       revokedReason: null,
       holderUserId: 'cust-1',
+      holderName: null,
       generation: 1,
     });
     expect(JSON.stringify(order)).not.toMatch(/"qr"/);

@@ -39,6 +39,7 @@ export interface OrderTicket {
   status: 'valid' | 'revoked';
   revokedReason: string | null;
   holderUserId: string;
+  holderName: string | null;
   generation: number;
 }
 
@@ -96,6 +97,7 @@ export async function orderDetail(
       status: tickets.status,
       revokedReason: tickets.revokedReason,
       holderUserId: tickets.ownerUserId,
+      holderName: tickets.holderName,
       generation: tickets.generation,
     })
     .from(tickets)
