@@ -63,6 +63,7 @@ const plans: Plan[] = [
     run: benchGate,
     figures: [
       'gate decision p99',
+      'gate decision p99 / bare insert p99',
       'gate decision median / floor',
       'gate decisions per second',
       'delta apply 1k',

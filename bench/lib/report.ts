@@ -23,6 +23,7 @@ export interface BenchResult {
 /** The figures issues 8 and 14 name; `npm run bench` checks that a full set of them was produced. */
 export const REQUIRED_FIGURES = [
   'gate decision p99',
+  'gate decision p99 / bare insert p99',
   'gate decision median / floor',
   'gate decisions per second',
   'scan to painted verdict p95',
