@@ -11,8 +11,9 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../../scanner-ui/test-support/browser';
+import { describeInChromium } from '../../scanner-ui/test-support/chromium-suite';
 import {
   type BoxOfficeCloud,
   openBoxOffice,
@@ -23,7 +24,6 @@ import {
   startBoxOfficeCloud,
 } from '../test-support/box-office';
 
-const runIf = chromiumAvailable() ? describe : describe.skip;
 const SCREENSHOT = resolve(
   process.env['BOX_OFFICE_CHECK_IN_SCREENSHOT'] ?? join(tmpdir(), `box-office-check-in-${process.pid}.png`),
 );
@@ -62,7 +62,7 @@ async function checkIn(page: Page, decision: 'accept' | 'reject') {
   await page.waitForSelector(`#verdict[data-decision="${decision}"]:not([hidden])`);
 }
 
-runIf('box office check-in and undo in Chromium', () => {
+describeInChromium('box office check-in and undo in Chromium', () => {
   it('checks in (ACCEPT), refuses a second entry (Already used), undoes, and checks in again', async () => {
     const ticket = setup.orders[2]!.tickets[0]!;
     const { page, problems, missing } = await openBoxOffice(browser, setup.real.url, {

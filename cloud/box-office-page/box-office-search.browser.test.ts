@@ -11,8 +11,9 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../../scanner-ui/test-support/browser';
+import { describeInChromium } from '../../scanner-ui/test-support/chromium-suite';
 import {
   type BoxOfficeCloud,
   openBoxOffice,
@@ -23,7 +24,6 @@ import {
   startBoxOfficeCloud,
 } from '../test-support/box-office';
 
-const runIf = chromiumAvailable() ? describe : describe.skip;
 const SCREENSHOT = resolve(
   process.env['BOX_OFFICE_SEARCH_SCREENSHOT'] ?? join(tmpdir(), `box-office-search-${process.pid}.png`),
 );
@@ -64,7 +64,7 @@ function overflowing(page: Page) {
   });
 }
 
-runIf('box office search in Chromium', () => {
+describeInChromium('box office search in Chromium', () => {
   it('refuses a bad token and a customer’s token, in words, and keeps neither', async () => {
     const { page, problems } = await openBoxOffice(browser, setup.real.url);
     await page.waitForSelector('#login:not([hidden])');
