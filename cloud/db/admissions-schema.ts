@@ -24,7 +24,7 @@ import {
 import { events } from './schema';
 
 /** Where the cloud learnt of a record. */
-export type AdmissionSource = 'gate' | 'validate' | 'adopted' | 'check-in' | 'undo';
+export type AdmissionSource = 'gate' | 'validate' | 'adopted' | 'check-in' | 'undo' | 'exit-all';
 
 export const admissions = pgTable(
   'admissions',
@@ -44,6 +44,12 @@ export const admissions = pgTable(
     /** Only on an undo record (both set exactly then): the record it takes back. */
     undoesOrigin: text('undoes_origin'),
     undoesOriginSeq: bigint('undoes_origin_seq', { mode: 'number' }),
+    /**
+     * Entries and exits at a venue with zones (issue 18; both or neither): the move made, each a zone id
+     * or `outside` (text: `outside` is no UUID). Null: OUTSIDE ↔ the venue's first zone by direction.
+     */
+    fromZone: text('from_zone'),
+    toZone: text('to_zone'),
     /** Corrected time of the decision, unix ms (bigint: the exact value every gate hashes). */
     atMs: bigint('at_ms', { mode: 'number' }).notNull(),
     gateId: uuid('gate_id').notNull(),
@@ -54,7 +60,8 @@ export const admissions = pgTable(
      * `gate`: a gate's own record from its upload; `validate`: online validation; `adopted`: an accepted
      * scan uploaded without a record number (an agent older than the admission log), taken on by the cloud;
      * `check-in`: a manual check-in at the box office; `undo`: an undo made online at the box office
-     * (a gate's Undo comes with its upload: `gate`).
+     * (a gate's Undo comes with its upload: `gate`); `exit-all`: the event's automatic check-out of
+     * everyone still inside at its `exit_all_at` (issue 18).
      */
     source: text('source').$type<AdmissionSource>().notNull(),
     /** The uploaded scan it came from (gate and adopted records). */
@@ -80,5 +87,10 @@ export const admissions = pgTable(
           or (${t.direction} <> 'undo' and ${t.undoesOrigin} is null and ${t.undoesOriginSeq} is null)`,
     ),
     check('admissions_note_check', sql`char_length(${t.note}) <= 500`),
+    check(
+      'admissions_zones_check',
+      sql`(${t.fromZone} is null and ${t.toZone} is null)
+          or (${t.direction} <> 'undo' and ${t.fromZone} is not null and ${t.toZone} is not null)`,
+    ),
   ],
 );

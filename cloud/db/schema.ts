@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -35,6 +36,36 @@ export const venues = pgTable(
   (t) => [index('venues_tenant_idx').on(t.tenantId, t.id)],
 );
 
+/**
+ * A zone of a venue (issue 18): an area people are counted in (a hall, a VIP lounge inside it, a terrace).
+ * `position` orders them as the organiser listed them; the first is where a gate without a passage leads.
+ */
+export const venueZones = pgTable(
+  'venue_zones',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: tenantId(),
+    venueId: uuid('venue_id')
+      .notNull()
+      .references(() => venues.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Most people inside at once; null = no limit. */
+    capacity: integer('capacity'),
+    /** Entered only by ticket types that list it. */
+    restricted: boolean('restricted').notNull().default(false),
+    /** False: a holder who has been in the zone once may not enter it again. */
+    reentry: boolean('reentry').notNull().default(true),
+    position: integer('position').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('venue_zones_venue_idx').on(t.tenantId, t.venueId, t.position),
+    uniqueIndex('venue_zones_name_idx').on(t.venueId, sql`lower(${t.name})`),
+    check('venue_zones_capacity_check', sql`${t.capacity} is null or ${t.capacity} >= 0`),
+  ],
+);
+
 export const gates = pgTable(
   'gates',
   {
@@ -44,10 +75,20 @@ export const gates = pgTable(
       .notNull()
       .references(() => venues.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
+    /** A free-text label (older API); the passage below is what decides. */
     zone: text('zone'),
+    /** The passage (issue 18): from this zone (null = outside) to that one (null = the venue's first zone). */
+    fromZoneId: uuid('from_zone_id').references(() => venueZones.id),
+    toZoneId: uuid('to_zone_id').references(() => venueZones.id),
     createdAt: createdAt(),
   },
-  (t) => [index('gates_venue_idx').on(t.tenantId, t.venueId, t.id)],
+  (t) => [
+    index('gates_venue_idx').on(t.tenantId, t.venueId, t.id),
+    check(
+      'gates_passage_check',
+      sql`${t.fromZoneId} is null or ${t.toZoneId} is null or ${t.fromZoneId} <> ${t.toZoneId}`,
+    ),
+  ],
 );
 
 export type EventStatus = 'draft' | 'published' | 'cancelled';
@@ -67,6 +108,8 @@ export const events = pgTable(
     status: text('status').$type<EventStatus>().notNull(),
     cancelReason: text('cancel_reason'),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true, mode: 'date' }),
+    /** When everyone still inside is checked out, recorded as exits (issue 18, pretix's exit_all_at); null = never. */
+    exitAllAt: timestamp('exit_all_at', { withTimezone: true, mode: 'date' }),
     /** Identifies this event's change history; changes only if the history is rebuilt (SPEC section 6). */
     epoch: uuid('epoch').notNull(),
     /**
@@ -149,6 +192,8 @@ export const ticketTypes = pgTable(
     taken: integer('taken').notNull().default(0),
     /** Gates this type may enter through; null = any gate of the venue. */
     gateIds: uuid('gate_ids').array(),
+    /** Zones this type may enter (issue 18); null = every zone of the venue that is not restricted. */
+    zoneIds: uuid('zone_ids').array(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -32,6 +32,9 @@ export interface NewAdmission {
   direction: AdmissionMove;
   /** Only on an undo record: the record it takes back. */
   undoes?: AdmissionRef | undefined;
+  /** Entries and exits at a venue with zones (issue 18): the move made (both or neither). */
+  fromZone?: string | null | undefined;
+  toZone?: string | null | undefined;
   atMs: number;
   gateId: string;
   gateName: string | null;
@@ -55,6 +58,8 @@ const Appended = z.object({
   at_ms: sqlNumber,
   gate_id: z.string(),
   unconfirmed: z.boolean(),
+  from_zone: z.string().nullable(),
+  to_zone: z.string().nullable(),
 });
 
 /** The record an undo row takes back, or undefined on an entry or exit. */
@@ -65,6 +70,17 @@ function undoesOf(row: {
   return row.undoesOrigin !== null && row.undoesOriginSeq !== null
     ? { origin: row.undoesOrigin, originSeq: row.undoesOriginSeq }
     : undefined;
+}
+
+/** A record's move as stored: both zones of an entry or exit that names them, else none. */
+function zonesOf(record: NewAdmission): { from: string; to: string } | undefined {
+  if (record.direction === 'undo' || !record.fromZone || !record.toZone) return undefined;
+  return { from: record.fromZone.toLowerCase(), to: record.toZone.toLowerCase() };
+}
+
+/** The zone fields of a stored row, present only when it names its move (so old rows read as before). */
+function storedZones(row: { fromZone: string | null; toZone: string | null }) {
+  return row.fromZone !== null && row.toZone !== null ? { fromZone: row.fromZone, toZone: row.toZone } : {};
 }
 
 /** An XOR accumulator as the signed bigint PostgreSQL keeps it in. */
@@ -98,12 +114,13 @@ export async function appendAdmissions(
       returning change_seq, cloud_admission_seq, tenant_id)
     insert into admissions (event_id, seq, tenant_id, serial, origin, origin_seq, direction, undoes_origin,
                             undoes_origin_seq, at_ms, gate_id, gate_name, unconfirmed, source, device_id,
-                            device_seq, recorded_by, note, created_at)
+                            device_seq, recorded_by, note, from_zone, to_zone, created_at)
     select ${input.eventId}::uuid, bump.change_seq - ${records.length} + r.ord, bump.tenant_id, r.serial,
            coalesce(r.origin, ${CLOUD_ORIGIN}),
            coalesce(r.origin_seq, bump.cloud_admission_seq - ${cloudMade} + r.cloud_ord),
            r.direction, r.undoes_origin, r.undoes_origin_seq, r.at_ms, r.gate_id, r.gate_name, r.unconfirmed,
-           r.source, r.device_id, r.device_seq, r.recorded_by, r.note, ${input.now.toISOString()}::timestamptz
+           r.source, r.device_id, r.device_seq, r.recorded_by, r.note, r.from_zone, r.to_zone,
+           ${input.now.toISOString()}::timestamptz
       from bump, unnest(
         ${column((r) => r.serial)}::bigint[], ${column((r) => r.origin)}::text[],
         ${column((r) => r.originSeq)}::bigint[], ${sql.param(cloudOrd)}::bigint[],
@@ -112,13 +129,14 @@ export async function appendAdmissions(
         ${column((r) => r.gateId)}::uuid[], ${column((r) => r.gateName)}::text[],
         ${column((r) => r.unconfirmed)}::boolean[], ${column((r) => r.source)}::text[],
         ${column((r) => r.deviceId)}::uuid[], ${column((r) => r.deviceSeq)}::bigint[],
-        ${column((r) => r.recordedBy ?? null)}::text[], ${column((r) => r.note ?? null)}::text[]
+        ${column((r) => r.recordedBy ?? null)}::text[], ${column((r) => r.note ?? null)}::text[],
+        ${column((r) => zonesOf(r)?.from ?? null)}::text[], ${column((r) => zonesOf(r)?.to ?? null)}::text[]
       ) with ordinality as r(serial, origin, origin_seq, cloud_ord, direction, undoes_origin, undoes_origin_seq,
                              at_ms, gate_id, gate_name, unconfirmed, source, device_id, device_seq, recorded_by,
-                             note, ord)
+                             note, from_zone, to_zone, ord)
     on conflict (event_id, origin, origin_seq) do nothing
     returning seq, serial, origin, origin_seq, direction, undoes_origin, undoes_origin_seq, at_ms, gate_id,
-              unconfirmed`);
+              unconfirmed, from_zone, to_zone`);
   const stored = parseRows(Appended, result);
   if (stored.length > 0) {
     const acc: Xor64 = { hi: 0, lo: 0 };
@@ -132,6 +150,8 @@ export async function appendAdmissions(
         at: r.at_ms,
         gateId: r.gate_id,
         unconfirmed: r.unconfirmed,
+        fromZone: r.from_zone,
+        toZone: r.to_zone,
       });
     }
     // The event row is already this transaction's (locked by the numbering above).
@@ -171,6 +191,7 @@ export async function admissionHistoryOf(
     gateId: r.gateId,
     gateName: r.gateName,
     unconfirmed: r.unconfirmed,
+    ...storedZones(r),
   }));
 }
 
@@ -204,6 +225,7 @@ export async function admissionsAfter(
     gateId: r.gateId,
     gateName: r.gateName,
     unconfirmed: r.unconfirmed,
+    ...storedZones(r),
   }));
 }
 

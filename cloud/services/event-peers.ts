@@ -8,19 +8,40 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { ManifestPeer } from '../../shared/sync-protocol';
 import type { Executor } from '../db/client';
-import { devices, gates } from '../db/schema';
+import { devices, gates, venueZones } from '../db/schema';
 
-/** The gates of a venue, by name. */
+/** The gates of a venue, by name, with their passages (issue 18). */
 export async function venueGates(
   executor: Executor,
   tenantId: string,
   venueId: string,
-): Promise<Array<{ id: string; name: string }>> {
+): Promise<Array<{ id: string; name: string; fromZoneId: string | null; toZoneId: string | null }>> {
   return executor
-    .select({ id: gates.id, name: gates.name })
+    .select({ id: gates.id, name: gates.name, fromZoneId: gates.fromZoneId, toZoneId: gates.toZoneId })
     .from(gates)
     .where(and(eq(gates.tenantId, tenantId), eq(gates.venueId, venueId)))
     .orderBy(asc(gates.name), asc(gates.id));
+}
+
+/** The zones of a venue in the organiser's order (issue 18): the first is where default gates lead. */
+export async function venueZoneRules(
+  executor: Executor,
+  tenantId: string,
+  venueId: string,
+): Promise<
+  Array<{ id: string; name: string; capacity: number | null; restricted: boolean; reentry: boolean }>
+> {
+  return executor
+    .select({
+      id: venueZones.id,
+      name: venueZones.name,
+      capacity: venueZones.capacity,
+      restricted: venueZones.restricted,
+      reentry: venueZones.reentry,
+    })
+    .from(venueZones)
+    .where(and(eq(venueZones.tenantId, tenantId), eq(venueZones.venueId, venueId)))
+    .orderBy(asc(venueZones.position), asc(venueZones.id));
 }
 
 /** The event's peers as seen by `deviceId` (every other active device of the venue serving the event). */

@@ -28,7 +28,7 @@ import { fail, type Result } from '../errors';
 import { admissionsAfter } from './admissions';
 import type { ServiceContext } from './context';
 import { type DeviceRow, eventsForDevice } from './devices';
-import { eventPeers, venueGates } from './event-peers';
+import { eventPeers, venueGates, venueZoneRules } from './event-peers';
 import { admissionTotalsOf, manifestTotals } from './manifest-totals';
 
 /**
@@ -181,8 +181,11 @@ export async function buildManifestPage(
             id: t.id,
             name: t.name,
             gateIds: t.gateIds && t.gateIds.length > 0 ? t.gateIds : null,
+            zoneIds: t.zoneIds && t.zoneIds.length > 0 ? t.zoneIds : null,
           })),
           gates: await venueGates(tx, device.tenantId, event.venueId),
+          zones: await venueZoneRules(tx, device.tenantId, event.venueId),
+          exitAllAt: event.exitAllAt?.getTime() ?? null,
         },
         keys: {
           signingKeys: signingKeys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey })),

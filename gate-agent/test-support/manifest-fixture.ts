@@ -78,10 +78,18 @@ export class ManifestFixture {
       doorsOpenAt: now - 2 * HOUR,
       timezone: 'Europe/Amsterdam',
       ticketTypes: [
-        { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null },
-        { typeNo: 2, id: randomUUID(), name: 'VIP', gateIds: options.vipGateIds ?? [randomUUID()] },
+        { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null, zoneIds: null },
+        {
+          typeNo: 2,
+          id: randomUUID(),
+          name: 'VIP',
+          gateIds: options.vipGateIds ?? [randomUUID()],
+          zoneIds: null,
+        },
       ],
       gates: [],
+      zones: [],
+      exitAllAt: null,
     };
   }
 

@@ -173,7 +173,10 @@ describe('one scan per reason (SPEC 7)', () => {
   it('WRONG_GATE names the gates the ticket may use, by name once the manifest lists the venue’s gates', async () => {
     expect(pipeline.scan(token(concert, 1)).reason).toBe('OK');
     expect(pipeline.scan(token(concert, 20)).allowedGates).toEqual([{ id: OTHER_GATE, name: null }]);
-    concert.event = { ...concert.event, gates: [{ id: OTHER_GATE.toUpperCase(), name: 'VIP Door' }] };
+    concert.event = {
+      ...concert.event,
+      gates: [{ id: OTHER_GATE.toUpperCase(), name: 'VIP Door', fromZoneId: null, toZoneId: null }],
+    };
     concert.revoke(9); // a change, so the next pull writes a page (and the event with it)
     await pullEvent(concert.eventId, {
       store: temp.store,

@@ -45,6 +45,11 @@ export interface ScanResult {
    * null when the ticket has none; absent from older agents and when no ticket was identified.
    */
   holderName?: string | null;
+  /**
+   * The zone the scan moves the holder into (issue 18) with its count before the move, as the gate knows
+   * it: on ZONE_FULL, ZONE_NOT_ALLOWED, a no-re-entry ALREADY_USED and accepts into a named zone.
+   */
+  zone?: { id: string; name: string; capacity: number | null; inside: number };
   /** Unix ms, the agent's clock. */
   scannedAt: number;
   /** The agent's own decision time. */
@@ -83,6 +88,31 @@ export interface EventStatus {
   manifestAgeSeconds: number | null;
   /** The event venue's IANA time zone; null before the first pull, absent from older agents. */
   timeZone?: string | null;
+  /**
+   * Issue 18: this gate's passage for the event (`in` moves from → to; `out` back), each side a zone or
+   * outside (`{id: 'outside', name: 'Outside'}`); absent from older agents.
+   */
+  passage?: { from: ZoneRef; to: ZoneRef };
+  /** Occupancy of the venue's zones as this gate counts them (its own, its peers' and the cloud's records). */
+  zones?: ZoneStatus[];
+  /**
+   * How old the count is: the moment (agent clock, unix ms) up to which this gate has heard every other
+   * door — the older of its last manifest pull and the last word from its least recently heard peer —
+   * null before the first pull. Moves made elsewhere after it may be missing from `zones`.
+   */
+  occupancyAsOf?: number | null;
+}
+
+export interface ZoneRef {
+  /** A zone's id, `outside`, or `venue` (the one implicit zone of a venue without zones). */
+  id: string;
+  name: string;
+}
+
+export interface ZoneStatus extends ZoneRef {
+  inside: number;
+  /** null = no limit. */
+  capacity: number | null;
 }
 
 /** Answer of `GET /api/status` and `POST /api/sync`. */

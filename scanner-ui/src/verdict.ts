@@ -87,6 +87,8 @@ function detailFor(
     case 'OK_UNSYNCED':
       return direction === 'out' ? 'May come back in with this ticket' : undefined;
     case 'ALREADY_USED': {
+      if (result.detail === 'no-reentry')
+        return `No re-entry to ${result.zone?.name?.trim() || 'this area'} with this ticket`;
       const used = result.alreadyUsed;
       if (!used) return 'This ticket has already been scanned in';
       const gate = usedAtGate(used, options.ownGateId);
@@ -94,9 +96,20 @@ function detailFor(
       return `${ago.charAt(0).toUpperCase()}${ago.slice(1)} at ${gate} (${clockTime(used.at, options)})`;
     }
     case 'NOT_INSIDE':
+      if (result.detail === 'not-in-zone')
+        return 'Not scanned into this area — let them pass; nothing is recorded';
       return result.detail === 'already-out'
         ? 'Already scanned out — let them leave; no second exit is recorded'
         : 'Never scanned in — let them leave; no exit is recorded';
+    case 'ZONE_NOT_ALLOWED':
+      return `This ticket does not include ${result.zone?.name?.trim() || 'this area'} — send to the box office`;
+    case 'ZONE_FULL': {
+      const zone = result.zone;
+      const name = zone?.name?.trim() || 'This area';
+      return zone && zone.capacity !== null
+        ? `${name} is full (${zone.inside} of ${zone.capacity}) — hold them until people leave`
+        : `${name} is full — hold them until people leave`;
+    }
     case 'REVOKED':
       return result.detail === 'superseded'
         ? 'Replaced by a newer ticket (transferred) — ask for the current one'

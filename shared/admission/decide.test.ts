@@ -34,6 +34,14 @@ const base: AdmissionInput = {
   direction: 'in',
   now: T0 + 60_000,
 };
+const HALL = '0190c3a4-0000-7000-8000-00000000a001';
+const LOUNGE = {
+  id: '0190c3a4-0000-7000-8000-00000000a002',
+  name: 'VIP Lounge',
+  capacity: 40,
+  restricted: true,
+  reentry: true,
+};
 const signed = { ...base.token, authenticatedBy: 'signature' } as AdmissionInput['token'];
 const claims = base.token.ok ? base.token.claims : undefined!;
 
@@ -116,6 +124,35 @@ const cases: Array<[string, Partial<AdmissionInput>, AdmissionReason, string | u
   ],
   ['after the event ended', { now: T0 + 6 * 3_600_000 }, 'EXPIRED', 'event-ended'],
   ['an exit of a ticket never admitted', { direction: 'out' }, 'NOT_INSIDE', 'never-admitted'],
+  [
+    'a general ticket at the door of a restricted lounge (issue 18)',
+    {
+      zones: {
+        move: { from: HALL, to: LOUNGE.id },
+        holderZone: HALL,
+        enteredZones: [HALL],
+        target: LOUNGE,
+        targetInside: 3,
+      },
+    },
+    'ZONE_NOT_ALLOWED',
+    undefined,
+  ],
+  [
+    'a lounge ticket at a full lounge (issue 18)',
+    {
+      ticketType: { typeNo: 1, name: 'General', gateIds: null, zoneIds: [HALL, LOUNGE.id] },
+      zones: {
+        move: { from: HALL, to: LOUNGE.id },
+        holderZone: HALL,
+        enteredZones: [HALL],
+        target: LOUNGE,
+        targetInside: 40,
+      },
+    },
+    'ZONE_FULL',
+    undefined,
+  ],
   [
     'a second exit in a row',
     { direction: 'out', lastAdmission: { direction: 'out', at: T0 + 10, gateId: 'gate-north' } },

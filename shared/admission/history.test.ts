@@ -21,7 +21,14 @@ const rec = (
 describe('admissionStateOf', () => {
   it('a ticket never admitted is outside, with nothing to name', () => {
     const state = admissionStateOf([]);
-    expect(state).toEqual({ inside: false, doubleEntries: 0, records: 0, undone: 0 });
+    expect(state).toEqual({
+      inside: false,
+      zone: 'outside',
+      enteredZones: [],
+      doubleEntries: 0,
+      records: 0,
+      undone: 0,
+    });
     expect(lastAdmissionOf(state)).toBeUndefined();
   });
 

@@ -15,11 +15,16 @@
  * the history keeps both facts. The fold leaves out undone records and the undo records themselves;
  * the rules for when an undo is allowed are in ./undo.ts.
  *
+ * Zones (issue 18, ./zones.ts): an entry or exit may carry the move it made (`fromZone` → `toZone`); the
+ * fold follows the holder from zone to zone and is "inside" while the last move put them in a zone. A
+ * record without zones is the single-door move: OUTSIDE ↔ the venue's default zone.
+ *
  * Order: corrected time (`at`, the cloud's clock estimate of the moment of the decision), then origin,
  * then originSeq. Device clocks drift; the corrected time is the best common timeline there is, and the
  * two tie-breakers make the order total, so the fold never depends on arrival order.
  */
 import type { ScanDirection } from './reasons';
+import { OUTSIDE, recordMove, VENUE_ZONE, type ZoneId } from './zones';
 
 /** Who made an admission record: a gate device's id, or `cloud` (online validation, manual check-in). */
 export type AdmissionOrigin = string;
@@ -49,6 +54,12 @@ export interface AdmissionRecord {
   gateName?: string | null;
   /** Decided while the deciding gate could reach neither the cloud nor every one of its peers. */
   unconfirmed?: boolean;
+  /**
+   * Only on entries and exits at a venue with zones (both or neither): the move the record made, each a
+   * zone id or OUTSIDE (./zones.ts). Absent: OUTSIDE ↔ the venue's default zone by `direction`.
+   */
+  fromZone?: string | null;
+  toZone?: string | null;
 }
 
 /** An entry or an exit. */
@@ -56,13 +67,20 @@ export type MovementRecord = AdmissionRecord & { direction: ScanDirection };
 
 /** Where a ticket's holder is, as its history says. */
 export interface AdmissionState {
-  /** True when the last movement was an entry. */
+  /** True when the last movement put the holder in a zone of the venue. */
   inside: boolean;
+  /** The zone the last movement put the holder in; OUTSIDE when not inside. */
+  zone: ZoneId;
+  /** Every zone a standing movement ever put the holder in (the re-entry policy reads it). */
+  enteredZones: ZoneId[];
   /** While inside: the FIRST entry of the current stay (what ALREADY_USED names). */
   enteredAt?: { at: number; gateId: string; gateName: string | null; origin: AdmissionOrigin };
   /** The last movement of all, entry or exit (never an undo record, never an undone record). */
   last?: MovementRecord;
-  /** Entries recorded while the holder was already inside: double admissions (a partition let them in). */
+  /**
+   * Entries into the venue (moves from OUTSIDE) recorded while the holder was already inside: double
+   * admissions (a partition let them in).
+   */
   doubleEntries: number;
   /** Entries and exits folded (undo records and the records they undid are not counted). */
   records: number;
@@ -107,28 +125,61 @@ export function effectiveMovements(history: readonly AdmissionRecord[]): {
   return { movements: standing, undone: movements.length - standing.length };
 }
 
-/** Folds a ticket's history (any order, duplicates allowed, undo records included) into its state. Pure and total. */
-export function admissionStateOf(history: readonly AdmissionRecord[]): AdmissionState {
+/**
+ * Folds a ticket's history (any order, duplicates allowed, undo records included) into its state. Pure and
+ * total. `defaultZone` is where a record without zones enters (./zones.ts defaultZoneOf; VENUE_ZONE for a
+ * venue without zones).
+ */
+export function admissionStateOf(
+  history: readonly AdmissionRecord[],
+  defaultZone: ZoneId = VENUE_ZONE,
+): AdmissionState {
   const { movements, undone } = effectiveMovements(history);
-  const state: AdmissionState = { inside: false, doubleEntries: 0, records: movements.length, undone };
+  const state: AdmissionState = {
+    inside: false,
+    zone: OUTSIDE,
+    enteredZones: [],
+    doubleEntries: 0,
+    records: movements.length,
+    undone,
+  };
   for (const record of movements) {
-    if (record.direction === 'in') {
-      if (state.inside) state.doubleEntries++;
-      else
+    const move = recordMove(record, defaultZone);
+    if (move.to === OUTSIDE) {
+      state.inside = false;
+      delete state.enteredAt;
+    } else {
+      if (!state.inside) {
         state.enteredAt = {
           at: record.at,
           gateId: record.gateId,
           gateName: record.gateName ?? null,
           origin: record.origin,
         };
+      } else if (move.from === OUTSIDE) state.doubleEntries++;
       state.inside = true;
-    } else {
-      state.inside = false;
-      delete state.enteredAt;
+      if (!state.enteredZones.includes(move.to)) state.enteredZones.push(move.to);
     }
+    state.zone = move.to;
     state.last = record;
   }
   return state;
+}
+
+/**
+ * Occupancy from whole histories: per zone, the holders whose last standing move put them there (OUTSIDE
+ * never appears). The reference the gates' and the cloud's incremental counts are checked against.
+ */
+export function occupancyOf(
+  histories: Iterable<readonly AdmissionRecord[]>,
+  defaultZone: ZoneId = VENUE_ZONE,
+): Map<ZoneId, number> {
+  const inside = new Map<ZoneId, number>();
+  for (const history of histories) {
+    const { zone } = admissionStateOf(history, defaultZone);
+    if (zone !== OUTSIDE) inside.set(zone, (inside.get(zone) ?? 0) + 1);
+  }
+  return inside;
 }
 
 /**
@@ -154,8 +205,10 @@ export function lastAdmissionOf(
     return { direction: 'in', at, gateId, gateName };
   }
   if (!state.last) return undefined;
+  // Outside: the record that took the holder out (an exit, or an entry-direction scan at a passage whose
+  // target is OUTSIDE); `out` either way, since the decision reads `in` as "inside".
   return {
-    direction: state.last.direction,
+    direction: 'out',
     at: state.last.at,
     gateId: state.last.gateId,
     gateName: state.last.gateName ?? null,

@@ -7,11 +7,15 @@
  *
  * Order of the rules (the first that fails is the answer), chosen so the steward sees the most useful
  * reason: token → event served → event cancelled → ticket revoked or superseded → ticket type and gate →
- * validity window and doors → already inside → accept.
+ * then by the move the scan makes (./zones.ts): leaving (an exit, or a move back towards OUTSIDE) →
+ * NOT_INSIDE unless the holder is on the passage's inner side; entering a zone → zone allowed for the
+ * type → validity window and doors (when the move enters the venue) → already there / already inside →
+ * re-entry policy → zone full → accept.
  */
 import type { TokenRejection } from '../crypto/index';
 import type { CheckedToken } from './authenticate';
 import type { AdmissionReason, ScanDirection } from './reasons';
+import { OUTSIDE, VENUE_ZONE, type ZoneId, type ZoneMove, type ZoneRule, zoneAllowed } from './zones';
 
 export {
   authenticateToken,
@@ -32,6 +36,7 @@ export {
   type ScanDirection,
 } from './reasons';
 export { normaliseScannedText } from './scanned-text';
+export * from './zones';
 
 export interface AdmissionEvent {
   id: string;
@@ -48,6 +53,25 @@ export interface AdmissionTicketType {
   name: string;
   /** Gates this type may enter through; null = any gate of the event. */
   gateIds: readonly string[] | null;
+  /** Zones this type may enter (./zones.ts zoneAllowed); null or absent = every zone not restricted. */
+  zoneIds?: readonly string[] | null;
+}
+
+/**
+ * Where the scan moves the holder and what the decider knows of the target zone (issue 18). Absent: the
+ * single-door move, OUTSIDE ↔ VENUE_ZONE, with the holder inside exactly when `lastAdmission` is `in`.
+ */
+export interface ZoneContext {
+  /** The move this scan makes: the gate's passage, along it for `in`, back for `out` (./zones.ts moveAt). */
+  move: ZoneMove;
+  /** Where the holder is now, from the ticket's folded history (AdmissionState.zone). */
+  holderZone: ZoneId;
+  /** Zones the holder has been in (AdmissionState.enteredZones). */
+  enteredZones: readonly ZoneId[];
+  /** The rule of `move.to`; undefined for OUTSIDE and for a zone the rules do not hold (VENUE_ZONE). */
+  target: ZoneRule | undefined;
+  /** Holders in `move.to` as this side counts them now (its best count, offline too). */
+  targetInside: number;
 }
 
 /** What the decider's side knows of the ticket (manifest row or database row). */
@@ -84,6 +108,8 @@ export interface AdmissionInput {
   direction: ScanDirection;
   /** Unix ms, the deciding side's clock. */
   now: number;
+  /** The move and its target zone; absent = the single-door move (see ZoneContext). */
+  zones?: ZoneContext;
 }
 
 export interface AdmissionDecision {
@@ -97,6 +123,10 @@ export interface AdmissionDecision {
   alreadyUsed?: { at: number; gateId: string; gateName?: string | null };
   /** WRONG_GATE: the gates this ticket may use instead. */
   allowedGateIds?: readonly string[];
+  /** The move an accepted scan makes (record it as the record's fromZone/toZone). */
+  move?: ZoneMove;
+  /** ZONE_FULL, ZONE_NOT_ALLOWED and accepts into a known zone: the target zone and its count before the move. */
+  zone?: { id: string; name: string; capacity: number | null; inside: number };
 }
 
 function reject(
@@ -168,40 +198,94 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     return reject('WRONG_GATE', { ticket: identified, allowedGateIds: ticketType.gateIds });
   }
 
-  if (direction === 'out') {
-    // An exit is a movement only for a holder who is inside: a second exit in a row, or the exit of a
-    // ticket never admitted, would otherwise count as a movement and let a ticket that never went in
-    // look as if it had left. Nobody is held back: the steward lets the person out either way; the
-    // record just does not say they were inside. A holder inside (by any gate's record this door
-    // knows) may always leave, whatever the time window says.
-    if (lastAdmission?.direction !== 'in') {
+  const zones = input.zones ?? singleDoor(direction, lastAdmission);
+  const { move, holderZone, target } = zones;
+  const accept = (): AdmissionDecision => ({
+    decision: 'accept',
+    reason: unsynced ? 'OK_UNSYNCED' : 'OK',
+    ticket: identified,
+    move,
+    ...(target ? { zone: zoneView(target, zones.targetInside) } : {}),
+  });
+
+  if (direction === 'out' || move.to === OUTSIDE) {
+    // Leaving (an exit, or a move back through a passage): a movement only for a holder on the passage's
+    // inner side. A second exit in a row, or the exit of a ticket never admitted, would otherwise count
+    // as a movement and let a ticket that never went in look as if it had left. Nobody is held back: the
+    // steward lets the person out either way; the record just does not say they were inside. A holder
+    // inside (by any gate's record this door knows) may always leave, whatever the time window says, and
+    // whatever the zone they leave into holds: nobody is trapped in a lounge because the hall is full.
+    if (holderZone === OUTSIDE) {
       return reject('NOT_INSIDE', {
         ticket: identified,
         ...(lastAdmission ? { detail: 'already-out' } : { detail: 'never-admitted' }),
       });
     }
-    return { decision: 'accept', reason: unsynced ? 'OK_UNSYNCED' : 'OK', ticket: identified };
+    if (holderZone === move.to) return reject('NOT_INSIDE', { ticket: identified, detail: 'not-in-zone' });
+    return accept();
   }
 
-  if (claims.validFrom !== undefined && now < claims.validFrom) {
-    return reject('NOT_YET_VALID', { detail: 'ticket-window', ticket: identified });
-  }
-  if (claims.validUntil !== undefined && now >= claims.validUntil) {
-    return reject('EXPIRED', { detail: 'ticket-window', ticket: identified });
-  }
-  const doorsOpen = event.doorsOpenAt ?? event.startsAt;
-  if (now < doorsOpen) return reject('NOT_YET_VALID', { detail: 'doors-closed', ticket: identified });
-  if (now >= event.endsAt) return reject('EXPIRED', { detail: 'event-ended', ticket: identified });
-
-  if (lastAdmission?.direction === 'in') {
-    return reject('ALREADY_USED', {
+  if (!zoneAllowed(ticketType.zoneIds, target)) {
+    return reject('ZONE_NOT_ALLOWED', {
       ticket: identified,
-      alreadyUsed: {
-        at: lastAdmission.at,
-        gateId: lastAdmission.gateId,
-        gateName: lastAdmission.gateName ?? null,
-      },
+      ...(target ? { zone: zoneView(target, zones.targetInside) } : {}),
     });
   }
-  return { decision: 'accept', reason: unsynced ? 'OK_UNSYNCED' : 'OK', ticket: identified };
+  // The windows guard entry into the venue: by the passage (from OUTSIDE) or by the holder (outside now).
+  if (move.from === OUTSIDE || holderZone === OUTSIDE) {
+    if (claims.validFrom !== undefined && now < claims.validFrom) {
+      return reject('NOT_YET_VALID', { detail: 'ticket-window', ticket: identified });
+    }
+    if (claims.validUntil !== undefined && now >= claims.validUntil) {
+      return reject('EXPIRED', { detail: 'ticket-window', ticket: identified });
+    }
+    const doorsOpen = event.doorsOpenAt ?? event.startsAt;
+    if (now < doorsOpen) return reject('NOT_YET_VALID', { detail: 'doors-closed', ticket: identified });
+    if (now >= event.endsAt) return reject('EXPIRED', { detail: 'event-ended', ticket: identified });
+  }
+
+  // One ticket, one entry: a holder already in the target zone, or inside anywhere when the passage enters
+  // the venue from OUTSIDE (a copy of a code whose holder went on to the lounge is still a copy).
+  if (holderZone === move.to || (move.from === OUTSIDE && holderZone !== OUTSIDE)) {
+    return reject('ALREADY_USED', {
+      ticket: identified,
+      ...(holderZone === move.to ? {} : { detail: 'inside-elsewhere' }),
+      ...(lastAdmission?.direction === 'in'
+        ? {
+            alreadyUsed: {
+              at: lastAdmission.at,
+              gateId: lastAdmission.gateId,
+              gateName: lastAdmission.gateName ?? null,
+            },
+          }
+        : {}),
+    });
+  }
+  if (target && !target.reentry && zones.enteredZones.includes(move.to)) {
+    return reject('ALREADY_USED', {
+      ticket: identified,
+      detail: 'no-reentry',
+      zone: zoneView(target, zones.targetInside),
+    });
+  }
+  if (target && target.capacity !== null && zones.targetInside >= target.capacity) {
+    return reject('ZONE_FULL', { ticket: identified, zone: zoneView(target, zones.targetInside) });
+  }
+  return accept();
+}
+
+/** The single-door context: OUTSIDE ↔ VENUE_ZONE, inside exactly when the last admission is an entry. */
+function singleDoor(direction: ScanDirection, lastAdmission: LastAdmission | undefined): ZoneContext {
+  const passage = { from: OUTSIDE, to: VENUE_ZONE };
+  return {
+    move: direction === 'in' ? passage : { from: VENUE_ZONE, to: OUTSIDE },
+    holderZone: lastAdmission?.direction === 'in' ? VENUE_ZONE : OUTSIDE,
+    enteredZones: lastAdmission ? [VENUE_ZONE] : [],
+    target: undefined,
+    targetInside: 0,
+  };
+}
+
+function zoneView(zone: ZoneRule, inside: number): NonNullable<AdmissionDecision['zone']> {
+  return { id: zone.id, name: zone.name, capacity: zone.capacity, inside };
 }

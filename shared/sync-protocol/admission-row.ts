@@ -13,6 +13,10 @@
  * An undo record (shared/admission/undo.ts) is a row like any other with `direction: 'undo'` and
  * `undoes` naming the record it takes back; its hash input appends "|undoesOrigin|undoesOriginSeq", so
  * entries and exits hash exactly as before undo records existed.
+ *
+ * Zones (issue 18): an entry or exit at a venue with zones carries the move it made (`fromZone`,
+ * `toZone`: a zone's UUID or "outside", both or neither); its hash input then appends
+ * "|fromZone|toZone", so records without zones hash exactly as before zones existed.
  */
 import { hash } from 'node:crypto';
 import { z } from 'zod';
@@ -22,6 +26,9 @@ const epochMs = z.number().int().min(0).max(8.64e15);
 
 /** Who made a record: a gate device's id (UUID) or `cloud`. */
 export const AdmissionOriginSchema = z.union([z.uuid(), z.literal('cloud')]);
+
+/** A zone a move starts or ends in: a venue zone's id, or OUTSIDE. */
+export const ZoneRefSchema = z.union([z.uuid(), z.literal('outside')]);
 
 /** One admission record in a manifest page. */
 export const ManifestAdmission = z.object({
@@ -43,13 +50,25 @@ export const ManifestAdmission = z.object({
   gateName: z.string().max(200).nullable(),
   /** Decided while the deciding gate reached neither the cloud nor all its peers. */
   unconfirmed: z.boolean(),
+  /** Entries and exits at a venue with zones: the move made (both or neither; null or absent otherwise). */
+  fromZone: ZoneRefSchema.nullable().optional(),
+  toZone: ZoneRefSchema.nullable().optional(),
 });
 export type ManifestAdmission = z.infer<typeof ManifestAdmission>;
 
 /** The hashed content of a record (everything but `seq` and `gateName`). */
 export type AdmissionRowContent = Pick<
   ManifestAdmission,
-  'serial' | 'origin' | 'originSeq' | 'direction' | 'at' | 'gateId' | 'unconfirmed' | 'undoes'
+  | 'serial'
+  | 'origin'
+  | 'originSeq'
+  | 'direction'
+  | 'at'
+  | 'gateId'
+  | 'unconfirmed'
+  | 'undoes'
+  | 'fromZone'
+  | 'toZone'
 >;
 
 /** Count and checksum of the admission records a copy holds. */
@@ -62,7 +81,11 @@ export type AdmissionTotals = z.infer<typeof AdmissionTotals>;
 /** The canonical hash input of a record. */
 export function admissionHashInput(row: AdmissionRowContent): string {
   const base = `${row.serial}|${row.origin.toLowerCase()}|${row.originSeq}|${row.direction}|${row.at}|${row.gateId.toLowerCase()}|${row.unconfirmed ? 1 : 0}`;
-  if (row.direction !== 'undo') return base;
+  if (row.direction !== 'undo') {
+    return row.fromZone && row.toZone
+      ? `${base}|${row.fromZone.toLowerCase()}|${row.toZone.toLowerCase()}`
+      : base;
+  }
   return `${base}|${row.undoes?.origin.toLowerCase() ?? ''}|${row.undoes?.originSeq ?? ''}`;
 }
 
@@ -91,9 +114,10 @@ export const EMPTY_ADMISSION_TOTALS: AdmissionTotals = { count: 0, checksum: '00
  * The PostgreSQL aggregate over the cloud's `admissions` rows that equals admissionTotalsOf(...).checksum
  * as a signed bigint (NULL over no rows): what the cloud keeps on the event row. Columns: serial, origin,
  * origin_seq, direction, at_ms, gate_id, unconfirmed, and on undo rows undoes_origin, undoes_origin_seq
- * (appended exactly when direction = 'undo', like admissionHashInput).
+ * (appended exactly when direction = 'undo', like admissionHashInput), on other rows from_zone, to_zone
+ * (appended exactly when both are set).
  */
-export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end) || (case when direction = 'undo' then '|' || lower(undoes_origin) || '|' || undoes_origin_seq else '' end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
+export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end) || (case when direction = 'undo' then '|' || lower(undoes_origin) || '|' || undoes_origin_seq when from_zone is not null and to_zone is not null then '|' || lower(from_zone) || '|' || lower(to_zone) else '' end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
 
 /** The same aggregate as the 16-hex-digit checksum pages carry. */
 export const ADMISSION_CHECKSUM_SQL = `lpad(to_hex(${ADMISSION_XOR_SQL}), 16, '0')`;

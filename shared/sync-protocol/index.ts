@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { ADMISSION_REASONS } from '../admission/index';
-import { AdmissionTotals, ManifestAdmission } from './admission-row';
+import { AdmissionTotals, ManifestAdmission, ZoneRefSchema } from './admission-row';
 import { ManifestTicket } from './manifest-row';
 
 export * from './admission-row';
@@ -147,7 +147,33 @@ export const ManifestTicketType = z.object({
   name: z.string(),
   /** Gates this type may enter through; null = every gate. */
   gateIds: z.array(z.uuid()).nullable(),
+  /** Zones this type may enter (issue 18); null = every zone not restricted. Absent from older clouds. */
+  zoneIds: z.array(z.uuid()).nullable().default(null),
 });
+
+/** A zone of the event's venue (issue 18), in the organiser's order: the first is where default gates lead. */
+export const ManifestZone = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  /** Most holders inside at once; null = no limit. */
+  capacity: z.number().int().min(0).nullable(),
+  /** Entered only by ticket types that name it. */
+  restricted: z.boolean(),
+  /** False: a holder who was in the zone once may not enter it again. */
+  reentry: z.boolean(),
+});
+export type ManifestZone = z.infer<typeof ManifestZone>;
+
+/** A gate of the event's venue: its name and, at a venue with zones, its passage (issue 18). */
+export const ManifestGate = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  /** Where the passage starts; null = outside. */
+  fromZoneId: z.uuid().nullable().default(null),
+  /** Where the passage leads; null = the venue's first zone. */
+  toZoneId: z.uuid().nullable().default(null),
+});
+export type ManifestGate = z.infer<typeof ManifestGate>;
 
 export const ManifestEvent = z.object({
   id: z.uuid(),
@@ -158,8 +184,15 @@ export const ManifestEvent = z.object({
   doorsOpenAt: epochMs.nullable(),
   timezone: z.string(),
   ticketTypes: z.array(ManifestTicketType),
-  /** The event venue's gates (names for ALREADY_USED at another door); absent from older clouds. */
-  gates: z.array(z.object({ id: z.uuid(), name: z.string() })).default([]),
+  /** The event venue's gates (names for ALREADY_USED at another door, passages); absent from older clouds. */
+  gates: z.array(ManifestGate).default([]),
+  /** The venue's zones in order (issue 18); empty = one implicit zone (VENUE_ZONE). */
+  zones: z.array(ManifestZone).default([]),
+  /**
+   * When everyone still inside is checked out (pretix's exit_all_at), unix ms; null = never. The cloud
+   * records the exits (origin `cloud`); gates learn them like any admission.
+   */
+  exitAllAt: epochMs.nullable().default(null),
 });
 export type ManifestEvent = z.infer<typeof ManifestEvent>;
 
@@ -277,6 +310,12 @@ const ScanRecordFields = z.strictObject({
   unconfirmed: z.boolean().optional(),
   /** Only on an `undo` row: the admissionSeq (this device's) of the entry or exit it takes back. */
   undoesSeq: z.number().int().min(1).optional(),
+  /**
+   * An accepted entry or exit at a venue with zones (issue 18): the move it made, as the admission record
+   * carries it (both or neither).
+   */
+  fromZone: ZoneRefSchema.optional(),
+  toZone: ZoneRefSchema.optional(),
 });
 /** One scan as the gate recorded it, accepted or rejected; its estimated time must be a time too. */
 export const ScanRecord = ScanRecordFields.refine(
