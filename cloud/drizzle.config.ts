@@ -3,6 +3,11 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./cloud/db/schema.ts', './cloud/db/admissions-schema.ts', './cloud/db/reconciliation-schema.ts'],
+  schema: [
+    './cloud/db/schema.ts',
+    './cloud/db/venues-schema.ts',
+    './cloud/db/admissions-schema.ts',
+    './cloud/db/reconciliation-schema.ts',
+  ],
   out: './migrations/cloud',
 });
