@@ -10,19 +10,22 @@
  * Lock order: ticket → zone → event row (the admission's numbering, always last), as a zone change takes
  * zone → event row: no cycle.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { ZoneContext } from '../../shared/admission';
 import { type AdmissionState, admissionStateOf } from '../../shared/admission/history';
 import {
   defaultZoneOf,
   moveAt,
+  OUTSIDE,
   type PassageConfig,
   passageOf,
   type ZoneRule,
 } from '../../shared/admission/zones';
 import type { Transaction } from '../db/client';
+import { parseRows, sqlNumber } from '../db/rows';
 import { type events, type ScanDirection, venueZones } from '../db/schema';
-import { zoneInside } from './occupancy';
+import { standingMovementSql } from './admissions';
 
 type EventRow = typeof events.$inferSelect;
 
@@ -56,8 +59,7 @@ export async function zoneContextOf(
         .where(eq(venueZones.id, target.id))
         .for('update');
     }
-    const scope = { tenantId: event.tenantId, eventId: event.id, venueId: event.venueId };
-    targetInside = await zoneInside(tx, scope, target.id);
+    targetInside = await insideNow(tx, event, target.id, defaultZoneOf(rules));
   }
   return { move, holderZone: state.zone, enteredZones: state.enteredZones, target, targetInside };
 }
@@ -68,4 +70,33 @@ export function zonedStateOf(
   rules: readonly ZoneRule[],
 ): AdmissionState {
   return admissionStateOf(history, defaultZoneOf(rules));
+}
+
+const Inside = z.object({ inside: sqlNumber });
+
+/**
+ * Holders in one zone now: the count of ./occupancy.ts eventOccupancy for that zone (the latest standing
+ * move per ticket, resolved as shared/admission/zones recordMove resolves it), read for this zone only —
+ * and only over tickets that ever moved into it, so a small zone (a lounge) is counted from its few
+ * tickets' records rather than the whole event's. It runs while the zone's row is locked. Measured
+ * (2 cores, 50,000 records in the event): an entry into a lounge ~33 ms median, into the default hall
+ * that all 50,000 entered ~320 ms (every ticket's latest move is read) — entries into one big zone take
+ * turns at that pace online; gates decide offline from their own counts.
+ */
+async function insideNow(tx: Transaction, event: EventRow, zoneId: string, defaultZone: string) {
+  const toZone = (alias: string) => {
+    const a = sql.raw(alias);
+    return sql`coalesce(${a}.to_zone, case when ${a}.direction = 'in' then ${defaultZone} else ${OUTSIDE} end)`;
+  };
+  const result = await tx.execute(sql`
+    select count(*)::int as inside from (
+      select distinct on (a.serial) ${toZone('a')} as zone
+        from admissions a
+       where a.event_id = ${event.id}::uuid and a.tenant_id = ${event.tenantId}
+         and a.serial in (select c.serial from admissions c
+                           where c.event_id = ${event.id}::uuid and c.direction <> 'undo' and ${toZone('c')} = ${zoneId})
+         and ${standingMovementSql('a')}
+       order by a.serial, a.at_ms desc, a.origin desc, a.origin_seq desc) last_moves
+     where zone = ${zoneId}`);
+  return parseRows(Inside, result)[0]?.inside ?? 0;
 }
