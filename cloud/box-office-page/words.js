@@ -12,6 +12,7 @@ import { REASON_LABELS } from '/ops/assets/reasons.js';
  *   ticket?: { id?: string, serial: number, typeNo: number, typeName?: string, generation: number },
  *   alreadyUsed?: { at: string, gateId: string, gateName: string | null },
  *   allowedGateIds?: string[], scannedAt: string,
+ *   zone?: { id: string, name: string, capacity: number | null, inside: number },
  *   admission: { origin: string, originSeq: number, at: string } | null }} CheckInAnswer
  * @typedef {{ direction: 'in' | 'out', gateName: string, gateNames: Map<string, string>,
  *   when: (iso: string) => string }} CheckInContext
@@ -29,10 +30,13 @@ const SENTENCES = {
       ? `Let them in: entry recorded at ${c.gateName}.`
       : `Exit recorded at ${c.gateName}.`,
   OK_UNSYNCED: (a, c) => SENTENCES['OK']?.(a, c) ?? '',
-  ALREADY_USED: (a, c) =>
-    a.alreadyUsed
+  ALREADY_USED: (a, c) => {
+    if (a.detail === 'no-reentry')
+      return `This ticket was in ${a.zone?.name ?? 'this area'} before: it does not admit there again.`;
+    return a.alreadyUsed
       ? `This ticket went in at ${a.alreadyUsed.gateName ?? 'another gate'} on ${c.when(a.alreadyUsed.at)} and has not left since.`
-      : 'This ticket is inside already.',
+      : 'This ticket is inside already.';
+  },
   NOT_INSIDE: () => 'This ticket cannot leave: no entry is recorded since it last went out.',
   REVOKED: () => 'This ticket was revoked (refunded, or replaced when it was passed on); it admits nobody.',
   EVENT_CANCELLED: () => 'The event is cancelled: no ticket admits.',
@@ -46,6 +50,12 @@ const SENTENCES = {
   NOT_YET_VALID: () => 'Too early: the doors are not open for this ticket yet.',
   EXPIRED: () => 'The event is over: this ticket no longer admits.',
   INVALID: () => 'The cloud does not know this ticket.',
+  ZONE_NOT_ALLOWED: (a, c) =>
+    `This ticket may not enter ${a.zone?.name ?? 'the area'} (behind ${c.gateName}).`,
+  ZONE_FULL: (a) =>
+    a.zone
+      ? `${a.zone.name} is full (${a.zone.inside} of ${a.zone.capacity ?? a.zone.inside}): wait until someone leaves.`
+      : 'The area is full: wait until someone leaves.',
 };
 
 /** The sentence under the headline. @param {CheckInAnswer} answer @param {CheckInContext} context */

@@ -51,8 +51,9 @@ export async function zoneContextOf(
   const target = rules.find((zone) => zone.id === move.to);
   let targetInside = 0;
   if (target) {
-    // An entry may be the one that fills the zone: take turns with every other entry into it.
-    if (place.direction === 'in') {
+    // An entry may be the one that fills the zone: take turns with every other entry into it. A zone
+    // without a capacity is never full, so its entries need not wait for each other.
+    if (place.direction === 'in' && target.capacity !== null) {
       await tx
         .select({ id: venueZones.id })
         .from(venueZones)
