@@ -5,8 +5,9 @@
  *
  * ZONE_FULL must hold when scans race for the last place: two entries into one zone (different tickets,
  * so different ticket locks) would otherwise both count the same occupancy and both be accepted. An
- * entry therefore locks the target zone's row before counting and keeps it until its admission record is
- * committed; under READ COMMITTED the next entry's count, taken after it gets the lock, sees that record.
+ * entry into a zone with a capacity therefore locks the zone's row before counting and keeps it until its
+ * admission record is committed; under READ COMMITTED the next entry's count, taken after it gets the
+ * lock, sees that record.
  * Lock order: ticket → zone → event row (the admission's numbering, always last), as a zone change takes
  * zone → event row: no cycle.
  */
