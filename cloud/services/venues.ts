@@ -5,6 +5,7 @@
 import { and, eq } from 'drizzle-orm';
 import { passageOf } from '../../shared/admission/zones';
 import { gates, venues } from '../db/schema';
+import { inTransaction } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
@@ -149,7 +150,7 @@ export async function createGate(
   const passage = { fromZoneId: input.fromZoneId ?? null, toZoneId: input.toZoneId ?? null };
   const checked = await checkPassage(ctx, actor.tenantId, venueId, passage);
   if (!checked.ok) return checked;
-  const row = await ctx.db.transaction(async (tx) => {
+  const row = await inTransaction(ctx.db, async (tx) => {
     const [created] = await tx
       .insert(gates)
       .values({
@@ -187,7 +188,7 @@ export async function updateGate(
   };
   const checked = await checkPassage(ctx, actor.tenantId, venueId, passage);
   if (!checked.ok) return checked;
-  const row = await ctx.db.transaction(async (tx) => {
+  const row = await inTransaction(ctx.db, async (tx) => {
     const [updated] = await tx
       .update(gates)
       .set({
