@@ -143,8 +143,9 @@ function occupancyResults(m: {
   return [
     {
       name: 'gate occupancy read p99',
-      value: m.read.p99Us / 1000,
-      unit: 'ms',
+      // In µs: the read is three orders of magnitude under its target, and "0 ms" would say nothing.
+      value: m.read.p99Us,
+      unit: 'µs',
       target: '<= 1 ms',
       pass: m.read.p99Us <= 1000,
       note: `every zone of the venue with its count (what /api/status and /metrics read), ${m.inside.toLocaleString('en')} people in the hall: median ${m.read.medianUs.toFixed(1)} µs over ${m.read.count} reads; building the counts from the log at start took ${m.buildMs.toFixed(0)} ms`,
