@@ -106,7 +106,14 @@ export class ZoneOccupancy implements AdmissionObserver {
     let serial: number | undefined;
     let history: AdmissionRecord[] = [];
     const fold = () => {
-      if (serial !== undefined) this.#move(occupancy, serial, admissionStateOf(history, defaultZone).zone);
+      if (serial === undefined) return;
+      // Most tickets have one record, an entry: its move is where the holder is (no fold to build).
+      const only = history.length === 1 ? history[0]! : undefined;
+      const zone =
+        only && only.direction !== 'undo'
+          ? recordMove(only as AdmissionRecord & { direction: 'in' | 'out' }, defaultZone).to
+          : admissionStateOf(history, defaultZone).zone;
+      this.#move(occupancy, serial, zone);
     };
     for (const row of this.#all.iterate(eventId)) {
       if (row.serial !== serial) {
