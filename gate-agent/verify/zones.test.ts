@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { occupancyOf } from '../../shared/admission/history';
-import type { ManifestZone } from '../../shared/sync-protocol/index';
+import { admissionTotalsOf, type ManifestZone } from '../../shared/sync-protocol/index';
 import { pullEvent } from '../sync/pull';
 import { ManifestFixture } from '../test-support/manifest-fixture';
 import { fixtureTransport, type TempStore, tempStore } from '../test-support/stores';
@@ -85,6 +85,10 @@ describe('zone rules at the gate, offline', () => {
     fixture.admit(1, { fromZone: 'outside', toZone: HALL });
     fixture.admit(2, { at: NOW - 1_000 });
     await pull();
+    // The gate's admission totals (moves hashed in) equal the cloud's summary: the copy stays as it is.
+    const cursor = temp.store.manifest.cursorOf(fixture.eventId)!;
+    expect(cursor.needsSnapshot).toBe(false);
+    expect(cursor.admissionChecksum).toBe(admissionTotalsOf(fixture.admissions).checksum);
     // A peer's entry, heard on the LAN.
     temp.store.admissions.storeRecords(
       [
