@@ -21,6 +21,7 @@ import { CHROMIUM_PATH } from '../scanner-ui/test-support/browser';
 import { benchAdmissionPropagation } from './admission-propagation';
 import { benchTokenCrypto } from './crypto-verify';
 import { benchGate } from './gate-decision';
+import { benchGateOccupancy } from './gate-occupancy';
 import { benchDatabaseServer, benchRedisUrl } from './lib/cloud-process';
 import {
   type BenchResult,
@@ -68,6 +69,11 @@ const plans: Plan[] = [
       'gate decisions per second',
       'delta apply 1k',
     ],
+  },
+  {
+    label: 'gate zones: occupancy read, decision with zone rules',
+    run: benchGateOccupancy,
+    figures: ['gate occupancy read p99', 'gate decision p99 with zones / without'],
   },
   { label: 'token crypto', run: benchTokenCrypto, figures: [] },
   {

@@ -20,7 +20,7 @@ export interface BenchResult {
   note?: string;
 }
 
-/** The figures issues 8 and 14 name; `npm run bench` checks that a full set of them was produced. */
+/** The figures issues 8, 14 and 18 name; `npm run bench` checks that a full set of them was produced. */
 export const REQUIRED_FIGURES = [
   'gate decision p99',
   'gate decision p99 / bare insert p99',
@@ -38,6 +38,8 @@ export const REQUIRED_FIGURES = [
   'admission propagation via the LAN p99',
   'double admissions via the LAN',
   'gate decision p99 with 3 peers',
+  'gate occupancy read p99',
+  'gate decision p99 with zones / without',
 ] as const;
 
 const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
