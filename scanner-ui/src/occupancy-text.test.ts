@@ -95,14 +95,14 @@ describe('describeOccupancy', () => {
     const text = describeOccupancy(
       status({
         passage: { from: { id: 'outside', name: 'Outside' }, to: { id: 'venue', name: 'Venue' } },
-        zones: [{ id: 'venue', name: 'Venue', inside: 120, capacity: null }],
+        zones: [{ id: 'venue', name: 'Summer Concert', inside: 120, capacity: null }],
         occupancyAsOf: NOW,
       }),
       NOW,
       THRESHOLDS,
     );
     expect(text?.passage).toBeNull();
-    expect(text?.target).toMatchObject({ name: 'Venue', count: '120', level: 'ok' });
+    expect(text?.target).toMatchObject({ name: 'Inside', count: '120', level: 'ok' });
     expect(text?.others).toEqual([]);
   });
 

@@ -43,9 +43,12 @@ function isCount(value: unknown): value is number {
 }
 
 function zoneName(zone: { id: string; name?: unknown }): string {
+  // The one implicit zone of a venue without zones is the venue itself (the agent names it after the
+  // event): "Inside 312" says what the count is.
+  if (zone.id === VENUE_ZONE) return 'Inside';
   const name = typeof zone.name === 'string' ? zone.name.trim() : '';
   if (name) return name;
-  return zone.id === OUTSIDE ? 'Outside' : zone.id === VENUE_ZONE ? 'Inside' : 'Zone';
+  return zone.id === OUTSIDE ? 'Outside' : 'Zone';
 }
 
 /** One zone's line: its count against its limit and the level it is at. */
