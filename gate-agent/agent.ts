@@ -15,6 +15,7 @@ import { type PeerNode, parsePeerAddress, startPeerNode } from './peers/peer-nod
 import { type AgentStatus, createLocalApp, type UndoRefused, type UndoResponse } from './server/app';
 import { createGateMetrics, type GateMetrics } from './server/metrics';
 import { DEFAULT_UI_DIR } from './server/static-ui';
+import { eventZoneStatus } from './server/zone-status';
 import { storePath } from './store/database';
 import type { KeyFileProtection } from './store/device-key-file';
 import { type GateStore, openGateStore } from './store/gate-store';
@@ -164,6 +165,10 @@ function statusOf(
         manifestAgeSeconds:
           state?.lastSyncAt != null ? Math.max(0, Math.round((now - state.lastSyncAt) / 1000)) : null,
         timeZone: state?.timeZone ?? null,
+        ...eventZoneStatus(store, id, store.settings.gateId, {
+          lastSyncAt: state?.lastSyncAt ?? null,
+          lastWordAt: peerNode?.lastWordAt(id),
+        }),
       };
     }),
   };
@@ -271,6 +276,8 @@ export async function startGateAgent(options: GateAgentOptions): Promise<GateAge
   let server: ReturnType<typeof serve> | undefined;
   try {
     storeGivenFlags(store, options);
+    // The live occupancy of every event held, folded from the admission log before the first scan.
+    store.warmOccupancy();
     const metrics = createGateMetrics(store, clock);
     const peerMetrics = createPeerMetrics(metrics.registry, store);
     const cloudOnline = () => engine?.state.online ?? false;

@@ -55,6 +55,9 @@ export class PeerDirectory {
   readonly #lists = new Map<string, PeerListing[]>();
   readonly #verifiers = new Map<string, Verifier>();
   readonly #lastHeard = new Map<string, number>();
+  /** The same moments on the device clock (unix ms): how old the occupancy count is (issue 18). */
+  readonly #lastHeardAt = new Map<string, number>();
+  readonly #wallClock: () => number;
   /** Which device answered at a static address (learned from its signed answer). */
   readonly #staticDevice = new Map<string, string>();
   readonly #now: () => number;
@@ -65,7 +68,10 @@ export class PeerDirectory {
     reachableForMs: number;
     /** Monotonic ms for liveness (default performance.now). */
     now?: () => number;
+    /** The device clock, unix ms, for when a peer was last heard (default Date.now). */
+    wallClock?: () => number;
   }) {
+    this.#wallClock = options.wallClock ?? Date.now;
     this.#self = options.selfDeviceId;
     this.#now = options.now ?? (() => performance.now());
     this.#static = [...new Set(options.staticAddresses ?? [])];
@@ -138,6 +144,7 @@ export class PeerDirectory {
   heard(deviceId: string, address?: string): void {
     const id = deviceId.toLowerCase();
     this.#lastHeard.set(id, this.#now());
+    this.#lastHeardAt.set(id, this.#wallClock());
     if (address && this.#static.includes(address)) this.#staticDevice.set(address, id);
   }
 
@@ -154,6 +161,20 @@ export class PeerDirectory {
   allReachable(eventId: string): boolean {
     const listed = this.#lists.get(eventId.toLowerCase()) ?? [];
     return listed.length > 0 && listed.every((p) => this.isReachable(p.deviceId));
+  }
+
+  /**
+   * The last word from the least recently heard peer of the event's list (device clock, unix ms): up to
+   * then this gate has every record those peers made. Peers not heard since this gate started do not
+   * lower it (their records reach it through the cloud); undefined when no listed peer was heard.
+   */
+  lastWordAt(eventId: string): number | undefined {
+    let oldest: number | undefined;
+    for (const peer of this.#lists.get(eventId.toLowerCase()) ?? []) {
+      const at = this.#lastHeardAt.get(peer.deviceId);
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return oldest;
   }
 
   #secondsSinceHeard(deviceId: string): number | null {

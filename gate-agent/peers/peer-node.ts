@@ -56,6 +56,8 @@ export interface PeerNode {
   /** Re-reads the peer lists (after a manifest pull changed them). */
   refresh(): void;
   summary(): PeerSummary;
+  /** The device-clock time of the last word from the event's least recently heard peer (peer-directory). */
+  lastWordAt(eventId: string): number | undefined;
   /** One anti-entropy round now (tests; the heartbeat runs it every second). */
   exchangeNow(): Promise<void>;
   /** Waits until every broadcast and exchange in flight has finished (tests, shutdown). */
@@ -83,6 +85,8 @@ function unsignedOf(r: StoredAdmission): UnsignedAdmission {
     at: r.at,
     gateId: r.gateId,
     unconfirmed: r.unconfirmed,
+    // Only when the record has them (issue 18): a record without zones signs the bytes it always did.
+    ...(r.direction !== 'undo' && r.fromZone && r.toZone ? { fromZone: r.fromZone, toZone: r.toZone } : {}),
   };
 }
 
@@ -126,6 +130,7 @@ export function admissionLogPort(
           gateId: r.gateId.toLowerCase(),
           gateName: gateNames.get(r.gateId.toLowerCase()) ?? null,
           unconfirmed: r.unconfirmed,
+          ...(r.fromZone && r.toZone ? { fromZone: r.fromZone, toZone: r.toZone } : {}),
           signature: r.signature,
         })),
         'peer',
@@ -153,6 +158,7 @@ export async function startPeerNode(options: PeerNodeOptions): Promise<PeerNode>
     staticAddresses: options.staticPeers ?? [],
     // Three heartbeats: one lost exchange does not make a peer unreachable, a cut LAN does within ~3 s.
     reachableForMs: 3 * heartbeatMs,
+    wallClock: options.clock,
   });
   const refresh = () => {
     const lists = store.peers.all();
@@ -228,6 +234,7 @@ export async function startPeerNode(options: PeerNodeOptions): Promise<PeerNode>
     },
     refresh,
     summary: () => directory.summary(),
+    lastWordAt: (eventId) => directory.lastWordAt(eventId),
     exchangeNow: () => replicator.exchangeNow(),
     settle: () => replicator.settle(),
     async close() {

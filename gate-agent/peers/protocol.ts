@@ -41,10 +41,13 @@ const epochMs = z.number().int().min(0).max(8.64e15);
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
 
 const originSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** A zone a move starts or ends in: a venue zone's id, or `outside`. */
+const zoneRef = z.union([uuid, z.literal('outside')]);
 
 /**
  * One admission record as it travels between gates: an entry, an exit, or (issue 17) an undo record,
- * which alone carries `undoes` — the record it takes back.
+ * which alone carries `undoes` — the record it takes back. An entry or exit at a venue with zones
+ * (issue 18) carries the move it made (`fromZone`, `toZone`, both or neither).
  */
 export const PeerAdmission = z
   .strictObject({
@@ -61,13 +64,22 @@ export const PeerAdmission = z
     at: epochMs,
     gateId: uuid,
     unconfirmed: z.boolean(),
+    /** Only on an entry or exit at a venue with zones: where the move started and ended. */
+    fromZone: zoneRef.optional(),
+    toZone: zoneRef.optional(),
     /** The origin's Ed25519 signature over admissionRecordBytes (context admission-record). */
     signature: base64url.length(86),
   })
   .refine((record) => (record.direction === 'undo') === (record.undoes !== undefined), {
     path: ['undoes'],
     message: 'an undo record names the record it undoes, and only an undo record does',
-  });
+  })
+  .refine(
+    (record) =>
+      (record.fromZone === undefined) === (record.toZone === undefined) &&
+      (record.direction !== 'undo' || record.fromZone === undefined),
+    { path: ['fromZone'], message: 'an entry or exit carries both zones or neither; an undo record none' },
+  );
 export type PeerAdmission = z.infer<typeof PeerAdmission>;
 
 /** Per origin: the highest originSeq held with none missing below it. */
@@ -125,8 +137,8 @@ export type UnsignedAdmission = Omit<PeerAdmission, 'signature'>;
 /**
  * The bytes an origin signs for one admission record: every field, one per line, in a fixed order.
  * Text rather than JSON, so no serializer's key order or number format can change what was signed.
- * An undo record appends the record it undoes (origin, originSeq); entries and exits sign exactly as
- * before undo records existed.
+ * An undo record appends the record it undoes (origin, originSeq); an entry or exit with zones appends
+ * its move (fromZone, toZone). Records without either sign exactly as before undo records and zones.
  */
 export function admissionRecordBytes(record: UnsignedAdmission): Uint8Array {
   const lines: (string | number)[] = [
@@ -142,6 +154,8 @@ export function admissionRecordBytes(record: UnsignedAdmission): Uint8Array {
   ];
   if (record.direction === 'undo')
     lines.push(record.undoes?.origin.toLowerCase() ?? '', record.undoes?.originSeq ?? '');
+  else if (record.fromZone !== undefined && record.toZone !== undefined)
+    lines.push(record.fromZone.toLowerCase(), record.toZone.toLowerCase());
   return new TextEncoder().encode(lines.join('\n'));
 }
 

@@ -19,6 +19,7 @@ import type { DecisionCounters } from '../store/scan-log';
 import type { ScanResponse } from '../verify/pipeline';
 import type { GateMetrics } from './metrics';
 import { staticUi } from './static-ui';
+import type { ZoneRef, ZoneStatus } from './zone-status';
 
 /** GET /api/status. Times are unix ms. */
 export interface AgentStatus {
@@ -39,6 +40,19 @@ export interface AgentStatus {
     manifestAgeSeconds: number | null;
     /** The event venue's IANA time zone (manifest event header); null before the first pull. */
     timeZone: string | null;
+    /**
+     * Issue 18 (present once the gate holds a copy of the event): this gate's passage (`in` moves
+     * from → to, `out` back), each side a zone, `outside` ("Outside") or `venue` (the one implicit zone
+     * of a venue without zones, named after the event).
+     */
+    passage?: { from: ZoneRef; to: ZoneRef };
+    /** The venue's zones with the holders inside each as this gate counts them (server/zone-status.ts). */
+    zones?: ZoneStatus[];
+    /**
+     * Up to when (device clock, unix ms) this gate has heard every other door: the older of the last pull
+     * and the last word from its least recently heard peer; null before the first pull.
+     */
+    occupancyAsOf?: number | null;
   }[];
   /**
    * The venue's IANA time zone, the one every time on the scanner is shown in (issue 17): the zone of

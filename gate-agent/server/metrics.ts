@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdmissionReason } from '../../shared/admission/index';
 import type { GateStore } from '../store/gate-store';
 import type { ScanResponse } from '../verify/pipeline';
+import { zoneOccupancyOf } from './zone-status';
 
 /** What the sync engine knows about reaching the cloud (unix ms, device clock). */
 export interface SyncFigures {
@@ -68,6 +69,7 @@ function registerStoreGauges(registry: Registry, store: GateStore, clock: () => 
       }
     },
   });
+  registerZoneGauges(registry, store);
   new Gauge({
     name: 'gate_admitted',
     help: 'Entries accepted at this station that stand: an entry undone here is no longer counted.',
@@ -82,6 +84,47 @@ function registerStoreGauges(registry: Registry, store: GateStore, clock: () => 
     registers: [registry],
     collect() {
       if (!store.closed) this.set(store.counters.exited);
+    },
+  });
+}
+
+/**
+ * Occupancy per zone of every event held, as this gate counts it (issue 18): `zone_occupancy` for every
+ * zone (a venue without zones: its one implicit zone, `venue`), `zone_capacity` for zones with a limit.
+ * The same names as the cloud's, so one alert rule reads either.
+ */
+function registerZoneGauges(registry: Registry, store: GateStore): void {
+  const zonesByEvent = () =>
+    store.closed
+      ? []
+      : store.syncStates().map((state) => ({
+          eventId: state.eventId,
+          zones: zoneOccupancyOf(store, state.eventId) ?? [],
+        }));
+  const labelNames = ['event_id', 'zone_id', 'zone'] as const;
+  new Gauge({
+    name: 'zone_occupancy',
+    help: "Holders inside each zone as this gate counts them (its own, its peers' and the cloud's records).",
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { eventId, zones } of zonesByEvent())
+        for (const zone of zones)
+          this.set({ event_id: eventId, zone_id: zone.id, zone: zone.name }, zone.inside);
+    },
+  });
+  new Gauge({
+    name: 'zone_capacity',
+    help: 'The most holders each zone may hold at once (zones with a limit only).',
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { eventId, zones } of zonesByEvent())
+        for (const zone of zones)
+          if (zone.capacity !== null)
+            this.set({ event_id: eventId, zone_id: zone.id, zone: zone.name }, zone.capacity);
     },
   });
 }

@@ -14,6 +14,11 @@
  * Undo records (issue 17: a steward's Undo at this station, an undo heard from a peer, an online undo in
  * the cloud) are records like the others, with `undoes` naming the entry or exit they take back; the
  * fold leaves both out, so the ticket is admitted again.
+ *
+ * Zones (issue 18): an entry or exit at a venue with zones keeps the move it made (`from_zone`,
+ * `to_zone`); a record without them is the single-door move (shared recordMove). Every record the log
+ * takes is told to its observer (the gate's live occupancy, ./zone-occupancy.ts), so the counts follow
+ * the log without reading it again.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -24,7 +29,7 @@ import {
   admissionStateOf,
   lastAdmissionOf,
 } from '../../shared/admission/history';
-import type { LastAdmission } from '../../shared/admission/index';
+import type { LastAdmission, ZoneId, ZoneMove } from '../../shared/admission/index';
 import { isUuid } from '../../shared/crypto/index';
 import {
   type AdmissionTotals,
@@ -65,6 +70,20 @@ export interface OwnAdmission {
   scanSeq: number;
   /** Device clock. */
   receivedAt: number;
+  /** Only on an entry or exit at a venue with zones: the move it made (issue 18). */
+  move?: ZoneMove;
+}
+
+/**
+ * Told of every record the log took (after its insert, inside the caller's transaction): the live
+ * occupancy follows the log through it. `reset` when a write failed part-way (its transaction rolls back).
+ */
+export interface AdmissionObserver {
+  /** A record of this gate's own (`move`: where its entry or exit put the holder, sorted last). */
+  ownRecorded(eventId: string, serial: number, record: AdmissionRecord): void;
+  /** A record heard from a peer or carried by the cloud. */
+  recordStored(eventId: string, serial: number): void;
+  reset(): void;
 }
 
 interface LogRow {
@@ -77,6 +96,8 @@ interface LogRow {
   unconfirmed: number;
   undoes_origin: string | null;
   undoes_origin_seq: number | null;
+  from_zone: string | null;
+  to_zone: string | null;
 }
 
 interface FullRow extends LogRow {
@@ -96,12 +117,25 @@ const toRecord = (r: LogRow): AdmissionRecord => ({
   gateId: r.gate_id,
   gateName: r.gate_name,
   unconfirmed: r.unconfirmed === 1,
+  ...(r.direction !== 'undo' && r.from_zone !== null && r.to_zone !== null
+    ? { fromZone: r.from_zone, toZone: r.to_zone }
+    : {}),
 });
 
 /** The columns every read of whole records selects. */
-const RECORD_COLUMNS =
-  'origin, origin_seq, direction, at, gate_id, gate_name, unconfirmed, undoes_origin, undoes_origin_seq';
+export const RECORD_COLUMNS =
+  'origin, origin_seq, direction, at, gate_id, gate_name, unconfirmed, undoes_origin, undoes_origin_seq, from_zone, to_zone';
 
+/** A stored row as a record (the occupancy's start-up fold reads rows itself). */
+export const recordOfRow = toRecord;
+export type { LogRow as AdmissionLogRow };
+
+/** Both zones of an entry or exit that carries them (lower case), else none: how the log stores a move. */
+function zonesOf(record: { direction: AdmissionMove; fromZone?: string | null; toZone?: string | null }) {
+  return record.direction !== 'undo' && record.fromZone && record.toZone
+    ? [record.fromZone.toLowerCase(), record.toZone.toLowerCase()]
+    : [null, null];
+}
 /** Statements prepared once over the store's connection; the hot path uses only the first three. */
 export class AdmissionLog {
   readonly #sqlite: Database.Database;
@@ -116,6 +150,7 @@ export class AdmissionLog {
   readonly #unconfirmed: Database.Statement<[], number>;
   /** Per event, per device origin: the highest originSeq known to be held with none missing below. */
   readonly #marks = new Map<string, Map<string, number>>();
+  #observer: AdmissionObserver | undefined;
 
   constructor(sqlite: Database.Database) {
     this.#sqlite = sqlite;
@@ -136,8 +171,9 @@ export class AdmissionLog {
       .pluck() as Database.Statement<[string, string], number>;
     this.#insert = sqlite.prepare(
       `INSERT OR IGNORE INTO admission_log (event_id, serial, origin, origin_seq, direction, at, gate_id,
-         gate_name, unconfirmed, signature, source, received_at, scan_seq, undoes_origin, undoes_origin_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         gate_name, unconfirmed, signature, source, received_at, scan_seq, undoes_origin, undoes_origin_seq,
+         from_zone, to_zone)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#exists = sqlite
       .prepare('SELECT 1 FROM admission_log WHERE event_id = ? AND origin = ? AND origin_seq = ?')
@@ -159,9 +195,17 @@ export class AdmissionLog {
     return this.#history.all(eventId, serial).map(toRecord);
   }
 
-  /** A ticket's state, folded from every record of it this gate holds. */
-  stateOf(eventId: string, serial: number): AdmissionState {
-    return admissionStateOf(this.history(eventId, serial));
+  /** Sets who is told of every record the log takes (the store's live occupancy). */
+  observe(observer: AdmissionObserver): void {
+    this.#observer = observer;
+  }
+
+  /**
+   * A ticket's state, folded from every record of it this gate holds; `defaultZone` is where a record
+   * without zones enters (the event's first zone; VENUE_ZONE at a venue without zones).
+   */
+  stateOf(eventId: string, serial: number, defaultZone?: ZoneId): AdmissionState {
+    return admissionStateOf(this.history(eventId, serial), defaultZone);
   }
 
   /** The ticket's state as the admission decision takes it; undefined when it was never admitted. */
@@ -188,6 +232,9 @@ export class AdmissionLog {
 
   /** Appends an admission this gate just decided, inside the caller's (the scan's) transaction. */
   appendOwn(record: OwnAdmission): void {
+    const [fromZone, toZone] = record.move
+      ? zonesOf({ direction: record.direction, fromZone: record.move.from, toZone: record.move.to })
+      : [null, null];
     this.#insert.run(
       record.eventId,
       record.serial,
@@ -204,8 +251,19 @@ export class AdmissionLog {
       record.scanSeq,
       record.undoes?.origin ?? null,
       record.undoes?.originSeq ?? null,
+      fromZone,
+      toZone,
     );
     this.#noteOrigin(record.eventId, record.origin);
+    this.#observer?.ownRecorded(record.eventId, record.serial, {
+      origin: record.origin,
+      originSeq: record.originSeq,
+      direction: record.direction,
+      ...(record.undoes ? { undoes: record.undoes } : {}),
+      at: record.at,
+      gateId: record.gateId,
+      ...(fromZone !== null && toZone !== null ? { fromZone, toZone } : {}),
+    });
   }
 
   /** Admissions this gate decided alone (unconfirmed), over the log's life. */
@@ -225,6 +283,7 @@ export class AdmissionLog {
     const fresh: StoredAdmission[] = [];
     const store = () => {
       for (const r of records) {
+        const [fromZone, toZone] = zonesOf(r);
         const result = this.#insert.run(
           r.eventId,
           r.serial,
@@ -241,15 +300,24 @@ export class AdmissionLog {
           null,
           r.direction === 'undo' ? (r.undoes?.origin ?? null) : null,
           r.direction === 'undo' ? (r.undoes?.originSeq ?? null) : null,
+          fromZone,
+          toZone,
         );
         if (result.changes === 1) {
           fresh.push(r);
           this.#noteOrigin(r.eventId, r.origin);
+          this.#observer?.recordStored(r.eventId, r.serial);
         }
       }
     };
-    if (this.#sqlite.inTransaction) store();
-    else this.#sqlite.transaction(store)();
+    try {
+      if (this.#sqlite.inTransaction) store();
+      else this.#sqlite.transaction(store)();
+    } catch (error) {
+      // The records told to the observer may be rolled back: it starts over from the log.
+      this.#observer?.reset();
+      throw error;
+    }
     return fresh;
   }
 
@@ -271,6 +339,10 @@ export class AdmissionLog {
         gateId: r.gateId.toLowerCase(),
         gateName: r.gateName,
         unconfirmed: r.unconfirmed,
+        // An entry or exit at a venue with zones: the move it made (issue 18), kept as the cloud sent it.
+        ...(r.direction !== 'undo' && r.fromZone && r.toZone
+          ? { fromZone: r.fromZone.toLowerCase(), toZone: r.toZone.toLowerCase() }
+          : {}),
         signature: null,
       })),
       'cloud',
@@ -317,9 +389,10 @@ export class AdmissionLog {
     }));
   }
 
-  /** Forgets cached marks (after a wipe). */
+  /** Forgets cached marks and the observer's counts (after a wipe). */
   reset(): void {
     this.#marks.clear();
+    this.#observer?.reset();
   }
 }
 

@@ -19,15 +19,33 @@ export class StoreConnection {
   readonly sqlite: Database.Database;
   readonly db: GateDrizzle;
   #closed = false;
+  readonly #rollbackListeners: Array<() => void> = [];
 
   constructor(opened: OpenedDatabase) {
     this.sqlite = opened.sqlite;
     this.db = opened.db;
   }
 
+  /**
+   * Called whenever a transaction (or savepoint) run here threw and was rolled back: state kept in memory
+   * beside the file (the live occupancy) may have followed writes that are gone, and starts over.
+   */
+  onRollback(listener: () => void): void {
+    this.#rollbackListeners.push(listener);
+  }
+
+  #rolledBack(): void {
+    for (const listener of this.#rollbackListeners) listener();
+  }
+
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn)();
+    try {
+      return this.sqlite.transaction(fn)();
+    } catch (error) {
+      this.#rolledBack();
+      throw error;
+    }
   }
 
   /**
@@ -35,7 +53,15 @@ export class StoreConnection {
    * which should not build a transaction wrapper per scan.
    */
   transactional<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
-    return this.sqlite.transaction(fn);
+    const run = this.sqlite.transaction(fn);
+    return (...args: A) => {
+      try {
+        return run(...args);
+      } catch (error) {
+        this.#rolledBack();
+        throw error;
+      }
+    };
   }
 
   /**

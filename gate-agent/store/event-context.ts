@@ -1,12 +1,20 @@
 /**
  * The events this gate holds a manifest copy of, as the decision needs them: the event's status and
- * times, its ticket types and the gates each may use, which copy is live and how far it has synced.
+ * times, its ticket types and the gates and zones each may use, the venue's zones and each gate's passage
+ * (issue 18), which copy is live and how far it has synced.
  * Written from manifest pages (`events`, `ticket_types`); read once per event into memory and served
  * from there until the next manifest write invalidates it — the scan hot path never queries for it.
  */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { AdmissionEvent, AdmissionTicketType } from '../../shared/admission/index';
+import {
+  type AdmissionEvent,
+  type AdmissionTicketType,
+  defaultZoneOf,
+  type PassageConfig,
+  type ZoneId,
+  type ZoneRule,
+} from '../../shared/admission/index';
 import type { ManifestEvent } from '../../shared/sync-protocol/index';
 import type { StoreConnection } from './connection';
 import * as schema from './schema';
@@ -21,12 +29,40 @@ export interface EventContext {
   manifestSeq: number;
   /** The venue's gates by id (lower case) → name, so a refusal can name the door to use. */
   gateNames: ReadonlyMap<string, string>;
+  /** The venue's zones in the organiser's order (issue 18); empty for a venue without zones. */
+  zones: readonly ZoneRule[];
+  /** The same zones by id (lower case). */
+  zoneRules: ReadonlyMap<string, ZoneRule>;
+  /** Where a record without zones enters: the first zone, or VENUE_ZONE (shared defaultZoneOf). */
+  defaultZone: ZoneId;
+  /** The venue's gates by id (lower case) → their configured passage (null sides = the defaults). */
+  passages: ReadonlyMap<string, PassageConfig>;
+  /** When the cloud checks everyone out, unix ms; null = never. */
+  exitAllAt: number | null;
 }
 
 /** `ticket_types.gate_ids`: a JSON array of gate ids, NULL for every gate. */
 const GateIds = z.array(z.string()).nullable();
-/** `events.gates`: the venue's gates as the manifest listed them. */
-const Gates = z.array(z.object({ id: z.string(), name: z.string() }));
+const ZoneIds = z.array(z.string()).nullable();
+/** `events.gates`: the venue's gates as the manifest listed them (a store before zones has no passages). */
+const Gates = z.array(
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    fromZoneId: z.string().nullable().default(null),
+    toZoneId: z.string().nullable().default(null),
+  }),
+);
+/** `events.zones`: the venue's zones in order. */
+const Zones = z.array(
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    capacity: z.number().nullable(),
+    restricted: z.boolean(),
+    reentry: z.boolean(),
+  }),
+);
 
 export class EventContexts {
   readonly #connection: StoreConnection;
@@ -63,6 +99,8 @@ export class EventContexts {
         endsAt: events.endsAt,
         doorsOpenAt: events.doorsOpenAt,
         gates: events.gates,
+        zones: events.zones,
+        exitAllAt: events.exitAllAt,
         liveCopy: syncCursors.liveCopy,
         manifestSeq: syncCursors.after,
       })
@@ -74,13 +112,29 @@ export class EventContexts {
     const types = new Map<number, AdmissionTicketType>();
     for (const t of db.select().from(ticketTypes).where(eq(ticketTypes.eventId, eventId)).all()) {
       const gateIds = GateIds.parse(t.gateIds === null ? null : JSON.parse(t.gateIds));
-      types.set(t.typeNo, { typeNo: t.typeNo, name: t.name, gateIds });
+      const zoneIds = ZoneIds.parse(t.zoneIds === null ? null : JSON.parse(t.zoneIds));
+      types.set(t.typeNo, { typeNo: t.typeNo, name: t.name, gateIds, zoneIds });
     }
-    const { name, liveCopy, manifestSeq, gates, ...event } = row;
-    const gateNames = new Map(
-      (gates === null ? [] : Gates.parse(JSON.parse(gates))).map((g) => [g.id.toLowerCase(), g.name]),
+    const { name, liveCopy, manifestSeq, gates, zones: zonesJson, exitAllAt, ...event } = row;
+    const venueGates = gates === null ? [] : Gates.parse(JSON.parse(gates));
+    const gateNames = new Map(venueGates.map((g) => [g.id.toLowerCase(), g.name]));
+    const passages = new Map(
+      venueGates.map((g) => [g.id.toLowerCase(), { fromZoneId: g.fromZoneId, toZoneId: g.toZoneId }]),
     );
-    return { event, name, ticketTypes: types, liveCopy, manifestSeq, gateNames };
+    const zones = zonesJson === null ? [] : Zones.parse(JSON.parse(zonesJson));
+    return {
+      event,
+      name,
+      ticketTypes: types,
+      liveCopy,
+      manifestSeq,
+      gateNames,
+      zones,
+      zoneRules: new Map(zones.map((zone) => [zone.id, zone])),
+      defaultZone: defaultZoneOf(zones),
+      passages,
+      exitAllAt,
+    };
   }
 
   /** Writes the event and its ticket types as a page describes them; part of the caller's transaction. */
@@ -94,7 +148,17 @@ export class EventContexts {
       endsAt: event.endsAt,
       doorsOpenAt: event.doorsOpenAt,
       timezone: event.timezone,
-      gates: JSON.stringify(event.gates.map((g) => ({ id: g.id.toLowerCase(), name: g.name }))),
+      gates: JSON.stringify(
+        event.gates.map((g) => ({
+          id: g.id.toLowerCase(),
+          name: g.name,
+          fromZoneId: g.fromZoneId?.toLowerCase() ?? null,
+          toZoneId: g.toZoneId?.toLowerCase() ?? null,
+        })),
+      ),
+      // Zone ids lower case, like every id the gate compares (records, passages, ticket types).
+      zones: JSON.stringify(event.zones.map((zone) => ({ ...zone, id: zone.id.toLowerCase() }))),
+      exitAllAt: event.exitAllAt,
     };
     db.insert(schema.events)
       .values({ id, ...values })
@@ -112,6 +176,7 @@ export class EventContexts {
           id: first.id,
           name: t.name,
           gateIds: t.gateIds === null ? null : JSON.stringify(t.gateIds),
+          zoneIds: t.zoneIds === null ? null : JSON.stringify(t.zoneIds.map((id) => id.toLowerCase())),
         })
         .run();
     }

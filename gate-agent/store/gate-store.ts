@@ -13,9 +13,12 @@
  *
  * A ticket's admission state is folded from every admission record the gate holds — its own, its peers'
  * and the cloud's (admission-log.ts) — so ALREADY_USED answers for an entry at any door it has heard of.
+ * The live occupancy of the venue's zones (zone-occupancy.ts) follows the same log in memory.
  */
 import type Database from 'better-sqlite3';
-import type { KnownTicket, LastAdmission } from '../../shared/admission/index';
+import { lastAdmissionOf } from '../../shared/admission/history';
+import type { KnownTicket, LastAdmission, ZoneId } from '../../shared/admission/index';
+import { VENUE_ZONE } from '../../shared/admission/index';
 import type { EventKey, TrustedSigningKey } from '../../shared/crypto/index';
 import type { ScanRecord } from '../../shared/sync-protocol/index';
 import { AdmissionLog } from './admission-log';
@@ -31,6 +34,17 @@ import { PeerList } from './peer-list';
 import { type DecisionCounters, ScanLog, type ScanToRecord } from './scan-log';
 import { openStoreSecrets, type SecretBox } from './secret-box';
 import { UploadCursor } from './upload-cursor';
+import { ZoneOccupancy } from './zone-occupancy';
+
+/** A ticket's admission state as the decision takes it (admissionOf). */
+export interface HeldAdmission {
+  /** The last admission, its time on this device's clock; undefined when never admitted. */
+  last: LastAdmission | undefined;
+  /** Where the holder is now (OUTSIDE when not inside). */
+  zone: ZoneId;
+  /** Every zone the holder has been in. */
+  enteredZones: ZoneId[];
+}
 
 export interface OpenGateStoreOptions {
   migrationsFolder?: string;
@@ -70,6 +84,7 @@ export class GateStore {
   readonly peers: PeerList;
   readonly uploads: UploadCursor;
   readonly undos: AdmissionUndo;
+  readonly occupancy: ZoneOccupancy;
 
   constructor(connection: StoreConnection, box: SecretBox) {
     this.connection = connection;
@@ -82,6 +97,12 @@ export class GateStore {
     this.scanLog = new ScanLog(connection, this.admissions, () => this.device.settings.clockOffsetMs);
     this.uploads = new UploadCursor(connection);
     this.undos = new AdmissionUndo(connection, this.admissions, this.scanLog);
+    this.occupancy = new ZoneOccupancy(
+      connection.sqlite,
+      this.admissions,
+      (eventId) => this.events.eventContext(eventId)?.defaultZone ?? VENUE_ZONE,
+    );
+    connection.onRollback(() => this.occupancy.reset());
   }
 
   /** The raw connection (tests and benchmarks look at the file directly). */
@@ -163,9 +184,32 @@ export class GateStore {
    * time on THIS device's clock (records carry cloud-corrected time; the screen says "x min ago").
    */
   lastAdmission(eventId: string, serial: number): LastAdmission | undefined {
-    const last = this.admissions.lastAdmission(eventId, serial);
-    if (!last) return undefined;
-    return { ...last, at: last.at - this.device.settings.clockOffsetMs };
+    return this.admissionOf(eventId, serial).last;
+  }
+
+  /**
+   * The ticket's admission state as the decision takes it (one indexed lookup): its last admission (time
+   * on this device's clock), the zone its holder is in and the zones they have been in. `defaultZone` is
+   * where records without zones lead (the event's first zone; VENUE_ZONE at a venue without zones).
+   */
+  admissionOf(eventId: string, serial: number, defaultZone: ZoneId = VENUE_ZONE): HeldAdmission {
+    const state = this.admissions.stateOf(eventId, serial, defaultZone);
+    const last = lastAdmissionOf(state);
+    return {
+      last: last ? { ...last, at: last.at - this.device.settings.clockOffsetMs } : undefined,
+      zone: state.zone,
+      enteredZones: state.enteredZones,
+    };
+  }
+
+  /** Holders inside `zone` of the event as this gate counts them now (zone-occupancy.ts; in memory). */
+  zoneInside(eventId: string, zone: ZoneId): number {
+    return this.occupancy.inside(eventId, zone);
+  }
+
+  /** Builds the live occupancy of every event held (at start: the first scan does not pay for it). */
+  warmOccupancy(): void {
+    for (const state of this.syncStates()) this.occupancy.warm(state.eventId);
   }
 
   /**
@@ -264,6 +308,7 @@ export class GateStore {
     this.events.invalidate();
     this.keys.invalidate();
     this.admissions.reset();
+    this.occupancy.reset();
     this.scanLog.reloadCounters();
     this.device.reload();
   }

@@ -12,7 +12,7 @@
 import type Database from 'better-sqlite3';
 import { count } from 'drizzle-orm';
 import { admissionTimeAfter } from '../../shared/admission/history';
-import type { ScanDirection } from '../../shared/admission/index';
+import type { ScanDirection, ZoneMove } from '../../shared/admission/index';
 import type { ScanRecord } from '../../shared/sync-protocol/index';
 import type { AdmissionLog } from './admission-log';
 import type { StoreConnection } from './connection';
@@ -41,6 +41,8 @@ export interface ScanToRecord {
     gateName: string | null;
     /** Decided while the gate reached neither the cloud nor all its peers. */
     unconfirmed: boolean;
+    /** At a venue with zones only (issue 18): the move the entry or exit makes. */
+    move?: ZoneMove;
   };
 }
 
@@ -76,8 +78,10 @@ export class ScanLog {
     // takes no number, and there is one writer (this process) per store.
     const insertScan: Database.Statement<unknown[], { seq: number }> = sqlite.prepare(
       `INSERT INTO scans (seq, id, gate_id, event_id, serial, generation, direction, decision, reason, detail,
-         code_hash, scanned_at, clock_offset_ms, manifest_seq, admission_seq, unconfirmed, uploaded)
-       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM scans), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+         code_hash, scanned_at, clock_offset_ms, manifest_seq, admission_seq, unconfirmed, from_zone, to_zone,
+         uploaded)
+       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM scans), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+         0)
        RETURNING seq`,
     );
     this.#record = connection.transactional((scan: ScanToRecord) => {
@@ -109,6 +113,8 @@ export class ScanLog {
         scan.manifestSeq,
         admissionSeq,
         admission?.unconfirmed ? 1 : 0,
+        admission?.move?.from ?? null,
+        admission?.move?.to ?? null,
       );
       if (!row) throw new Error('scan insert returned no sequence');
       if (admission && admissionSeq !== null) {
@@ -125,6 +131,7 @@ export class ScanLog {
           unconfirmed: admission.unconfirmed,
           scanSeq: row.seq,
           receivedAt: scan.scannedAt,
+          ...(admission.move ? { move: admission.move } : {}),
         });
       }
       return row.seq;

@@ -55,8 +55,15 @@ export const events = sqliteTable('events', {
   endsAt: integer('ends_at').notNull(),
   doorsOpenAt: integer('doors_open_at'),
   timezone: text('timezone').notNull(),
-  /** JSON array of the venue's gates `{id, name}` (the manifest's event.gates): WRONG_GATE names the right door. */
+  /**
+   * JSON array of the venue's gates `{id, name, fromZoneId, toZoneId}` (the manifest's event.gates):
+   * WRONG_GATE names the right door; each gate's passage (issue 18).
+   */
   gates: text('gates'),
+  /** JSON array of the venue's zones in order (the manifest's event.zones, issue 18); NULL or [] = none. */
+  zones: text('zones'),
+  /** When the cloud checks everyone out (unix ms); null = never. The exits arrive as cloud records. */
+  exitAllAt: integer('exit_all_at'),
 });
 
 export const ticketTypes = sqliteTable(
@@ -68,6 +75,8 @@ export const ticketTypes = sqliteTable(
     name: text('name').notNull(),
     /** JSON array of gate ids this type may enter through; NULL = every gate. */
     gateIds: text('gate_ids'),
+    /** JSON array of zone ids this type may enter (issue 18); NULL = every zone not restricted. */
+    zoneIds: text('zone_ids'),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.typeNo] })],
 );
@@ -176,6 +185,12 @@ export const admissionLog = sqliteTable(
     /** Only on an undo record: the origin and originSeq of the entry or exit it takes back. */
     undoesOrigin: text('undoes_origin'),
     undoesOriginSeq: integer('undoes_origin_seq'),
+    /**
+     * Only on entries and exits at a venue with zones (issue 18; both or neither): the move the record
+     * made, each a zone id or `outside`. NULL: outside ↔ the venue's default zone.
+     */
+    fromZone: text('from_zone'),
+    toZone: text('to_zone'),
   },
   (t) => [
     primaryKey({ columns: [t.eventId, t.origin, t.originSeq] }),
@@ -228,6 +243,9 @@ export const scans = sqliteTable('scans', {
   unconfirmed: integer('unconfirmed', { mode: 'boolean' }).notNull().default(false),
   /** Only on an `undo` row: the admission_seq of this gate's record it takes back. */
   undoesSeq: integer('undoes_seq'),
+  /** An accepted entry or exit at a venue with zones: the move its admission record made (issue 18). */
+  fromZone: text('from_zone'),
+  toZone: text('to_zone'),
   uploaded: integer('uploaded', { mode: 'boolean' }).notNull().default(false),
   // No index on `uploaded`: uploads read by seq (the primary key) from the acknowledged cursor, and
   // every extra index is one more page written by each scan's FULL-synchronous commit.

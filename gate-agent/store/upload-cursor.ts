@@ -33,6 +33,8 @@ function uploadFormOf(row: ScanRow): ScanRecord {
     ...(row.admissionSeq !== null ? { admissionSeq: row.admissionSeq } : {}),
     ...(row.unconfirmed ? { unconfirmed: true } : {}),
     ...(row.undoesSeq !== null ? { undoesSeq: row.undoesSeq } : {}),
+    // An accepted entry or exit at a venue with zones: the move its admission record made (issue 18).
+    ...(row.fromZone !== null && row.toZone !== null ? { fromZone: row.fromZone, toZone: row.toZone } : {}),
   };
 }
 

@@ -105,6 +105,9 @@ export class ManifestFixture {
       at?: number;
       gateId?: string;
       gateName?: string;
+      /** The move the record made at a venue with zones (issue 18). */
+      fromZone?: string;
+      toZone?: string;
     } = {},
   ): ManifestAdmission {
     const origin = options.origin ?? 'cloud';
@@ -121,6 +124,7 @@ export class ManifestFixture {
       gateId: options.gateId ?? '00000000-0000-4000-8000-00000000000a',
       gateName: options.gateName ?? 'North door',
       unconfirmed: false,
+      ...(options.fromZone && options.toZone ? { fromZone: options.fromZone, toZone: options.toZone } : {}),
     };
     this.admissions.push(record);
     return record;

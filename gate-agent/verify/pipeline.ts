@@ -102,6 +102,8 @@ function recordDecision(
             origin: store.settings.deviceId ?? 'unenrolled',
             gateName: scan.gateName || null,
             unconfirmed: !isConfirmed(eventId),
+            // At a venue with zones only: the move the record makes (issue 18).
+            ...(decided.move ? { move: decided.move } : {}),
           },
         }
       : {}),

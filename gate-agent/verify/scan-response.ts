@@ -28,6 +28,11 @@ export interface ScanResponse {
    * null when the ticket has none. Present only with `ticket`. Never logged or recorded.
    */
   holderName?: string | null;
+  /**
+   * The zone the scan moves the holder into, with its count before the move as this gate knows it
+   * (issue 18): on ZONE_FULL, ZONE_NOT_ALLOWED, a no-re-entry ALREADY_USED and accepts into a named zone.
+   */
+  zone?: { id: string; name: string; capacity: number | null; inside: number };
   /** Device clock at the decision, unix ms. */
   scannedAt: number;
   /** Time from receiving the code to the durable record, ms. */
@@ -72,6 +77,7 @@ export function toScanResponse(
       name: decided.gateNames?.get(id.toLowerCase()) ?? null,
     }));
   }
+  if (decision.zone) response.zone = { ...decision.zone };
   if (seq !== undefined) response.seq = seq;
   return response;
 }
