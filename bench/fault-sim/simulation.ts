@@ -38,7 +38,8 @@ export interface SimulationOptions extends PlanOptions {
   afterCheck?: (run: FinishedRun) => Promise<void>;
   /**
    * Issue 18: the venue gets a Hall and a VIP Lounge with a small capacity, and gate 1 becomes the Lounge
-   * door (world.ts seedZones), so holders move between zones and ZONE_FULL is decided offline.
+   * door (world.ts seedZones), so holders move between zones and ZONE_FULL is decided offline. Default:
+   * the scenario's `zones`; false = the single-door venue.
    */
   zones?: boolean;
 }
@@ -124,7 +125,7 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
     const world = await seedWorld(cloud, {
       gates: plan.gates,
       ticketCount: plan.tickets,
-      zones: options.zones === true,
+      zones: options.zones ?? scenario.zones === true,
     });
     log(`seeded: ${world.tickets.length} tickets in ${world.orders.length} orders, event ${world.eventId}`);
     const prepare = scenario.prepareGates?.bind(scenario);

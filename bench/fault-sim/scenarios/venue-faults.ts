@@ -4,6 +4,8 @@
  * the venue offline, breaks single links in every way, and refunds, transfers and sells tickets. Checks
  * the six invariants of invariants.ts, and (issue 18) the occupancy invariants of occupancy-checks.ts
  * once the venue has healed: counts within their bounds on every side, every gate's equal to the cloud's.
+ * The venue has a Hall and a small VIP Lounge with gate 1 its door (world.ts seedZones; `--single-door`
+ * plays the venue without zones).
  */
 import { checkInvariants } from '../checker';
 import { playCrowd } from '../crowd';
@@ -26,6 +28,7 @@ export type VenueState = SimState & WithOccupancy;
 export const venueFaults: Scenario<FaultPlan, VenueState> = {
   name: 'venue-faults',
   summary: 'a crowd of scans while gates are killed, the cloud restarts and is restored, and links fail',
+  zones: true,
   plan: makeFaultPlan,
   async play(stage, plan) {
     await Promise.all([
@@ -46,9 +49,15 @@ export const venueFaults: Scenario<FaultPlan, VenueState> = {
       gate: gate.index,
       records: readGateRecords(gate.storePath, world.eventId),
     }));
-    const counted = occupancyOfRecords(cloud.cloud, cloud.defaultZone);
+    const names = new Map([
+      [world.zones?.hallId, 'Hall'],
+      [world.zones?.loungeId, `Lounge (capacity ${world.zones?.loungeCapacity})`],
+    ]);
+    const counted = Object.entries(occupancyOfRecords(cloud.cloud, cloud.defaultZone)).map(
+      ([zone, inside]) => `${names.get(zone) ?? zone} ${inside}`,
+    );
     stage.log(
-      `occupancy: the cloud's ${JSON.stringify(counted)} from ${cloud.cloud.length} admission records`,
+      `occupancy: the cloud's ${counted.join(', ') || 'nobody inside'} (${cloud.cloud.length} records)`,
     );
     return {
       ...common,
