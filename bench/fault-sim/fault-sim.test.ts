@@ -3,7 +3,8 @@
  * seeded run against the real cloud (child process, PostgreSQL) and real gate agents (child processes,
  * SQLite) ends with zero violations; and the checker is shown able to fail — violations planted in that
  * run's real state (a scan deleted from the cloud, a verdict flipped in a gate's log, a manifest row
- * changed on a gate, a forged code answered accept) are each reported, and nothing else is. Plus the
+ * changed on a gate, a forged code answered accept, a ticket's last entry lost from a gate's admission
+ * log: its occupancy no longer the cloud's) are each reported, and nothing else is. Plus the
  * product bug the simulation found, as a regression test: after a restore that changed no manifest, an
  * idle gate re-uploads the scans the cloud lost.
  */
@@ -16,7 +17,9 @@ import { type ChildAgent, post, startChildAgent } from '../../gate-agent/test-su
 import { checkInvariants } from './checker';
 import type { Violation } from './invariants';
 import { startLinkProxy } from './link-proxy';
+import { occupancyOfRecords } from './occupancy-checks';
 import { describeFault, makeFaultPlan } from './plan';
+import type { VenueState } from './scenarios/venue-faults';
 import { startSimCloud } from './sim-cloud';
 import type { SimState } from './sim-state';
 import { type FinishedRun, type RunResult, runSimulation } from './simulation';
@@ -168,6 +171,35 @@ describe.skipIf(!databaseServer)('a short seeded venue simulation (real cloud, r
       );
       expect(revokedViolations).toHaveLength(1);
       expect(revokedViolations[0]!.message).toContain(`serial ${known!.serial}`);
+
+      // 5. Occupancy (issue 18): not vacuous — people are inside —, and a gate that lost the last entry
+      //    of a ticket still inside counts one fewer than the cloud.
+      const occupancy = (state as VenueState).occupancy;
+      const inside = Object.values(occupancyOfRecords(occupancy.cloud, occupancy.defaultZone));
+      expect(inside.reduce((sum, n) => sum + n, 0)).toBeGreaterThan(0);
+      const lastEntry = withGateStore(path, (db) =>
+        db
+          .prepare(
+            `SELECT rowid, * FROM admission_log a WHERE a.direction = 'in' AND NOT EXISTS (SELECT 1 FROM admission_log b
+               WHERE b.event_id = a.event_id AND b.serial = a.serial AND b.at >= a.at AND b.rowid <> a.rowid) LIMIT 1`,
+          )
+          .get(),
+      ) as Record<string, unknown> & { rowid: number };
+      expect(lastEntry).toBeDefined();
+      withGateStore(path, (db) =>
+        db.prepare('DELETE FROM admission_log WHERE rowid = ?').run(lastEntry.rowid),
+      );
+      found = (await run.recheck()).violations;
+      expect(summary(found)).toEqual([{ invariant: 'occupancy-converge', gate: accept.gate }]);
+      const { rowid: _rowid, ...columns } = lastEntry;
+      const names = Object.keys(columns);
+      withGateStore(path, (db) =>
+        db
+          .prepare(
+            `INSERT INTO admission_log (${names.join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`,
+          )
+          .run(columns),
+      );
 
       expect((await run.recheck()).violations).toEqual([]);
     };

@@ -1,7 +1,7 @@
 /**
  * CLI of the venue fault simulation (SPEC section 10, issue 8):
  *
- *   npm run fault-sim -- --seed N --runs R [--gates G] [--scans S] [--duration-s D] [--keep] [--scenario NAME]
+ *   npm run fault-sim -- --seed N --runs R [--gates G] [--scans S] [--duration-s D] [--keep] [--scenario NAME] [--single-door]
  *
  * Run r uses seed N + r, so `--seed <the failing run's seed> --runs 1` replays it. Needs PostgreSQL:
  * DATABASE_URL or TEST_DATABASE_URL (each run makes and drops its own database). Prints every fault
@@ -17,6 +17,7 @@ import { type RunResult, runSimulation } from './simulation';
 const USAGE =
   'usage: npm run fault-sim -- --seed N --runs R [--gates 3] [--scans 600] [--duration-s 45] [--keep]\n' +
   '  short CI mode: --scans 200 --gates 2 --duration-s 20\n' +
+  '  --single-door: a venue without zones (venue-faults has a Hall and a small VIP Lounge, gate 1 its door)\n' +
   `  --scenario NAME: ${SCENARIOS.map((s) => `${s.name}${s === DEFAULT_SCENARIO ? ' (default)' : ''}: ${s.summary}`).join('; ')}`;
 
 interface CliOptions extends Omit<PlanOptions, 'seed'> {
@@ -25,6 +26,8 @@ interface CliOptions extends Omit<PlanOptions, 'seed'> {
   runs: number;
   keep: boolean;
   scenario: Scenario;
+  /** `--single-door`: the venue without zones, whatever the scenario's default. */
+  singleDoor: boolean;
 }
 
 function usageError(message: string): never {
@@ -52,6 +55,7 @@ function parseCli(): CliOptions | undefined {
         scans: { type: 'string' },
         'duration-s': { type: 'string' },
         keep: { type: 'boolean' },
+        'single-door': { type: 'boolean' },
         scenario: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,6 +75,7 @@ function parseCli(): CliOptions | undefined {
     scans: integer('scans', values.scans as string | undefined, 600),
     durationS: integer('duration-s', values['duration-s'] as string | undefined, 45),
     keep: Boolean(values.keep),
+    singleDoor: Boolean(values['single-door']),
     scenario: DEFAULT_SCENARIO,
   };
   if (values.scenario !== undefined) {
@@ -122,6 +127,7 @@ async function runOne(options: CliOptions, databaseServer: string, runSeed: numb
       databaseServer,
       scenario: options.scenario,
       keepData: options.keep,
+      ...(options.singleDoor ? { zones: false } : {}),
       log: (line) => console.log(line),
     });
     printRun(runSeed, result);
@@ -140,7 +146,7 @@ async function runOne(options: CliOptions, databaseServer: string, runSeed: numb
 /** The command that replays `seed` alone with the same options. */
 function replayCommand(options: CliOptions, seed: number): string {
   const scenario = options.scenario === DEFAULT_SCENARIO ? '' : ` --scenario ${options.scenario.name}`;
-  return `npm run fault-sim -- --seed ${seed} --runs 1 --gates ${options.gates} --scans ${options.scans} --duration-s ${options.durationS}${scenario}`;
+  return `npm run fault-sim -- --seed ${seed} --runs 1 --gates ${options.gates} --scans ${options.scans} --duration-s ${options.durationS}${scenario}${options.singleDoor ? ' --single-door' : ''}`;
 }
 
 async function main(): Promise<void> {

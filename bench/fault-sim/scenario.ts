@@ -35,6 +35,8 @@ export interface Scenario<P extends FaultPlan = FaultPlan, S extends SimState = 
   readonly name: string;
   /** One line for `--help`. */
   readonly summary: string;
+  /** The venue has zones (issue 18, world.ts seedZones) unless the run says `--single-door`. */
+  readonly zones?: boolean;
   /** The plan of one run: a pure function of the options (the same seed gives the same plan). */
   plan(options: PlanOptions): P;
   /**

@@ -36,6 +36,12 @@ export interface SimulationOptions extends PlanOptions {
   keepData?: boolean;
   /** Called after the check and before teardown, with everything still in place (tests plant faults here). */
   afterCheck?: (run: FinishedRun) => Promise<void>;
+  /**
+   * Issue 18: the venue gets a Hall and a VIP Lounge with a small capacity, and gate 1 becomes the Lounge
+   * door (world.ts seedZones), so holders move between zones and ZONE_FULL is decided offline. Default:
+   * the scenario's `zones`; false = the single-door venue.
+   */
+  zones?: boolean;
 }
 
 export interface FinishedRun {
@@ -116,7 +122,11 @@ export async function runSimulation(options: SimulationOptions): Promise<RunResu
   const gates: SimGate[] = [];
   let closeExtras: (() => Promise<void>) | undefined;
   try {
-    const world = await seedWorld(cloud, { gates: plan.gates, ticketCount: plan.tickets });
+    const world = await seedWorld(cloud, {
+      gates: plan.gates,
+      ticketCount: plan.tickets,
+      zones: options.zones ?? scenario.zones === true,
+    });
     log(`seeded: ${world.tickets.length} tickets in ${world.orders.length} orders, event ${world.eventId}`);
     const prepare = scenario.prepareGates?.bind(scenario);
     await openGates(cloud, world, plan, workDir, gates, log, async (opened) => {

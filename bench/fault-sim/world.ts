@@ -60,6 +60,8 @@ export interface SimWorld {
   tenant: string;
   admin: { role: 'admin'; tenant: string; sub: string };
   venueId: string;
+  /** The venue's zones (issue 18): a Hall, and a Lounge inside it with a small capacity; null = none. */
+  zones: SimZones | null;
   gateIds: string[];
   eventId: string;
   otherEventId: string;
@@ -145,10 +147,43 @@ async function identify(cloud: SimCloud, tickets: SimTicket[], qrs: Map<string, 
   }
 }
 
+export interface SimZones {
+  hallId: string;
+  loungeId: string;
+  loungeCapacity: number;
+}
+
+/**
+ * The venue's zones (issue 18): a Hall (the first zone: where the other gates lead, no limit) and a VIP
+ * Lounge inside it, open to every type, with room for about a tenth of the tickets — full at times, so
+ * ZONE_FULL is decided offline too. Gate 1 is the Lounge door: its passage is Hall → Lounge (an entry there
+ * from outside goes straight in; an exit goes back to the Hall), so holders move between zones.
+ */
+async function seedZones(
+  cloud: SimCloud,
+  admin: { role: 'admin'; tenant: string; sub: string },
+  venueId: string,
+  gateIds: readonly string[],
+  ticketCount: number,
+): Promise<SimZones> {
+  const loungeCapacity = Math.max(3, Math.round(ticketCount / 10));
+  const hall = await cloud.api(admin, 'POST', `/api/v1/venues/${venueId}/zones`, { name: 'Hall' });
+  const lounge = await cloud.api(admin, 'POST', `/api/v1/venues/${venueId}/zones`, {
+    name: 'VIP Lounge',
+    capacity: loungeCapacity,
+  });
+  if (gateIds[1])
+    await cloud.api(admin, 'PATCH', `/api/v1/venues/${venueId}/gates/${gateIds[1]}`, {
+      fromZoneId: hall.id,
+      toZoneId: lounge.id,
+    });
+  return { hallId: hall.id, loungeId: lounge.id, loungeCapacity };
+}
+
 /** Seeds the venue; `ticketCount` valid tickets of the served event are sold in orders of four. */
 export async function seedWorld(
   cloud: SimCloud,
-  options: { gates: number; ticketCount: number },
+  options: { gates: number; ticketCount: number; zones?: boolean },
 ): Promise<SimWorld> {
   const tenant = `faultsim-${randomUUID().slice(0, 8)}`;
   const admin = { role: 'admin' as const, tenant, sub: 'faultsim-admin' };
@@ -158,6 +193,7 @@ export async function seedWorld(
     const gate = await cloud.api(admin, 'POST', `/api/v1/venues/${venue.id}/gates`, { name: `Gate ${i}` });
     gateIds.push(gate.id);
   }
+  const zones = options.zones ? await seedZones(cloud, admin, venue.id, gateIds, options.ticketCount) : null;
   // Doors opened three hours ago and close in six: a gate whose clock is an hour off in either
   // direction still judges every ticket inside the window, so its answers must equal the others'.
   const now = Date.now();
@@ -207,6 +243,7 @@ export async function seedWorld(
     tenant,
     admin,
     venueId: venue.id,
+    zones,
     gateIds,
     eventId: event.id,
     otherEventId: other.id,

@@ -6,7 +6,7 @@
  */
 import { normaliseScannedText } from '../../shared/admission/scanned-text';
 import { type AgentClient, AgentError, type ScanDirection, type ScanResult } from './agent-client';
-import { describeFailure, describeScan, type VerdictText } from './verdict';
+import { type DescribeOptions, describeFailure, describeScan, type VerdictText } from './verdict';
 import type { ScanSource, ShownVerdict } from './verdict-view';
 
 export interface ScanCheckOptions {
@@ -18,6 +18,8 @@ export interface ScanCheckOptions {
   ownGateId?: () => string | null;
   /** The venue's time zone (undefined: device time), for the clock times on the verdict. */
   timeZone?: () => string | undefined;
+  /** This gate's passage as the agent last reported it (issue 18), for the zone named on a refused exit. */
+  passage?: () => DescribeOptions['passage'];
   /** After a verdict was shown (the station refreshes the status bar soon after). */
   afterVerdict?: () => void;
   /** The agent's answer whose verdict was just shown (the Undo bar offers an accept). */
@@ -44,10 +46,12 @@ export class ScanCheck {
       // "x min ago" on the agent's own clock: alreadyUsed.at and scannedAt come from the same clock.
       const now = Number.isFinite(result.scannedAt) ? result.scannedAt : Date.now();
       const timeZone = this.options.timeZone?.();
+      const passage = this.options.passage?.();
       text = describeScan(result, direction, {
         now,
         ownGateId: this.options.ownGateId?.() ?? null,
         ...(timeZone ? { timeZone } : {}),
+        ...(passage ? { passage } : {}),
       });
       reason = result.reason;
     } catch (error) {

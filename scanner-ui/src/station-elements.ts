@@ -46,6 +46,13 @@ export function findStationElements(document: Document): StationElements {
       syncNow: byId('sync-now'),
       syncResult: byId('sync-result'),
       timeZone: byId('chip-time'),
+      occupancy: {
+        strip: byId('zones'),
+        passage: byId('zone-passage'),
+        target: byId('zone-target'),
+        others: byId('zone-others'),
+        age: byId('zone-age'),
+      },
     },
     verdict: {
       panel: byId('verdict'),

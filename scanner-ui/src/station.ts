@@ -63,6 +63,7 @@ export function createStation(parts: StationParts): Station {
     direction: () => direction.current(),
     ownGateId: () => status.gateId,
     timeZone: () => status.venueTimeZone,
+    passage: () => status.passage,
     show: (shown) => verdict.show(shown),
     afterVerdict: () => status.refreshAfter(STATUS_AFTER_SCAN_MS),
     onAnswer: (result, scanned) => undo.scanned(result, scanned),

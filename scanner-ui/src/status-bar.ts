@@ -1,12 +1,15 @@
 /**
  * The always-visible status bar: gate and event names, the connection, LAN peers, manifest and upload
- * chips, the day's counters and the offline banner, polled from the gate agent every 2 s (sooner after a scan or
+ * chips, the day's counters, the zone strip (passage and occupancy, issue 18) and the offline banner, polled from the gate agent every 2 s (sooner after a scan or
  * "Sync now"), and what "Sync now" achieved, shown for a while beside it. The words come from
  * status-text.ts; this part only fetches and paints them.
  */
+import type { EventStatus } from './agent-api';
 import type { AgentClient, AgentStatus } from './agent-client';
+import { describeOccupancy } from './occupancy-text';
+import { type OccupancyElements, paintOccupancy } from './occupancy-view';
 import { type Scheduler, TaskSlot } from './scheduler';
-import { describeStatus, describeSyncResult, type StatusText } from './status-text';
+import { describeStatus, describeSyncResult, manifestThresholds, type StatusText } from './status-text';
 import { describeTimeZone, venueTimeZoneOf } from './venue-time';
 
 export const STATUS_INTERVAL_MS = 2_000;
@@ -31,6 +34,8 @@ export interface StatusBarElements {
   syncResult: HTMLElement;
   /** The amber "device time" chip, shown while the venue's time zone is unknown (venue-time.ts). */
   timeZone?: HTMLElement;
+  /** The zone strip: passage, occupancy and its age (issue 18); hidden for agents without zones. */
+  occupancy?: OccupancyElements;
 }
 
 /** Sets a chip's words and tone; leaves the text node alone when unchanged (no needless repaint). */
@@ -50,6 +55,7 @@ export class StatusBar {
   private inFlight = false;
   private lastGateId: string | null = null;
   private lastTimeZone: string | undefined;
+  private lastPassage: EventStatus['passage'] | undefined;
 
   constructor(
     private readonly elements: StatusBarElements,
@@ -70,6 +76,11 @@ export class StatusBar {
   /** The venue's time zone from the last status (undefined until known: times are then device time). */
   get venueTimeZone(): string | undefined {
     return this.lastTimeZone;
+  }
+
+  /** This gate's passage from the last status (issue 18); undefined from agents without zones. */
+  get passage(): EventStatus['passage'] | undefined {
+    return this.lastPassage;
   }
 
   /** Starts polling at once. */
@@ -114,6 +125,9 @@ export class StatusBar {
     elements.rejected.textContent = text.rejected;
     elements.offlineBanner.textContent = OFFLINE_TEXT;
     elements.offlineBanner.hidden = text.connection.tone === 'ok';
+    this.lastPassage = status.events.find((event) => event.passage)?.passage;
+    if (elements.occupancy)
+      paintOccupancy(elements.occupancy, describeOccupancy(status, Date.now(), manifestThresholds(status)));
     this.document.title = `${text.gateName} · ${text.connection.text}`;
   }
 

@@ -225,3 +225,68 @@ describe('the holder’s name (issue 17)', () => {
     }
   });
 });
+
+describe('zones (issue 18): what the steward does next', () => {
+  const LOUNGE = { id: 'z-lounge', name: 'VIP Lounge', capacity: 40, inside: 40 };
+
+  it('ZONE_FULL names the zone and says to hold them', () => {
+    const text = describeScan(result('ZONE_FULL', { ticket: TICKET, zone: LOUNGE }), 'in', OPTIONS);
+    expect(text).toMatchObject({ kind: 'reject', title: 'REJECT', headline: 'VIP Lounge full' });
+    expect(text.detail).toBe('Ask them to wait: one in for each one out (40 of 40 inside)');
+    const unnamed = describeScan(result('ZONE_FULL'), 'in', OPTIONS);
+    expect(unnamed.headline).toBe('Area full');
+    expect(unnamed.detail).toBe('Ask them to wait: one in for each one out');
+  });
+
+  it('ZONE_NOT_ALLOWED says not through this door, and where upgrades are', () => {
+    const text = describeScan(result('ZONE_NOT_ALLOWED', { zone: { ...LOUNGE, inside: 3 } }), 'in', OPTIONS);
+    expect(text.headline).toBe('Not allowed in this area');
+    expect(text.detail).toBe(
+      'Ticket does not include VIP Lounge — do not let them through; upgrades at the box office',
+    );
+  });
+
+  it('ALREADY_USED inside-elsewhere: already inside, check ID', () => {
+    const text = describeScan(
+      result('ALREADY_USED', {
+        detail: 'inside-elsewhere',
+        alreadyUsed: { at: NOW - 17 * 60_000, gateId: 'g-main', gateName: 'Main Door' },
+      }),
+      'in',
+      OPTIONS,
+    );
+    expect(text.headline).toBe('Already inside');
+    expect(text.detail).toBe('17 min ago at Main Door (18:43) — still inside: check ID');
+  });
+
+  it('ALREADY_USED no-reentry: no second entry into the zone', () => {
+    const text = describeScan(result('ALREADY_USED', { detail: 'no-reentry', zone: LOUNGE }), 'in', OPTIONS);
+    expect(text.headline).toBe('No re-entry');
+    expect(text.detail).toBe('Has been in VIP Lounge once; this ticket allows no second entry');
+  });
+
+  it('NOT_INSIDE not-in-zone names the zone the passage leaves, and lets them through', () => {
+    const passage = { from: { id: 'z-hall', name: 'Hall' }, to: { id: 'z-lounge', name: 'VIP Lounge' } };
+    const text = describeScan(result('NOT_INSIDE', { detail: 'not-in-zone' }), 'out', {
+      ...OPTIONS,
+      passage,
+    });
+    expect(text.headline).toBe('Not in VIP Lounge');
+    expect(text.detail).toBe('Records say they are elsewhere inside — let them through; nothing is recorded');
+    expect(describeScan(result('NOT_INSIDE', { detail: 'not-in-zone' }), 'out', OPTIONS).headline).toBe(
+      'Not in this area',
+    );
+    // The single-door reasons keep their words.
+    expect(describeScan(result('NOT_INSIDE', { detail: 'never-admitted' }), 'out', OPTIONS).headline).toBe(
+      'Not checked in',
+    );
+  });
+
+  it('an exit through an inner door says where they are now', () => {
+    const hall = { id: 'z-hall', name: 'Hall', capacity: 500, inside: 500 };
+    expect(describeScan(result('OK', { zone: hall }), 'out', OPTIONS)).toMatchObject({
+      headline: 'Exit recorded',
+      detail: 'Now in Hall',
+    });
+  });
+});

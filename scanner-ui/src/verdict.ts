@@ -3,11 +3,12 @@
  * reads from two metres away, plus the one line of detail that tells them what to do next (when and
  * where an already-used ticket went in, which gate a wrong-gate holder should go to: "Use gate VIP" when
  * the agent names the gates; it sends bare ids until gate names reach the gate, and a UUID tells a
- * steward nothing, so then "use another entrance"). Pure: the clock and the time zone are parameters,
+ * steward nothing, so then "use another entrance"), and for zones (issue 18) what the steward does next:
+ * hold a holder at a full lounge, turn back one whose ticket does not include it. Pure: the clock and the time zone are parameters,
  * so the tests pin them.
  */
 import { REASON_LABELS } from '../../shared/admission/reasons';
-import type { ScanDirection, ScanReason, ScanResult } from './agent-api';
+import type { ScanDirection, ScanReason, ScanResult, ZoneRef } from './agent-api';
 import { clockTime } from './clock-time';
 
 export type VerdictKind = 'accept' | 'reject' | 'error';
@@ -37,6 +38,8 @@ export interface DescribeOptions {
   timeZone?: string;
   /** This gate's id (the status's `gate.id`), so an entry here reads "at this gate"; unknown until the first status. */
   ownGateId?: string | null;
+  /** This gate's passage (the status's `passage`, issue 18), so a refused exit names the zone left. */
+  passage?: { from: ZoneRef; to: ZoneRef } | null;
 }
 
 /** Plain-words headline for a reason code (exported for the tests and the status history). */
@@ -85,30 +88,35 @@ function detailFor(
   switch (result.reason) {
     case 'OK':
     case 'OK_UNSYNCED':
-      return direction === 'out' ? 'May come back in with this ticket' : undefined;
+      if (direction === 'in') return undefined;
+      // An exit through an inner door (lounge → hall) names where they are now (issue 18).
+      return result.zone?.name?.trim()
+        ? `Now in ${result.zone.name.trim()}`
+        : 'May come back in with this ticket';
     case 'ALREADY_USED': {
       if (result.detail === 'no-reentry')
-        return `No re-entry to ${result.zone?.name?.trim() || 'this area'} with this ticket`;
+        return `Has been in ${zoneWords(result.zone?.name)} once; this ticket allows no second entry`;
       const used = result.alreadyUsed;
-      if (!used) return 'This ticket has already been scanned in';
+      // Inside another zone (a lounge) and scanned again at a door into the venue: a copy, or someone who
+      // left without scanning out.
+      const still = result.detail === 'inside-elsewhere' ? ' — still inside: check ID' : '';
+      if (!used) return `This ticket has already been scanned in${still}`;
       const gate = usedAtGate(used, options.ownGateId);
       const ago = agoText(Math.max(0, options.now - used.at));
-      return `${ago.charAt(0).toUpperCase()}${ago.slice(1)} at ${gate} (${clockTime(used.at, options)})`;
+      return `${ago.charAt(0).toUpperCase()}${ago.slice(1)} at ${gate} (${clockTime(used.at, options)})${still}`;
     }
     case 'NOT_INSIDE':
       if (result.detail === 'not-in-zone')
-        return 'Not scanned into this area — let them pass; nothing is recorded';
+        return 'Records say they are elsewhere inside — let them through; nothing is recorded';
       return result.detail === 'already-out'
         ? 'Already scanned out — let them leave; no second exit is recorded'
         : 'Never scanned in — let them leave; no exit is recorded';
     case 'ZONE_NOT_ALLOWED':
-      return `This ticket does not include ${result.zone?.name?.trim() || 'this area'} — send to the box office`;
+      return `Ticket does not include ${zoneWords(result.zone?.name)} — do not let them through; upgrades at the box office`;
     case 'ZONE_FULL': {
       const zone = result.zone;
-      const name = zone?.name?.trim() || 'This area';
-      return zone && zone.capacity !== null
-        ? `${name} is full (${zone.inside} of ${zone.capacity}) — hold them until people leave`
-        : `${name} is full — hold them until people leave`;
+      const count = zone && zone.capacity !== null ? ` (${zone.inside} of ${zone.capacity} inside)` : '';
+      return `Ask them to wait: one in for each one out${count}`;
     }
     case 'REVOKED':
       return result.detail === 'superseded'
@@ -141,6 +149,28 @@ function detailFor(
   }
 }
 
+/** A zone as the steward says it: its name, or "this area" when the agent sends none. */
+function zoneWords(name: string | null | undefined): string {
+  return name?.trim() || 'this area';
+}
+
+/**
+ * The headline, sharper than the reason's label where zones tell more: "VIP Lounge full", "No re-entry",
+ * "Already inside", "Not in VIP Lounge" (an exit through an inner door of someone the records put
+ * elsewhere: the label "Not checked in" would be wrong, they are inside the venue).
+ */
+function headlineFor(result: ScanResult, options: DescribeOptions): string {
+  const zone = result.zone?.name?.trim();
+  if (result.reason === 'ZONE_FULL' && zone) return `${zone} full`;
+  if (result.reason === 'ALREADY_USED' && result.detail === 'no-reentry') return 'No re-entry';
+  if (result.reason === 'ALREADY_USED' && result.detail === 'inside-elsewhere') return 'Already inside';
+  if (result.reason === 'NOT_INSIDE' && result.detail === 'not-in-zone') {
+    const left = options.passage?.to?.name?.trim();
+    return left ? `Not in ${left}` : 'Not in this area';
+  }
+  return reasonHeadline(result.reason);
+}
+
 /**
  * Every reason has its case above: a reason added to the list makes this call fail to compile. At run
  * time (an agent newer than this screen) an unknown reason gets no detail line.
@@ -167,7 +197,7 @@ export function describeScan(
   const text: VerdictText = {
     kind: accept ? 'accept' : 'reject',
     title: accept ? 'ACCEPT' : 'REJECT',
-    headline: accept && direction === 'out' ? 'Exit recorded' : reasonHeadline(result.reason),
+    headline: accept && direction === 'out' ? 'Exit recorded' : headlineFor(result, options),
   };
   const detail = detailFor(result, direction, options);
   if (detail) text.detail = detail;

@@ -1,7 +1,8 @@
 /**
  * Screenshots of the scanner station at 1024×600 (the kiosk size): ACCEPT, REJECT (already used at
  * another gate), WRONG GATE naming the gate to use, idle with LAN peers 2/3, OFFLINE (peers still answering) and the stale ticket list after
- * "Sync now" while offline; and on a 390×844 phone: ACCEPT and REJECT. Rendered by the built UI in
+ * "Sync now" while offline; and on a 390×844 phone: ACCEPT and REJECT; with them the holder-name shot
+ * and the zone shots (zone-shots.ts). Rendered by the built UI in
  * Debian's Chromium against scripted-agent.
  * `npx tsx scanner-ui/test-support/screenshots.ts [outDir]` writes docs/screenshots/scanner-*.png.
  */
@@ -15,6 +16,7 @@ import { takeHolderNameScreenshot } from './holder-name-shot';
 import { typeLikeScanner } from './scanner-keys';
 import { DEFAULT_STATUS, type ScriptedAnswers, startScriptedAgent } from './scripted-agent';
 import { buildUiInTemp, KIOSK_VIEWPORT, PHONE_VIEWPORT } from './station-page';
+import { takeZoneScreenshots } from './zone-shots';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -125,6 +127,8 @@ export async function takeScannerScreenshots(outDir = join(repoRoot, 'docs/scree
     written.push(...(await phoneShots(browser, agent.url, code, outDir)));
     // ACCEPT naming the ticket's holder (issue 17), taken by ./holder-name-shot.ts.
     written.push(await takeHolderNameScreenshot(outDir));
+    // The zone strip and a full lounge (issue 18), taken by ./zone-shots.ts.
+    written.push(...(await takeZoneScreenshots(outDir)));
     return written;
   } finally {
     await browser.close();
