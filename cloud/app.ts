@@ -39,6 +39,7 @@ import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountHealthRoutes } from './routes/health';
 import { mountMetricsRoute } from './routes/metrics';
+import { occupancyRoutes } from './routes/occupancy';
 import { mountOpsPage, operationsRoutes } from './routes/operations';
 import { orderRoutes } from './routes/orders';
 import { organiserOrderRoutes } from './routes/organiser-orders';
@@ -106,6 +107,7 @@ const USER_ROUTES: ReadonlyArray<(deps: RouteDeps) => OpenAPIHono<AppEnv>> = [
   attendanceRoutes,
   reportRoutes,
   operationsRoutes,
+  occupancyRoutes,
   organiserOrderRoutes,
   organiserTicketRoutes,
   admissionExportRoutes,
