@@ -59,6 +59,7 @@ import type { ServiceContext } from './services/context';
 import { gateHealthSamples } from './services/gate-health';
 import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
+import { liveOccupancySamples } from './services/occupancy';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
 import { SerialAllocator } from './services/serials';
 import { StripePaymentProvider } from './services/stripe-payments';
@@ -261,6 +262,7 @@ export function createApp(deps: AppDeps): CloudApp {
     poolStats: () => deps.database.poolStats(),
     dependencies: readinessChecks,
     gateReports: () => gateHealthSamples(services),
+    zoneOccupancy: () => liveOccupancySamples(services.db, services.clock()),
   });
 
   app.onError(createErrorHandler(metrics));

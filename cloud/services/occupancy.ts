@@ -173,3 +173,57 @@ export async function eventOccupancyReport(
     },
   };
 }
+
+/** The events /metrics exposes occupancy for: at most this many, most recent first. */
+export const LIVE_EVENTS_LIMIT = 50;
+/** An event whose last move is younger than this is still "live" after its doors closed. */
+export const LIVE_AFTER_MOVE_MS = 6 * 3600_000;
+
+/** One zone's count for the metrics (`zone_occupancy`, `zone_capacity`). */
+export interface ZoneOccupancySample {
+  eventId: string;
+  zoneId: string;
+  zone: string;
+  inside: number;
+  capacity: number | null;
+}
+
+const LiveEvent = z.object({ id: z.string(), tenant_id: z.string(), venue_id: z.string() });
+
+/**
+ * Occupancy of the live events, for /metrics: published events whose doors are open now (doors, or the
+ * start when none, until the end) or that had an admission less than LIVE_AFTER_MOVE_MS ago — among those
+ * ending after a day ago and opening before a day from now, so the candidates stay few; at most
+ * LIVE_EVENTS_LIMIT, latest start first.
+ */
+export async function liveOccupancySamples(executor: Executor, now: number): Promise<ZoneOccupancySample[]> {
+  const at = new Date(now).toISOString();
+  const result = await executor.execute(sql`
+    select e.id, e.tenant_id, e.venue_id from events e
+     where e.status = 'published'
+       and e.ends_at > ${at}::timestamptz - interval '1 day'
+       and coalesce(e.doors_open_at, e.starts_at) <= ${at}::timestamptz + interval '1 day'
+       and ((coalesce(e.doors_open_at, e.starts_at) <= ${at}::timestamptz and e.ends_at >= ${at}::timestamptz)
+            or exists (select 1 from admissions a
+                        where a.event_id = e.id and a.at_ms > ${now - LIVE_AFTER_MOVE_MS}))
+     order by e.starts_at desc, e.id
+     limit ${LIVE_EVENTS_LIMIT}`);
+  const samples: ZoneOccupancySample[] = [];
+  for (const event of parseRows(LiveEvent, result)) {
+    const occupancy = await eventOccupancy(executor, {
+      tenantId: event.tenant_id,
+      eventId: event.id,
+      venueId: event.venue_id,
+    });
+    for (const zone of occupancy.zones) {
+      samples.push({
+        eventId: event.id,
+        zoneId: zone.id,
+        zone: zone.name,
+        inside: zone.inside,
+        capacity: zone.capacity,
+      });
+    }
+  }
+  return samples;
+}
