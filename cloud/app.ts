@@ -55,6 +55,7 @@ import { ticketTypeRoutes } from './routes/ticket-types';
 import { ticketRoutes } from './routes/tickets';
 import { validationRoutes } from './routes/validation';
 import { venueRoutes } from './routes/venues';
+import { zoneRoutes } from './routes/zones';
 import type { ServiceContext } from './services/context';
 import { gateHealthSamples } from './services/gate-health';
 import type { Keyring } from './services/keyring';
@@ -97,6 +98,7 @@ export interface CloudApp {
 /** The /api/v1 route modules users (bearer JWTs) call. */
 const USER_ROUTES: ReadonlyArray<(deps: RouteDeps) => OpenAPIHono<AppEnv>> = [
   venueRoutes,
+  zoneRoutes,
   eventRoutes,
   ticketTypeRoutes,
   reservationRoutes,

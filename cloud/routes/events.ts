@@ -23,6 +23,9 @@ const Event = z
     startsAt: Timestamp,
     endsAt: Timestamp,
     doorsOpenAt: Timestamp.nullable(),
+    exitAllAt: Timestamp.nullable().openapi({
+      description: 'When everyone still inside is checked out (recorded as exits); null = never',
+    }),
     status: z.enum(['draft', 'published', 'cancelled']),
     cancelReason: z.string().nullable(),
     createdAt: Timestamp,
@@ -31,7 +34,7 @@ const Event = z
   .openapi('Event');
 
 const TIME_ORDER =
-  'endsAt must be after startsAt, and doorsOpenAt (when given) not after startsAt (else 400).';
+  'endsAt must be after startsAt, doorsOpenAt (when given) not after startsAt, and exitAllAt (when given) after startsAt (else 400).';
 
 const CreateEvent = z
   .strictObject({
@@ -40,6 +43,7 @@ const CreateEvent = z
     startsAt: Instant,
     endsAt: Instant,
     doorsOpenAt: Instant.optional(),
+    exitAllAt: Instant.nullable().optional(),
   })
   .openapi('CreateEvent', { description: TIME_ORDER });
 
@@ -49,6 +53,7 @@ const UpdateEvent = z
     startsAt: Instant.optional(),
     endsAt: Instant.optional(),
     doorsOpenAt: Instant.nullable().optional(),
+    exitAllAt: Instant.nullable().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
   .openapi('UpdateEvent', {

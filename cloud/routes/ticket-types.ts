@@ -17,6 +17,10 @@ const TicketType = z
     held: z.number().int(),
     available: z.number().int(),
     gates: z.array(z.uuid()).nullable(),
+    zones: z
+      .array(z.uuid())
+      .nullable()
+      .openapi({ description: 'Zones its holders may enter; null = every zone that is not restricted' }),
   })
   .openapi('TicketType');
 
@@ -26,10 +30,18 @@ const ticketTypeFields = {
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
   capacity: z.number().int().min(0).max(1_000_000),
   gates: z.array(z.uuid()).max(100),
+  zones: z.array(z.uuid()).max(100).openapi({
+    description:
+      'Zones of the event’s venue its holders may enter (a restricted zone only when listed); empty or absent = every zone that is not restricted',
+  }),
 };
 
 const CreateTicketType = z
-  .strictObject({ ...ticketTypeFields, gates: ticketTypeFields.gates.optional() })
+  .strictObject({
+    ...ticketTypeFields,
+    gates: ticketTypeFields.gates.optional(),
+    zones: ticketTypeFields.zones.optional(),
+  })
   .openapi('CreateTicketType');
 
 const UpdateTicketType = z
@@ -39,6 +51,7 @@ const UpdateTicketType = z
     currency: ticketTypeFields.currency.optional(),
     capacity: ticketTypeFields.capacity.optional(),
     gates: ticketTypeFields.gates.nullable().optional(),
+    zones: ticketTypeFields.zones.nullable().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
   .openapi('UpdateTicketType', { minProperties: 1, description: 'At least one field' });

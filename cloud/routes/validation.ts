@@ -46,6 +46,17 @@ export const ValidationResult = z
       ),
     alreadyUsed: z.object({ at: z.string(), gateId: z.uuid(), gateName: z.string().nullable() }).optional(),
     allowedGateIds: z.array(z.uuid()).optional(),
+    zone: z
+      .object({
+        id: z.uuid(),
+        name: z.string(),
+        capacity: z.number().int().nullable(),
+        inside: z.number().int(),
+      })
+      .optional()
+      .describe(
+        'At a venue with zones: the zone the scan leads into and how many were in it before the move — on an accept into a zone, ZONE_FULL, ZONE_NOT_ALLOWED and ALREADY_USED no-reentry',
+      ),
     scannedAt: Timestamp,
   })
   .openapi('ValidationResult');

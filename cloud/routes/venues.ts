@@ -3,7 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { createdResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
 import { idParams, PageQuery, pageOf, Timestamp, text, z } from '../http/schemas';
-import { createGate, createVenue, getVenue, listGates, listVenues } from '../services/venues';
+import { createGate, createVenue, getVenue, listGates, listVenues, updateGate } from '../services/venues';
 
 const Venue = z
   .object({ id: z.uuid(), name: z.string(), timezone: z.string(), createdAt: Timestamp })
@@ -14,6 +14,11 @@ const Gate = z
     venueId: z.uuid(),
     name: z.string(),
     zone: z.string().nullable(),
+    fromZoneId: z.uuid().nullable().openapi({ description: 'Where the passage starts; null = outside' }),
+    toZoneId: z
+      .uuid()
+      .nullable()
+      .openapi({ description: 'Where the passage leads; null = the venue’s first zone' }),
     createdAt: Timestamp,
   })
   .openapi('Gate');
@@ -30,12 +35,31 @@ const CreateVenue = z
     }),
   })
   .openapi('CreateVenue');
+const PASSAGE =
+  'A gate is a passage from one zone to another: fromZoneId (null or absent = outside) → toZoneId (null or ' +
+  'absent = the venue’s first zone), both zones of this venue and different once the defaults are filled ' +
+  'in (else 400). A scan in the exit direction moves the holder back along it; exits to outside are scanned ' +
+  'that way.';
+const ZoneRef = z.uuid().nullable();
+
 const CreateGate = z
   .strictObject({
     name: text(200),
-    zone: text(200).optional(),
+    zone: text(200).optional().openapi({ description: 'A free-text label; the passage is what decides' }),
+    fromZoneId: ZoneRef.optional(),
+    toZoneId: ZoneRef.optional(),
   })
-  .openapi('CreateGate');
+  .openapi('CreateGate', { description: PASSAGE });
+
+const UpdateGate = z
+  .strictObject({
+    name: text(200).optional(),
+    zone: text(200).nullable().optional(),
+    fromZoneId: ZoneRef.optional(),
+    toZoneId: ZoneRef.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
+  .openapi('UpdateGate', { minProperties: 1, description: `At least one field. ${PASSAGE}` });
 
 /** Routes under /api/v1 for venues and gates. */
 export function venueRoutes(deps: RouteDeps) {
@@ -98,6 +122,24 @@ export function venueRoutes(deps: RouteDeps) {
         const { id } = c.req.valid('param');
         const { gate } = unwrap(await createGate(services, c.get('actor'), id, c.req.valid('json')));
         return c.json(gate, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'patch',
+        path: '/venues/{id}/gates/{gateId}',
+        summary: 'Change a gate (name, label, passage)',
+        ...admin,
+        request: {
+          params: idParams('id', 'gateId'),
+          body: jsonBody(UpdateGate, { toZoneId: '0196f3a2-7c1e-7b3a-9f2d-4d5e6f708193' }),
+        },
+        responses: okResponses(Gate, 'The gate', 404),
+      }),
+      async (c) => {
+        const { id, gateId } = c.req.valid('param');
+        const { gate } = unwrap(await updateGate(services, c.get('actor'), id, gateId, c.req.valid('json')));
+        return c.json(gate, 200);
       },
     )
     .openapi(

@@ -87,7 +87,13 @@ export async function checkInTicket(
       )
       .for('update');
     if (!ticket) return null;
-    const { latestAt, ...context } = await admissionContextOf(tx, event, ticket, ticket.typeNo);
+    const { latestAt, hasZones, ...context } = await admissionContextOf(
+      tx,
+      event,
+      ticket,
+      ticket.typeNo,
+      scan,
+    );
     const decision = decideAdmission({
       token: tokenOfRow(ticket),
       ...context,
@@ -103,6 +109,7 @@ export async function checkInTicket(
       ticketId: ticket.id,
       holderName: ticket.holderName,
       latestAt,
+      hasZones,
     };
     await recordScan(tx, scan, decided);
     const filed = await recordAdmission(tx, scan, decided, { note: input.note ?? null });

@@ -8,7 +8,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { ManifestPeer } from '../../shared/sync-protocol';
 import type { Executor } from '../db/client';
-import { devices, gates, venueZones } from '../db/schema';
+import { devices, events, gates, venueZones } from '../db/schema';
 
 /** The gates of a venue, by name, with their passages (issue 18). */
 export async function venueGates(
@@ -89,3 +89,38 @@ export async function announcePeerChange(
        and venue_id = (select venue_id from gates where id = ${input.gateId}::uuid)
        and status in ('published', 'cancelled')`);
 }
+
+/**
+ * Moves the change heads of every event at a venue by one, with no row (like announcePeerChange): the
+ * venue's zones or gates (passages, names) changed, which every manifest page of its events carries, so
+ * the gates serving them pull within seconds instead of at their next periodic sync.
+ */
+export async function announceVenueChange(
+  executor: Executor,
+  input: { tenantId: string; venueId: string },
+): Promise<void> {
+  await executor.execute(sql`
+    update events set change_seq = change_seq + 1
+     where tenant_id = ${input.tenantId} and venue_id = ${input.venueId}::uuid
+       and status in ('published', 'cancelled')`);
+}
+
+/**
+ * Moves one event's change head by one, with no row: a part of its manifest that is not a ticket row
+ * changed (its ticket types' gates or zones, its times, exitAllAt), so its gates pull within seconds.
+ */
+export async function announceEventChange(
+  executor: Executor,
+  input: { tenantId: string; eventId: string },
+): Promise<void> {
+  await executor.execute(sql`
+    update events set change_seq = change_seq + 1
+     where tenant_id = ${input.tenantId} and id = ${input.eventId}::uuid
+       and status in ('published', 'cancelled')`);
+}
+
+/**
+ * The change head moved by one for an event gates serve (published or cancelled), left alone for a
+ * draft: no gate holds a draft's manifest, and a draft's log stays gap-free.
+ */
+export const servedHeadBump = sql`case when ${events.status} in ('published', 'cancelled') then ${events.changeSeq} + 1 else ${events.changeSeq} end`;

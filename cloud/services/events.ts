@@ -12,6 +12,7 @@ import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
+import { servedHeadBump } from './event-peers';
 import { keysetPage, type Page, type PageRequest } from './pagination';
 import { returnSeats, seatsOfTickets } from './seats';
 import { revocationChange } from './tickets';
@@ -24,6 +25,8 @@ export interface EventView {
   startsAt: string;
   endsAt: string;
   doorsOpenAt: string | null;
+  /** When everyone still inside is checked out (issue 18); null = never. */
+  exitAllAt: string | null;
   status: EventStatus;
   cancelReason: string | null;
   createdAt: string;
@@ -40,6 +43,7 @@ export function eventView(row: EventRow): EventView {
     startsAt: row.startsAt.toISOString(),
     endsAt: row.endsAt.toISOString(),
     doorsOpenAt: row.doorsOpenAt ? row.doorsOpenAt.toISOString() : null,
+    exitAllAt: row.exitAllAt ? row.exitAllAt.toISOString() : null,
     status: row.status,
     cancelReason: row.cancelReason,
     createdAt: row.createdAt.toISOString(),
@@ -57,13 +61,27 @@ function visibility(actor: Actor): SQL | undefined {
   return statuses ? inArray(events.status, statuses) : undefined;
 }
 
-function checkTimes(startsAt: Date, endsAt: Date, doorsOpenAt: Date | null): Result<object> {
+function checkTimes(
+  startsAt: Date,
+  endsAt: Date,
+  doorsOpenAt: Date | null,
+  exitAllAt: Date | null,
+): Result<object> {
   if (endsAt.getTime() <= startsAt.getTime())
     return fail('VALIDATION_FAILED', 'endsAt: must be after startsAt');
   if (doorsOpenAt && doorsOpenAt.getTime() > startsAt.getTime()) {
     return fail('VALIDATION_FAILED', 'doorsOpenAt: must not be after startsAt');
   }
+  if (exitAllAt && exitAllAt.getTime() <= startsAt.getTime()) {
+    return fail('VALIDATION_FAILED', 'exitAllAt: must be after startsAt');
+  }
   return { ok: true };
+}
+
+/** A time given as ISO text, null or absent → Date, null, or `current` when absent. */
+function timeOrCurrent(value: string | null | undefined, current: Date | null): Date | null {
+  if (value === undefined) return current;
+  return value ? new Date(value) : null;
 }
 
 /** An event of the tenant as the actor may see it (raw row), or undefined. */
@@ -89,6 +107,7 @@ export async function createEvent(
     startsAt: string;
     endsAt: string;
     doorsOpenAt?: string | undefined;
+    exitAllAt?: string | null | undefined;
   },
 ): Promise<Result<{ event: EventView }>> {
   const venue = await getVenue(ctx, actor, input.venueId);
@@ -96,7 +115,8 @@ export async function createEvent(
   const startsAt = new Date(input.startsAt);
   const endsAt = new Date(input.endsAt);
   const doorsOpenAt = input.doorsOpenAt ? new Date(input.doorsOpenAt) : null;
-  const times = checkTimes(startsAt, endsAt, doorsOpenAt);
+  const exitAllAt = input.exitAllAt ? new Date(input.exitAllAt) : null;
+  const times = checkTimes(startsAt, endsAt, doorsOpenAt, exitAllAt);
   if (!times.ok) return times;
   const now = new Date(ctx.clock());
   const id = ctx.newId();
@@ -111,6 +131,7 @@ export async function createEvent(
         startsAt,
         endsAt,
         doorsOpenAt,
+        exitAllAt,
         status: 'draft',
         epoch: randomUUID(),
         createdAt: now,
@@ -145,7 +166,10 @@ export async function getEvent(
   return row ? { ok: true, event: eventView(row) } : fail('NOT_FOUND', 'event not found');
 }
 
-/** Changes name or times of an event that is not cancelled. */
+/**
+ * Changes name or times of an event that is not cancelled. The manifest carries them all, so the change
+ * moves the event's change head (no row) and its gates pull within seconds.
+ */
 export async function updateEvent(
   ctx: ServiceContext,
   actor: Actor,
@@ -155,39 +179,44 @@ export async function updateEvent(
     startsAt?: string | undefined;
     endsAt?: string | undefined;
     doorsOpenAt?: string | null | undefined;
+    exitAllAt?: string | null | undefined;
   },
 ): Promise<Result<{ event: EventView }>> {
-  return transactionOutcome(ctx.db, async (tx) => {
-    const [current] = await tx
-      .select()
-      .from(events)
-      .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)))
-      .for('update');
-    if (!current) throw new Rollback(fail('NOT_FOUND', 'event not found'));
-    if (current.status === 'cancelled') throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
-    const startsAt = patch.startsAt ? new Date(patch.startsAt) : current.startsAt;
-    const endsAt = patch.endsAt ? new Date(patch.endsAt) : current.endsAt;
-    const doorsOpenAt =
-      patch.doorsOpenAt === undefined
-        ? current.doorsOpenAt
-        : patch.doorsOpenAt
-          ? new Date(patch.doorsOpenAt)
-          : null;
-    const times = checkTimes(startsAt, endsAt, doorsOpenAt);
-    if (!times.ok) throw new Rollback(times);
-    const [row] = await tx
-      .update(events)
-      .set({
-        name: patch.name ?? current.name,
-        startsAt,
-        endsAt,
-        doorsOpenAt,
-        updatedAt: new Date(ctx.clock()),
-      })
-      .where(eq(events.id, eventId))
-      .returning();
-    return { ok: true as const, event: eventView(row!) };
-  });
+  const outcome = await transactionOutcome<{ ok: true; event: EventView }, Result<never>>(
+    ctx.db,
+    async (tx) => {
+      const [current] = await tx
+        .select()
+        .from(events)
+        .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)))
+        .for('update');
+      if (!current) throw new Rollback(fail('NOT_FOUND', 'event not found'));
+      if (current.status === 'cancelled')
+        throw new Rollback(fail('EVENT_CANCELLED', 'the event is cancelled'));
+      const startsAt = patch.startsAt ? new Date(patch.startsAt) : current.startsAt;
+      const endsAt = patch.endsAt ? new Date(patch.endsAt) : current.endsAt;
+      const doorsOpenAt = timeOrCurrent(patch.doorsOpenAt, current.doorsOpenAt);
+      const exitAllAt = timeOrCurrent(patch.exitAllAt, current.exitAllAt);
+      const times = checkTimes(startsAt, endsAt, doorsOpenAt, exitAllAt);
+      if (!times.ok) throw new Rollback(times);
+      const [row] = await tx
+        .update(events)
+        .set({
+          name: patch.name ?? current.name,
+          startsAt,
+          endsAt,
+          doorsOpenAt,
+          exitAllAt,
+          changeSeq: servedHeadBump,
+          updatedAt: new Date(ctx.clock()),
+        })
+        .where(eq(events.id, eventId))
+        .returning();
+      return { ok: true as const, event: eventView(row!) };
+    },
+  );
+  if (outcome.ok) ctx.changesCommitted?.();
+  return outcome;
 }
 
 /** Puts a draft on sale. */

@@ -13,6 +13,8 @@
  * other gate of the event then hears of it with its next pull, and `/validate` decides against it. An
  * undo row (direction `undo`, issue 17: a steward's Undo at the station) is stored as a scan like any
  * other and files an undo record under its own `admissionSeq`, naming this device's record `undoesSeq`.
+ * An accepted entry or exit at a venue with zones (issue 18) carries the move it made (`fromZone`,
+ * `toZone`), which its admission record keeps; a record without them stays as before.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -81,6 +83,8 @@ interface SortedBatch {
   received: number;
   /** The clock offset of the batch's last valid scan: the device's latest measurement. */
   latestOffset: number | undefined;
+  /** The moves of the valid entries and exits that name both zones, by seq (admission records keep them). */
+  moves: Map<number, { fromZone: string; toZone: string }>;
 }
 
 /** A row kept in quarantine: the raw record (made storable) and why the cloud did not take it. */
@@ -132,7 +136,13 @@ function sortBatch(
   batch: ScanBatch,
   receivedAt: Date,
 ): SortedBatch {
-  const sorted: SortedBatch = { valid: [], quarantined: [], received: 0, latestOffset: undefined };
+  const sorted: SortedBatch = {
+    valid: [],
+    quarantined: [],
+    received: 0,
+    latestOffset: undefined,
+    moves: new Map(),
+  };
   const seen = new Set<number>();
   for (const raw of batch.scans) {
     if (seen.has(raw.seq)) continue; // the same seq twice in one batch: the first one counts
@@ -148,6 +158,8 @@ function sortBatch(
     }
     const scan = parsed.data;
     sorted.latestOffset = scan.clockOffsetMs;
+    if (scan.direction !== 'undo' && scan.fromZone && scan.toZone)
+      sorted.moves.set(scan.seq, { fromZone: scan.fromZone, toZone: scan.toZone });
     sorted.valid.push({
       deviceId: device.id,
       seq: scan.seq,
@@ -228,6 +240,7 @@ async function appendGateAdmissions(
   device: DeviceRow,
   served: ReadonlySet<string>,
   stored: readonly ScanInsert[],
+  moves: SortedBatch['moves'],
   now: Date,
 ): Promise<number> {
   const accepted = stored.filter(
@@ -258,6 +271,7 @@ async function appendGateAdmissions(
       source: row.admissionSeq ? 'gate' : 'adopted',
       deviceId: device.id,
       deviceSeq: row.seq,
+      ...moves.get(row.seq),
     });
     byEvent.set(eventId, list);
   }
@@ -341,7 +355,7 @@ export async function ingestScans(
     const stored = storedRows.length;
     const quarantined = await storeQuarantined(tx, sorted.quarantined);
     const ackedSeq = await advanceAckedSeq(tx, device, receivedAt, sorted.latestOffset);
-    admitted = await appendGateAdmissions(tx, device, served, storedRows, receivedAt);
+    admitted = await appendGateAdmissions(tx, device, served, storedRows, sorted.moves, receivedAt);
     return {
       ackedSeq,
       stored,

@@ -1,15 +1,19 @@
 /**
- * Ticket types of an event: price, capacity and an optional gate restriction (e.g. the VIP door).
+ * Ticket types of an event: price, capacity, an optional gate restriction (e.g. the VIP door) and the
+ * zones its holders may enter (issue 18; none listed = every zone that is not restricted). A change the
+ * gates' manifest carries (a new type, a name, gates, zones) moves the event's change head, so the gates
+ * pull it within seconds.
  * Capacity changes are one conditional UPDATE (`... WHERE taken <= $capacity`, taken = held + sold), so
  * a capacity can never be set below what is sold and held, whatever runs concurrently. `sold` is counted
  * from the tickets (index on ticket_type_id, status) rather than kept on the hot ticket-type row.
  */
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import { events, gates, ticketTypes } from '../db/schema';
+import { events, gates, ticketTypes, venueZones } from '../db/schema';
 import { Rollback, transactionOutcome } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
+import { announceEventChange, servedHeadBump } from './event-peers';
 import { findEvent } from './events';
 import { releaseExpiredHolds } from './reservations';
 
@@ -24,6 +28,8 @@ export interface TicketTypeView {
   held: number;
   available: number;
   gates: string[] | null;
+  /** Zones its holders may enter; null = every zone that is not restricted. */
+  zones: string[] | null;
 }
 
 export type TicketTypeRow = typeof ticketTypes.$inferSelect;
@@ -46,6 +52,7 @@ export function ticketTypeView(row: TicketTypeRow & { sold: number }): TicketTyp
     held: row.taken - sold,
     available: Math.max(0, row.capacity - row.taken),
     gates: row.gateIds ?? null,
+    zones: row.zoneIds && row.zoneIds.length > 0 ? row.zoneIds : null,
   };
 }
 
@@ -55,6 +62,12 @@ export interface TicketTypeInput {
   currency: string;
   capacity: number;
   gates?: string[] | undefined;
+  zones?: string[] | undefined;
+}
+
+/** A list of ids as stored: distinct, lower-case, null for none (none = no restriction). */
+function idList(ids: readonly string[] | null | undefined): string[] | null {
+  return ids && ids.length > 0 ? [...new Set(ids.map((id) => id.toLowerCase()))] : null;
 }
 
 /** Checks that every gate id is a gate of the event's venue in this tenant. */
@@ -74,6 +87,25 @@ async function checkGates(
   return { ok: true };
 }
 
+/** Checks that every zone id is a zone of the event's venue in this tenant. */
+async function checkZones(
+  ctx: ServiceContext,
+  tenantId: string,
+  venueId: string,
+  zoneIds: string[] | null | undefined,
+): Promise<Result<object>> {
+  const unique = idList(zoneIds);
+  if (!unique) return { ok: true };
+  const found = await ctx.db
+    .select({ id: venueZones.id })
+    .from(venueZones)
+    .where(
+      and(eq(venueZones.tenantId, tenantId), eq(venueZones.venueId, venueId), inArray(venueZones.id, unique)),
+    );
+  if (found.length !== unique.length) return fail('VALIDATION_FAILED', 'zones: unknown zone for this venue');
+  return { ok: true };
+}
+
 /** Adds a ticket type to an event that is not cancelled; allocates its per-event `type_no`. */
 export async function createTicketType(
   ctx: ServiceContext,
@@ -85,11 +117,14 @@ export async function createTicketType(
   if (!event) return fail('NOT_FOUND', 'event not found');
   const gateCheck = await checkGates(ctx, actor.tenantId, event.venueId, input.gates);
   if (!gateCheck.ok) return gateCheck;
+  const zoneCheck = await checkZones(ctx, actor.tenantId, event.venueId, input.zones);
+  if (!zoneCheck.ok) return zoneCheck;
   const now = new Date(ctx.clock());
   return transactionOutcome(ctx.db, async (tx) => {
     const [numbered] = await tx
       .update(events)
-      .set({ nextTypeNo: sql`${events.nextTypeNo} + 1` })
+      // The new type is in the manifest: the gates of an event they serve hear of it (the head moves, no row).
+      .set({ nextTypeNo: sql`${events.nextTypeNo} + 1`, changeSeq: servedHeadBump })
       .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId)))
       .returning({ typeNo: sql<number>`${events.nextTypeNo} - 1`, status: events.status });
     if (!numbered) throw new Rollback(fail('NOT_FOUND', 'event not found'));
@@ -109,6 +144,7 @@ export async function createTicketType(
         currency: input.currency,
         capacity: input.capacity,
         gateIds: input.gates && input.gates.length > 0 ? [...new Set(input.gates)] : null,
+        zoneIds: idList(input.zones),
         createdAt: now,
         updatedAt: now,
       })
@@ -123,7 +159,10 @@ export async function updateTicketType(
   actor: Actor,
   eventId: string,
   typeId: string,
-  patch: Partial<Omit<TicketTypeInput, 'gates'>> & { gates?: string[] | null | undefined },
+  patch: Partial<Omit<TicketTypeInput, 'gates' | 'zones'>> & {
+    gates?: string[] | null | undefined;
+    zones?: string[] | null | undefined;
+  },
 ): Promise<Result<{ ticketType: TicketTypeView }>> {
   const event = await findEvent(ctx, actor, eventId);
   if (!event) return fail('NOT_FOUND', 'ticket type not found');
@@ -132,6 +171,8 @@ export async function updateTicketType(
     const gateCheck = await checkGates(ctx, actor.tenantId, event.venueId, patch.gates);
     if (!gateCheck.ok) return gateCheck;
   }
+  const zoneCheck = await checkZones(ctx, actor.tenantId, event.venueId, patch.zones);
+  if (!zoneCheck.ok) return zoneCheck;
   const where = and(
     eq(ticketTypes.id, typeId),
     eq(ticketTypes.eventId, eventId),
@@ -151,11 +192,19 @@ export async function updateTicketType(
       ...(patch.gates !== undefined
         ? { gateIds: patch.gates && patch.gates.length > 0 ? [...new Set(patch.gates)] : null }
         : {}),
+      ...(patch.zones !== undefined ? { zoneIds: idList(patch.zones) } : {}),
       updatedAt: new Date(ctx.clock()),
     })
     .where(patch.capacity !== undefined ? and(where, sql`${ticketTypes.taken} <= ${patch.capacity}`) : where)
     .returning({ ...getTableColumns(ticketTypes), sold: soldOf });
-  if (row) return { ok: true, ticketType: ticketTypeView(row) };
+  if (row) {
+    if (patch.name !== undefined || patch.gates !== undefined || patch.zones !== undefined) {
+      // What the gates decide by changed: move the head (after the change committed) so they pull now.
+      await announceEventChange(ctx.db, { tenantId: actor.tenantId, eventId });
+      ctx.changesCommitted?.();
+    }
+    return { ok: true, ticketType: ticketTypeView(row) };
+  }
   const [exists] = await ctx.db.select({ id: ticketTypes.id }).from(ticketTypes).where(where);
   return exists
     ? fail('CAPACITY_BELOW_SOLD', 'capacity cannot go below the tickets sold and held')

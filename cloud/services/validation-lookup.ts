@@ -1,19 +1,19 @@
 /**
  * What online validation (./validation.ts) reads from PostgreSQL to decide a scan, in the shapes
  * shared/admission decides on: the token keys of a gate's venue, the ticket (locked while deciding), and
- * the rest of the admission context — the event, the ticket type and the ticket's last admission.
+ * the rest of the admission context — the event, the ticket type, the ticket's last admission and, at a
+ * venue with zones, the zone rules of the scan (./validation-zones.ts).
  */
 import { and, eq, gt, inArray } from 'drizzle-orm';
 import type { AdmissionInput, KnownTicket } from '../../shared/admission';
-import {
-  admissionStateOf,
-  lastAdmissionOf as lastAdmissionFromHistory,
-} from '../../shared/admission/history';
+import { lastAdmissionOf as lastAdmissionFromHistory } from '../../shared/admission/history';
 import { type EventKey, type TicketClaims, TicketVerifier } from '../../shared/crypto';
 import type { Transaction } from '../db/client';
 import { events, tickets, ticketTypes } from '../db/schema';
 import { admissionHistoryOf } from './admissions';
 import type { ServiceContext } from './context';
+import { venueZoneRules } from './event-peers';
+import { type ScanPlace, zoneContextOf, zonedStateOf } from './validation-zones';
 
 /** Tokens of events that ended longer ago than this are not looked up (WRONG_EVENT). */
 const RECENT_EVENT_MS = 7 * 24 * 3600 * 1000;
@@ -94,28 +94,38 @@ export function knownTicketOf(ticket: TicketRow): KnownTicket {
   };
 }
 
-/** The event, ticket type, ticket and last admission of a known ticket, as the decision takes them. */
+/**
+ * The event, ticket type, ticket, last admission and zone rules of a known ticket scanned at `place`, as
+ * the decision takes them. `hasZones`: the venue has zones, so an accepted entry or exit records its move.
+ */
 export async function admissionContextOf(
   tx: Transaction,
   event: EventRow,
   ticket: TicketRow,
   typeNo: number,
+  place: ScanPlace,
 ): Promise<
-  Pick<AdmissionInput, 'event' | 'ticketType' | 'ticket' | 'lastAdmission'> & {
+  Pick<AdmissionInput, 'event' | 'ticketType' | 'ticket' | 'lastAdmission' | 'zones'> & {
     /** The corrected time of the ticket's latest record: a new one must follow it (admissionTimeAfter). */
     latestAt: number | undefined;
+    hasZones: boolean;
   }
 > {
   const [type] = await tx
     .select()
     .from(ticketTypes)
     .where(and(eq(ticketTypes.eventId, event.id), eq(ticketTypes.typeNo, typeNo)));
+  const rules = await venueZoneRules(tx, event.tenantId, event.venueId);
   // The ticket's state folded from its whole admission history — entries and exits at every gate
   // (uploaded), by online validation and manual check-in — with the function the gates fold theirs with
   // (shared/admission/history), so the cloud and the doors agree.
-  const state = admissionStateOf(
-    await admissionHistoryOf(tx, { tenantId: event.tenantId, eventId: event.id }, ticket.serial),
+  const history = await admissionHistoryOf(
+    tx,
+    { tenantId: event.tenantId, eventId: event.id },
+    ticket.serial,
   );
+  const state = zonedStateOf(history, rules);
+  const zones = await zoneContextOf(tx, event, rules, state, place);
   return {
     event: {
       id: event.id,
@@ -124,9 +134,18 @@ export async function admissionContextOf(
       startsAt: event.startsAt.getTime(),
       endsAt: event.endsAt.getTime(),
     },
-    ticketType: type ? { typeNo: type.typeNo, name: type.name, gateIds: type.gateIds ?? null } : undefined,
+    ticketType: type
+      ? {
+          typeNo: type.typeNo,
+          name: type.name,
+          gateIds: type.gateIds ?? null,
+          zoneIds: type.zoneIds && type.zoneIds.length > 0 ? type.zoneIds : null,
+        }
+      : undefined,
     ticket: knownTicketOf(ticket),
     lastAdmission: lastAdmissionFromHistory(state),
     latestAt: state.last?.at,
+    ...(zones ? { zones } : {}),
+    hasZones: rules.length > 0,
   };
 }

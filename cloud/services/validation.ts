@@ -6,7 +6,9 @@
  *
  * The ticket's state comes from its whole admission history (./admissions.ts: entries and exits at every
  * gate, uploaded, and online), and an online accept appends the cloud's own record to it, which reaches
- * every gate of the event with its next pull (issue 14).
+ * every gate of the event with its next pull (issue 14). At a venue with zones (issue 18) the scan is a
+ * move along the gate's passage, decided by the zone rules (./validation-zones.ts) and recorded with the
+ * move it made; a venue without zones decides and records exactly as before.
  *
  * One rule is the cloud's own: it is the source of truth, so a validly signed token with no ticket row
  * was minted for a purchase that never committed and is not a ticket (a gate would admit it unsynced).
@@ -46,6 +48,8 @@ export interface ValidationView {
   holderName?: string | null;
   alreadyUsed?: { at: string; gateId: string; gateName: string | null };
   allowedGateIds?: string[];
+  /** The target zone and its count before the move (accepts into a zone, ZONE_FULL, ZONE_NOT_ALLOWED). */
+  zone?: { id: string; name: string; capacity: number | null; inside: number };
   scannedAt: string;
 }
 
@@ -67,6 +71,8 @@ export interface OnlineDecision {
   holderName?: string | null;
   /** The corrected time of the ticket's latest admission record when decided. */
   latestAt?: number | undefined;
+  /** The venue has zones: an accepted entry or exit records its move (fromZone/toZone). */
+  hasZones?: boolean;
 }
 
 /** Decides one online scan and records it. */
@@ -132,13 +138,20 @@ async function decideOpened(
     return { decision, eventId: null, ticketId: null };
   }
   if (!ticket) return { decision: unknownTicket(claims), eventId: event.id, ticketId: null };
-  const { latestAt, ...context } = await admissionContextOf(tx, event, ticket, claims.ticketTypeNo);
+  const { latestAt, hasZones, ...context } = await admissionContextOf(
+    tx,
+    event,
+    ticket,
+    claims.ticketTypeNo,
+    scan,
+  );
   return {
     decision: decideAdmission({ token, ...context, ...situation }),
     eventId: event.id,
     ticketId: ticket.id,
     holderName: ticket.holderName,
     latestAt,
+    hasZones,
   };
 }
 
@@ -188,6 +201,8 @@ export async function recordAdmission(
 ): Promise<FiledAdmission | null> {
   const { decision, eventId } = decided;
   if (decision.decision !== 'accept' || !eventId || !decision.ticket) return null;
+  // Only at a venue with zones: a venue without them writes records as it always did.
+  const move = decided.hasZones && decision.move ? decision.move : undefined;
   const [filed] = await appendAdmissions(tx, {
     eventId,
     records: [
@@ -205,6 +220,7 @@ export async function recordAdmission(
         deviceId: null,
         deviceSeq: null,
         ...(boxOffice ? { recordedBy: scan.actor.userId, note: boxOffice.note } : {}),
+        ...(move ? { fromZone: move.from, toZone: move.to } : {}),
       },
     ],
     now: new Date(scan.now),
@@ -237,5 +253,6 @@ export function view({ decision, ticketId, holderName }: OnlineDecision, now: nu
     };
   }
   if (decision.allowedGateIds) out.allowedGateIds = [...decision.allowedGateIds];
+  if (decision.zone) out.zone = { ...decision.zone };
   return out;
 }

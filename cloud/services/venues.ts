@@ -3,10 +3,12 @@
  * a venue of another tenant is indistinguishable from a missing one.
  */
 import { and, eq } from 'drizzle-orm';
+import { passageOf } from '../../shared/admission/zones';
 import { gates, venues } from '../db/schema';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import type { ServiceContext } from './context';
+import { announceVenueChange, venueZoneRules } from './event-peers';
 import { keysetPage, type Page, type PageRequest } from './pagination';
 
 export interface VenueView {
@@ -21,7 +23,16 @@ export interface GateView {
   venueId: string;
   name: string;
   zone: string | null;
+  /** The passage (issue 18): from this zone (null = outside) to that one (null = the venue's first zone). */
+  fromZoneId: string | null;
+  toZoneId: string | null;
   createdAt: string;
+}
+
+/** A gate's passage as given: a zone id of the venue, or null for the default. */
+export interface PassageInput {
+  fromZoneId?: string | null | undefined;
+  toZoneId?: string | null | undefined;
 }
 
 function venueView(row: typeof venues.$inferSelect): VenueView {
@@ -34,6 +45,8 @@ function gateView(row: typeof gates.$inferSelect): GateView {
     venueId: row.venueId,
     name: row.name,
     zone: row.zone,
+    fromZoneId: row.fromZoneId,
+    toZoneId: row.toZoneId,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -96,27 +109,100 @@ export async function getVenue(
   return row ? { ok: true, venue: venueView(row) } : fail('NOT_FOUND', 'venue not found');
 }
 
-/** Adds a gate (an entrance with scanners) to a venue. */
+/**
+ * Checks a passage against the venue's zones: each end a zone of this venue, and the two ends different
+ * once the defaults are filled in (from null = outside, to null = the first zone).
+ */
+async function checkPassage(
+  ctx: ServiceContext,
+  tenantId: string,
+  venueId: string,
+  passage: { fromZoneId: string | null; toZoneId: string | null },
+): Promise<Result<object>> {
+  const zones = await venueZoneRules(ctx.db, tenantId, venueId);
+  for (const field of ['fromZoneId', 'toZoneId'] as const) {
+    const id = passage[field];
+    if (id !== null && !zones.some((zone) => zone.id === id.toLowerCase()))
+      return fail('VALIDATION_FAILED', `${field}: not a zone of this venue`);
+  }
+  const { from, to } = passageOf(passage, zones);
+  if (from === to) {
+    return fail(
+      'VALIDATION_FAILED',
+      to === zones[0]?.id && passage.toZoneId === null
+        ? 'toZoneId: the passage would lead from the first zone into itself (null means the first zone); name the target'
+        : 'toZoneId: a passage must lead from one zone to another',
+    );
+  }
+  return { ok: true };
+}
+
+/** Adds a gate (an entrance with scanners) to a venue; its passage defaults to outside → the first zone. */
 export async function createGate(
   ctx: ServiceContext,
   actor: Actor,
   venueId: string,
-  input: { name: string; zone?: string | undefined },
+  input: { name: string; zone?: string | undefined } & PassageInput,
 ): Promise<Result<{ gate: GateView }>> {
   const venue = await getVenue(ctx, actor, venueId);
   if (!venue.ok) return venue;
-  const [row] = await ctx.db
-    .insert(gates)
-    .values({
-      id: ctx.newId(),
-      tenantId: actor.tenantId,
-      venueId,
-      name: input.name,
-      zone: input.zone ?? null,
-      createdAt: new Date(ctx.clock()),
-    })
-    .returning();
-  return { ok: true, gate: gateView(row!) };
+  const passage = { fromZoneId: input.fromZoneId ?? null, toZoneId: input.toZoneId ?? null };
+  const checked = await checkPassage(ctx, actor.tenantId, venueId, passage);
+  if (!checked.ok) return checked;
+  const row = await ctx.db.transaction(async (tx) => {
+    const [created] = await tx
+      .insert(gates)
+      .values({
+        id: ctx.newId(),
+        tenantId: actor.tenantId,
+        venueId,
+        name: input.name,
+        zone: input.zone ?? null,
+        fromZoneId: passage.fromZoneId?.toLowerCase() ?? null,
+        toZoneId: passage.toZoneId?.toLowerCase() ?? null,
+        createdAt: new Date(ctx.clock()),
+      })
+      .returning();
+    // The manifest lists the venue's gates (names, passages): the events' gates hear of the new one.
+    await announceVenueChange(tx, { tenantId: actor.tenantId, venueId });
+    return created!;
+  });
+  ctx.changesCommitted?.();
+  return { ok: true, gate: gateView(row) };
+}
+
+/** Changes a gate's name, free-text zone label or passage. */
+export async function updateGate(
+  ctx: ServiceContext,
+  actor: Actor,
+  venueId: string,
+  gateId: string,
+  patch: { name?: string | undefined; zone?: string | null | undefined } & PassageInput,
+): Promise<Result<{ gate: GateView }>> {
+  const current = await findGate(ctx, actor.tenantId, gateId);
+  if (!current || current.venueId !== venueId) return fail('NOT_FOUND', 'gate not found');
+  const passage = {
+    fromZoneId: patch.fromZoneId === undefined ? current.fromZoneId : patch.fromZoneId,
+    toZoneId: patch.toZoneId === undefined ? current.toZoneId : patch.toZoneId,
+  };
+  const checked = await checkPassage(ctx, actor.tenantId, venueId, passage);
+  if (!checked.ok) return checked;
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(gates)
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.zone !== undefined ? { zone: patch.zone } : {}),
+        fromZoneId: passage.fromZoneId?.toLowerCase() ?? null,
+        toZoneId: passage.toZoneId?.toLowerCase() ?? null,
+      })
+      .where(and(eq(gates.id, gateId), eq(gates.tenantId, actor.tenantId)))
+      .returning();
+    await announceVenueChange(tx, { tenantId: actor.tenantId, venueId });
+    return updated;
+  });
+  ctx.changesCommitted?.();
+  return row ? { ok: true, gate: gateView(row) } : fail('NOT_FOUND', 'gate not found');
 }
 
 /** Lists the gates of a venue. */

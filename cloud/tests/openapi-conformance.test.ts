@@ -85,6 +85,48 @@ describe('every operation answers as the document says', () => {
     expect((await call('GET', `/api/v1/venues/${missing}/gates`, { token: staff })).status).toBe(404);
   });
 
+  it('zones and passages', async () => {
+    const admin = seeded.adminToken;
+    // A venue of its own: zones change how the seeded venue's scans are decided.
+    const venue = await call('POST', '/api/v1/venues', {
+      token: admin,
+      body: { name: 'Z', timezone: 'UTC' },
+    });
+    const zones = `/api/v1/venues/${venue.body.id}/zones`;
+    const hall = await call('POST', zones, { token: admin, body: { name: 'Hall', capacity: 10 } });
+    expect(hall.status).toBe(201);
+    expect((await call('POST', zones, { token: admin, body: { name: 'hall' } })).status).toBe(409);
+    expect((await call('POST', zones, { token: admin, body: { name: 'X', capacity: -1 } })).status).toBe(400);
+    expect(
+      (await call('POST', `/api/v1/venues/${missing}/zones`, { token: admin, body: { name: 'X' } })).status,
+    ).toBe(404);
+    const lounge = await call('POST', zones, { token: admin, body: { name: 'Lounge', restricted: true } });
+    expect((await call('GET', zones, { token: staff })).status).toBe(200);
+    expect((await call('GET', `/api/v1/venues/${missing}/zones`, { token: staff })).status).toBe(404);
+    const zone = `${zones}/${lounge.body.id}`;
+    expect((await call('PATCH', zone, { token: admin, body: { capacity: 40 } })).status).toBe(200);
+    expect((await call('PATCH', zone, { token: admin, body: { name: 'HALL' } })).status).toBe(409);
+    expect((await call('PATCH', zone, { token: admin, body: {} })).status).toBe(400);
+    expect((await call('PATCH', `${zones}/${missing}`, { token: admin, body: { capacity: 1 } })).status).toBe(
+      404,
+    );
+    const gates = `/api/v1/venues/${venue.body.id}/gates`;
+    const door = await call('POST', gates, {
+      token: admin,
+      body: { name: 'Lounge door', fromZoneId: hall.body.id, toZoneId: lounge.body.id },
+    });
+    expect(door.status).toBe(201);
+    expect(
+      (await call('POST', gates, { token: admin, body: { name: 'Bad', fromZoneId: hall.body.id } })).status,
+    ).toBe(400);
+    const gate = `${gates}/${door.body.id}`;
+    expect((await call('PATCH', gate, { token: admin, body: { name: 'VIP stairs' } })).status).toBe(200);
+    expect((await call('PATCH', gate, { token: admin, body: { toZoneId: hall.body.id } })).status).toBe(400);
+    expect((await call('PATCH', `${gates}/${missing}`, { token: admin, body: { name: 'G' } })).status).toBe(
+      404,
+    );
+  });
+
   it('events and ticket types', async () => {
     const admin = seeded.adminToken;
     const base = `/api/v1/events/${seeded.eventId}`;
