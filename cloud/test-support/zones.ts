@@ -1,16 +1,13 @@
 /**
  * Zones and admission histories for tests of occupancy, the automatic check-out and reconciliation
- * (issue 18): a venue's zones written as rows (as the zones API stores them), ticket types' zone lists,
- * and admission records appended through the cloud's one writer (services/admissions.ts), so numbering,
- * counts and checksums are those of real records.
+ * (issue 18): a venue's zones and ticket types' zone lists through the zones API, and admission records
+ * appended through the cloud's one writer (services/admissions.ts), so numbering, counts and checksums
+ * are those of real records.
  */
-import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AdmissionRecord } from '../../shared/admission/history';
 import { parseRows, sqlNumber } from '../db/rows';
-import { ticketTypes } from '../db/schema';
-import { venueZones } from '../db/venues-schema';
 import { admissionHistoryOf, appendAdmissions } from '../services/admissions';
 import type { SeededEvent, TestCloud } from './cloud';
 
@@ -20,33 +17,42 @@ export interface ZoneSpec {
   restricted?: boolean;
 }
 
-/** Gives the seeded event's venue these zones, in this order; returns their ids. */
+/** Gives the seeded event's venue these zones, in this order, through the zones API; returns their ids. */
 export async function addZones(cloud: TestCloud, seeded: SeededEvent, specs: ZoneSpec[]): Promise<string[]> {
-  const ids = specs.map(() => randomUUID());
-  const at = new Date(cloud.now());
-  await cloud.services.db.insert(venueZones).values(
-    specs.map((spec, position) => ({
-      id: ids[position]!,
-      tenantId: seeded.tenant,
-      venueId: seeded.venueId,
-      name: spec.name,
-      capacity: spec.capacity ?? null,
-      restricted: spec.restricted ?? false,
-      position,
-      createdAt: at,
-      updatedAt: at,
-    })),
-  );
+  const ids: string[] = [];
+  for (const spec of specs) {
+    const response = await cloud.call('POST', `/api/v1/venues/${seeded.venueId}/zones`, {
+      token: seeded.adminToken,
+      body: {
+        name: spec.name,
+        ...(spec.capacity !== undefined ? { capacity: spec.capacity } : {}),
+        ...(spec.restricted !== undefined ? { restricted: spec.restricted } : {}),
+      },
+    });
+    if (response.status !== 201)
+      throw new Error(`addZones: ${response.status} ${JSON.stringify(response.body)}`);
+    ids.push(response.body.id as string);
+  }
   return ids;
 }
 
-/** Sets the zones a ticket type may enter (null: every zone not restricted). */
+/** Sets the zones a ticket type may enter through the API (empty: every zone not restricted). */
 export async function setTicketTypeZones(
   cloud: TestCloud,
+  seeded: SeededEvent,
   ticketTypeId: string,
-  zoneIds: string[] | null,
+  zoneIds: string[],
 ): Promise<void> {
-  await cloud.services.db.update(ticketTypes).set({ zoneIds }).where(eq(ticketTypes.id, ticketTypeId));
+  const response = await cloud.call(
+    'PATCH',
+    `/api/v1/events/${seeded.eventId}/ticket-types/${ticketTypeId}`,
+    {
+      token: seeded.adminToken,
+      body: { zones: zoneIds },
+    },
+  );
+  if (response.status !== 200)
+    throw new Error(`setTicketTypeZones: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
 /** One record of a ticket's history as a test writes it. */

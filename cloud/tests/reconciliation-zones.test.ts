@@ -41,7 +41,7 @@ describe('impossible moves in the reconciliation report', () => {
       { name: 'Hall', capacity: 3 },
       { name: 'Lounge', capacity: 1, restricted: true },
     ]);
-    await setTicketTypeZones(cloud, seeded.ticketTypeIds[1]!, [hall!, lounge!]);
+    await setTicketTypeZones(cloud, seeded, seeded.ticketTypeIds[1]!, [hall!, lounge!]);
     const s = (await issueTicketsInBulk(cloud, seeded, 6)).map((ticket) => ticket.serial);
     await buyTickets(cloud, seeded, { typeIndex: 1 });
     const [vip] = await serialsOf(cloud, seeded, seeded.ticketTypeIds[1]);
