@@ -227,3 +227,36 @@ for (const [mode, env] of modes) {
     });
   });
 }
+
+describe('automatic check-out in batches', () => {
+  it('checks out more holders than one batch, in several bounded transactions', async () => {
+    const cloud = await createTestCloud();
+    try {
+      const seeded = await seedEvent(cloud);
+      const serials = (await issueTicketsInBulk(cloud, seeded, 7)).map((ticket) => ticket.serial);
+      const exitAllAt = cloud.now() - 60_000;
+      await writeAdmissions(
+        cloud,
+        seeded,
+        serials.map((serial, i) => ({
+          serial,
+          origin: 'gate-a',
+          originSeq: i + 1,
+          direction: 'in' as const,
+          at: exitAllAt - 1000 + i,
+        })),
+      );
+      await setExitAllAt(cloud, seeded, exitAllAt);
+      const scope = { tenantId: seeded.tenant, eventId: seeded.eventId, exitAllAt };
+      expect(await runExitAll(cloud.services, scope, { batch: 3 })).toEqual({
+        status: 'done',
+        checkedOut: 7,
+      });
+      expect((await exitsOf(cloud, seeded)).map((exit) => exit.serial)).toEqual(serials);
+      const states = (await historiesOf(cloud, seeded, serials)).map((history) => admissionStateOf(history));
+      expect(states.every((state) => !state.inside)).toBe(true);
+    } finally {
+      await cloud.close();
+    }
+  });
+});
