@@ -4,8 +4,9 @@
  * on the corrected time broken by origin and number, rows stored out of time order — are written through
  * the cloud's admission writer, and the endpoint's count per zone is compared with
  * shared/admission/history occupancyOf over the same records; a venue without zones has one zone
- * "venue". Also: who may read it.
+ * "venue" — on a database whose collation is not C. Also: who may read it.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { occupancyOf } from '../../shared/admission/history';
 import { OUTSIDE, VENUE_ZONE } from '../../shared/admission/zones';
@@ -17,6 +18,11 @@ let cloud: TestCloud;
 
 beforeAll(async () => {
   cloud = await createTestCloud();
+  // A database whose collation is not C (an en_US cluster): origins must still sort by code unit, as the
+  // fold sorts them ('Gate-Z' < 'cloud' by code unit, 'cloud' < 'Gate-Z' in en-US).
+  await cloud.database.db.execute(
+    sql`alter table admissions alter column origin type text collate "en-US-x-icu"`,
+  );
 });
 afterAll(async () => {
   await cloud?.close();
