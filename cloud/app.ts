@@ -39,6 +39,7 @@ import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountHealthRoutes } from './routes/health';
 import { mountMetricsRoute } from './routes/metrics';
+import { occupancyRoutes } from './routes/occupancy';
 import { mountOpsPage, operationsRoutes } from './routes/operations';
 import { orderRoutes } from './routes/orders';
 import { organiserOrderRoutes } from './routes/organiser-orders';
@@ -59,6 +60,7 @@ import type { ServiceContext } from './services/context';
 import { gateHealthSamples } from './services/gate-health';
 import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
+import { liveOccupancySamples } from './services/occupancy';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
 import { SerialAllocator } from './services/serials';
 import { StripePaymentProvider } from './services/stripe-payments';
@@ -108,6 +110,7 @@ const USER_ROUTES: ReadonlyArray<(deps: RouteDeps) => OpenAPIHono<AppEnv>> = [
   attendanceRoutes,
   reportRoutes,
   operationsRoutes,
+  occupancyRoutes,
   organiserOrderRoutes,
   organiserTicketRoutes,
   admissionExportRoutes,
@@ -261,6 +264,7 @@ export function createApp(deps: AppDeps): CloudApp {
     poolStats: () => deps.database.poolStats(),
     dependencies: readinessChecks,
     gateReports: () => gateHealthSamples(services),
+    zoneOccupancy: () => liveOccupancySamples(services.db, services.clock()),
   });
 
   app.onError(createErrorHandler(metrics));

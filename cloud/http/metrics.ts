@@ -6,7 +6,7 @@
  *    reconciliation;
  *  - read at scrape time from the sources the app attaches (metrics/scrape.ts): the platform gauges
  *    (metrics/platform.ts: job queue, database pool, dependencies) and the gate fleet's latest health
- *    reports (metrics/gate-fleet.ts).
+ *    reports (metrics/gate-fleet.ts) and the live events' occupancy per zone (metrics/occupancy.ts).
  * A new family is a module with a `register…(registry, scrape)` function and one line below.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -17,6 +17,7 @@ import type { AppEnv } from './context';
 import { createBusinessMetrics } from './metrics/business';
 import { registerGateFleetGauges } from './metrics/gate-fleet';
 import { createHttpMetrics } from './metrics/http';
+import { registerOccupancyGauges } from './metrics/occupancy';
 import { registerPlatformGauges } from './metrics/platform';
 import { createScrape, type MetricsSources } from './metrics/scrape';
 
@@ -40,6 +41,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const scrape = createScrape(registry);
   registerPlatformGauges(registry, scrape);
   registerGateFleetGauges(registry, scrape);
+  registerOccupancyGauges(registry, scrape);
   return {
     registry,
     business,

@@ -9,6 +9,7 @@ import type { ServiceContext } from '../services/context';
 import type { EnqueueOptions, JobName, JobPayloads, JobQueue } from '../services/job-queue';
 import { BullMqJobRunner } from './bullmq-runner';
 import type { JobDefinitions } from './definition';
+import { createExitAllJobs } from './exit-all';
 import { createHoldJobs } from './holds';
 import { InProcessJobRunner } from './in-process-runner';
 import { createConfiguredMintingJobs } from './mint-ticket';
@@ -28,6 +29,7 @@ export function createJobDefinitions(
     ...createHoldJobs(ctx),
     ...createRefundJobs(ctx),
     ...createReconciliationJobs(ctx),
+    ...createExitAllJobs(ctx),
     ...createConfiguredMintingJobs(ctx, options.minting, options.logger),
   };
 }

@@ -8,12 +8,15 @@
  * - reconciliations: queue again every reconciliation run still pending (requested in the last hour),
  *   every 60 s — a run whose job could not be queued stays pending until this succeeds;
  * - nightly schedules: make sure every venue has its nightly reconciliation scheduled, every hour;
- * - mints (MINTING_SERVICE_URL set): re-queue tickets pending for over 10 minutes, every 5 minutes.
+ * - mints (MINTING_SERVICE_URL set): re-queue tickets pending for over 10 minutes, every 5 minutes;
+ * - automatic check-outs: queue the exit-all job of every published event whose exitAllAt comes within
+ *   the next EXIT_ALL_AHEAD_MS or passed within EXIT_ALL_CATCH_UP_MS (missed: the cloud was down), every
+ *   60 s and at start; the job id names the event and the value, so a queued one is not queued twice.
  *
  * While Redis is unreachable every enqueue fails within its bound (jobs/bullmq-runner.ts), so a sweep
  * fails fast too and the next tick tries again; the work is done once Redis answers.
  */
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, lte } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { reconciliationReports } from '../db/reconciliation-schema';
 import { events, orders, venues } from '../db/schema';
@@ -21,6 +24,7 @@ import type { ServiceContext } from '../services/context';
 import { sweepPendingMints } from '../services/minting/tickets';
 import { IN_FLIGHT_LIMIT_MS } from '../services/reconciliation/request';
 import { releaseExpiredHolds } from '../services/reservations';
+import { exitAllJobId } from './exit-all';
 import type { JobRunner } from './runner';
 
 const REFUND_SWEEP_BATCH = 1_000;
@@ -33,6 +37,7 @@ export interface SweepIntervals {
   reconciliationsMs: number;
   schedulesMs: number;
   mintsMs: number;
+  exitAllMs: number;
 }
 
 export const DEFAULT_SWEEP_INTERVALS: SweepIntervals = {
@@ -41,7 +46,17 @@ export const DEFAULT_SWEEP_INTERVALS: SweepIntervals = {
   reconciliationsMs: 60_000,
   schedulesMs: 3_600_000,
   mintsMs: 300_000,
+  exitAllMs: 60_000,
 };
+
+const EXIT_ALL_SWEEP_BATCH = 1_000;
+/** Check-outs due within this long are queued (delayed) by the sweep; well over its interval. */
+export const EXIT_ALL_AHEAD_MS = 15 * 60_000;
+/**
+ * A check-out missed by less than this is still run (late: its exits are dated exitAllAt all the same).
+ * Under BullMQ's 24 h keeping of completed jobs, so a job that ran is not queued again by its id.
+ */
+export const EXIT_ALL_CATCH_UP_MS = 12 * 3600_000;
 
 /** A pending mint older than this has probably lost its job (its own retries back off to 15 min). */
 const MINT_STALE_MS = 10 * 60_000;
@@ -95,6 +110,39 @@ export async function sweepReconciliations(
     })),
   );
   return pending.length;
+}
+
+/**
+ * Queues the check-out of every published event whose exitAllAt is within EXIT_ALL_AHEAD_MS from now or
+ * passed less than EXIT_ALL_CATCH_UP_MS ago (delayed until it is due); returns how many were offered.
+ */
+export async function sweepExitAll(ctx: Pick<ServiceContext, 'db' | 'jobs' | 'clock'>): Promise<number> {
+  const now = ctx.clock();
+  const due = await ctx.db
+    .select({ id: events.id, tenantId: events.tenantId, exitAllAt: events.exitAllAt })
+    .from(events)
+    .where(
+      and(
+        eq(events.status, 'published'),
+        gt(events.exitAllAt, new Date(now - EXIT_ALL_CATCH_UP_MS)),
+        lte(events.exitAllAt, new Date(now + EXIT_ALL_AHEAD_MS)),
+      ),
+    )
+    .limit(EXIT_ALL_SWEEP_BATCH);
+  await ctx.jobs.enqueueMany(
+    'exit-all',
+    due.flatMap((event) => {
+      const exitAllAt = event.exitAllAt?.getTime();
+      if (exitAllAt === undefined) return [];
+      return [
+        {
+          data: { tenantId: event.tenantId, eventId: event.id, exitAllAt },
+          options: { jobId: exitAllJobId(event.id, exitAllAt), delayMs: Math.max(0, exitAllAt - now) },
+        },
+      ];
+    }),
+  );
+  return due.length;
 }
 
 /** (Re)schedules the nightly reconciliation of every venue; returns how many venues. */
@@ -162,6 +210,7 @@ export function startSweeps(
   periodic('refunds', every.refundsMs, () => sweepRefunds(ctx));
   periodic('reconciliations', every.reconciliationsMs, () => sweepReconciliations(ctx));
   periodic('nightly-schedules', every.schedulesMs, () => syncNightlySchedules(ctx, runner), true);
+  periodic('exit-all', every.exitAllMs, () => sweepExitAll(ctx), true);
   if (ctx.mintingEnabled) {
     periodic('mints', every.mintsMs, () => sweepPendingMints(ctx, { olderThanMs: MINT_STALE_MS }));
   }

@@ -3,12 +3,14 @@
  * The event operations page (served by the cloud at /ops/events/:id). Asks once for a bearer token
  * (kept in sessionStorage: this tab only, never in an address), fetches
  * /api/v1/events/:id/operations every 5 s and draws gate tiles, totals, an admitted-per-minute chart
- * (inline SVG), arrived of sold per ticket type (./arrivals.js) and reject reasons. Every time is the
+ * (inline SVG), arrived of sold per ticket type (./arrivals.js), occupancy per zone (./occupancy.js) and
+ * reject reasons. Every time is the
  * venue's local time in 24-hour form (./venue-time.js), whatever the browser's zone. Every value reaches the page through textContent, never as markup.
  * The reasons' words come from their one source (shared/admission/reasons.ts), which the cloud serves
  * beside this file as the module `./reasons.js`.
  */
 import { renderArrivals } from './arrivals.js';
+import { renderOccupancy } from './occupancy.js';
 import { REASON_LABELS } from './reasons.js';
 import { venueDateTimeFormat, venueMinute, venueTimeFormat } from './venue-time.js';
 
@@ -173,7 +175,7 @@ function stale(why) {
  *   admitted: number, accepted: number, rejected: number, devices: Device[] }} Gate
  * @typedef {{ event: { name: string, status: string, venueName: string, timezone: string,
  *   startsAt: string, endsAt: string, doorsOpenAt: string | null },
- *   arrivals: import('./arrivals.js').Arrivals,
+ *   arrivals: import('./arrivals.js').Arrivals, occupancy: import('./occupancy.js').Occupancy,
  *   generatedAt: string, totals: { admitted: number, inside: number, accepted: number, rejected: number,
  *   pendingUploads: number, devices: number, devicesOnline: number,
  *   gates: { ok: number, warning: number, critical: number, idle: number } },
@@ -193,12 +195,16 @@ function render(ops) {
   const clock = venueTimeFormat(ops.event.timezone, { seconds: true });
   setFreshness('ok', `Updated ${clock.format(new Date(ops.generatedAt))} · every 5 s`);
   renderArrivals(byId('arrivals'), ops.arrivals);
+  const full = renderOccupancy(byId('occupancy'), ops.occupancy, ops.event.timezone);
   renderTotals(ops);
   renderGates(ops.gates);
   renderChart(ops.perMinute, ops.event.timezone);
   renderRejects(ops.rejectReasons);
   const down = ops.totals.gates.critical;
-  byId('announcer').textContent = down > 0 ? `${down} gate${down === 1 ? '' : 's'} down` : '';
+  byId('announcer').textContent = [
+    ...(down > 0 ? [`${down} gate${down === 1 ? '' : 's'} down`] : []),
+    ...full.map((zone) => `${zone} full — stop entry`),
+  ].join('. ');
 }
 
 /**

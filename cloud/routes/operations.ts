@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { REASON_LABELS } from '../../shared/admission/reasons';
+import { OCCUPANCY_WARNING_RATIO } from '../../shared/admission/zones';
 import type { AppEnv } from '../http/context';
 import { type RouteDeps, unwrap } from '../http/openapi';
 import { EventOperationsSchema, eventOperations } from '../services/operations';
@@ -34,6 +35,7 @@ const PAGE_FILES = {
   'ops.js': 'text/javascript; charset=utf-8',
   'ops.css': 'text/css; charset=utf-8',
   'arrivals.js': 'text/javascript; charset=utf-8',
+  'occupancy.js': 'text/javascript; charset=utf-8',
   'venue-time.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 } as const;
@@ -46,6 +48,9 @@ export const OPS_PAGE_CSP =
 
 /** The reasons' words from their one source, as the module the page's script imports (`./reasons.js`). */
 const REASON_LABELS_MODULE = `export const REASON_LABELS = ${JSON.stringify(REASON_LABELS)};\n`;
+
+/** The occupancy warning threshold from its one source, as the module `./occupancy-rules.js`. */
+const OCCUPANCY_RULES_MODULE = `export const OCCUPANCY_WARNING_RATIO = ${JSON.stringify(OCCUPANCY_WARNING_RATIO)};\n`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -76,6 +81,8 @@ export function mountOpsPage(app: OpenAPIHono<AppEnv>): void {
   app.get('/ops/assets/reasons.js', (c) => c.body(REASON_LABELS_MODULE, 200, headers('ops.js')));
   app.get('/ops/assets/ops.css', (c) => c.body(file('ops.css'), 200, headers('ops.css')));
   app.get('/ops/assets/arrivals.js', (c) => c.body(file('arrivals.js'), 200, headers('arrivals.js')));
+  app.get('/ops/assets/occupancy.js', (c) => c.body(file('occupancy.js'), 200, headers('occupancy.js')));
+  app.get('/ops/assets/occupancy-rules.js', (c) => c.body(OCCUPANCY_RULES_MODULE, 200, headers('ops.js')));
   app.get('/ops/assets/venue-time.js', (c) => c.body(file('venue-time.js'), 200, headers('venue-time.js')));
   // The page links its icon; browsers that ask for /favicon.ico anyway get the same picture, not a 404.
   app.get('/ops/assets/favicon.svg', (c) => c.body(file('favicon.svg'), 200, headers('favicon.svg')));

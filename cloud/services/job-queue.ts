@@ -16,6 +16,8 @@ export interface JobPayloads {
   'reconcile-event': { tenantId: string; reportId: string };
   /** The nightly run of one venue: one pending report + reconcile-event job per event to reconcile. */
   'nightly-reconciliation': { tenantId: string; venueId: string };
+  /** Check out everyone still inside an event at its exitAllAt (unix ms: the value it was scheduled for). */
+  'exit-all': { tenantId: string; eventId: string; exitAllAt: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -60,6 +62,7 @@ export const JOB_NAMES = [
   'mint-ticket',
   'reconcile-event',
   'nightly-reconciliation',
+  'exit-all',
 ] as const satisfies readonly JobName[];
 
 // Fails to compile when a job is added to JobPayloads but not to JOB_NAMES.

@@ -9,7 +9,9 @@ import { Redis } from 'ioredis';
 import { collectDefaultMetrics } from 'prom-client';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTSIDE } from '../../shared/admission/zones';
 import { createMetrics, SOURCE_TIMEOUT_MS } from '../http/metrics';
+import { issueTicketsInBulk } from '../test-support/bulk-tickets';
 import {
   buyTickets,
   createTestCloud,
@@ -19,6 +21,7 @@ import {
 } from '../test-support/cloud';
 import { enrollTestDevice } from '../test-support/devices';
 import { gateReport, sendGateReport } from '../test-support/gate-report';
+import { addZones, writeAdmissions } from '../test-support/zones';
 
 /** The cloud metric names agreed with the dashboard and alert rules (deploy/). */
 const CLOUD_METRICS = [
@@ -47,6 +50,8 @@ const CLOUD_METRICS = [
   'gate_reported_clock_skew_seconds',
   'gate_device_info',
   'metrics_source_errors_total',
+  'zone_occupancy',
+  'zone_capacity',
   'process_resident_memory_bytes',
   'nodejs_eventloop_lag_p99_seconds',
 ] as const;
@@ -178,6 +183,60 @@ describe('cloud /metrics', () => {
     expect(
       sample(await scrape(), 'gate_reported_pending_uploads', { device: device.deviceId }),
     ).toBeUndefined();
+  });
+});
+
+describe('occupancy per zone', () => {
+  it('exports zone_occupancy and zone_capacity of live events only, as the occupancy endpoint counts', async () => {
+    const live = await seedEvent(cloud);
+    const [hall, lounge, terrace] = await addZones(cloud, live, [
+      { name: 'Hall', capacity: 10 },
+      { name: 'Lounge', capacity: 4 },
+      { name: 'Terrace' },
+    ]);
+    const s = (await issueTicketsInBulk(cloud, live, 6)).map((ticket) => ticket.serial);
+    // Doors not open yet, but moves a minute ago (a soundcheck crowd): live.
+    const at = cloud.now() - 60_000;
+    const into = (i: number, zone: string) => ({
+      serial: s[i]!,
+      origin: 'gate-a',
+      originSeq: i + 1,
+      direction: 'in' as const,
+      at: at + i,
+      fromZone: OUTSIDE,
+      toZone: zone,
+    });
+    await writeAdmissions(cloud, live, [
+      into(0, hall!),
+      into(1, hall!),
+      into(2, lounge!),
+      into(3, lounge!),
+      into(4, lounge!),
+    ]);
+    await writeAdmissions(cloud, live, [
+      {
+        serial: s[4]!,
+        origin: 'gate-a',
+        originSeq: 6,
+        direction: 'out',
+        at: at + 10,
+        fromZone: lounge!,
+        toZone: OUTSIDE,
+      },
+    ]);
+    // Another event of the same venue, doors not open and no moves: not exported.
+    const quiet = await seedEvent(cloud);
+
+    const text = await scrape();
+    const zone = (id: string, name: string) => ({ event_id: live.eventId, zone_id: id, zone: name });
+    expect(sample(text, 'zone_occupancy', zone(hall!, 'Hall'))).toBe(2);
+    expect(sample(text, 'zone_occupancy', zone(lounge!, 'Lounge'))).toBe(2);
+    expect(sample(text, 'zone_occupancy', zone(terrace!, 'Terrace'))).toBe(0);
+    expect(sample(text, 'zone_capacity', zone(hall!, 'Hall'))).toBe(10);
+    expect(sample(text, 'zone_capacity', zone(lounge!, 'Lounge'))).toBe(4);
+    expect(sample(text, 'zone_capacity', zone(terrace!, 'Terrace'))).toBeUndefined();
+    expect(sample(text, 'zone_occupancy', { event_id: quiet.eventId })).toBeUndefined();
+    expect(text).toMatch(/# HELP zone_occupancy .*doors open or an admission in the last 6 h/);
   });
 });
 

@@ -308,6 +308,8 @@ describe('every operation answers as the document says', () => {
     expect((await call('GET', `/api/v1/events/${missing}/attendance`, { token: staff })).status).toBe(404);
     expect((await call('GET', `${base}/operations`, { token: ops })).status).toBe(200);
     expect((await call('GET', `${base}/operations`, { token: customer })).status).toBe(403);
+    expect((await call('GET', `${base}/occupancy`, { token: staff })).status).toBe(200);
+    expect((await call('GET', `${base}/occupancy`, { token: customer })).status).toBe(403);
     expect((await call('GET', `${base}/reconciliation`, { token: ops })).status).toBe(404);
     expect((await call('POST', `${base}/reconciliation`, { token: seeded.adminToken })).status).toBe(202);
     expect((await call('POST', `/api/v1/events/${missing}/reconciliation`, { token: ops })).status).toBe(404);

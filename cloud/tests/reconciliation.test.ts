@@ -501,6 +501,15 @@ describe('reconciliation report', () => {
           'undone_gate_name,undo_origin,undo_origin_seq,undo_at,undo_recorded_by,undo_device_id,' +
           'undo_device_name,undo_note',
       ],
+      [
+        'impossible moves: exits without entry',
+        'ticket_id,serial,origin,origin_seq,at,gate_id,gate_name,from_zone,to_zone',
+      ],
+      [
+        'impossible moves: entries into zones not allowed',
+        'ticket_id,serial,origin,origin_seq,at,gate_id,gate_name,from_zone,to_zone,type_no,zone_name',
+      ],
+      ['impossible moves: zones over capacity', 'zone_id,zone_name,capacity,start,end,seconds,peak'],
     ]);
     const fields = lines.slice(2, lines.indexOf('')).map((line) => line.split(',')[0]);
     expect(fields).toEqual([

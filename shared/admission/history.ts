@@ -32,6 +32,15 @@ export type AdmissionOrigin = string;
 /** The origin of admissions the cloud decides itself (online `/validate`, manual check-in). */
 export const CLOUD_ORIGIN = 'cloud';
 
+/**
+ * The gate id of the automatic check-out (issue 18, an event's `exitAllAt`): the exits the cloud records
+ * for everyone still inside name this fixed id, which no real gate has (gates get fresh UUIDv7s). A
+ * version-4-shaped constant, not the nil UUID, so every UUID check on the wire accepts it.
+ */
+export const EXIT_ALL_GATE_ID = 'e0a11000-0000-4000-8000-0000000e0a11';
+/** The gate name those exits carry. */
+export const EXIT_ALL_GATE_NAME = 'Automatic check-out';
+
 /** What a record says: an entry, an exit, or the undoing of an earlier entry or exit. */
 export type AdmissionMove = ScanDirection | 'undo';
 

@@ -8,6 +8,7 @@
  */
 import { Counter, Gauge, type LabelValues, type Registry } from 'prom-client';
 import type { GateHealthSample } from '../../services/gate-health';
+import type { ZoneOccupancySample } from '../../services/occupancy';
 import { CHECK_TIMEOUT_MS, type ReadinessChecks, within } from '../readiness';
 
 /** How long one scrape waits for one source (a dependency check, the queue, the devices query). */
@@ -26,6 +27,8 @@ export interface MetricsSources {
   dependencies?: ReadinessChecks | undefined;
   /** Every gate's latest health report (one bounded query). */
   gateReports?: (() => Promise<GateHealthSample[]>) | undefined;
+  /** Occupancy per zone of the live events (bounded: services/occupancy.ts liveOccupancySamples). */
+  zoneOccupancy?: (() => Promise<ZoneOccupancySample[]>) | undefined;
 }
 
 /** What the gauge families get: the attached sources (read at each scrape) and the bounded reader. */

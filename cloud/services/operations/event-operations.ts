@@ -7,7 +7,8 @@
  * Sources: the devices table (the cloud's own clock for last contact and last upload), each device's
  * latest health report (the gate's word: manifest age, backlog, offline time), the scans the cloud holds
  * (reject reasons, per-gate counts), services/attendance.ts (admitted, inside, per minute) and
- * ./arrivals.ts (arrived of sold per ticket type, from the admission history).
+ * ./arrivals.ts (arrived of sold per ticket type, from the admission history), ../occupancy.ts (who is
+ * in which zone now).
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -18,6 +19,7 @@ import { type Actor, tenantScope } from '../actor';
 import { type Attendance, eventAttendance } from '../attendance';
 import type { ServiceContext } from '../context';
 import { parseStoredReport } from '../gate-health';
+import { eventOccupancy } from '../occupancy';
 import { eventArrivals } from './arrivals';
 import { gateHealth, iso, judgeDevice } from './device-health';
 import type { EventOperations, GateOperations } from './schema';
@@ -204,6 +206,11 @@ export async function eventOperations(
   );
   const gateList = gateViews(now, eventId, serving, tallies, attendance.attendance);
   const arrivals = await eventArrivals(ctx, event);
+  const occupancy = await eventOccupancy(ctx.db, {
+    tenantId: event.tenantId,
+    eventId: event.id,
+    venueId: event.venueId,
+  });
 
   const allDevices = gateList.flatMap((g) => g.devices);
   const gateCounts = { ok: 0, warning: 0, critical: 0, idle: 0 };
@@ -234,6 +241,12 @@ export async function eventOperations(
         gates: gateCounts,
       },
       arrivals,
+      occupancy: {
+        eventId: event.id,
+        generatedAt: new Date(now).toISOString(),
+        insideVenue: occupancy.insideVenue,
+        zones: occupancy.zones,
+      },
       gates: gateList,
       perMinute: entriesPerMinute(now, attendance.attendance),
       rejectReasons: [...tallies.reasons]

@@ -3,6 +3,7 @@
  * operations route documents its response with them.
  */
 import { z } from 'zod';
+import { EventOccupancySchema } from '../occupancy';
 
 const isoOrNull = z.string().nullable();
 const Health = z.enum(['ok', 'warning', 'critical']);
@@ -102,6 +103,8 @@ export const EventOperationsSchema = z
     }),
     /** Arrived of sold, per ticket type and in total, from the admission history (issue 17). */
     arrivals: EventArrivalsSchema,
+    /** Who is in which zone now (issue 18): the same answer as GET /events/{id}/occupancy. */
+    occupancy: EventOccupancySchema,
     gates: z.array(GateOperationsSchema),
     /** Entries per minute for the last CHART_MINUTES minutes, oldest first, every minute present. */
     perMinute: z.array(z.object({ minute: z.string(), entries: z.number().int() })),

@@ -8,6 +8,7 @@ import type { Executor } from '../../db/client';
 import { admissionFigures } from './admissions';
 import { devicesOfReport } from './devices';
 import { doubleAdmissions } from './double-admissions';
+import { impossibleMoves } from './impossible-moves';
 import { rejectionFigures } from './rejections';
 import { RECONCILIATION_REPORT_VERSION, type ReconciliationReport } from './report';
 import { revokedAdmissions } from './revoked-admissions';
@@ -36,6 +37,7 @@ export async function computeReport(
   const { rejections, invalidTokenAttempts } = await rejectionFigures(tx, scope);
   const devices = await devicesOfReport(tx, scope);
   const undone = await undoneAdmissions(tx, scope);
+  const impossible = await impossibleMoves(tx, scope, input.generatedAt);
 
   return {
     version: RECONCILIATION_REPORT_VERSION,
@@ -68,5 +70,6 @@ export async function computeReport(
     rejections,
     devices,
     undoneAdmissions: undone,
+    impossibleMoves: impossible,
   };
 }

@@ -10,6 +10,9 @@ import type {
   DoubleAdmission,
   GateCount,
   GateReasonCount,
+  ImpossibleMoves,
+  MoveRecord,
+  OverCapacity,
   ReasonCount,
   ReconciliationReport,
   RevokedAdmission,
@@ -152,6 +155,7 @@ const reportFields = columns<ReconciliationReport>({
   rejections: null,
   devices: null,
   undoneAdmissions: null,
+  impossibleMoves: null,
 });
 
 const revokedReasonColumns = columns<ReconciliationReport['tickets']['revokedByReason'][number]>({
@@ -218,6 +222,35 @@ const undoneAdmissionColumns = columns<UndoneAdmission>({
       note: ['note', (v) => v.note],
     }),
   ),
+});
+
+const moveRecordColumns = columns<MoveRecord>({
+  ticketId: ['ticket_id', (m) => m.ticketId],
+  serial: ['serial', (m) => m.serial],
+  origin: ['origin', (m) => m.origin],
+  originSeq: ['origin_seq', (m) => m.originSeq],
+  at: ['at', (m) => m.at],
+  gateId: ['gate_id', (m) => m.gateId],
+  gateName: ['gate_name', (m) => m.gateName],
+  fromZone: ['from_zone', (m) => m.fromZone],
+  toZone: ['to_zone', (m) => m.toZone],
+});
+
+type EntryNotAllowed = ImpossibleMoves['entriesNotAllowed'][number];
+const entryNotAllowedColumns: Column<EntryNotAllowed>[] = [
+  ...moveRecordColumns,
+  ['type_no', (m) => m.typeNo],
+  ['zone_name', (m) => m.zoneName],
+];
+
+const overCapacityColumns = columns<OverCapacity>({
+  zoneId: ['zone_id', (o) => o.zoneId],
+  zoneName: ['zone_name', (o) => o.zoneName],
+  capacity: ['capacity', (o) => o.capacity],
+  start: ['start', (o) => o.start],
+  end: ['end', (o) => o.end],
+  seconds: ['seconds', (o) => o.seconds],
+  peak: ['peak', (o) => o.peak],
 });
 
 const reasonCountColumns = columns<ReasonCount>({
@@ -328,6 +361,26 @@ const SECTIONS: Section[] = [
     ...section('undone admissions', (r) => r.undoneAdmissions ?? [], undoneAdmissionColumns),
     present: (r) => r.undoneAdmissions !== undefined,
   },
+  // Issue 18, after the sections older readers know.
+  ...(
+    [
+      section(
+        'impossible moves: exits without entry',
+        (r) => r.impossibleMoves?.exitsWithoutEntry ?? [],
+        moveRecordColumns,
+      ),
+      section(
+        'impossible moves: entries into zones not allowed',
+        (r) => r.impossibleMoves?.entriesNotAllowed ?? [],
+        entryNotAllowedColumns,
+      ),
+      section(
+        'impossible moves: zones over capacity',
+        (r) => r.impossibleMoves?.overCapacity ?? [],
+        overCapacityColumns,
+      ),
+    ] as Section[]
+  ).map((s) => ({ ...s, present: (r: ReconciliationReport) => r.impossibleMoves !== undefined })),
 ];
 
 const csvRow = (cells: Cell[]): string => cells.map(csvField).join(',');

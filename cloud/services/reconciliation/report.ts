@@ -256,6 +256,52 @@ export const UndoneAdmissionSchema = z.object({
 });
 export type UndoneAdmission = z.infer<typeof UndoneAdmissionSchema>;
 
+/** One standing movement as an impossible-move finding names it. */
+const MoveRecordSchema = z.object({
+  ticketId: z.string().nullable(),
+  serial: z.number().int(),
+  origin: z.string(),
+  originSeq: z.number().int(),
+  at: Instant,
+  gateId: z.string(),
+  gateName: z.string().nullable(),
+  /** The move the record made (a record without zones: outside ↔ the venue's first zone). */
+  fromZone: z.string(),
+  toZone: z.string(),
+});
+export type MoveRecord = z.infer<typeof MoveRecordSchema>;
+
+/** A zone whose count exceeded its capacity, from `start` to `end` (null: still over at the last move). */
+export const OverCapacitySchema = z.object({
+  zoneId: z.string(),
+  zoneName: z.string(),
+  capacity: count,
+  start: Instant,
+  end: Instant.nullable(),
+  /** end − start, or the report time − start while still over. */
+  seconds: z.number(),
+  /** The most holders in the zone during the interval. */
+  peak: count,
+});
+export type OverCapacity = z.infer<typeof OverCapacitySchema>;
+
+/**
+ * Moves that should not have happened (issue 18), replaying the event's standing movements in the fold's
+ * order: exits (or moves out of a zone) of a holder who was not inside; entries into a zone the holder's
+ * ticket type may not enter (its zone list, or restricted zones, as configured at report time); and the
+ * intervals a zone held more people than its capacity. Undone records are left out, as everywhere.
+ */
+export const ImpossibleMovesSchema = z.object({
+  exitsWithoutEntry: z.array(MoveRecordSchema),
+  entriesNotAllowed: z.array(
+    MoveRecordSchema.extend({ typeNo: z.number().int().nullable(), zoneName: z.string().nullable() }),
+  ),
+  overCapacity: z.array(OverCapacitySchema),
+  /** Counts of each kind (the lists stop at MAX_FINDINGS_PER_KIND). */
+  totals: z.object({ exitsWithoutEntry: count, entriesNotAllowed: count, overCapacity: count }),
+});
+export type ImpossibleMoves = z.infer<typeof ImpossibleMovesSchema>;
+
 export const ReconciliationReportSchema = z
   .object({
     version: z.number().int(),
@@ -280,6 +326,11 @@ export const ReconciliationReportSchema = z
     // Absent from reports made before undo records existed (issue 17).
     undoneAdmissions: z.array(UndoneAdmissionSchema).optional().meta({
       description: 'Entries and exits taken back by an undo (online or at a gate), earliest undo first',
+    }),
+    // Absent from reports made before zones existed (issue 18).
+    impossibleMoves: ImpossibleMovesSchema.optional().meta({
+      description:
+        'Exits without entry, entries into zones not allowed, zones over capacity and for how long',
     }),
   })
   .meta({ id: 'ReconciliationReport' });
