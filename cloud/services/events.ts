@@ -3,12 +3,14 @@
  * serial counter and its first event key (wrapped), in one transaction, so an event never exists
  * without the key its tickets will be sealed with.
  */
+
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, ne, type SQL } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { type EventStatus, eventCounters, events, orders, reservations, tickets } from '../db/schema';
 import { inTransaction, Rollback, transactionOutcome } from '../db/transaction';
 import { fail, type Result } from '../errors';
+import { scheduleExitAll } from '../jobs/exit-all';
 import type { Actor } from './actor';
 import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
@@ -142,7 +144,21 @@ export async function createEvent(
     await ctx.keyring.createEventKey(tx, { tenantId: actor.tenantId, eventId: id, keyVersion: 1, now });
     return created!;
   });
+  await queueExitAll(ctx, row);
   return { ok: true, event: eventView(row) };
+}
+
+/**
+ * Queues the automatic check-out at the event's exitAllAt at once (issue 18). Best effort: with Redis
+ * down it fails quietly, and the periodic sweep (cloud/jobs/sweeps.ts) queues it before it is due.
+ */
+async function queueExitAll(ctx: ServiceContext, row: typeof events.$inferSelect): Promise<void> {
+  if (!row.exitAllAt) return;
+  await scheduleExitAll(ctx, {
+    tenantId: row.tenantId,
+    eventId: row.id,
+    exitAllAt: row.exitAllAt.getTime(),
+  }).catch(() => {});
 }
 
 /** Lists events the actor may see. */
@@ -215,7 +231,11 @@ export async function updateEvent(
       return { ok: true as const, event: eventView(row!) };
     },
   );
-  if (outcome.ok) ctx.changesCommitted?.();
+  if (outcome.ok) {
+    ctx.changesCommitted?.();
+    const [row] = await ctx.db.select().from(events).where(eq(events.id, eventId));
+    if (row) await queueExitAll(ctx, row);
+  }
   return outcome;
 }
 

@@ -27,6 +27,7 @@ import type { Transaction } from '../db/client';
 import { parseRows, sqlNumber } from '../db/rows';
 import { type events, type ScanDirection, venueZones } from '../db/schema';
 import { standingMovementSql } from './admissions';
+import { LATEST_FIRST } from './occupancy';
 
 type EventRow = typeof events.$inferSelect;
 
@@ -98,7 +99,7 @@ async function insideNow(tx: Transaction, event: EventRow, zoneId: string, defau
          and a.serial in (select c.serial from admissions c
                            where c.event_id = ${event.id}::uuid and c.direction <> 'undo' and ${toZone('c')} = ${zoneId})
          and ${standingMovementSql('a')}
-       order by a.serial, a.at_ms desc, a.origin desc, a.origin_seq desc) last_moves
+       order by ${LATEST_FIRST}) last_moves
      where zone = ${zoneId}`);
   return parseRows(Inside, result)[0]?.inside ?? 0;
 }

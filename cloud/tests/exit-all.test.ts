@@ -260,3 +260,42 @@ describe('automatic check-out in batches', () => {
     }
   });
 });
+
+describe('setting exitAllAt through the API', () => {
+  it('queues the check-out at once, on create and on every change (not only by the sweep)', async () => {
+    const cloud = await createTestCloud();
+    try {
+      const seeded = await seedEvent(cloud);
+      const token = await cloud.token('admin', seeded.tenant);
+      // The in-process runner counts its delayed jobs under 'all': count the change from here on.
+      const delayed = async () =>
+        (await cloud.jobs.depth())
+          .filter((row) => row.state === 'delayed')
+          .reduce((sum, row) => sum + row.count, 0);
+      const before = await delayed();
+      const queued = async () => (await delayed()) - before;
+      // Ten days ahead: far beyond the sweep's look-ahead, so only the API's own queueing can place it.
+      const later = new Date(cloud.now() + 10 * 86_400_000).toISOString();
+      const patched = await cloud.call('PATCH', `/api/v1/events/${seeded.eventId}`, {
+        token,
+        body: { exitAllAt: later },
+      });
+      expect(patched.status).toBe(200);
+      expect(await queued()).toBe(1);
+      const created = await cloud.call('POST', '/api/v1/events', {
+        token,
+        body: {
+          venueId: patched.body.venueId,
+          name: 'Second night',
+          startsAt: patched.body.startsAt,
+          endsAt: patched.body.endsAt,
+          exitAllAt: later,
+        },
+      });
+      expect(created.status).toBe(201);
+      expect(await queued()).toBe(2);
+    } finally {
+      await cloud.close();
+    }
+  });
+});
