@@ -64,6 +64,24 @@ describe('loadConfig', () => {
     expect(error.message).toContain(variable);
   });
 
+  it('reads CLOUD_WORKERS (1 by default, 1..64) and refuses several processes without PostgreSQL and Redis', () => {
+    const shared = { DATABASE_URL: 'postgres://db/cloud', REDIS_URL: 'redis://redis:6379' };
+    expect(loadConfig(base, { generateDevSecrets: false }).cloudWorkers).toBe(1);
+    expect(
+      loadConfig({ ...base, ...shared, CLOUD_WORKERS: '4' }, { generateDevSecrets: false }).cloudWorkers,
+    ).toBe(4);
+    for (const bad of ['0', '65', '1.5', 'two', '-1']) {
+      const error = errorOf({ ...base, ...shared, CLOUD_WORKERS: bad });
+      expect(error.variable).toBe('CLOUD_WORKERS');
+      expect(error.message).toContain('1 to 64');
+    }
+    const noPostgres = errorOf({ ...base, REDIS_URL: shared.REDIS_URL, CLOUD_WORKERS: '2' });
+    expect(noPostgres.variable).toBe('CLOUD_WORKERS');
+    expect(noPostgres.message).toContain('DATABASE_URL');
+    const noRedis = errorOf({ ...base, DATABASE_URL: shared.DATABASE_URL, CLOUD_WORKERS: '2' });
+    expect(noRedis.message).toContain('REDIS_URL');
+  });
+
   it('trusts no proxy by default and reads TRUSTED_PROXIES as a list of IPs and CIDRs', () => {
     expect(loadConfig(base, { generateDevSecrets: false }).trustedProxies).toEqual([]);
     expect(loadConfig(base, { generateDevSecrets: false }).rateLimits.deviceToken).toBe(10);

@@ -59,6 +59,12 @@ const envSchema = z.object({
   RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE: positiveInt(10, 1_000_000),
   TRUSTED_PROXIES: z.string().default(''),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+  CLOUD_WORKERS: z.coerce
+    .number({ error: 'must be a whole number from 1 to 64' })
+    .int('must be a whole number from 1 to 64')
+    .min(1, 'must be a whole number from 1 to 64')
+    .max(64, 'must be a whole number from 1 to 64')
+    .default(1),
   SYNC_STREAM_HEARTBEAT_MS: positiveInt(5_000, 60_000),
   MINTING_SERVICE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INTERNAL_SERVICE_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -124,6 +130,11 @@ export interface Config {
    */
   trustedProxies: string[];
   shutdownGraceMs: number;
+  /**
+   * Cloud processes `npm run cloud` runs on this machine, sharing its port (CLOUD_WORKERS, cloud/cluster.ts);
+   * 1 = one process, no cluster. More than 1 needs DATABASE_URL and REDIS_URL.
+   */
+  cloudWorkers: number;
   /**
    * How often an idle push stream sends a heartbeat (SYNC_STREAM_HEARTBEAT_MS). Gates treat a stream silent
    * for 2.5 heartbeats as dead and reconnect: a path that dies without closing the connection (a cloud
@@ -236,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   }
 
   const payments = paymentConfig(e, production);
+  workersNeedSharedStores(e);
 
   const origins = e.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())
@@ -275,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     trustedProxies,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    cloudWorkers: e.CLOUD_WORKERS,
     streamHeartbeatMs: e.SYNC_STREAM_HEARTBEAT_MS,
     minting:
       e.MINTING_SERVICE_URL && e.INTERNAL_SERVICE_SECRET
@@ -327,6 +340,28 @@ function paymentConfig(e: z.infer<typeof envSchema>, production: boolean): Payme
     throw new ConfigError('STRIPE_WEBHOOK_SECRET', 'required when PAYMENT_PROVIDER=stripe');
   }
   return { provider: 'stripe', secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET };
+}
+
+/**
+ * Several cloud processes share everything through PostgreSQL and Redis: PGlite is an embedded database
+ * that one process owns, and without Redis every process would keep its own job queue (a job queued by a
+ * process that dies is lost until a sweep, the nightly reconciliation would be scheduled once per
+ * process) and its own rate-limit counts (every limit multiplied by the number of processes).
+ */
+function workersNeedSharedStores(e: z.infer<typeof envSchema>): void {
+  if (e.CLOUD_WORKERS === 1) return;
+  if (!e.DATABASE_URL) {
+    throw new ConfigError(
+      'CLOUD_WORKERS',
+      `${e.CLOUD_WORKERS} processes need DATABASE_URL (PostgreSQL): the embedded PGlite database belongs to one process`,
+    );
+  }
+  if (!e.REDIS_URL) {
+    throw new ConfigError(
+      'CLOUD_WORKERS',
+      `${e.CLOUD_WORKERS} processes need REDIS_URL: jobs and rate limits must be shared by the processes`,
+    );
+  }
 }
 
 /** An IPv4/IPv6 address, or one with a prefix length (`10.0.0.0/8`, `fd00::/8`). */

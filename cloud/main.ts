@@ -1,22 +1,28 @@
-/** `npm run cloud`: parses the environment, starts the cloud API, and stops it cleanly on SIGTERM/SIGINT. */
-import { ConfigError, loadConfig } from './config';
+/**
+ * `npm run cloud`: parses the environment, starts the cloud API, and stops it cleanly on SIGTERM/SIGINT.
+ * With CLOUD_WORKERS > 1 this process becomes the primary of a cluster (cloud/cluster.ts) and each of its
+ * workers runs this file again as one cloud process on the shared port.
+ */
+import cluster from 'node:cluster';
+import { runPrimary, workerSlot } from './cluster';
+import { type Config, ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
 import { startCloud } from './server';
 
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const running = await startCloud(config);
-  process.stdout.write(
-    `cloud API: ${running.url}/api/v1  docs: ${running.url}/docs  OpenAPI: ${running.url}/openapi.json\n`,
-  );
+function announce(url: string, processes: number): void {
+  const count = processes > 1 ? `  (${processes} processes)` : '';
+  process.stdout.write(`cloud API: ${url}/api/v1  docs: ${url}/docs  OpenAPI: ${url}/openapi.json${count}\n`);
+}
+
+/** One cloud process until a signal (or, for a cluster worker, until its primary is gone). */
+async function serve(config: Config, slot: number | undefined): Promise<void> {
+  const logger = slot === undefined ? undefined : createLogger(config.logLevel).child({ worker: slot });
+  const running = await startCloud(config, {
+    ...(logger ? { logger } : {}),
+    // The primary migrated once for all workers; worker 1 runs the sweeps for all (cloud/cluster.ts).
+    ...(slot === undefined ? {} : { migrate: false, sweeps: slot === 1 }),
+  });
+  if (slot === undefined) announce(running.url, 1);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,6 +44,28 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A worker whose primary died (kill -9) no longer receives connections: it stops rather than linger.
+  if (cluster.isWorker) process.on('disconnect', () => stop('primary gone'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    // Workers read the development secrets the primary already generated, without announcing them again.
+    config = loadConfig(process.env, cluster.isWorker ? { announce: () => {} } : {});
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (cluster.isPrimary && config.cloudWorkers > 1) {
+    const logger = createLogger(config.logLevel).child({ component: 'cluster' });
+    const code = await runPrimary(config, logger, (url) => announce(url, config.cloudWorkers));
+    process.exit(code);
+  }
+  await serve(config, workerSlot());
 }
 
 main().catch((error: unknown) => {

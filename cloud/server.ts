@@ -37,6 +37,10 @@ export interface StartCloudOptions {
   maxConnections?: number;
   /** Safety-net sweep intervals (cloud/jobs/sweeps.ts; defaults there). */
   sweepIntervals?: Partial<SweepIntervals>;
+  /** Apply migrations first (default true; a cluster worker's primary has done it once for all). */
+  migrate?: boolean;
+  /** Run the safety-net sweeps in this process (default true; in a cluster, one worker runs them). */
+  sweeps?: boolean;
 }
 
 /** Bounds every rate-limit and readiness call to Redis. */
@@ -116,7 +120,7 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
     pgliteDir: config.dataDir,
     maxConnections: options.maxConnections ?? 20,
   });
-  await runMigrations(database);
+  if (options.migrate ?? true) await runMigrations(database);
   const keyring = new Keyring(database.db, config.keyEncryptionKey);
   await keyring.init(new Date());
 
@@ -148,12 +152,10 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
     ...(options.payments ? { payments: options.payments } : {}),
     ...(redis ? { redis } : {}),
   });
-  const stopSweeps = startSweeps(
-    cloud.services,
-    cloud.jobs,
-    logger.child({ component: 'sweeps' }),
-    options.sweepIntervals,
-  );
+  const stopSweeps =
+    (options.sweeps ?? true)
+      ? startSweeps(cloud.services, cloud.jobs, logger.child({ component: 'sweeps' }), options.sweepIntervals)
+      : async () => {};
 
   const server = serve({
     fetch: cloud.app.fetch,

@@ -123,6 +123,9 @@ export async function createTestCloud<P extends PaymentProvider = TestPaymentPro
   };
 }
 
+/** What seeding and buying need of a cloud: its API, tokens and clock (a TestCloud, or a cloud process). */
+export type CloudApi = Pick<TestCloud<PaymentProvider>, 'call' | 'token' | 'now'>;
+
 export interface SeededEvent {
   tenant: string;
   adminToken: string;
@@ -137,7 +140,7 @@ export interface SeededEvent {
  * per capacity given (the second restricted to the second gate when `vipGate` is set).
  */
 export async function seedEvent(
-  cloud: TestCloud<PaymentProvider>,
+  cloud: CloudApi,
   options: { capacities?: number[]; vipGate?: boolean; publish?: boolean; tenant?: string } = {},
 ): Promise<SeededEvent> {
   const tenant = options.tenant ?? `tenant-${randomUUID()}`;
@@ -201,7 +204,7 @@ export async function seedEvent(
 
 /** Holds and buys `quantity` tickets of a type as a new customer; returns the purchase body and token. */
 export async function buyTickets(
-  cloud: TestCloud<PaymentProvider>,
+  cloud: CloudApi,
   seeded: SeededEvent,
   options: {
     typeIndex?: number;

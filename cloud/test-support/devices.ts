@@ -17,7 +17,7 @@ import {
   MANIFEST_SIGNATURE_HEADER,
   ManifestPage,
 } from '../../shared/sync-protocol';
-import type { SeededEvent, TestCloud } from './cloud';
+import type { CloudApi, SeededEvent, TestCloud } from './cloud';
 
 export interface TestDevice {
   deviceId: string;
@@ -27,7 +27,7 @@ export interface TestDevice {
 }
 
 export async function enrollmentToken(
-  cloud: TestCloud,
+  cloud: Pick<CloudApi, 'call'>,
   seeded: SeededEvent,
   gateIndex = 0,
   body: object = {},
@@ -42,7 +42,7 @@ export async function enrollmentToken(
 }
 
 export async function enrollTestDevice(
-  cloud: TestCloud,
+  cloud: Pick<CloudApi, 'call'>,
   seeded: SeededEvent,
   gateIndex = 0,
 ): Promise<TestDevice> {
