@@ -62,7 +62,7 @@ interface Phase {
   seconds: number;
 }
 
-async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
+export async function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'cloud/main.ts'], {
@@ -107,7 +107,7 @@ async function api(base: string, token: string, method: string, path: string, bo
   return json;
 }
 
-async function seed(base: string, tenant: string, capacity: number) {
+export async function seed(base: string, tenant: string, capacity: number) {
   const admin = await mintUserToken({ sub: 'bench-admin', tid: tenant, role: 'admin', secret: SECRET });
   const venue = await api(base, admin, 'POST', '/api/v1/venues', { name: 'Bench Arena', timezone: 'UTC' });
   const now = Date.now();
@@ -135,7 +135,7 @@ interface BuyerContext {
 }
 
 /** Buyers loop hold → purchase for `seconds`; buyer i buys at targets[i mod targets.length]. */
-async function drive(
+export async function drive(
   base: string,
   tenant: string,
   targets: readonly { eventId: string; typeId: string }[],
@@ -342,7 +342,10 @@ function figuresOf(m: Measured): BenchResult[] {
         `by ${m.connections} buyers over a bare pg Pool of ${CLOUD_POOL_SIZE} (the cloud's) for ${m.dbOne.seconds.toFixed(1)} s, ` +
         `one event: ${m.dbOne.flows} flows, ${m.dbOne.failures} failed; purchase half p50/p95/p99 ` +
         `${ms(m.dbOne.purchaseMs.p50)}/${ms(m.dbOne.purchaseMs.p95)}/${ms(m.dbOne.purchaseMs.p99)}, ` +
-        `whole flow p95 ${ms(m.dbOne.flowMs.p95)}`,
+        `whole flow p95 ${ms(m.dbOne.flowMs.p95)}; steps p50/p95 (pool wait included): ` +
+        Object.entries(m.dbOne.stepMs)
+          .map(([step, t]) => `${step} ${ms(t.p50)}/${ms(t.p95)}`)
+          .join(', '),
     },
     {
       name: 'purchase database floor 8 events / 1 event',
@@ -352,7 +355,12 @@ function figuresOf(m: Measured): BenchResult[] {
       floor: dbFloor,
       ratio: m.dbEight.perSecond / dbFloor,
       pass: null,
-      note: `the same buyers spread over 8 events (each its own event row lock): purchase half p95 ${ms(m.dbEight.purchaseMs.p95)} against ${ms(m.dbOne.purchaseMs.p95)}`,
+      note:
+        `the same buyers spread over 8 events (each its own event row and ticket-type row): purchase half p95 ` +
+        `${ms(m.dbEight.purchaseMs.p95)} against ${ms(m.dbOne.purchaseMs.p95)}; steps p50 (8 / 1 events): ` +
+        (Object.keys(m.dbOne.stepMs) as (keyof FloorResult['stepMs'])[])
+          .map((step) => `${step} ${ms(m.dbEight.stepMs[step].p50)} / ${ms(m.dbOne.stepMs[step].p50)}`)
+          .join(', '),
     },
     {
       name: 'purchase throughput 8 events / 1 event',
