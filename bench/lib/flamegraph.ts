@@ -178,6 +178,7 @@ export function flameGraphSvg(stacks: readonly FoldedStack[], title: string, sub
   draw(root, 10, 0);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Verdana, sans-serif" font-size="11">`,
+    `<title>${xml(title)}: ${xml(subtitle)}</title>`,
     `<rect width="100%" height="100%" fill="#fdfdf6"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="16">${xml(title)}</text>`,
     `<text x="${width / 2}" y="38" text-anchor="middle" font-size="11" fill="#555">${xml(subtitle)}</text>`,
