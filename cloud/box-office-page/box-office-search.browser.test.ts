@@ -90,6 +90,14 @@ describeInChromium('box office search in Chromium', () => {
     // The event by name and its start in Berlin (15:00 UTC), the browser being in Los Angeles.
     const option = await page.locator('#event option:checked').textContent();
     expect(option).toBe('Concert — Sat 1 May 2027, 17:00');
+    // The desk shows before the event's line: the line waits for the venue's gates to load.
+    await page.waitForFunction(
+      () => (document.getElementById('event-when')?.textContent ?? '') !== '',
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
     expect(await page.textContent('#event-when')).toBe(
       'Doors Sat 1 May 2027, 15:00 · Starts Sat 1 May 2027, 17:00 — venue time (Europe/Berlin), 24 h',
     );
