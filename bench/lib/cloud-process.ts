@@ -6,9 +6,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { freePort, freshDatabase } from '../../cloud/test-support/cloud-process';
 import { mintUserToken } from '../../cloud/test-support/tokens';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,37 +43,7 @@ export function benchRedisUrl(): string | undefined {
   return process.env.BENCH_REDIS === '0' ? undefined : process.env.REDIS_URL || undefined;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** Creates a fresh database on the server of `serverUrl`; returns its URL and a drop function. */
-export async function freshDatabase(serverUrl: string, prefix: string) {
-  const name = `${prefix}_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
+export { freePort, freshDatabase };
 
 /**
  * The environment of a cloud child process under measurement: production settings (explicit secrets,

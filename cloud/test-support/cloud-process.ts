@@ -29,21 +29,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A fresh database on TEST_DATABASE_URL's server for processes to share; `drop` removes it. */
-export async function sharedDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = process.env['TEST_DATABASE_URL'];
-  if (!server) throw new Error('TEST_DATABASE_URL is required to share a database between processes');
-  const name = `cloudprocs_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
+/** Creates a fresh database on the server of `serverUrl` (tests and benches); its URL and a drop function. */
+export async function freshDatabase(serverUrl: string, prefix: string) {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(server);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      const dropper = new pg.Client({ connectionString: server });
+      const dropper = new pg.Client({ connectionString: serverUrl });
       await dropper.connect();
       try {
         await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -52,6 +50,13 @@ export async function sharedDatabase(): Promise<{ url: string; drop(): Promise<v
       }
     },
   };
+}
+
+/** A fresh database on TEST_DATABASE_URL's server for processes to share; `drop` removes it. */
+export async function sharedDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = process.env['TEST_DATABASE_URL'];
+  if (!server) throw new Error('TEST_DATABASE_URL is required to share a database between processes');
+  return freshDatabase(server, 'cloudprocs');
 }
 
 /** The environment of cloud processes sharing one database, one Redis prefix and one set of secrets. */
