@@ -129,6 +129,11 @@ export const ticketTypes = pgTable(
     gateIds: uuid('gate_ids').array(),
     /** Zones this type may enter (issue 18); null = every zone of the venue that is not restricted. */
     zoneIds: uuid('zone_ids').array(),
+    /**
+     * `required`: only the wallet's holder-bound rotating code admits (issue 20); `allowed`: the static
+     * code too (printed tickets keep working).
+     */
+    holderCode: text('holder_code').$type<'allowed' | 'required'>().notNull().default('allowed'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -138,6 +143,7 @@ export const ticketTypes = pgTable(
     check('ticket_types_capacity_check', sql`${t.taken} >= 0 AND ${t.taken} <= ${t.capacity}`),
     check('ticket_types_type_no_check', sql`${t.typeNo} BETWEEN 1 AND 65535`),
     check('ticket_types_price_check', sql`${t.priceCents} >= 0`),
+    check('ticket_types_holder_code_check', sql`${t.holderCode} IN ('allowed', 'required')`),
   ],
 );
 
@@ -254,6 +260,17 @@ export const tickets = pgTable(
      * Re-sealed whenever the name or the token changes; NULL exactly when holder_name is.
      */
     nameBox: text('name_box'),
+    /**
+     * The holder's device binding (issue 20): the public key a wallet claimed the ticket with (raw bytes,
+     * base64url), its algorithm, which binding it is (counts every binding of the ticket, never resets)
+     * and when; `holder_key` is the same sealed for gates ("hk1", shared/crypto/holder-key-box.ts).
+     * All NULL while nobody claimed the current generation (a transfer clears them).
+     */
+    holderPublicKey: text('holder_public_key'),
+    holderKeyAlg: text('holder_key_alg').$type<'Ed25519' | 'ES256'>(),
+    holderKeyBindingNo: integer('holder_key_binding_no').notNull().default(0),
+    holderKeyBoundAt: timestamp('holder_key_bound_at', { withTimezone: true, mode: 'date' }),
+    holderKey: text('holder_key'),
     issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: updatedAt(),
     /**
@@ -280,6 +297,10 @@ export const tickets = pgTable(
     check('tickets_generation_check', sql`${t.generation} BETWEEN 1 AND 65535`),
     check('tickets_holder_name_check', sql`char_length(${t.holderName}) BETWEEN 1 AND 100`),
     check('tickets_name_box_check', sql`(${t.holderName} IS NULL) = (${t.nameBox} IS NULL)`),
+    check(
+      'tickets_holder_key_check',
+      sql`(${t.holderPublicKey} IS NULL) = (${t.holderKey} IS NULL) AND (${t.holderKeyAlg} IS NULL) = (${t.holderKey} IS NULL) AND (${t.holderKeyBoundAt} IS NULL) = (${t.holderKey} IS NULL) AND ${t.holderKeyAlg} IN ('Ed25519', 'ES256') AND ${t.holderKeyBindingNo} BETWEEN 0 AND 65535`,
+    ),
   ],
 );
 
@@ -309,6 +330,8 @@ export const ticketChanges = pgTable(
     digest: text('digest'),
     /** The ticket's holder-name box as of the change (a name change is a change of its own). */
     nameBox: text('name_box'),
+    /** The ticket's holder-key box as of the change (issue 20; a binding is a change of its own). */
+    holderKey: text('holder_key'),
     reason: text('reason'),
     createdAt: createdAt(),
   },

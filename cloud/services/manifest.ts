@@ -182,6 +182,7 @@ export async function buildManifestPage(
             name: t.name,
             gateIds: t.gateIds && t.gateIds.length > 0 ? t.gateIds : null,
             zoneIds: t.zoneIds && t.zoneIds.length > 0 ? t.zoneIds : null,
+            holderCode: t.holderCode,
           })),
           gates: await venueGates(tx, device.tenantId, event.venueId),
           zones: await venueZoneRules(tx, device.tenantId, event.venueId),

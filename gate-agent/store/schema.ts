@@ -109,6 +109,11 @@ export const tickets = sqliteTable(
      * only when that code is scanned. The gate never stores a name itself. NULL: no name.
      */
     nameBox: text('name_box'),
+    /**
+     * The holder's device binding sealed with the event key ("hk1", shared/crypto/holder-key-box.ts,
+     * issue 20): opened at a scan of a rotating code to verify it. NULL: not claimed in a wallet.
+     */
+    holderKey: text('holder_key'),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.copy, t.serial] })],
 );

@@ -78,13 +78,14 @@ export class ManifestFixture {
       doorsOpenAt: now - 2 * HOUR,
       timezone: 'Europe/Amsterdam',
       ticketTypes: [
-        { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null, zoneIds: null },
+        { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null, zoneIds: null, holderCode: 'allowed' },
         {
           typeNo: 2,
           id: randomUUID(),
           name: 'VIP',
           gateIds: options.vipGateIds ?? [randomUUID()],
           zoneIds: null,
+          holderCode: 'allowed',
         },
       ],
       gates: [],

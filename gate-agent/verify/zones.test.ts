@@ -39,8 +39,15 @@ async function venue(hall: Partial<ManifestZone>, lounge: Partial<ManifestZone>)
       { id: LOUNGE_DOOR, name: 'Lounge door', fromZoneId: HALL, toZoneId: LOUNGE },
     ],
     ticketTypes: [
-      { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null, zoneIds: null },
-      { typeNo: 2, id: randomUUID(), name: 'VIP', gateIds: null, zoneIds: [HALL, LOUNGE] },
+      { typeNo: 1, id: randomUUID(), name: 'General', gateIds: null, zoneIds: null, holderCode: 'allowed' },
+      {
+        typeNo: 2,
+        id: randomUUID(),
+        name: 'VIP',
+        gateIds: null,
+        zoneIds: [HALL, LOUNGE],
+        holderCode: 'allowed',
+      },
     ],
   };
   for (let serial = 1; serial <= 9; serial++) fixture.issue(serial);

@@ -140,10 +140,20 @@ function detailFor(
       return result.detail === 'doors-closed' ? 'Doors are not open yet' : 'This ticket is not valid yet';
     case 'EXPIRED':
       return result.detail === 'event-ended' ? 'The event has ended' : 'This ticket is no longer valid';
+    case 'CODE_EXPIRED':
+      return result.detail === 'ahead'
+        ? 'The phone’s clock is wrong — set it to automatic time, then show the code again'
+        : 'Old code (screenshot?) — ask them to open the ticket in the wallet app now';
+    case 'HOLDER_CODE_REQUIRED':
+      return 'Printed or copied codes are not accepted for this ticket — open it in the wallet';
     case 'INVALID':
-      return result.detail === 'not-issued'
-        ? 'This code is not the one issued for this ticket — send to the box office'
-        : 'Not a ticket we issued, or damaged — ask for the ticket again';
+      if (result.detail === 'not-issued')
+        return 'This code is not the one issued for this ticket — send to the box office';
+      if (result.detail === 'holder-key-replaced')
+        return 'Code from a replaced phone — the ticket now opens on another device';
+      if (result.detail === 'holder-key-unknown')
+        return 'Phone not registered on this gate yet — sync the gate or send to the box office';
+      return 'Not a ticket we issued, or damaged — ask for the ticket again';
     default:
       return noDetailFor(result.reason);
   }

@@ -28,8 +28,10 @@ export type CheckedToken =
       /**
        * `signature`: Ed25519 verified. `manifest-digest`: decrypted and its digest equals the one the
        * manifest holds for this ticket (see shared/crypto/README.md) — only valid with a known ticket.
+       * `holder-key`: a rotating code signed by the key bound to the known ticket (./holder-code.ts).
+       * `staff`: no code at all — the box office identified the holder and names the ticket (cloud only).
        */
-      authenticatedBy: 'signature' | 'manifest-digest';
+      authenticatedBy: 'signature' | 'manifest-digest' | 'holder-key' | 'staff';
       /** The scanned token's manifest digest, when the decider computed it (see KnownTicket.digest). */
       digest?: string;
     }

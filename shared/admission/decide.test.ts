@@ -191,6 +191,12 @@ const cases: Array<[string, Partial<AdmissionInput>, AdmissionReason, string | u
     'unknown-ticket-type',
   ],
   [
+    "a static code of a type that requires the wallet's rotating code",
+    { ticketType: { ...base.ticketType!, holderCode: 'required' } },
+    'HOLDER_CODE_REQUIRED',
+    undefined,
+  ],
+  [
     'manifest row of another type',
     { ticket: { serial: 7, typeNo: 2, generation: 0, status: 'valid' } },
     'INVALID',
@@ -206,8 +212,8 @@ describe('decideAdmission', () => {
     if (detail !== undefined) expect(decision.detail).toBe(detail);
   });
 
-  it('covers every reason of SPEC section 7', () => {
-    expect(new Set(cases.map((c) => c[2]))).toEqual(new Set(ADMISSION_REASONS));
+  it('covers every reason of the contract (CODE_EXPIRED comes from ./holder-code.ts, tested there)', () => {
+    expect(new Set([...cases.map((c) => c[2]), 'CODE_EXPIRED'])).toEqual(new Set(ADMISSION_REASONS));
   });
 
   it('accepts exactly with an accepting reason, in any mix of the situations above', () => {

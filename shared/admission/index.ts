@@ -55,6 +55,11 @@ export interface AdmissionTicketType {
   gateIds: readonly string[] | null;
   /** Zones this type may enter (./zones.ts zoneAllowed); null or absent = every zone not restricted. */
   zoneIds?: readonly string[] | null;
+  /**
+   * `required`: only the wallet's holder-bound rotating code admits (./holder-code.ts); a static code is
+   * HOLDER_CODE_REQUIRED. `allowed` or absent: both kinds of code admit.
+   */
+  holderCode?: 'allowed' | 'required';
 }
 
 /**
@@ -153,6 +158,31 @@ export function decideTokenRejection(token: TokenRejection): AdmissionDecision {
   return reject(TOKEN_REASON[token.reason] ?? 'INVALID', { detail });
 }
 
+/**
+ * The type and gate rules: a type unknown here (created after the last sync: its restrictions are unknown,
+ * so refuse rather than guess), a static code of a type that requires the holder-bound code (a screenshot
+ * or a print, both ways), a gate the type may not use.
+ */
+function refuseByType(
+  token: Extract<CheckedToken, { ok: true }>,
+  ticketType: AdmissionTicketType | undefined,
+  typeNo: number,
+  gateId: string,
+  identified: NonNullable<AdmissionDecision['ticket']>,
+): AdmissionDecision | undefined {
+  if (!ticketType || ticketType.typeNo !== typeNo) {
+    return reject('INVALID', { detail: 'unknown-ticket-type', ticket: identified });
+  }
+  const staticCode = token.authenticatedBy === 'signature' || token.authenticatedBy === 'manifest-digest';
+  if (ticketType.holderCode === 'required' && staticCode) {
+    return reject('HOLDER_CODE_REQUIRED', { ticket: identified });
+  }
+  if (ticketType.gateIds !== null && !ticketType.gateIds.includes(gateId)) {
+    return reject('WRONG_GATE', { ticket: identified, allowedGateIds: ticketType.gateIds });
+  }
+  return undefined;
+}
+
 /** Decides one scan. Pure and total: every input gets a decision, nothing throws. */
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const { token, event, ticketType, ticket, lastAdmission, gate, direction, now } = input;
@@ -169,9 +199,10 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   }
   if (event.status === 'cancelled') return reject('EVENT_CANCELLED', { ticket: identified });
 
-  // A manifest digest vouches only for the generation the manifest holds; anything else needs the signature.
+  // A manifest digest (and a holder key, and the box office) vouches only for the generation this side
+  // holds; anything else needs the signature.
   const knownGeneration = ticket !== undefined && ticket.generation === claims.generation;
-  if (token.authenticatedBy === 'manifest-digest' && !knownGeneration) {
+  if (token.authenticatedBy !== 'signature' && !knownGeneration) {
     return reject('INVALID', { detail: 'unauthenticated', ticket: identified });
   }
   if (ticket) {
@@ -190,13 +221,9 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   // From here the ticket is either known and current, or validly signed and newer than what we know.
   const unsynced = !knownGeneration;
 
-  if (!ticketType || ticketType.typeNo !== claims.ticketTypeNo) {
-    // A type created after the last sync: its gate restriction is unknown, so refuse rather than guess.
-    return reject('INVALID', { detail: 'unknown-ticket-type', ticket: identified });
-  }
-  if (ticketType.gateIds !== null && !ticketType.gateIds.includes(gate.id)) {
-    return reject('WRONG_GATE', { ticket: identified, allowedGateIds: ticketType.gateIds });
-  }
+  const typeRefusal = refuseByType(token, ticketType, claims.ticketTypeNo, gate.id, identified);
+  if (typeRefusal) return typeRefusal;
+  if (!ticketType) return reject('INVALID', { detail: 'unknown-ticket-type', ticket: identified });
 
   const zones = input.zones ?? singleDoor(direction, lastAdmission);
   const { move, holderZone, target } = zones;

@@ -23,6 +23,8 @@ export const ADMISSION_REASONS = [
   'ZONE_FULL',
   'NOT_YET_VALID',
   'EXPIRED',
+  'CODE_EXPIRED',
+  'HOLDER_CODE_REQUIRED',
   'INVALID',
 ] as const;
 export type AdmissionReason = (typeof ADMISSION_REASONS)[number];
@@ -62,5 +64,7 @@ export const REASON_LABELS: Readonly<Record<AdmissionReason, ReasonLabel>> = {
   ZONE_FULL: { steward: 'Area full', organiser: 'Zone full' },
   NOT_YET_VALID: { steward: 'Not valid yet', organiser: 'Not yet valid' },
   EXPIRED: { steward: 'Ticket expired', organiser: 'Expired' },
+  CODE_EXPIRED: { steward: 'Code expired', organiser: 'Rotating code expired (copy or screenshot)' },
+  HOLDER_CODE_REQUIRED: { steward: 'Open the ticket in the wallet', organiser: 'Static code refused' },
   INVALID: { steward: 'Not a valid ticket', organiser: 'Not a valid ticket' },
 };

@@ -13,6 +13,34 @@ export {
   wrapEventKeyForDevice,
 } from './event-key-wrap';
 export {
+  encodeHolderCode,
+  HOLDER_CODE_BYTES,
+  HOLDER_CODE_STEP_SECONDS,
+  HOLDER_CODE_TEXT_LENGTH,
+  HOLDER_CODE_VERSION,
+  HOLDER_KEY_ALGS,
+  type HolderCodeFields,
+  type HolderCodeRejection,
+  type HolderKeyAlg,
+  holderCodeSigningInput,
+  holderCodeStep,
+  holderEventTag,
+  looksLikeHolderCode,
+  type ParsedHolderCode,
+  parseHolderCode,
+  signingInputOf,
+} from './holder-code';
+export { holderPublicKeyValid, verifyHolderSignature } from './holder-code-verify';
+export {
+  HOLDER_KEY_BOX_MAX_LENGTH,
+  HOLDER_KEY_BOX_PREFIX,
+  type HolderKeyBinding,
+  type HolderKeyContext,
+  holderKeyBoxVersion,
+  openHolderKey,
+  sealHolderKey,
+} from './holder-key-box';
+export {
   HOLDER_NAME_BOX_MAX_LENGTH,
   HOLDER_NAME_BOX_PREFIX,
   HOLDER_NAME_MAX_BYTES,

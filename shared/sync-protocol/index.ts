@@ -149,6 +149,11 @@ export const ManifestTicketType = z.object({
   gateIds: z.array(z.uuid()).nullable(),
   /** Zones this type may enter (issue 18); null = every zone not restricted. Absent from older clouds. */
   zoneIds: z.array(z.uuid()).nullable().default(null),
+  /**
+   * `required`: only the wallet's rotating code admits; a static code is HOLDER_CODE_REQUIRED (issue 20).
+   * Absent from older clouds: `allowed`.
+   */
+  holderCode: z.enum(['allowed', 'required']).default('allowed'),
 });
 
 /** A zone of the event's venue (issue 18), in the organiser's order: the first is where default gates lead. */

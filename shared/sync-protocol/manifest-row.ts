@@ -10,6 +10,7 @@
  * old row out, the new one in.
  */
 import { hash } from 'node:crypto';
+import { HOLDER_KEY_BOX_MAX_LENGTH } from '../crypto/holder-key-box';
 import { HOLDER_NAME_BOX_MAX_LENGTH } from '../crypto/holder-name-box';
 import {
   type Field,
@@ -54,6 +55,18 @@ export const MANIFEST_ROW_FIELDS = {
     optional: true,
     cloudSql: "case when status = 'revoked' then null else name_box end",
   },
+  /**
+   * The holder's device binding sealed with the event key (shared/crypto/holder-key-box.ts, "hk1", issue
+   * 20): present only while the ticket is claimed in a wallet, so a gate can verify the rotating code
+   * offline. Absent on revoked rows. Optional: a row without it hashes exactly as before the field existed.
+   */
+  holderKey: {
+    kind: 'text',
+    column: 'holder_key',
+    maxLength: HOLDER_KEY_BOX_MAX_LENGTH,
+    optional: true,
+    cloudSql: "case when status = 'revoked' then null else holder_key end",
+  },
 } as const satisfies FieldTable;
 
 export type ManifestRowField = keyof typeof MANIFEST_ROW_FIELDS;
@@ -74,7 +87,10 @@ export const parseManifestTicket = rowValidator(MANIFEST_ROW_FIELDS);
 /** The hashed fields in hash order. */
 export const MANIFEST_HASHED_FIELDS = hashedFields(MANIFEST_ROW_FIELDS);
 
-/** The canonical hash input of a row: "serial|typeNo|generation|status|digest", then "|nameBox" if any. */
+/**
+ * The canonical hash input of a row: "serial|typeNo|generation|status|digest", then "|nameBox" and
+ * "|holderKey" for each the row has (their prefixes "hn1." and "hk1." keep the two apart).
+ */
 export const manifestHashInput = hashInputOf(MANIFEST_ROW_FIELDS);
 
 /** The SHA-256 of the row's canonical input; both hash forms below read its first 8 bytes. */
