@@ -55,6 +55,7 @@ import { ticketTypeRoutes } from './routes/ticket-types';
 import { ticketRoutes } from './routes/tickets';
 import { validationRoutes } from './routes/validation';
 import { venueRoutes } from './routes/venues';
+import { mountWalletPage } from './routes/wallet-page';
 import { zoneRoutes } from './routes/zones';
 import type { ServiceContext } from './services/context';
 import { gateHealthSamples } from './services/gate-health';
@@ -259,6 +260,7 @@ export function createApp(deps: AppDeps): CloudApp {
   mountApiDocs(app);
   mountOpsPage(app);
   mountBoxOfficePage(app);
+  mountWalletPage(app, services.clock);
   metrics.attach({
     jobDepth: () => jobs.depth(),
     poolStats: () => deps.database.poolStats(),
