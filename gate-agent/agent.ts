@@ -21,6 +21,7 @@ import type { KeyFileProtection } from './store/device-key-file';
 import { type GateStore, openGateStore } from './store/gate-store';
 import { CloudClient, CloudError } from './sync/cloud-client';
 import { SyncEngine, type SyncEngineOptions } from './sync/sync-engine';
+import { clockStatusOf } from './verify/holder-code';
 import { createScanPipeline, type ScanResponse } from './verify/pipeline';
 import { createScanBatcher } from './verify/scan-batcher';
 import { createUndoer } from './verify/undo';
@@ -69,6 +70,11 @@ export interface GateAgentOptions {
   staleAfterMinutes?: number;
   /** Minutes after which it is shown as very stale (red); at least staleAfterMinutes (default 30). */
   veryStaleAfterMinutes?: number;
+  /**
+   * How far either side of the current step a rotating code may be while the clock offset is unknown or
+   * large, seconds (default 120, issue 20). Stored: later starts keep it.
+   */
+  holderCodeMaxSkewSeconds?: number;
 }
 
 type ManifestThresholds = NonNullable<AgentStatus['manifestThresholds']>;
@@ -106,6 +112,7 @@ const Options = z.object({
   peerHeartbeatMs: z.number().int().min(50).max(60_000).optional(),
   staleAfterMinutes: z.number().int().min(1).max(10_080).optional(),
   veryStaleAfterMinutes: z.number().int().min(1).max(10_080).optional(),
+  holderCodeMaxSkewSeconds: z.number().int().min(15).max(86_400).optional(),
 });
 
 /** Options are checked here so a bad value fails at start, naming the option. */
@@ -155,6 +162,7 @@ function statusOf(
     peers: peerNode ? (({ listed, reachable }) => ({ listed, reachable }))(peerNode.summary()) : null,
     manifestThresholds: thresholds,
     venueTimeZone: zones[0] ?? null,
+    clock: clockStatusOf(store.settings),
     events: [...ids].sort().map((id) => {
       const state = states.get(id);
       return {
@@ -254,6 +262,9 @@ function storeGivenFlags(store: GateStore, options: GateAgentOptions): void {
   store.updateSettings({
     ...(options.cloudUrl ? { cloudUrl: options.cloudUrl } : {}),
     ...(options.port !== undefined && options.port !== 0 ? { port: options.port } : {}),
+    ...(options.holderCodeMaxSkewSeconds !== undefined
+      ? { holderCodeMaxSkewSeconds: options.holderCodeMaxSkewSeconds }
+      : {}),
   });
 }
 

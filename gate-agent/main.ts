@@ -11,6 +11,9 @@
  * The scanner UI shows the ticket list amber ("sync failing") once it is --stale-after-minutes N old
  * (default 10) and red from --very-stale-after-minutes N (default 30).
  *
+ * Rotating codes (issue 20): while the clock offset to the cloud is unknown or 30 s or more, a code may be
+ * from up to --holder-code-max-skew-seconds N either side of now (default 120; stored like --port).
+ *
  * Test and simulation flags: --clock-offset-ms N shifts the agent's clock by N ms (a gate whose clock is
  * wrong), --sync-interval-ms N sets the pull/upload timer (default 30 s).
  *
@@ -25,7 +28,7 @@ import { createGateLogger } from './logger';
 const USAGE =
   'usage: npm run gate -- --data-dir DIR [--cloud URL] [--enroll TOKEN] [--port 4100]\n' +
   '         [--peer-listen HOST:PORT] [--peer-advertise HOST:PORT] [--peer HOST:PORT ...]\n' +
-  '         [--stale-after-minutes N] [--very-stale-after-minutes N]\n' +
+  '         [--stale-after-minutes N] [--very-stale-after-minutes N] [--holder-code-max-skew-seconds N]\n' +
   '         [--clock-offset-ms N] [--sync-interval-ms N]';
 
 /** Parses an integer flag in [min, max], or exits naming the flag. */
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
     'sync-interval-ms'?: string;
     'stale-after-minutes'?: string;
     'very-stale-after-minutes'?: string;
+    'holder-code-max-skew-seconds'?: string;
     'peer-listen'?: string;
     'peer-advertise'?: string;
     peer?: string[];
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
         'sync-interval-ms': { type: 'string' },
         'stale-after-minutes': { type: 'string' },
         'very-stale-after-minutes': { type: 'string' },
+        'holder-code-max-skew-seconds': { type: 'string' },
         'peer-listen': { type: 'string' },
         'peer-advertise': { type: 'string' },
         peer: { type: 'string', multiple: true },
@@ -101,6 +106,12 @@ async function main(): Promise<void> {
     1,
     10_080,
   );
+  const holderCodeMaxSkewSeconds = integerFlag(
+    'holder-code-max-skew-seconds',
+    values['holder-code-max-skew-seconds'],
+    15,
+    86_400,
+  );
   const logger = createGateLogger({ level: process.env.LOG_LEVEL ?? 'info' });
   const agent = await startGateAgent({
     dataDir: values['data-dir'],
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
     ...(syncIntervalMs !== undefined ? { syncIntervalMs } : {}),
     ...(staleAfterMinutes !== undefined ? { staleAfterMinutes } : {}),
     ...(veryStaleAfterMinutes !== undefined ? { veryStaleAfterMinutes } : {}),
+    ...(holderCodeMaxSkewSeconds !== undefined ? { holderCodeMaxSkewSeconds } : {}),
     ...(values['peer-listen'] ? { peerListen: values['peer-listen'] } : {}),
     ...(values['peer-advertise'] ? { peerAdvertise: values['peer-advertise'] } : {}),
     ...(values.peer ? { peers: values.peer } : {}),

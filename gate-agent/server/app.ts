@@ -67,6 +67,12 @@ export interface AgentStatus {
    * the last successful pull: the operator's `staleAfterMinutes` / `veryStaleAfterMinutes`.
    */
   manifestThresholds?: { staleAfterMinutes: number; veryStaleAfterMinutes: number };
+  /**
+   * How far this gate trusts its clock for holder-bound rotating codes (issue 20): the offset to the
+   * cloud's clock (null: never measured), `ok` below 30 s, else `unknown` / `large` — then the window a
+   * code may be from is widened to the operator's max skew (`holderCodeWindowSeconds`, either side).
+   */
+  clock: { offsetMs: number | null; state: 'ok' | 'unknown' | 'large'; holderCodeWindowSeconds: number };
 }
 
 /** The answer of `POST /api/undo` (issue 17): the entry or exit taken back and the undo record made. */

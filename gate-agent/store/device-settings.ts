@@ -24,6 +24,10 @@ export interface DeviceSettings {
   accessTokenExpiresAt: number | null;
   enrolledAt: number | null;
   clockOffsetMs: number;
+  /** When the offset was first measured (unix ms); null: never, the offset is a guess (issue 20). */
+  clockMeasuredAt: number | null;
+  /** The rotating-code window's bound while the clock is unsure, seconds; null = the default. */
+  holderCodeMaxSkewSeconds: number | null;
 }
 
 /** The one device row's id. */
@@ -97,15 +101,16 @@ export class DeviceSettingsStore {
     this.#settings = this.#load();
   }
 
-  /** Records the clock offset (cloud − device, ms) measured at the last exchange with the cloud. */
-  setClockOffset(offset: number): void {
-    if (offset === this.#settings.clockOffsetMs) return;
-    this.#connection.db
-      .update(schema.device)
-      .set({ clockOffsetMs: offset })
-      .where(eq(schema.device.id, DEVICE_ROW))
-      .run();
-    this.#settings = { ...this.#settings, clockOffsetMs: offset };
+  /**
+   * Records the clock offset (cloud − device, ms) measured at the last exchange with the cloud; the first
+   * measurement also stamps `clockMeasuredAt`, so the gate knows its offset is no longer a guess.
+   */
+  setClockOffset(offset: number, measuredAt: number = Date.now()): void {
+    const first = this.#settings.clockMeasuredAt === null;
+    if (offset === this.#settings.clockOffsetMs && !first) return;
+    const patch = first ? { clockOffsetMs: offset, clockMeasuredAt: measuredAt } : { clockOffsetMs: offset };
+    this.#connection.db.update(schema.device).set(patch).where(eq(schema.device.id, DEVICE_ROW)).run();
+    this.#settings = { ...this.#settings, ...patch };
   }
 
   /** The events this gate serves (from enrollment and the cloud's stream). */

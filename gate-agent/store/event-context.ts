@@ -113,7 +113,8 @@ export class EventContexts {
     for (const t of db.select().from(ticketTypes).where(eq(ticketTypes.eventId, eventId)).all()) {
       const gateIds = GateIds.parse(t.gateIds === null ? null : JSON.parse(t.gateIds));
       const zoneIds = ZoneIds.parse(t.zoneIds === null ? null : JSON.parse(t.zoneIds));
-      types.set(t.typeNo, { typeNo: t.typeNo, name: t.name, gateIds, zoneIds });
+      const holderCode = t.holderCode === 'required' ? 'required' : 'allowed';
+      types.set(t.typeNo, { typeNo: t.typeNo, name: t.name, gateIds, zoneIds, holderCode });
     }
     const { name, liveCopy, manifestSeq, gates, zones: zonesJson, exitAllAt, ...event } = row;
     const venueGates = gates === null ? [] : Gates.parse(JSON.parse(gates));
@@ -177,6 +178,7 @@ export class EventContexts {
           name: t.name,
           gateIds: t.gateIds === null ? null : JSON.stringify(t.gateIds),
           zoneIds: t.zoneIds === null ? null : JSON.stringify(t.zoneIds.map((id) => id.toLowerCase())),
+          holderCode: t.holderCode,
         })
         .run();
     }

@@ -127,8 +127,8 @@ export class GateStore {
   }
 
   /** Records a clock-offset measurement made outside a page (e.g. an upload acknowledgement). */
-  setClockOffset(offset: number): void {
-    this.device.setClockOffset(Math.round(offset));
+  setClockOffset(offset: number, measuredAt?: number): void {
+    this.device.setClockOffset(Math.round(offset), measuredAt);
   }
 
   /** The events this gate serves (from enrollment and the cloud's stream). */
@@ -169,13 +169,13 @@ export class GateStore {
   }
 
   /**
-   * The ticket in the live copy, with its digest and its holder-name box (null: no name); undefined when
-   * the manifest does not know it.
+   * The ticket in the live copy, with its digest, its holder-name box (null: no name) and its sealed holder
+   * binding (null: not claimed in a wallet); undefined when the manifest does not know it.
    */
   findTicket(
     context: EventContext,
     serial: number,
-  ): (KnownTicket & { digest: string; nameBox?: string | null }) | undefined {
+  ): (KnownTicket & { digest: string; nameBox?: string | null; holderKey?: string | null }) | undefined {
     return this.manifest.findRow(context.event.id, context.liveCopy, serial);
   }
 

@@ -27,6 +27,13 @@ export const device = sqliteTable('device', {
   enrolledAt: integer('enrolled_at'),
   /** cloud clock − device clock at the last exchange with the cloud, ms; stamped on every scan. */
   clockOffsetMs: integer('clock_offset_ms').notNull().default(0),
+  /**
+   * When the clock offset was first measured (device clock, unix ms); NULL: never — the offset above is a
+   * guess of 0, and rotating codes are checked in the widened window (issue 20).
+   */
+  clockMeasuredAt: integer('clock_measured_at'),
+  /** `--holder-code-max-skew-seconds`: how far the rotating-code window widens; NULL = the default (120). */
+  holderCodeMaxSkewSeconds: integer('holder_code_max_skew_seconds'),
 });
 
 /**
@@ -77,6 +84,10 @@ export const ticketTypes = sqliteTable(
     gateIds: text('gate_ids'),
     /** JSON array of zone ids this type may enter (issue 18); NULL = every zone not restricted. */
     zoneIds: text('zone_ids'),
+    /** `allowed` or `required` (issue 20): whether a static code still admits this type. */
+    holderCode: text('holder_code', { enum: ['allowed', 'required'] })
+      .notNull()
+      .default('allowed'),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.typeNo] })],
 );

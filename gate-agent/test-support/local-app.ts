@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import { type AgentStatus, createLocalApp } from '../server/app';
 import { createGateMetrics } from '../server/metrics';
 import { pullEvent } from '../sync/pull';
+import { clockStatusOf } from '../verify/holder-code';
 import { createScanPipeline } from '../verify/pipeline';
 import { createScanBatcher } from '../verify/scan-batcher';
 import { createUndoer } from '../verify/undo';
@@ -46,6 +47,7 @@ export async function localAppHarness(
     pendingUploads: temp.store.pendingUploads,
     counters: temp.store.counters,
     venueTimeZone: null,
+    clock: clockStatusOf(temp.store.settings),
     events: [],
   });
   const batcher = createScanBatcher(pipeline);

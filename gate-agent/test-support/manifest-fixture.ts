@@ -8,8 +8,10 @@ import {
   type EventKey,
   generateEventKey,
   generateSigningKeyPair,
+  type HolderKeyAlg,
   issueTicketToken,
   type SigningKeyPair,
+  sealHolderKey,
   signManifestPage,
   ticketTokenDigest,
   toBase64Url,
@@ -61,6 +63,8 @@ export class ManifestFixture {
   recipient: Pick<TestDeviceIdentity, 'deviceId' | 'publicKey'>;
   /** Per origin: the last originSeq recorded. */
   readonly #originSeqs = new Map<string, number>();
+  /** Per serial: the last holder binding number (issue 20); a rebinding takes the next. */
+  readonly #bindingNos = new Map<number, number>();
 
   constructor(options: FixtureOptions = {}) {
     this.eventId = options.eventId ?? randomUUID();
@@ -192,7 +196,29 @@ export class ManifestFixture {
   revoke(serial: number): void {
     const row = this.rows.get(serial);
     if (!row) throw new Error(`no ticket ${serial}`);
-    this.#change({ ...row, status: 'revoked', digest: '' });
+    const { holderKey: _binding, ...rest } = row;
+    this.#change({ ...rest, status: 'revoked', digest: '' });
+  }
+
+  /**
+   * Binds a holder's phone key to a ticket as the cloud does (issue 20): the next binding number, the
+   * binding sealed into the row's `holderKey` box with the event key, a change in the sequence. Returns
+   * what the wallet then knows of the ticket (HolderDevice.code's argument).
+   */
+  bindHolder(
+    serial: number,
+    device: { alg: HolderKeyAlg; publicKey: Uint8Array },
+    window: { validFrom?: number; validUntil?: number } = {},
+  ): { eventId: string; serial: number; generation: number; bindingNo: number } {
+    const row = this.rows.get(serial);
+    if (!row) throw new Error(`no ticket ${serial}`);
+    const bindingNo = (this.#bindingNos.get(serial) ?? 0) + 1;
+    this.#bindingNos.set(serial, bindingNo);
+    const ticket = { eventId: this.eventId, serial, generation: row.generation };
+    const { keyVersion, key } = this.eventKey;
+    const holderKey = sealHolderKey(key, keyVersion, ticket, { ...device, bindingNo, ...window });
+    this.#change({ ...row, holderKey });
+    return { ...ticket, bindingNo };
   }
 
   /** Transfer: a new generation and a new token; the previous holder's QR stops working. */
@@ -201,7 +227,9 @@ export class ManifestFixture {
     if (!row) throw new Error(`no ticket ${serial}`);
     const token = this.mint(serial, row.typeNo, row.generation + 1);
     this.tokens.set(serial, token);
-    this.#change({ ...row, generation: row.generation + 1, digest: ticketTokenDigest(token)! });
+    // A transfer clears the holder binding: the new holder claims the ticket anew.
+    const { holderKey: _binding, ...rest } = row;
+    this.#change({ ...rest, generation: row.generation + 1, digest: ticketTokenDigest(token)! });
     return token;
   }
 

@@ -8,6 +8,7 @@ import { hash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { ScanDirection } from '../../shared/admission/index';
 import type { GateStore } from '../store/gate-store';
+import { createHolderCodeVerifier } from './holder-code';
 import { attachHolderName } from './holder-name';
 import { decideScan, type GateDecision } from './scan-decision';
 import { createScanKeys } from './scan-keys';
@@ -115,6 +116,8 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
   const { store, clock } = options;
   const isConfirmed = options.isConfirmed ?? (() => true);
   const currentKeys = createScanKeys(store, options.onError);
+  // Rotating codes (issue 20): event keys, tags and opened bindings, cached over key changes.
+  const holder = createHolderCodeVerifier(store);
 
   /** Where and how a scan is decided: this gate, the requested direction (anything but 'out' is in). */
   function situationOf(requestedDirection: unknown) {
@@ -131,7 +134,7 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
     try {
       scannedAt = clock();
       const { direction, gate } = situationOf(requestedDirection);
-      const decided = decideScan(code, currentKeys(), store, { gate, direction, now: scannedAt });
+      const decided = decideScan(code, currentKeys(), store, { gate, direction, now: scannedAt }, holder);
       const seq = recordDecision(
         store,
         decided,
@@ -159,7 +162,8 @@ export function createScanPipeline(options: ScanPipelineOptions): ScanPipeline {
     preview(code: unknown, requestedDirection?: unknown): ScanResponse {
       const started = performance.now();
       const now = clock();
-      const decided = decideScan(code, currentKeys(), store, { ...situationOf(requestedDirection), now });
+      const situation = { ...situationOf(requestedDirection), now };
+      const decided = decideScan(code, currentKeys(), store, situation, holder);
       return attachHolderName(toScanResponse(decided, now, started, undefined), decided.nameBox);
     },
 

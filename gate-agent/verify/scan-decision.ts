@@ -14,56 +14,16 @@
  * as before: the single-door move, no zone context.
  */
 import {
-  type AdmissionDecision,
   authenticateToken,
   decideAdmission,
   decideTokenRejection,
-  moveAt,
-  OUTSIDE,
   openToken,
-  passageOf,
-  type ScanDirection,
   type TokenKeys,
-  type ZoneContext,
-  type ZoneMove,
 } from '../../shared/admission/index';
-import type { HolderNameContext } from '../../shared/crypto/index';
-import type { EventContext } from '../store/event-context';
-import type { GateStore, HeldAdmission } from '../store/gate-store';
+import { type GateDecision, type ManifestLookup, type ScanSituation, zoneContextOf } from './gate-decision';
+import { decideHolderCode, type HolderCodeVerifier } from './holder-code';
 
-/**
- * The store reads a decision needs: the event's rules, the ticket's manifest row, its admission state
- * and (at a venue with zones) the target zone's count.
- */
-export type ManifestLookup = Pick<GateStore, 'eventContext' | 'findTicket' | 'admissionOf' | 'zoneInside'>;
-
-/** Where and how the code was scanned. */
-export interface ScanSituation {
-  gate: { id: string; name: string };
-  direction: ScanDirection;
-  /** Device clock, unix ms. */
-  now: number;
-}
-
-/** A decision with what the scan record and the answer need beside it. */
-export interface GateDecision {
-  decision: AdmissionDecision;
-  /** The event the scan counts for; null when the token did not prove one. */
-  eventId: string | null;
-  eventName?: string;
-  /** The venue's gate names by id (lower case), from the manifest; empty when unknown. */
-  gateNames?: ReadonlyMap<string, string>;
-  /** The change sequence of the manifest copy decided against (0: none). */
-  manifestSeq: number;
-  /** At a venue with zones, an accept's move: what its admission record carries (issue 18). */
-  move?: ZoneMove;
-  /**
-   * The ticket's holder-name box with what opens it — the scanned token's bytes and the ticket's
-   * identity — when the token authenticated and its manifest row has a box. Opened only after the
-   * decision is recorded (./holder-name.ts), never on the decision's clock.
-   */
-  nameBox?: { box: string; tokenBytes: Uint8Array; context: HolderNameContext };
-}
+export type { GateDecision, ManifestLookup, ScanSituation } from './gate-decision';
 
 /** Decides a scanned code (any value; a non-string is INVALID). Pure but for the store's reads. */
 export function decideScan(
@@ -71,7 +31,11 @@ export function decideScan(
   keys: TokenKeys,
   manifest: ManifestLookup,
   situation: ScanSituation,
+  holder?: HolderCodeVerifier,
 ): GateDecision {
+  // A holder-bound rotating code (issue 20) has its own authentication, then the same rules.
+  const rotating = holder ? decideHolderCode(code, holder, manifest, situation) : undefined;
+  if (rotating) return rotating;
   const opened = openToken(code, keys);
   if (!opened.ok) return { decision: decideTokenRejection(opened), eventId: null, manifestSeq: 0 };
   const { claims } = opened;
@@ -113,26 +77,4 @@ export function decideScan(
     };
   }
   return decided;
-}
-
-/**
- * The zone context of a scan at a venue with zones: this gate's passage (its configured sides, or the
- * defaults), the move the scan's direction makes along it, where the holder is, and the target zone's rule
- * and count as this gate knows it now.
- */
-function zoneContextOf(
-  context: EventContext,
-  held: HeldAdmission,
-  situation: ScanSituation,
-  insideOf: (zone: string) => number,
-): ZoneContext {
-  const passage = passageOf(context.passages.get(situation.gate.id.toLowerCase()) ?? {}, context.zones);
-  const move = moveAt(passage, situation.direction);
-  return {
-    move,
-    holderZone: held.zone,
-    enteredZones: held.enteredZones,
-    target: context.zoneRules.get(move.to),
-    targetInside: move.to === OUTSIDE ? 0 : insideOf(move.to),
-  };
 }

@@ -138,6 +138,18 @@ export interface AgentStatus {
    * the first pull, absent from older agents: the scanner then shows device time and says so.
    */
   venueTimeZone?: string | null;
+  /**
+   * How far the agent trusts its clock for rotating codes (issue 20); absent from older agents. Not `ok`:
+   * the scanner shows an amber chip, codes are accepted within ± `holderCodeWindowSeconds`.
+   */
+  clock?: ClockStatus;
+}
+
+export interface ClockStatus {
+  /** cloud − device, ms; null when never measured. */
+  offsetMs: number | null;
+  state: 'ok' | 'unknown' | 'large';
+  holderCodeWindowSeconds: number;
 }
 
 /** Minutes since the last successful pull (the agent's `staleAfterMinutes` / `veryStaleAfterMinutes`). */

@@ -4,6 +4,7 @@
  * match shared/crypto's.
  */
 import { describe, expect, it } from 'vitest';
+import { encodeHolderCode } from '../../shared/crypto/holder-code';
 import { generateEventKey, generateSigningKeyPair } from '../../shared/crypto/keys';
 import {
   issueTicketToken,
@@ -42,6 +43,15 @@ describe('looksLikeWholeToken', () => {
       }
     }
     expect(looksLikeWholeToken(tokenLikeCode(1))).toBe(true);
+  });
+
+  it('is true for the wallet’s rotating code (issue 20), false for its fragments and a static token’s', () => {
+    const fields = { eventTag: 7, serial: 1042, generation: 0, bindingNo: 1, step: 118_000_000 };
+    const code = encodeHolderCode(fields, new Uint8Array(64).fill(9));
+    expect(looksLikeWholeToken(code)).toBe(true);
+    for (const drop of [1, 2, 3]) expect(looksLikeWholeToken(code.slice(drop))).toBe(false);
+    expect(looksLikeWholeToken(code.slice(0, 60))).toBe(false);
+    expect(looksLikeWholeToken(tokenLikeCode(1).slice(0, code.length))).toBe(false);
   });
 
   it('is false for a fragment, a token with a piece missing or added, lower case and garbage', () => {

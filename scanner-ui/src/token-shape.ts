@@ -7,6 +7,7 @@
  * node:crypto, so its constants are repeated here and token-shape.test.ts holds them to it.
  */
 import { decodeBase45 } from '../../shared/crypto/base45';
+import { looksLikeHolderCode } from '../../shared/crypto/holder-code';
 
 /** shared/crypto/ticket-token.ts: TOKEN_MIN_BYTES … TOKEN_MAX_BYTES, and TOKEN_VERSION. */
 export const TOKEN_SHAPE = { minBytes: 108, maxBytes: 116, version: 1 } as const;
@@ -14,9 +15,13 @@ export const TOKEN_SHAPE = { minBytes: 108, maxBytes: 116, version: 1 } as const
 /** The most characters a token has (116 bytes → 58 base45 triples): longer text is not decoded. */
 const MAX_CHARS = (TOKEN_SHAPE.maxBytes / 2) * 3;
 
-/** True when `text` (already normalised: shared/admission/scanned-text) decodes as a whole token. */
+/**
+ * True when `text` (already normalised: shared/admission/scanned-text) decodes as a whole token — a static
+ * ticket token, or the wallet's holder-bound rotating code (issue 20: 122 characters, version 2).
+ */
 export function looksLikeWholeToken(text: string): boolean {
   if (text.length > MAX_CHARS) return false;
+  if (looksLikeHolderCode(text)) return true;
   const bytes = decodeBase45(text);
   return (
     bytes !== undefined &&
