@@ -11,12 +11,16 @@
  *   `migrations/` — as `/app/dist` and `/app/migrations` do in the image;
  * - the event operations page as `../ops-page` (cloud/routes/operations.ts), copied here to `<outDir>/ops-page`;
  * - the box office page as `../box-office-page` (cloud/routes/box-office-page.ts), copied to
- *   `<outDir>/box-office-page`.
+ *   `<outDir>/box-office-page`;
+ * - the wallet page as `../wallet-page` (cloud/routes/wallet-page.ts), copied to `<outDir>/wallet-page`
+ *   with its script and service worker bundled beside it (cloud/wallet-page/bundle.ts): the image has no
+ *   esbuild at run time to bundle them on the first request.
  */
 import { cpSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { writeWalletBundle } from '../cloud/wallet-page/bundle';
 
 /** The repository root (this file lives in `<root>/deploy/`). */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -35,6 +39,7 @@ export const CLOUD_ENTRY_POINTS = {
 export const CLOUD_RUNTIME_FILES = {
   'cloud/ops-page': 'ops-page',
   'cloud/box-office-page': 'box-office-page',
+  'cloud/wallet-page': 'wallet-page',
 } as const;
 
 /** Packages the cloud image must never need: the gate's native SQLite module and the desktop shell. */
@@ -76,6 +81,7 @@ export async function buildCloudBundle(outDir: string): Promise<CloudBundle> {
       filter: (path) => !path.endsWith('.ts'),
     });
   }
+  await writeWalletBundle(join(REPOSITORY_ROOT, 'cloud/wallet-page'), join(absoluteOut, 'wallet-page'));
   const externalPackages = new Set<string>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const imported of output.imports) {

@@ -787,7 +787,7 @@ describe.skipIf(!databaseUrl && !CI)(
       expect(bundle.externalPackages).not.toContain('better-sqlite3');
       expect(bundle.externalPackages).not.toContain('electron');
       expect(bundle.externalPackages).toContain('pg');
-      for (const page of ['ops-page', 'box-office-page']) {
+      for (const page of ['ops-page', 'box-office-page', 'wallet-page']) {
         expect(readdirSync(join(bundle.outDir, page)).filter((name) => name.endsWith('.ts'))).toEqual([]);
       }
       // The image installs production dependencies only (`npm ci --omit=dev`).
@@ -892,6 +892,11 @@ describe.skipIf(!databaseUrl && !CI)(
       expect(await boxOffice.text()).toContain('Box office');
       for (const asset of ['box-office.js', 'check-in.js', 'api.js', 'words.js', 'box-office.css']) {
         expect((await fetch(`${base}/box-office/assets/${asset}`)).status, asset).toBe(200);
+      }
+      // The wallet (issue 20), its script bundled by the build (no esbuild in the image).
+      expect(await (await fetch(`${base}/wallet`)).text()).toContain('My tickets');
+      for (const asset of ['/wallet/assets/wallet.js', '/wallet/sw.js', '/wallet/assets/icon-192.png']) {
+        expect((await fetch(`${base}${asset}`)).status, asset).toBe(200);
       }
 
       started.kill('SIGTERM');
