@@ -136,6 +136,19 @@ describe('npm start', () => {
     // So is the box office (issue 17), for the venue_staff token.
     expect(output).toContain(`http://127.0.0.1:${ports.cloud}/box-office   (paste the venue_staff token)`);
     expect((await fetch(`http://127.0.0.1:${ports.cloud}/box-office`)).status).toBe(200);
+    // The wallet (issue 20): the announced link signs the demo customer in, with no token in the output.
+    expect(output).toContain(`http://127.0.0.1:${ports.page}/wallet`);
+    const toWallet = await fetch(`http://127.0.0.1:${ports.page}/wallet`, { redirect: 'manual' });
+    expect(toWallet.status).toBe(302);
+    const walletLink = toWallet.headers.get('location') ?? '';
+    expect(walletLink).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ports.cloud}/wallet#token=`));
+    const walletToken = walletLink.split('#token=')[1]!;
+    expect(output).not.toContain(walletToken);
+    const walletTickets = await fetch(`http://127.0.0.1:${ports.cloud}/api/v1/me/tickets`, {
+      headers: { authorization: `Bearer ${walletToken}` },
+    });
+    expect(((await walletTickets.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${ports.cloud}/wallet`)).status).toBe(200);
     const scan = async (label: string) => {
       const ticket = demo.tickets.find((t) => t.label === label)!;
       const response = await fetch(`http://127.0.0.1:${ports.gate}/api/scan`, {

@@ -105,6 +105,8 @@ async function main(): Promise<void> {
         preview: (code) => agent.preview(code, 'in'),
         online: async () => (await agent.status()).online,
         link,
+        walletLink: async () =>
+          `${cloud.url}/wallet#token=${await api.token('customer', DEMO_USERS.customer, 12 * 3600)}`,
       },
       DEMO_PAGE_PORT,
     );
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
         `  demo QR codes   ${page.url}/`,
         `  operations      ${cloud.url}/ops/events/${state.eventId}   (paste the admin token)`,
         `  box office      ${cloud.url}/box-office   (paste the venue_staff token)`,
+        `  wallet          ${page.url}/wallet   (the demo customer's tickets: opens ${cloud.url}/wallet signed in)`,
         `  tokens          ${tokens}/{admin,venue_staff,customer,ops}.txt   (12 h; README "Authentication")`,
         `  data            ${dataRoot}  (delete it to start from scratch)`,
         'Press o to cut the venue’s internet and again to restore it (or use the demo page).',

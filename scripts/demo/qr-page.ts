@@ -8,6 +8,10 @@
  * (`preview`: decided like a scan, recorded nothing), so the page stays true after the tickets were used,
  * on a second `npm start`, and while the venue's link is cut. The page also holds the outage switch
  * (./venue-link.ts): two plain form buttons, no scripts. Served on 127.0.0.1 only.
+ *
+ * `/wallet` sends the browser on to the cloud's wallet page signed in as the demo customer (a fresh
+ * token in the address's fragment, as an identity provider's redirect would deliver it), so the terminal
+ * can name a wallet link without printing a token.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import QRCode from 'qrcode';
@@ -26,6 +30,8 @@ export interface DemoPageSource {
   online(): Promise<boolean>;
   /** The venue link's state, and the switch. */
   link: { readonly state: 'up' | 'down'; set(state: 'up' | 'down'): void };
+  /** The cloud's wallet address for the demo customer, with a fresh token in its fragment. */
+  walletLink?(): Promise<string>;
 }
 
 function escapeHtml(text: string): string {
@@ -121,6 +127,10 @@ export async function serveQrPage(
         if (next !== 'up' && next !== 'down') return fail(400, 'state: up or down');
         source.link.set(next);
         return response.writeHead(303, { location: '/' }).end();
+      }
+      if (request.method === 'GET' && request.url === '/wallet' && source.walletLink) {
+        const location = await source.walletLink();
+        return response.writeHead(302, { location, 'cache-control': 'no-store' }).end();
       }
       if (request.method !== 'GET' || (request.url !== '/' && request.url !== '/index.html')) {
         return fail(404, 'not found');
