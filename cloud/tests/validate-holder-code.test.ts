@@ -108,6 +108,9 @@ describe.each(['Ed25519', 'ES256'] as const)('/validate with a %s holder code', 
     const ticket = await ticketOf(0, phone);
     const stale = await validate(phone.code(ticket, cloud.now() - 3 * STEP_MS));
     expect(stale.body).toMatchObject({ decision: 'reject', reason: 'CODE_EXPIRED', detail: 'stale' });
+    // One step either side by the cloud's clock, no more.
+    const twoOld = await validate(phone.code(ticket, cloud.now() - 2 * STEP_MS));
+    expect(twoOld.body).toMatchObject({ decision: 'reject', reason: 'CODE_EXPIRED', detail: 'stale' });
     const ahead = await validate(phone.code(ticket, cloud.now() + 3 * STEP_MS));
     expect(ahead.body).toMatchObject({ decision: 'reject', reason: 'CODE_EXPIRED', detail: 'ahead' });
     // Nothing was admitted: the current code still is.
