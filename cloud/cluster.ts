@@ -12,6 +12,8 @@
  * - in worker 1 only: the safety-net sweeps (cloud/jobs/sweeps.ts). They are safe from several processes
  *   at once; one process running them spares PostgreSQL N copies of the same queries. A restarted worker
  *   keeps its number, so the sweeps come back with it.
+ * - in the primary: `/metrics` of all workers, aggregated (http/cluster-metrics.ts), so a scrape that lands
+ *   on any worker reads the whole cloud.
  * Several processes need PostgreSQL and Redis (cloud/config.ts refuses PGlite and a missing REDIS_URL).
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -19,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { openDatabase } from './db/client';
 import { runMigrations } from './db/migrate';
+import { serveClusterMetrics } from './http/cluster-metrics';
 import { Keyring } from './services/keyring';
 
 /** The environment variable that tells a forked worker its number (1..CLOUD_WORKERS). */
@@ -159,6 +162,7 @@ export async function runPrimary(
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
+  serveClusterMetrics();
   for (const slot of slots) fork(slot);
   await done;
   return exitCode;

@@ -3,6 +3,7 @@
  * Redis when configured, builds the app, listens, and shuts down gracefully (stop accepting, finish
  * in-flight requests, stop the job workers and sweeps, close pools). Used by main.ts, the dev launcher and benches.
  */
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
@@ -148,7 +149,7 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
     database,
     keyring,
     logger,
-    metrics: createMetrics({ defaultMetrics: true }),
+    metrics: createMetrics({ defaultMetrics: true, clusterWorker: cluster.isWorker }),
     ...(options.payments ? { payments: options.payments } : {}),
     ...(redis ? { redis } : {}),
   });

@@ -13,6 +13,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Counter } from 'prom-client';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { BusinessEvents } from '../services/context';
+import { clusterExposition, type Exposition } from './cluster-metrics';
 import type { AppEnv } from './context';
 import { createBusinessMetrics } from './metrics/business';
 import { registerGateFleetGauges } from './metrics/gate-fleet';
@@ -30,10 +31,16 @@ export interface Metrics {
   middleware: MiddlewareHandler<AppEnv>;
   /** Attaches scrape-time sources (createApp calls this; later calls replace what they name). */
   attach(sources: MetricsSources): void;
+  /** What `/metrics` answers: this registry, or in a cluster worker every worker's, aggregated. */
+  exposition(): Promise<Exposition>;
 }
 
-/** Creates the registry and its instruments; `defaultMetrics` adds prom-client's process metrics. */
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/**
+ * Creates the registry and its instruments; `defaultMetrics` adds prom-client's process metrics;
+ * `clusterWorker`: this process is one of CLOUD_WORKERS, and /metrics answers for all of them
+ * (./cluster-metrics.ts).
+ */
+export function createMetrics(options: { defaultMetrics?: boolean; clusterWorker?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   const http = createHttpMetrics(registry);
@@ -42,11 +49,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   registerPlatformGauges(registry, scrape);
   registerGateFleetGauges(registry, scrape);
   registerOccupancyGauges(registry, scrape);
+  const own = async (): Promise<Exposition> => ({
+    body: await registry.metrics(),
+    contentType: registry.contentType,
+  });
   return {
     registry,
     business,
     errorsByCode: http.errorsByCode,
     middleware: http.middleware,
     attach: scrape.attach,
+    exposition: options.clusterWorker ? clusterExposition(registry) : own,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../errors';
 import { errorResponses } from '../http/answers';
 import type { AppEnv } from '../http/context';
 import type { Metrics } from '../http/metrics';
@@ -36,8 +37,13 @@ export function mountMetricsRoute(
       },
     }),
     async (c) => {
-      const body = await metrics.registry.metrics();
-      return c.body(body, 200, { 'Content-Type': metrics.registry.contentType }) as never;
+      // In a cluster the primary aggregates every worker's registry; if it cannot, the scrape fails
+      // visibly (503) instead of answering one worker's partial counters.
+      const exposition = await metrics.exposition().catch((error: Error) => {
+        throw new AppError('SERVICE_UNAVAILABLE', error.message);
+      });
+      const { body, contentType } = exposition;
+      return c.body(body, 200, { 'Content-Type': contentType }) as never;
     },
   );
 }

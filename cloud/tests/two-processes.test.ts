@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import http from 'node:http';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,29 @@ const runnable = Boolean(redisUrl && process.env['TEST_DATABASE_URL']);
 if (!runnable && process.env['CI'] === 'true') throw new Error('CI=true but TEST_DATABASE_URL is not set');
 /** Bounds for conditions on a busy two-core machine; the 2 s promise itself is asserted separately. */
 const SETTLE_MS = 30_000;
+
+/**
+ * GET on a connection of its own (no keep-alive), so node:cluster may hand it to any worker: the status,
+ * or with `body` the body text (throwing on a status other than 200).
+ */
+function getOnNewConnection(url: string, token: string, body = false): Promise<number | string> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => {
+        if (!body) resolve(res.statusCode ?? 0);
+        else if (res.statusCode === 200) resolve(text);
+        else reject(new Error(`GET ${url}: ${res.statusCode} ${text.slice(0, 300)}`));
+      });
+    });
+    request.setTimeout(30_000, () => request.destroy(new Error(`GET ${url}: timed out`)));
+    request.on('error', reject);
+  });
+}
 
 /** Sum of `jobs_total{job, outcome}` over the processes' /metrics. */
 async function jobsTotal(apis: CloudApi[], job: string, outcome: string): Promise<number> {
@@ -243,6 +267,21 @@ describe.skipIf(!runnable)('CLOUD_WORKERS=2: one port, two worker processes', ()
       expect(cloud.output()).toContain('(2 processes)');
       const api = remoteApi(cloud.url, secret);
       const seeded = await seedEvent(api);
+
+      // /metrics answers for both workers whichever one takes the scrape: 20 reads, each on its own
+      // connection (node:cluster deals connections to the workers in turn), count 20 in every scrape.
+      const path = `/api/v1/events/${seeded.eventId}`;
+      for (let i = 0; i < 20; i++) {
+        expect(await getOnNewConnection(`${cloud.url}${path}`, seeded.adminToken)).toBe(200);
+      }
+      const opsToken = await api.token('ops', 'ops-tenant');
+      for (let scrape = 0; scrape < 3; scrape++) {
+        const metrics = await getOnNewConnection(`${cloud.url}/metrics`, opsToken, true);
+        expect(metrics).toMatch(/^db_pool_connections\{state="total"\} \d+$/m);
+        const line =
+          /^http_requests_total\{method="GET",route="\/api\/v1\/events\/:id",status="200"\} (\d+)$/m;
+        expect(Number(line.exec(String(metrics))?.[1])).toBe(20);
+      }
 
       const killed = workers().find((w) => w.slot === 1)!;
       process.kill(killed.pid, 'SIGKILL');

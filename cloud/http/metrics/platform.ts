@@ -22,6 +22,8 @@ export function registerPlatformGauges(registry: Registry, scrape: Scrape): void
     name: 'db_pool_connections',
     help: 'Database pool connections by state (total, idle, waiting = requests queued for a connection)',
     labelNames: ['state'] as const,
+    // Each process has its own pool: a cluster's connections add up.
+    aggregator: 'sum',
     samples() {
       const stats = scrape.sources.poolStats?.();
       if (!stats) return [];
@@ -35,6 +37,8 @@ export function registerPlatformGauges(registry: Registry, scrape: Scrape): void
     name: 'dependency_up',
     help: 'Whether a dependency answered its readiness check at this scrape (1) or not (0)',
     labelNames: ['dependency'] as const,
+    // A dependency one worker cannot reach is down for the requests that worker serves.
+    aggregator: 'min',
     async samples() {
       const outcomes = await runReadinessChecks(scrape.sources.dependencies ?? {});
       return outcomes.map((outcome) => ({

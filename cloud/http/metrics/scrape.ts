@@ -6,7 +6,7 @@
  * Reads are bounded: each gets `SOURCE_TIMEOUT_MS`; one that fails or is slow leaves its gauge empty for
  * that scrape and counts `metrics_source_errors_total{source}`, so /metrics always answers.
  */
-import { Counter, Gauge, type LabelValues, type Registry } from 'prom-client';
+import { type Aggregator, Counter, Gauge, type LabelValues, type Registry } from 'prom-client';
 import type { GateHealthSample } from '../../services/gate-health';
 import type { ZoneOccupancySample } from '../../services/occupancy';
 import { CHECK_TIMEOUT_MS, type ReadinessChecks, within } from '../readiness';
@@ -63,6 +63,12 @@ export function createScrape(registry: Registry): Scrape & { attach(sources: Met
   };
 }
 
+/**
+ * Values read from PostgreSQL or Redis at scrape time are the same whichever worker of a cluster reads
+ * them: the aggregated /metrics takes one worker's (summing would count them once per worker).
+ */
+const SHARED_STATE: Aggregator = 'first';
+
 /** One value of a gauge and its labels. */
 export interface Sample<L extends string> {
   labels: LabelValues<L>;
@@ -80,6 +86,8 @@ export function collectedGauge<L extends string>(
     help: string;
     labelNames: readonly L[];
     samples: () => Promise<Iterable<Sample<L>>> | Iterable<Sample<L>>;
+    /** How a cluster's workers' values combine (cluster-metrics.ts); default `first`: see SHARED_STATE. */
+    aggregator?: Aggregator;
   },
 ): Gauge<L> {
   return new Gauge({
@@ -87,6 +95,7 @@ export function collectedGauge<L extends string>(
     help: spec.help,
     labelNames: spec.labelNames,
     registers: [registry],
+    aggregator: spec.aggregator ?? SHARED_STATE,
     async collect() {
       const samples = await spec.samples();
       this.reset();
@@ -114,6 +123,7 @@ export function collectedCounter<L extends string>(
     help: spec.help,
     labelNames: spec.labelNames,
     registers: [registry],
+    aggregator: SHARED_STATE,
     async collect() {
       const samples = await spec.samples();
       this.reset();
