@@ -3,7 +3,7 @@
  * fragment (which it then removes), a ticket is claimed with a WebCrypto key and its rotating code is read
  * off a screenshot with jsQR — a version-2 holder code of this ticket, at most QR version 7, that the
  * cloud's /validate admits. A browser without Ed25519 claims with ES256 and its codes are admitted too.
- * Offline, the page opens from its service worker and still draws codes. Another phone claiming the same
+ * Chromium finds it installable. Offline, the page opens from its service worker and still draws codes. Another phone claiming the same
  * ticket turns the first into "shown on another device". Under the strict CSP, with no page error.
  * Writes docs/screenshots/wallet-claim.png, wallet-ticket.png and wallet-other-device.png when
  * WALLET_SCREENSHOTS is set to a folder.
@@ -86,6 +86,11 @@ describeInChromium('the wallet page in Chromium', { timeout: 120_000 }, () => {
       await page.goto(`${setup.url}/wallet`);
       await page.waitForSelector('body[data-ready="true"]');
       await cardInState(page, ticket.id, 'bound');
+      // Chromium finds nothing that keeps it from installing the page as an app (but that a test's
+      // browser context is a private window).
+      const devtools = await context.newCDPSession(page);
+      const { installabilityErrors } = await devtools.send('Page.getInstallabilityErrors');
+      expect(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito')).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
