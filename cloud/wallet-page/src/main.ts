@@ -86,11 +86,14 @@ class Wallet {
     try {
       await this.setOffset(await measureClockOffset());
       const tickets = await new WalletApi(this.token).tickets();
+      // Redrawn only when something changed: a periodic refresh leaves the shown code (and a screen
+      // reader) alone.
+      const changed = JSON.stringify(tickets) !== JSON.stringify(this.tickets);
       this.tickets = tickets;
       await this.store.replaceTickets(tickets);
       this.setOffline(false);
       this.notice(undefined);
-      this.render();
+      if (changed) this.render();
     } catch (error) {
       this.failed(error, 'Could not update your tickets');
     }
