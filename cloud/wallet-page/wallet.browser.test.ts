@@ -4,7 +4,7 @@
  * off a screenshot with jsQR — a version-2 holder code of this ticket, at most QR version 7, that the
  * cloud's /validate admits. A browser without Ed25519 claims with ES256 and its codes are admitted too.
  * Chromium finds it installable. Offline, the page opens from its service worker and still draws codes. Another phone claiming the same
- * ticket turns the first into "shown on another device". Under the strict CSP, with no page error.
+ * ticket turns the first into "shown on another device"; a refunded ticket shows no code. Under the strict CSP, with no page error.
  * Writes docs/screenshots/wallet-claim.png, wallet-ticket.png and wallet-other-device.png when
  * WALLET_SCREENSHOTS is set to a folder.
  */
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../../scanner-ui/test-support/browser';
 import { describeInChromium } from '../../scanner-ui/test-support/chromium-suite';
 import { holderCodeStep, holderEventTag, parseHolderCode } from '../../shared/crypto/holder-code';
+import { buyTickets } from '../test-support/cloud';
 import { cardInState, claim, openWallet, readShownQr, shownStep } from './test-support/wallet-browser';
 import { startWalletCloud, type WalletCloud } from './test-support/wallet-cloud';
 
@@ -165,6 +166,29 @@ describeInChromium('the wallet page in Chromium', { timeout: 120_000 }, () => {
     } finally {
       await first.context.close();
       await second.context.close();
+    }
+  });
+
+  it('a claimed ticket refunded by the organiser shows as no longer valid, with no code', async () => {
+    const { purchase } = await buyTickets(setup.cloud, setup.seeded, { customerToken: setup.customerToken });
+    const ticketId = (purchase.tickets as Array<{ id: string }>)[0]!.id;
+    const { context, page, problems } = await openWallet(browser, setup.walletUrl);
+    try {
+      await claim(page, ticketId);
+      const code = (await readShownQr(page, ticketId)).text;
+      const refund = await setup.cloud.call('POST', `/api/v1/orders/${purchase.order.id}/refund`, {
+        token: setup.seeded.adminToken,
+        body: { override: true, reason: 'wallet test' },
+      });
+      expect(refund.status).toBe(200);
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      const card = await cardInState(page, ticketId, 'revoked');
+      expect(await card.$('canvas')).toBeNull();
+      expect(await validate(code)).toMatchObject({ decision: 'reject', reason: 'REVOKED' });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });
