@@ -86,16 +86,14 @@ export class ScanLog {
     );
     this.#record = connection.transactional((scan: ScanToRecord) => {
       const admission = scan.decision === 'accept' ? scan.admission : undefined;
-      const admissionSeq = admission ? admissions.nextOwnSeq(admission.eventId, admission.origin) : null;
+      const point = admission
+        ? admissions.ownAppendPoint(admission.eventId, admission.serial, admission.origin)
+        : undefined;
+      const admissionSeq = point ? point.originSeq : null;
       // An admission's corrected time follows every record of the ticket this gate knows (see
       // admissionTimeAfter); the scan row carries the offset that gives that time, so the cloud, which
       // estimates scannedAt + offset, files the record where the gate and its peers do.
-      const at = admission
-        ? admissionTimeAfter(
-            scan.scannedAt + clockOffsetMs(),
-            admissions.latestAt(admission.eventId, admission.serial, admission.origin),
-          )
-        : undefined;
+      const at = point ? admissionTimeAfter(scan.scannedAt + clockOffsetMs(), point.after) : undefined;
       const offset = at === undefined ? clockOffsetMs() : at - scan.scannedAt;
       const row = insertScan.get(
         scan.id,
