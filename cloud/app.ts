@@ -38,6 +38,7 @@ import { mountBoxOfficePage } from './routes/box-office-page';
 import { deviceRoutes } from './routes/devices';
 import { eventRoutes } from './routes/events';
 import { mountHealthRoutes } from './routes/health';
+import { holderKeyRoutes } from './routes/holder-keys';
 import { mountMetricsRoute } from './routes/metrics';
 import { occupancyRoutes } from './routes/occupancy';
 import { mountOpsPage, operationsRoutes } from './routes/operations';
@@ -104,6 +105,7 @@ const USER_ROUTES: ReadonlyArray<(deps: RouteDeps) => OpenAPIHono<AppEnv>> = [
   reservationRoutes,
   orderRoutes,
   ticketRoutes,
+  holderKeyRoutes,
   validationRoutes,
   boxOfficeRoutes,
   deviceRoutes,

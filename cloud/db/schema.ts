@@ -304,8 +304,11 @@ export const tickets = pgTable(
   ],
 );
 
-/** `rename`: the holder's name changed (a new name box, nothing else). */
-export type TicketChangeOp = 'issue' | 'transfer' | 'revoke' | 'event_cancel' | 'rename';
+/**
+ * `rename`: the holder's name changed (a new name box, nothing else); `bind`: a holder's device was bound
+ * to the ticket (a new holder-key box, nothing else; issue 20).
+ */
+export type TicketChangeOp = 'issue' | 'transfer' | 'revoke' | 'event_cancel' | 'rename' | 'bind';
 
 /**
  * The manifest change log of an event (SPEC section 6): one row per change to a ticket's admissibility,

@@ -35,6 +35,18 @@ export const HolderNameInput = z
     example: 'Zoë Ångström',
   });
 
+/** The algorithm of a holder's wallet key (issue 20). */
+export const HolderKeyAlg = z.enum(['Ed25519', 'ES256']).openapi({
+  description: 'Ed25519, or ECDSA P-256 with SHA-256 (ES256)',
+});
+
+/** A ticket type's holder-code policy (issue 20). */
+export const HolderCodePolicy = z.enum(['allowed', 'required']).openapi({
+  description:
+    '`required`: only the wallet’s holder-bound rotating code admits, a static code is refused as ' +
+    'HOLDER_CODE_REQUIRED; `allowed`: the static code (a print) admits too',
+});
+
 /** `:id`-style path parameter schema. */
 export function idParams<K extends string>(...names: K[]) {
   const shape = {} as Record<K, typeof Uuid>;

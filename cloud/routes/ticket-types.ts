@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createdResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { idParams, pageOf, text, z } from '../http/schemas';
+import { HolderCodePolicy, idParams, pageOf, text, z } from '../http/schemas';
 import { createTicketType, listTicketTypes, updateTicketType } from '../services/ticket-types';
 
 const TicketType = z
@@ -21,6 +21,7 @@ const TicketType = z
       .array(z.uuid())
       .nullable()
       .openapi({ description: 'Zones its holders may enter; null = every zone that is not restricted' }),
+    holderCode: HolderCodePolicy,
   })
   .openapi('TicketType');
 
@@ -34,6 +35,7 @@ const ticketTypeFields = {
     description:
       'Zones of the event’s venue its holders may enter (a restricted zone only when listed); empty or absent = every zone that is not restricted',
   }),
+  holderCode: HolderCodePolicy,
 };
 
 const CreateTicketType = z
@@ -41,6 +43,7 @@ const CreateTicketType = z
     ...ticketTypeFields,
     gates: ticketTypeFields.gates.optional(),
     zones: ticketTypeFields.zones.optional(),
+    holderCode: ticketTypeFields.holderCode.optional().openapi({ description: 'Default `allowed`' }),
   })
   .openapi('CreateTicketType');
 
@@ -52,6 +55,7 @@ const UpdateTicketType = z
     capacity: ticketTypeFields.capacity.optional(),
     gates: ticketTypeFields.gates.nullable().optional(),
     zones: ticketTypeFields.zones.nullable().optional(),
+    holderCode: ticketTypeFields.holderCode.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'at least one field is required')
   .openapi('UpdateTicketType', { minProperties: 1, description: 'At least one field' });

@@ -1,11 +1,20 @@
 /**
  * HTTP routes for tickets: the holder's list, one ticket, its QR image, its holder name (issue 17),
- * transfers (SPEC section 4).
+ * transfers (SPEC section 4); binding the holder's wallet device is ./holder-keys.ts.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponses, okResponses } from '../http/answers';
 import { bearerAccess, createRouter, jsonBody, type RouteDeps, unwrap } from '../http/openapi';
-import { HolderNameInput, idParams, PageQuery, pageOf, Timestamp, z } from '../http/schemas';
+import {
+  HolderCodePolicy,
+  HolderKeyAlg,
+  HolderNameInput,
+  idParams,
+  PageQuery,
+  pageOf,
+  Timestamp,
+  z,
+} from '../http/schemas';
 import { setHolderName } from '../services/holder-names';
 import { getTicket, listMyTickets, ticketQrSvg, transferTicket } from '../services/tickets';
 
@@ -20,6 +29,15 @@ const Ticket = z
     status: z.enum(['valid', 'revoked']),
     qr: z.string(),
     holderName: z.string().nullable().openapi({ description: 'The holder’s name; null when none was given' }),
+    holderKey: z
+      .object({ alg: HolderKeyAlg, bindingNo: z.number().int(), boundAt: Timestamp })
+      .nullable()
+      .openapi({
+        description:
+          'The wallet device bound to the ticket (its public key stays with the cloud and the gates); null ' +
+          'while none is — a transfer clears it',
+      }),
+    holderCode: HolderCodePolicy,
     issuedAt: Timestamp,
   })
   .openapi('Ticket');

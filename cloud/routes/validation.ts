@@ -1,6 +1,11 @@
-/** HTTP route for online validation of a scanned QR (SPEC section 4): the same decision as a gate agent. */
+/**
+ * HTTP route for online validation of a scanned QR (SPEC section 4): the same decision as a gate agent,
+ * for the static ticket token and for the wallet's holder-bound rotating code (issue 20).
+ */
 import { createRoute } from '@hono/zod-openapi';
+import { normaliseScannedText } from '../../shared/admission';
 import { ADMISSION_REASONS } from '../../shared/admission/reasons';
+import { looksLikeHolderCode } from '../../shared/crypto';
 import {
   actorOf,
   bearerAccess,
@@ -14,10 +19,13 @@ import {
 } from '../http/openapi';
 import { Timestamp } from '../http/schemas';
 import { validateOnline } from '../services/validation';
+import { validateHolderCodeOnline } from '../services/validation-holder';
 
 const Validate = z
   .strictObject({
-    qr: z.string().min(1).max(1024),
+    qr: z.string().min(1).max(1024).openapi({
+      description: 'The scanned text: a static ticket token, or the wallet’s rotating code (122 characters)',
+    }),
     gateId: z.uuid(),
     direction: z.enum(['in', 'out']).optional(),
   })
@@ -80,7 +88,15 @@ export function validationRoutes(deps: RouteDeps) {
       responses: { 200: jsonResponse(ValidationResult, 'The decision'), ...errorResponses(404) },
     }),
     async (c) => {
-      const { validation } = unwrap(await validateOnline(services, actorOf(c), c.req.valid('json')));
+      const input = c.req.valid('json');
+      // The two kinds of code differ in length and version byte: each goes its own way to one decision
+      // (a static token is normalised where it is opened; a holder code here, as a gate does).
+      const text = normaliseScannedText(input.qr);
+      const { validation } = unwrap(
+        looksLikeHolderCode(text)
+          ? await validateHolderCodeOnline(services, actorOf(c), { ...input, qr: text })
+          : await validateOnline(services, actorOf(c), input),
+      );
       return c.json(validation, 200);
     },
   );

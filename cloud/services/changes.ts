@@ -7,9 +7,9 @@
  * PostgreSQL sequence or now() would hand out numbers at statement time and let a slow transaction commit
  * N after N+1 was already served.)
  *
- * The numbering and the insert are the database function `append_ticket_changes` (migration 0005), which
- * the purchase function calls too: the log's column list exists once, and a purchase still writes in one
- * statement. Callers must make this the LAST lock they take in a transaction (see db/transaction.ts), so
+ * The numbering and the insert are the database function `append_ticket_changes` (migration 0005, its
+ * box columns added by 0009 and 0013), which the purchase function calls too: the log's column list
+ * exists once, and a purchase still writes in one statement. Callers must make this the LAST lock they take in a transaction (see db/transaction.ts), so
  * the event row is held only for the final inserts and the commit.
  */
 import { type SQL, sql } from 'drizzle-orm';
@@ -21,7 +21,8 @@ import type { TicketChangeOp } from '../db/schema';
 /**
  * One change to record; `seq` is assigned here. A ticket's change carries its manifest row as of the
  * change (shared/sync-protocol's contract, so a field added there is asked for here; the optional
- * `nameBox` may be left out for none); an event-level change (cancellation) has them all null.
+ * `nameBox` and `holderKey` may be left out for none); an event-level change (cancellation) has them all
+ * null. A change that keeps a ticket's generation must repeat its boxes, or the gate's row loses them.
  */
 export type TicketChange = {
   op: TicketChangeOp;
@@ -42,6 +43,7 @@ const CHANGE_COLUMNS: readonly { param: string; type: string; of: (change: Ticke
   { param: 'p_digests', type: 'text[]', of: (c) => c.digest },
   { param: 'p_reasons', type: 'text[]', of: (c) => c.reason ?? null },
   { param: 'p_name_boxes', type: 'text[]', of: (c) => c.nameBox ?? null },
+  { param: 'p_holder_keys', type: 'text[]', of: (c) => c.holderKey ?? null },
 ];
 
 /** The function's answer: the new head (bigint: a string from node-postgres), or NULL. */

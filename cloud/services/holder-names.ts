@@ -11,7 +11,7 @@ import type { Actor } from './actor';
 import { appendTicketChanges } from './changes';
 import type { ServiceContext } from './context';
 import { nameBoxFor, normaliseHolderName } from './holder-name-rules';
-import { type TicketView, ticketView } from './tickets';
+import { type TicketView, ticketView, ticketViewColumns } from './tickets';
 
 /**
  * Sets (or, with null, removes) a ticket's holder name. The ticket's holder or an admin of its tenant
@@ -30,7 +30,7 @@ export async function setHolderName(
   const now = new Date(ctx.clock());
   return transactionOutcome(ctx.db, async (tx) => {
     const [ticket] = await tx
-      .select()
+      .select(ticketViewColumns)
       .from(tickets)
       .where(
         and(
@@ -50,7 +50,7 @@ export async function setHolderName(
       .update(tickets)
       .set({ holderName: name, nameBox, updatedAt: now })
       .where(eq(tickets.id, ticket.id))
-      .returning();
+      .returning(ticketViewColumns);
     // The event row's lock last (services/changes.ts); a cancelled event has revoked the ticket.
     const head = await appendTicketChanges(tx, {
       tenantId: ticket.tenantId,
@@ -67,6 +67,8 @@ export async function setHolderName(
           status: 'valid',
           digest: ticket.digest,
           nameBox,
+          // Unchanged, but the row replaces the gate's: without it the gate would lose the binding.
+          holderKey: ticket.holderKey,
         },
       ],
     });

@@ -1,8 +1,9 @@
 /**
  * Ticket types of an event: price, capacity, an optional gate restriction (e.g. the VIP door) and the
- * zones its holders may enter (issue 18; none listed = every zone that is not restricted). A change the
- * gates' manifest carries (a new type, a name, gates, zones) moves the event's change head, so the gates
- * pull it within seconds.
+ * zones its holders may enter (issue 18; none listed = every zone that is not restricted) and whether only
+ * the wallet's holder-bound rotating code admits (`holderCode`, issue 20). A change the gates' manifest
+ * carries (a new type, a name, gates, zones, the holder-code policy) moves the event's change head, so
+ * the gates pull it within seconds.
  * Capacity changes are one conditional UPDATE (`... WHERE taken <= $capacity`, taken = held + sold), so
  * a capacity can never be set below what is sold and held, whatever runs concurrently. `sold` is counted
  * from the tickets (index on ticket_type_id, status) rather than kept on the hot ticket-type row.
@@ -30,6 +31,8 @@ export interface TicketTypeView {
   gates: string[] | null;
   /** Zones its holders may enter; null = every zone that is not restricted. */
   zones: string[] | null;
+  /** `required`: only the wallet's rotating code admits; `allowed`: the static code too. */
+  holderCode: 'allowed' | 'required';
 }
 
 export type TicketTypeRow = typeof ticketTypes.$inferSelect;
@@ -53,6 +56,7 @@ export function ticketTypeView(row: TicketTypeRow & { sold: number }): TicketTyp
     available: Math.max(0, row.capacity - row.taken),
     gates: row.gateIds ?? null,
     zones: row.zoneIds && row.zoneIds.length > 0 ? row.zoneIds : null,
+    holderCode: row.holderCode,
   };
 }
 
@@ -63,6 +67,7 @@ export interface TicketTypeInput {
   capacity: number;
   gates?: string[] | undefined;
   zones?: string[] | undefined;
+  holderCode?: 'allowed' | 'required' | undefined;
 }
 
 /** A list of ids as stored: distinct, lower-case, null for none (none = no restriction). */
@@ -145,6 +150,7 @@ export async function createTicketType(
         capacity: input.capacity,
         gateIds: input.gates && input.gates.length > 0 ? [...new Set(input.gates)] : null,
         zoneIds: idList(input.zones),
+        holderCode: input.holderCode ?? 'allowed',
         createdAt: now,
         updatedAt: now,
       })
@@ -193,12 +199,14 @@ export async function updateTicketType(
         ? { gateIds: patch.gates && patch.gates.length > 0 ? [...new Set(patch.gates)] : null }
         : {}),
       ...(patch.zones !== undefined ? { zoneIds: idList(patch.zones) } : {}),
+      ...(patch.holderCode !== undefined ? { holderCode: patch.holderCode } : {}),
       updatedAt: new Date(ctx.clock()),
     })
     .where(patch.capacity !== undefined ? and(where, sql`${ticketTypes.taken} <= ${patch.capacity}`) : where)
     .returning({ ...getTableColumns(ticketTypes), sold: soldOf });
   if (row) {
-    if (patch.name !== undefined || patch.gates !== undefined || patch.zones !== undefined) {
+    const decidedBy = [patch.name, patch.gates, patch.zones, patch.holderCode];
+    if (decidedBy.some((field) => field !== undefined)) {
       // What the gates decide by changed: move the head (after the change committed) so they pull now.
       await announceEventChange(ctx.db, { tenantId: actor.tenantId, eventId });
       ctx.changesCommitted?.();

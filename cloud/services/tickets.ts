@@ -2,9 +2,10 @@
  * Tickets: minting tokens, the holder's views, the QR image and transfers. A ticket is one row for its
  * whole life; a transfer bumps its `generation` and replaces its token, so the previous holder's QR is
  * revoked (gates see the new generation and digest in the change log). A transfer also replaces the
- * holder name: the new holder's, or none — never the previous holder's (./holder-name-rules.ts).
+ * holder name: the new holder's, or none — never the previous holder's (./holder-name-rules.ts) — and
+ * clears the holder's device binding (issue 20, ./holder-keys.ts): the new holder claims the ticket anew.
  */
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { issueTicketToken, ticketTokenDigest } from '../../shared/crypto';
 import { eventCounters, events, type TicketStatus, tickets } from '../db/schema';
@@ -13,6 +14,7 @@ import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
 import { appendTicketChanges, type TicketChange } from './changes';
 import type { ServiceContext } from './context';
+import { type HolderKeySummary, holderKeySummaryOf } from './holder-keys';
 import { nameBoxFor, normaliseHolderName } from './holder-name-rules';
 import { enqueueMints } from './minting/tickets';
 import { keysetPage, type Page, type PageRequest } from './pagination';
@@ -29,12 +31,28 @@ export interface TicketView {
   qr: string;
   /** The holder's name (issue 17), null when none was given. */
   holderName: string | null;
+  /** The wallet device bound to the ticket (issue 20), null while none is. */
+  holderKey: HolderKeySummary | null;
+  /** The type's policy: `required` — only the wallet's rotating code admits. */
+  holderCode: HolderCodePolicy;
   issuedAt: string;
 }
 
 export type TicketRow = typeof tickets.$inferSelect;
+export type HolderCodePolicy = 'allowed' | 'required';
+/** A ticket row with its type's holder-code policy: what a view is made of. */
+export type TicketViewRow = TicketRow & { holderCode: HolderCodePolicy };
 
-export function ticketView(row: TicketRow): TicketView {
+/**
+ * The columns a view is read with: the ticket's and its type's policy. Written out in full: drizzle would
+ * render an interpolated column unqualified inside the subquery.
+ */
+export const ticketViewColumns = {
+  ...getTableColumns(tickets),
+  holderCode: sql<HolderCodePolicy>`(select tt.holder_code from ticket_types tt where tt.id = "tickets"."ticket_type_id")`,
+};
+
+export function ticketView(row: TicketViewRow): TicketView {
   return {
     id: row.id,
     eventId: row.eventId,
@@ -45,6 +63,8 @@ export function ticketView(row: TicketRow): TicketView {
     status: row.status,
     qr: row.qr,
     holderName: row.holderName,
+    holderKey: holderKeySummaryOf(row),
+    holderCode: row.holderCode,
     issuedAt: row.issuedAt.toISOString(),
   };
 }
@@ -99,7 +119,7 @@ export async function listMyTickets(
   actor: Actor,
   page: PageRequest,
 ): Promise<Result<{ page: Page<TicketView> }>> {
-  const query = ctx.db.select().from(tickets).$dynamic();
+  const query = ctx.db.select(ticketViewColumns).from(tickets).$dynamic();
   const own = and(eq(tickets.tenantId, actor.tenantId), eq(tickets.ownerUserId, actor.userId));
   return keysetPage(query, tickets.id, own, page, ticketView);
 }
@@ -137,7 +157,7 @@ export async function getTicket(
   ticketId: string,
 ): Promise<Result<{ ticket: TicketView }>> {
   const [row] = await ctx.db
-    .select()
+    .select(ticketViewColumns)
     .from(tickets)
     .where(ticketScope(actor, ticketId, actor.role === 'admin'));
   return row ? { ok: true, ticket: ticketView(row) } : fail('NOT_FOUND', 'ticket not found');
@@ -209,12 +229,17 @@ export async function transferTicket(
         digest: token.digest,
         holderName: holderName.name,
         nameBox,
+        // The binding was the previous holder's device; bindingNo stays, so a later claim moves it on.
+        holderPublicKey: null,
+        holderKeyAlg: null,
+        holderKeyBoundAt: null,
+        holderKey: null,
         updatedAt: now,
         // Delegated minting: the new holder gets the ticket minted again (same id, next generation).
         ...(ctx.mintingEnabled ? { mintStatus: 'pending' as const } : {}),
       })
       .where(eq(tickets.id, ticket.id))
-      .returning();
+      .returning(ticketViewColumns);
     const head = await appendTicketChanges(tx, {
       tenantId: actor.tenantId,
       eventId: ticket.eventId,

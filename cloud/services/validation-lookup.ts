@@ -140,6 +140,8 @@ export async function admissionContextOf(
           name: type.name,
           gateIds: type.gateIds ?? null,
           zoneIds: type.zoneIds && type.zoneIds.length > 0 ? type.zoneIds : null,
+          // `required`: a static code is HOLDER_CODE_REQUIRED (shared/admission decides it).
+          holderCode: type.holderCode,
         }
       : undefined,
     ticket: knownTicketOf(ticket),

@@ -18,6 +18,7 @@ import {
 } from '../test-support/cloud';
 import { enrollmentToken, enrollTestDevice, pullPage, refreshDeviceToken } from '../test-support/devices';
 import { gateReport, sendGateReport } from '../test-support/gate-report';
+import { holderDevice } from '../test-support/holder-device';
 import { type Conformance, watchResponses } from '../test-support/openapi-conformance';
 import { scanRecord } from '../test-support/scan-records';
 
@@ -242,6 +243,19 @@ describe('every operation answers as the document says', () => {
     ).toBe(403);
     expect((await call('POST', refund, { token: other.token })).status).toBe(200);
     expect((await call('POST', `/api/v1/orders/${missing}/refund`, { token: other.token })).status).toBe(404);
+    // The wallet's device key (issue 20): bound, a bad key, a missing ticket, a refunded one.
+    const phone = holderDevice('Ed25519');
+    const bindKey = (id: string, token: string, publicKey = phone.publicKeyText) =>
+      call('POST', `/api/v1/tickets/${id}/holder-key`, { token, body: { alg: 'Ed25519', publicKey } });
+    const bound = await bindKey(first!.id, customer);
+    expect(bound.status).toBe(200);
+    expect((await bindKey(first!.id, customer, 'AAAA')).status).toBe(400);
+    expect((await bindKey(missing, customer)).status).toBe(404);
+    expect((await bindKey(other.purchase.tickets[0].id, other.token)).status).toBe(409);
+    const serial = (await call('GET', `/api/v1/tickets/${first!.id}`, { token: customer })).body.serial;
+    const code = phone.code({ eventId: seeded.eventId, serial, generation: 1, bindingNo: 1 }, cloud.now());
+    const scanned = await call('POST', '/api/v1/validate', { token: staff, body: { ...validate, qr: code } });
+    expect(scanned.status).toBe(200);
   });
 
   it('devices and gate sync', async () => {

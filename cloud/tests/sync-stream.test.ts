@@ -12,6 +12,7 @@ import {
   type TestCloud,
 } from '../test-support/cloud';
 import { enrollTestDevice } from '../test-support/devices';
+import { holderDevice } from '../test-support/holder-device';
 
 let cloud: TestCloud;
 let seeded: SeededEvent;
@@ -91,6 +92,35 @@ describe('sync stream', () => {
     expect(refund).toBeDefined();
     expect(Date.now() - refundAt).toBeLessThan(2000);
     expect(JSON.parse(refund!.data).head).toBeGreaterThan(JSON.parse(sale!.data).head);
+    controller.abort();
+    await reader.cancel().catch(() => {});
+  });
+
+  it('tells a connected gate of a holder-key binding (issue 20): the change that carries the new box', async () => {
+    const bought = await buyTickets(cloud, seeded);
+    const device = await enrollTestDevice(cloud, seeded);
+    const controller = new AbortController();
+    const response = await cloud.app.request('/api/v1/sync/stream', {
+      headers: { authorization: `Bearer ${device.accessToken}` },
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    expect(await readUntil(reader, (event) => event === 'ready', 2000)).toBeDefined();
+    const phone = holderDevice('Ed25519');
+    const bound = await cloud.call('POST', `/api/v1/tickets/${bought.purchase.tickets[0].id}/holder-key`, {
+      token: bought.token,
+      body: { alg: 'Ed25519', publicKey: phone.publicKeyText },
+    });
+    expect(bound.status).toBe(200);
+    const [headAfter] = [...(await cloud.watcher.heads([seeded.eventId])).values()];
+    // Told within seconds (the bound is generous for a busy machine; the watcher polls every 200 ms).
+    const told = await readUntil(
+      reader,
+      (event, data) => event === 'manifest' && JSON.parse(data).head >= headAfter!,
+      5000,
+    );
+    expect(told).toBeDefined();
+    expect(JSON.parse(told!.data).eventId).toBe(seeded.eventId);
     controller.abort();
     await reader.cancel().catch(() => {});
   });
