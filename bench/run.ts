@@ -22,6 +22,7 @@ import { benchAdmissionPropagation } from './admission-propagation';
 import { benchTokenCrypto } from './crypto-verify';
 import { benchGate } from './gate-decision';
 import { benchGateOccupancy } from './gate-occupancy';
+import { benchHolderCode } from './holder-code';
 import { benchDatabaseServer, benchRedisUrl } from './lib/cloud-process';
 import {
   type BenchResult,
@@ -74,6 +75,11 @@ const plans: Plan[] = [
     label: 'gate zones: occupancy read, decision with zone rules',
     run: benchGateOccupancy,
     figures: ['gate occupancy read p99', 'gate decision p99 with zones / without'],
+  },
+  {
+    label: 'rotating codes: verify, gate decision',
+    run: benchHolderCode,
+    figures: ['gate decision p99 rotating code'],
   },
   { label: 'token crypto', run: benchTokenCrypto, figures: [] },
   {

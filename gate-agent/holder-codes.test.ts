@@ -11,13 +11,10 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../shared/crypto/index';
 import { type GateAgent, startGateAgent } from './agent';
-import { storePath } from './store/database';
-import { openGateStore } from './store/gate-store';
-import { pullEvent } from './sync/pull';
 import { HolderDevice, type HolderTicket } from './test-support/holder-device';
+import { prepareHolderGateDir } from './test-support/holder-gate';
 import { ManifestFixture } from './test-support/manifest-fixture';
-import { fixtureTransport, makeTempDir } from './test-support/stores';
-import { giveDeviceIdentity } from './test-support/test-device';
+import { makeTempDir } from './test-support/stores';
 
 const logger = pino({ level: 'silent' });
 const NOW = Date.UTC(2026, 5, 1, 18);
@@ -30,15 +27,8 @@ const phone = new HolderDevice('ES256');
 let ticket: HolderTicket;
 
 /** Prepares the data directory as an enrolled gate that pulled the event (the fixture's pages). */
-async function prepareDataDir(options: { measured: boolean }): Promise<void> {
-  const store = openGateStore(storePath(dataDir));
-  try {
-    giveDeviceIdentity(store);
-    await pullEvent(fixture.eventId, { store, fetchPage: fixtureTransport(fixture), clock: () => now });
-    if (!options.measured) store.updateSettings({ clockMeasuredAt: null });
-  } finally {
-    store.close();
-  }
+function prepareDataDir(options: { measured: boolean }): Promise<void> {
+  return prepareHolderGateDir(dataDir, fixture, { now, ...options });
 }
 
 async function scan(code: string): Promise<Record<string, unknown>> {

@@ -44,6 +44,7 @@ export const REQUIRED_FIGURES = [
   'gate decision p99 with 3 peers',
   'gate occupancy read p99',
   'gate decision p99 with zones / without',
+  'gate decision p99 rotating code',
 ] as const;
 
 const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);

@@ -46,6 +46,7 @@ export function findStationElements(document: Document): StationElements {
       syncNow: byId('sync-now'),
       syncResult: byId('sync-result'),
       timeZone: byId('chip-time'),
+      clock: byId('chip-clock'),
       occupancy: {
         strip: byId('zones'),
         passage: byId('zone-passage'),

@@ -6,6 +6,7 @@
  */
 import type { EventStatus } from './agent-api';
 import type { AgentClient, AgentStatus } from './agent-client';
+import { describeClockTrust } from './clock-trust';
 import { describeOccupancy } from './occupancy-text';
 import { type OccupancyElements, paintOccupancy } from './occupancy-view';
 import { type Scheduler, TaskSlot } from './scheduler';
@@ -34,6 +35,8 @@ export interface StatusBarElements {
   syncResult: HTMLElement;
   /** The amber "device time" chip, shown while the venue's time zone is unknown (venue-time.ts). */
   timeZone?: HTMLElement;
+  /** The amber "Clock unsure" chip, shown while the agent widens the rotating-code window (clock-trust.ts). */
+  clock?: HTMLElement;
   /** The zone strip: passage, occupancy and its age (issue 18); hidden for agents without zones. */
   occupancy?: OccupancyElements;
 }
@@ -113,6 +116,7 @@ export class StatusBar {
     const text = describeStatus(status);
     this.lastGateId = typeof status.gate.id === 'string' && status.gate.id !== '' ? status.gate.id : null;
     this.paintTimeZone(venueTimeZoneOf(status));
+    this.paintNote(elements.clock, describeClockTrust(status.clock));
     setText(elements.gateName, text.gateName);
     setText(elements.eventName, text.eventNames);
     setChip(elements.connection, text.connection.text, text.connection.tone);
@@ -143,9 +147,15 @@ export class StatusBar {
   /** Remembers the venue's zone; the chip says "device time" while it is unknown. */
   private paintTimeZone(zone: string | undefined): void {
     this.lastTimeZone = zone;
-    const chip = this.elements.timeZone;
+    this.paintNote(this.elements.timeZone, describeTimeZone(zone));
+  }
+
+  /** An amber note chip: hidden when there is nothing to say, else its words and its title. */
+  private paintNote(
+    chip: HTMLElement | undefined,
+    note: { text: string; tone: string; title: string } | null,
+  ): void {
     if (!chip) return;
-    const note = describeTimeZone(zone);
     chip.hidden = note === null;
     if (note === null) return;
     setChip(chip, note.text, note.tone);

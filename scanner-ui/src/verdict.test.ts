@@ -157,6 +157,29 @@ describe('describeScan', () => {
     );
   });
 
+  it('rotating codes (issue 20): an old or fast code, a static code where the wallet is required, the phone', () => {
+    const say = (reason: ScanReason, detail?: string) =>
+      describeScan(result(reason, detail ? { detail } : {}), 'in', OPTIONS);
+    expect(say('CODE_EXPIRED', 'stale')).toMatchObject({
+      headline: 'Code expired',
+      detail: expect.stringMatching(/screenshot.*wallet/),
+    });
+    expect(say('CODE_EXPIRED', 'ahead')).toMatchObject({
+      headline: 'Phone clock wrong',
+      detail: expect.stringMatching(/automatic time/),
+    });
+    expect(say('HOLDER_CODE_REQUIRED')).toMatchObject({
+      title: 'REJECT',
+      headline: 'Open the ticket in the wallet',
+      detail: expect.stringMatching(/only opens in the wallet/),
+    });
+    expect(say('INVALID', 'holder-key-unknown').detail).toBe(
+      'Phone not registered on this gate yet — sync or use the box office',
+    );
+    expect(say('INVALID', 'holder-key-replaced').detail).toMatch(/^Code from a replaced phone/);
+    expect(say('INVALID', 'signature').detail).toMatch(/Not a ticket we issued/);
+  });
+
   it('OK_UNSYNCED is an ACCEPT with a small note; OK has none', () => {
     expect(describeScan(result('OK_UNSYNCED'), 'in', OPTIONS).note).toMatch(/Not yet synced/);
     expect(describeScan(result('OK'), 'in', OPTIONS).note).toBeUndefined();

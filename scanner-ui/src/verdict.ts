@@ -141,18 +141,20 @@ function detailFor(
     case 'EXPIRED':
       return result.detail === 'event-ended' ? 'The event has ended' : 'This ticket is no longer valid';
     case 'CODE_EXPIRED':
+      // A rotating code (issue 20) from outside the gate's time window: a screenshot or a stale screen,
+      // or (ahead) a phone whose clock runs fast.
       return result.detail === 'ahead'
-        ? 'The phone’s clock is wrong — set it to automatic time, then show the code again'
-        : 'Old code (screenshot?) — ask them to open the ticket in the wallet app now';
+        ? 'The phone’s clock is ahead — set it to automatic time, then show the code again'
+        : 'Old code (screenshot?) — open the ticket in the wallet now';
     case 'HOLDER_CODE_REQUIRED':
-      return 'Printed or copied codes are not accepted for this ticket — open it in the wallet';
+      return 'This ticket only opens in the wallet — printed or copied codes are refused';
     case 'INVALID':
       if (result.detail === 'not-issued')
         return 'This code is not the one issued for this ticket — send to the box office';
       if (result.detail === 'holder-key-replaced')
-        return 'Code from a replaced phone — the ticket now opens on another device';
+        return 'Code from a replaced phone — ask for the ticket on their current phone';
       if (result.detail === 'holder-key-unknown')
-        return 'Phone not registered on this gate yet — sync the gate or send to the box office';
+        return 'Phone not registered on this gate yet — sync or use the box office';
       return 'Not a ticket we issued, or damaged — ask for the ticket again';
     default:
       return noDetailFor(result.reason);
@@ -173,6 +175,7 @@ function headlineFor(result: ScanResult, options: DescribeOptions): string {
   const zone = result.zone?.name?.trim();
   if (result.reason === 'ZONE_FULL' && zone) return `${zone} full`;
   if (result.reason === 'ALREADY_USED' && result.detail === 'no-reentry') return 'No re-entry';
+  if (result.reason === 'CODE_EXPIRED' && result.detail === 'ahead') return 'Phone clock wrong';
   if (result.reason === 'ALREADY_USED' && result.detail === 'inside-elsewhere') return 'Already inside';
   if (result.reason === 'NOT_INSIDE' && result.detail === 'not-in-zone') {
     const left = options.passage?.to?.name?.trim();
