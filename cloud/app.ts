@@ -153,6 +153,7 @@ function paymentProviderOf(deps: AppDeps): PaymentProvider {
 function createServiceContext(deps: AppDeps, metrics: Metrics): ServiceContext {
   const services: ServiceContext = {
     db: deps.database.db,
+    scanDb: deps.database.scanDb,
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? (() => uuidv7()),
     keyring: deps.keyring,

@@ -27,8 +27,10 @@ export async function servedOpenApiDocument(): Promise<Record<string, unknown>> 
   const unused = (what: string) => () => {
     throw new Error(`the OpenAPI document must not need the database (${what})`);
   };
+  const db = new Proxy({} as Database, { get: (_target, key) => unused(`db.${String(key)}`)() });
   const database: DatabaseHandle = {
-    db: new Proxy({} as Database, { get: (_target, key) => unused(`db.${String(key)}`)() }),
+    db,
+    scanDb: db,
     kind: 'pglite',
     ping: unused('ping'),
     flush: unused('flush'),

@@ -24,6 +24,11 @@ export type Executor = Database | Transaction;
 /** An open database with its lifecycle. */
 export interface DatabaseHandle {
   db: Database;
+  /**
+   * Online validation's own small pool (postgres: SCAN_POOL_CONNECTIONS connections; PGlite: `db`), so a
+   * steward's scan never waits for a connection behind a queue of purchases on the main pool.
+   */
+  scanDb: Database;
   kind: 'postgres' | 'pglite';
   /** Throws when the database does not answer (used by /health/ready). */
   ping(): Promise<void>;
@@ -49,6 +54,12 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
 }
 
+/**
+ * Connections of the scan pool (online validation): each scan holds one for a few short statements, so
+ * a few serve 100 stewards; a process opens at most 20 + 4 (flush) + 8 (scans) = 32 connections.
+ */
+export const SCAN_POOL_CONNECTIONS = 8;
+
 /** Opens PostgreSQL when a URL is given, PGlite otherwise. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
@@ -71,6 +82,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         await client.query('SET synchronous_commit TO off');
       },
     });
+    // Same settings as the main pool (asynchronous commit; the flush makes an answered scan durable).
+    const scanPool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: SCAN_POOL_CONNECTIONS,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      onConnect: async (client) => {
+        await client.query('SET synchronous_commit TO off');
+      },
+    });
     const flushPool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 4,
@@ -80,9 +101,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     flushPool.on('error', () => {});
+    scanPool.on('error', () => {});
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     return {
       db,
+      scanDb: drizzlePg({ client: scanPool, schema }) as unknown as Database,
       kind: 'postgres',
       pool,
       ping: async () => {
@@ -96,6 +119,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: async () => {
         await pool.end();
+        await scanPool.end();
         await flushPool.end();
       },
     };
@@ -111,6 +135,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   return {
     db,
+    scanDb: db,
     kind: 'pglite',
     pglite: client,
     ping: async () => {

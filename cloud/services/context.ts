@@ -43,6 +43,11 @@ export interface BusinessEvents {
 
 export interface ServiceContext {
   db: Database;
+  /**
+   * Online validation's own pool (db/client.ts scanDb), so a scan does not queue behind purchases for a
+   * connection; absent (tools, tests that build a context by hand): `db`.
+   */
+  scanDb?: Database;
   /** Current time, unix milliseconds. */
   clock: () => number;
   /** New primary keys (UUIDv7 in production: time-ordered, which keeps indexes and cursors cheap). */

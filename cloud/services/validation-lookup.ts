@@ -3,13 +3,20 @@
  * shared/admission decides on: the token keys of a gate's venue, the ticket (locked while deciding), and
  * the rest of the admission context — the event, the ticket type, the ticket's last admission and, at a
  * venue with zones, the zone rules of the scan (./validation-zones.ts).
+ *
+ * Under purchase load every round trip waits its turn on a busy event loop, so a scan reads what it
+ * needs in as few of them as it can (issue 19): the gate, its venue's events with their key versions and
+ * its zone rules in ONE parallel hop on the scan pool (gateScanContext), then the ticket locked together
+ * with its type. Nothing is cached across scans — a cancelled event, a changed gate or type, a revoked
+ * ticket is read fresh by the very next scan, whichever process made the change; only unwrapped event
+ * keys (immutable per version) and the trusted signing keys (a minute) are kept by the keyring.
  */
-import { and, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { AdmissionInput, KnownTicket } from '../../shared/admission';
 import { lastAdmissionOf as lastAdmissionFromHistory } from '../../shared/admission/history';
 import { type EventKey, type TicketClaims, TicketVerifier } from '../../shared/crypto';
 import type { Transaction } from '../db/client';
-import { events, tickets, ticketTypes } from '../db/schema';
+import { eventKeys, events, gates, tickets, ticketTypes, venueZones } from '../db/schema';
 import { admissionHistoryOf } from './admissions';
 import type { ServiceContext } from './context';
 import { venueZoneRules } from './event-peers';
@@ -20,6 +27,10 @@ const RECENT_EVENT_MS = 7 * 24 * 3600 * 1000;
 
 export type EventRow = typeof events.$inferSelect;
 export type TicketRow = typeof tickets.$inferSelect;
+export type TicketTypeRow = typeof ticketTypes.$inferSelect;
+export type GateRow = typeof gates.$inferSelect;
+/** A zone rule row as venueZoneRules reads it. */
+export type ZoneRuleRow = Awaited<ReturnType<typeof venueZoneRules>>[number];
 
 /** The keys a scan at a gate is checked with, and the events they open. */
 export interface VenueTokenKeys {
@@ -50,6 +61,71 @@ export async function venueTokenKeys(
   for (const event of candidates) eventKeys.push(...(await ctx.keyring.eventKeysOf(event.id)));
   const verifier = new TicketVerifier({ signingKeys: await ctx.keyring.trustedSigningKeys(now), eventKeys });
   return { verifier, events: candidates };
+}
+
+/** Everything a scan at a gate is decided in before its ticket is looked up. */
+export interface GateScanContext {
+  gate: GateRow;
+  keys: VenueTokenKeys;
+  /** The venue's zone rules, in venueZoneRules' order (none: a venue without zones). */
+  rules: ZoneRuleRow[];
+}
+
+/**
+ * The gate, the keys and events of its venue (as venueTokenKeys selects them) and its zone rules, read
+ * fresh in one parallel hop on the scan pool; undefined when the tenant has no such gate.
+ */
+export async function gateScanContext(
+  ctx: ServiceContext,
+  tenantId: string,
+  gateId: string,
+  now: number,
+): Promise<GateScanContext | undefined> {
+  const db = ctx.scanDb ?? ctx.db;
+  const ofGate = and(eq(gates.id, gateId), eq(gates.tenantId, tenantId));
+  const gateVenue = db.select({ venueId: gates.venueId }).from(gates).where(ofGate);
+  const [gateRows, candidates, rules, signingKeys] = await Promise.all([
+    db.select().from(gates).where(ofGate),
+    db
+      .select({
+        event: events,
+        keyVersions: sql<
+          number[] | null
+        >`(select array_agg(k.key_version) from ${eventKeys} k where k.event_id = ${events.id})`,
+      })
+      .from(events)
+      .where(
+        and(
+          eq(events.tenantId, tenantId),
+          inArray(events.venueId, gateVenue),
+          inArray(events.status, ['published', 'cancelled']),
+          gt(events.endsAt, new Date(now - RECENT_EVENT_MS)),
+        ),
+      ),
+    db
+      .select({
+        id: venueZones.id,
+        name: venueZones.name,
+        capacity: venueZones.capacity,
+        restricted: venueZones.restricted,
+        reentry: venueZones.reentry,
+      })
+      .from(venueZones)
+      .where(and(eq(venueZones.tenantId, tenantId), inArray(venueZones.venueId, gateVenue)))
+      .orderBy(asc(venueZones.position), asc(venueZones.id)),
+    ctx.keyring.trustedSigningKeys(now),
+  ]);
+  const gate = gateRows[0];
+  if (!gate) return undefined;
+  const keys: EventKey[] = [];
+  for (const { event, keyVersions } of candidates) {
+    for (const version of keyVersions ?? []) {
+      const key = await ctx.keyring.eventKey(event.id, Number(version));
+      if (key) keys.push(key);
+    }
+  }
+  const verifier = new TicketVerifier({ signingKeys, eventKeys: keys });
+  return { gate, keys: { verifier, events: candidates.map((c) => c.event) }, rules };
 }
 
 /**
@@ -83,6 +159,33 @@ export async function lockTicket(
   return ticket;
 }
 
+/**
+ * lockTicket, with the ticket type the token names read in the same statement (left joined: a token may
+ * name a type the event does not have; null then).
+ */
+export async function lockTicketWithType(
+  tx: Transaction,
+  tenantId: string,
+  claims: TicketClaims,
+): Promise<{ ticket: TicketRow | undefined; type: TicketTypeRow | null }> {
+  const [row] = await tx
+    .select({ ticket: tickets, type: ticketTypes })
+    .from(tickets)
+    .leftJoin(
+      ticketTypes,
+      and(eq(ticketTypes.eventId, tickets.eventId), eq(ticketTypes.typeNo, claims.ticketTypeNo)),
+    )
+    .where(
+      and(
+        eq(tickets.eventId, claims.eventId),
+        eq(tickets.serial, claims.ticketSerial),
+        eq(tickets.tenantId, tenantId),
+      ),
+    )
+    .for('update', { of: tickets });
+  return { ticket: row?.ticket, type: row?.type ?? null };
+}
+
 /** The ticket as the decision knows a ticket. */
 export function knownTicketOf(ticket: TicketRow): KnownTicket {
   return {
@@ -104,6 +207,8 @@ export async function admissionContextOf(
   ticket: TicketRow,
   typeNo: number,
   place: ScanPlace,
+  /** What the caller already read: the type (null: none) and the venue's zone rules. */
+  known: { type?: TicketTypeRow | null; rules?: readonly ZoneRuleRow[] } = {},
 ): Promise<
   Pick<AdmissionInput, 'event' | 'ticketType' | 'ticket' | 'lastAdmission' | 'zones'> & {
     /** The corrected time of the ticket's latest record: a new one must follow it (admissionTimeAfter). */
@@ -111,14 +216,21 @@ export async function admissionContextOf(
     hasZones: boolean;
   }
 > {
-  const [type] = await tx
-    .select()
-    .from(ticketTypes)
-    .where(and(eq(ticketTypes.eventId, event.id), eq(ticketTypes.typeNo, typeNo)));
-  const rules = await venueZoneRules(tx, event.tenantId, event.venueId);
+  // What the caller did not read yet (one statement at a time: a transaction has one connection).
+  const type =
+    known.type !== undefined
+      ? known.type
+      : ((
+          await tx
+            .select()
+            .from(ticketTypes)
+            .where(and(eq(ticketTypes.eventId, event.id), eq(ticketTypes.typeNo, typeNo)))
+        )[0] ?? null);
+  const rules = known.rules ?? (await venueZoneRules(tx, event.tenantId, event.venueId));
   // The ticket's state folded from its whole admission history — entries and exits at every gate
   // (uploaded), by online validation and manual check-in — with the function the gates fold theirs with
-  // (shared/admission/history), so the cloud and the doors agree.
+  // (shared/admission/history), so the cloud and the doors agree. Read after the ticket's lock (the
+  // caller's) was taken, so a racing scan's committed record is seen.
   const history = await admissionHistoryOf(
     tx,
     { tenantId: event.tenantId, eventId: event.id },

@@ -33,11 +33,10 @@ import type { ServiceContext } from './context';
 import {
   admissionContextOf,
   type EventRow,
-  lockTicket,
+  gateScanContext,
+  lockTicketWithType,
   type TicketRow,
-  venueTokenKeys,
 } from './validation-lookup';
-import { findGate } from './venues';
 
 export interface ValidationView {
   decision: 'accept' | 'reject';
@@ -82,21 +81,24 @@ export async function validateOnline(
   input: { qr: string; gateId: string; direction?: ScanDirection | undefined },
 ): Promise<Result<{ validation: ValidationView }>> {
   const now = ctx.clock();
-  const gate = await findGate(ctx, actor.tenantId, input.gateId);
-  if (!gate) return fail('NOT_FOUND', 'gate not found');
+  const context = await gateScanContext(ctx, actor.tenantId, input.gateId, now);
+  if (!context) return fail('NOT_FOUND', 'gate not found');
+  const { gate, keys, rules } = context;
   const scan: OnlineScan = { ctx, actor, gate, direction: input.direction ?? 'in', now };
+  // The scan pool (db/client.ts): a scan never waits for a connection behind queued purchases.
+  const db = ctx.scanDb ?? ctx.db;
 
-  const keys = await venueTokenKeys(ctx, actor.tenantId, gate.venueId, now);
   const opened = openToken(input.qr, keys.verifier);
   let decided: OnlineDecision;
   if (!opened.ok) {
     decided = { decision: decideTokenRejection(opened), eventId: null, ticketId: null };
-    await recordScan(ctx.db, scan, decided);
+    await recordScan(db, scan, decided);
   } else {
     const event = keys.events.find((candidate) => candidate.id === opened.claims.eventId);
-    decided = await inTransaction(ctx.db, async (tx) => {
-      const ticket = await lockTicket(tx, actor.tenantId, opened.claims);
-      const result = await decideOpened(tx, scan, { opened, event, ticket, keys: keys.verifier });
+    decided = await inTransaction(db, async (tx) => {
+      const { ticket, type } = await lockTicketWithType(tx, actor.tenantId, opened.claims);
+      const found = { opened, event, ticket, keys: keys.verifier, known: { type, rules } };
+      const result = await decideOpened(tx, scan, found);
       await recordScan(tx, scan, result);
       await recordAdmission(tx, scan, result);
       return result;
@@ -115,6 +117,7 @@ async function decideOpened(
     event: EventRow | undefined;
     ticket: TicketRow | undefined;
     keys: SignatureKeys;
+    known: Parameters<typeof admissionContextOf>[5];
   },
 ): Promise<OnlineDecision> {
   const { opened, event, ticket } = found;
@@ -144,6 +147,7 @@ async function decideOpened(
     ticket,
     claims.ticketTypeNo,
     scan,
+    found.known,
   );
   return {
     decision: decideAdmission({ token, ...context, ...situation }),
