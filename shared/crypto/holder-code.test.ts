@@ -25,6 +25,9 @@ import {
 import { eventTagOf } from './ticket-token';
 
 const EVENT = '0190f3a2-7c1e-7b7a-9d2e-3c4b5a697887';
+/** A committed box (event key 7×32, public key 9×32, nonce zero): the construction must not drift. */
+const FIXED_BOX =
+  'hk1.AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAJcftlhV4cTsCT-paP2tEEF_IUrbxi7EmpQH5vjcfbmmjQZc57W8c6UzxLM1wKWx20HR53k';
 const OTHER_EVENT = '0190f3a2-7c1e-7b7a-9d2e-3c4b5a697888';
 
 /** A device key as the wallet makes it, held by node crypto for the test. */
@@ -216,6 +219,20 @@ describe('holder key box (hk1)', () => {
     expect(openHolderKey(keys, ctx, changed)).toBeUndefined();
     expect(openHolderKey(keys, ctx, 'hn1.abc')).toBeUndefined();
     expect(openHolderKey(keys, ctx, 42 as unknown as string)).toBeUndefined();
+  });
+
+  it('seals exactly the committed bytes for a fixed nonce, and opens them', () => {
+    const fixedKey = new Uint8Array(32).fill(7);
+    const publicKey = new Uint8Array(32).fill(9);
+    const box = sealHolderKey(
+      fixedKey,
+      1,
+      ctx,
+      { alg: 'Ed25519', publicKey, bindingNo: 2 },
+      { nonce: new Uint8Array(24) },
+    );
+    expect(box).toBe(FIXED_BOX);
+    expect(openHolderKey(() => fixedKey, ctx, FIXED_BOX)?.bindingNo).toBe(2);
   });
 
   it('refuses to seal a bad binding', () => {
