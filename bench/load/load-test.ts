@@ -39,6 +39,12 @@ export interface LoadOptions {
    * collection is asked for (SIGUSR2, gc-on-signal.mjs) and memory read a second later.
    */
   settleS: number;
+  /**
+   * Whose tickets the stewards scan: `same` (the seeds' run: the event the buyers are buying) or
+   * `separate` (a second event at the same venue and gate) — the pair tells how much of a scan's time
+   * is spent waiting on the sold event's rows (LOAD_SCAN_EVENT).
+   */
+  scanEvent: 'same' | 'separate';
   /** Ticket holders seeded, and tickets each (their QR codes are scanned, their lists read). */
   holders: number;
   ticketsEach: number;
@@ -87,7 +93,7 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 /**
  * The load test's settings from the environment: LOAD_QUICK=1 (≈ 20 s, lighter), LOAD_DURATION_S,
  * LOAD_BUYERS, LOAD_STEWARDS, LOAD_LISTING_RPS, LOAD_HEALTH_EVERY_S, LOAD_THINK_MS, LOAD_WARMUP_S, LOAD_SETTLE_S,
- * LOAD_MAX_HEAP_GROWTH_MB, LOAD_MAX_RSS_GROWTH_MB, REDIS_URL.
+ * LOAD_MAX_HEAP_GROWTH_MB, LOAD_MAX_RSS_GROWTH_MB, LOAD_SCAN_EVENT (same | separate), REDIS_URL.
  */
 export function loadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LoadOptions {
   const quick = env.LOAD_QUICK === '1';
@@ -102,12 +108,19 @@ export function loadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LoadOp
     thinkMs: intSetting(env, 'LOAD_THINK_MS', 1000, 0, 60_000),
     warmupS: intSetting(env, 'LOAD_WARMUP_S', d.warmupS, 0, 300),
     settleS: intSetting(env, 'LOAD_SETTLE_S', d.settleS, 0, 300),
+    scanEvent: scanEventSetting(env.LOAD_SCAN_EVENT),
     holders: d.holders,
     ticketsEach: quick ? 10 : 20,
     maxHeapGrowthMiB: intSetting(env, 'LOAD_MAX_HEAP_GROWTH_MB', 24, 1, 100_000),
     maxRssGrowthMiB: intSetting(env, 'LOAD_MAX_RSS_GROWTH_MB', 160, 1, 100_000),
     redisUrl: env.REDIS_URL || undefined,
   };
+}
+
+function scanEventSetting(value: string | undefined): LoadOptions['scanEvent'] {
+  if (value === undefined || value === '' || value === 'same') return 'same';
+  if (value === 'separate') return 'separate';
+  throw new RangeError(`LOAD_SCAN_EVENT must be same or separate, not ${JSON.stringify(value)}`);
 }
 
 export interface LoadRun {
@@ -157,7 +170,11 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${GC_ON_SIGNAL}`.trim(),
   });
   try {
-    const seed = await seedLoad(cloud, { holders: options.holders, ticketsEach: options.ticketsEach });
+    const seed = await seedLoad(cloud, {
+      holders: options.holders,
+      ticketsEach: options.ticketsEach,
+      scanEvent: options.scanEvent,
+    });
     const buyerTokens = await Promise.all(
       Array.from({ length: options.peakBuyers }, (_, i) =>
         cloud.token('customer', seed.tenant, `buyer-${i}`),

@@ -137,5 +137,8 @@ describe('load report judge', () => {
   it('refuses a bad setting by name', () => {
     expect(() => loadOptionsFromEnv({ LOAD_DURATION_S: 'soon' })).toThrow(/LOAD_DURATION_S/);
     expect(() => loadOptionsFromEnv({ LOAD_BUYERS: '0' })).toThrow(/LOAD_BUYERS/);
+    expect(() => loadOptionsFromEnv({ LOAD_SCAN_EVENT: 'other' })).toThrow(/LOAD_SCAN_EVENT/);
+    expect(loadOptionsFromEnv({}).scanEvent).toBe('same');
+    expect(loadOptionsFromEnv({ LOAD_SCAN_EVENT: 'separate' }).scanEvent).toBe('separate');
   });
 });

@@ -165,7 +165,8 @@ export function printLoadReport(report: LoadReport): void {
   const o = report.options;
   console.log(
     `\nload test (${report.quick ? 'quick run' : 'full run'}: ${o.seconds} s, peak ${o.peakBuyers} buyers, ` +
-      `${o.stewards} stewards, ${o.listingPerSecond} listings/s, health every ${o.healthEveryS} s, think ${o.thinkMs} ms; ` +
+      `${o.stewards} stewards scanning ${o.scanEvent === 'separate' ? 'another event' : 'the event on sale'}, ` +
+      `${o.listingPerSecond} listings/s, health every ${o.healthEveryS} s, think ${o.thinkMs} ms; ` +
       `${report.machine.cpus} CPUs, node ${report.machine.node}; cloud on PostgreSQL, ` +
       `Redis ${report.cloud.redis ? 'yes' : 'no (in-process jobs and limits)'}; ` +
       `rate limits raised to ${report.cloud.rateLimitPerMinute.toLocaleString('en')}/min: capacity, not the limiter)\n`,

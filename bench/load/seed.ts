@@ -30,7 +30,7 @@ interface Purchase {
  */
 export async function seedLoad(
   cloud: BenchCloud,
-  options: { holders: number; ticketsEach: number },
+  options: { holders: number; ticketsEach: number; scanEvent?: 'same' | 'separate' },
 ): Promise<LoadSeed> {
   if (options.ticketsEach < 1 || options.ticketsEach > 50)
     throw new RangeError('seedLoad: ticketsEach must be 1 to 50 (one reservation)');
@@ -43,26 +43,38 @@ export async function seedLoad(
     name: 'Main entrance',
   });
   const now = Date.now();
-  const { eventId, ticketTypeId } = await publishedEvent(
-    cloud,
-    tenant,
-    {
-      venueId: venue.id,
-      name: 'Load Night',
-      startsAt: new Date(now - 3_600_000),
-      endsAt: new Date(now + 86_400_000),
-      doorsOpenAt: new Date(now - 7_200_000),
-    },
-    { name: 'General admission', priceCents: 3900, capacity: 1_000_000 },
-  );
+  const openEvent = (name: string) =>
+    publishedEvent(
+      cloud,
+      tenant,
+      {
+        venueId: venue.id,
+        name,
+        startsAt: new Date(now - 3_600_000),
+        endsAt: new Date(now + 86_400_000),
+        doorsOpenAt: new Date(now - 7_200_000),
+      },
+      { name: 'General admission', priceCents: 3900, capacity: 1_000_000 },
+    );
+  const { eventId, ticketTypeId } = await openEvent('Load Night');
+  // The stewards' tickets: of the event on sale (the seeds' run), or of a second event at the same door.
+  const scanned = options.scanEvent === 'separate' ? await openEvent('Load Night (other event)') : undefined;
+  const holderEventId = scanned?.eventId ?? eventId;
+  const holderTypeId = scanned?.ticketTypeId ?? ticketTypeId;
 
   const holderTokens: string[] = [];
   const qrCodes: string[] = [];
   for (let i = 0; i < options.holders; i++) {
     const token = await cloud.token('customer', tenant, `holder-${i}`);
-    const hold = await call<{ id: string }>(cloud, token, 'POST', `/api/v1/events/${eventId}/reservations`, {
-      items: [{ ticketTypeId, quantity: options.ticketsEach }],
-    });
+    const hold = await call<{ id: string }>(
+      cloud,
+      token,
+      'POST',
+      `/api/v1/events/${holderEventId}/reservations`,
+      {
+        items: [{ ticketTypeId: holderTypeId, quantity: options.ticketsEach }],
+      },
+    );
     const purchase = await call<Purchase>(
       cloud,
       token,
