@@ -13,9 +13,12 @@
  */
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { AdmissionInput, KnownTicket } from '../../shared/admission';
-import { lastAdmissionOf as lastAdmissionFromHistory } from '../../shared/admission/history';
+import {
+  type AdmissionRecord,
+  lastAdmissionOf as lastAdmissionFromHistory,
+} from '../../shared/admission/history';
 import { type EventKey, type TicketClaims, TicketVerifier } from '../../shared/crypto';
-import type { Transaction } from '../db/client';
+import type { Executor, Transaction } from '../db/client';
 import { eventKeys, events, gates, tickets, ticketTypes, venueZones } from '../db/schema';
 import { admissionHistoryOf } from './admissions';
 import type { ServiceContext } from './context';
@@ -168,7 +171,20 @@ export async function lockTicketWithType(
   tenantId: string,
   claims: TicketClaims,
 ): Promise<{ ticket: TicketRow | undefined; type: TicketTypeRow | null }> {
-  const [row] = await tx
+  return ticketWithType(tx, tenantId, claims, { lock: true });
+}
+
+/**
+ * The ticket a token names with its type, in one statement; `lock`: FOR UPDATE of the ticket (inside a
+ * transaction), else a plain read whose ticket fields the writer checks again (./validation-fast-path.ts).
+ */
+export async function ticketWithType(
+  executor: Executor,
+  tenantId: string,
+  claims: TicketClaims,
+  options: { lock: boolean },
+): Promise<{ ticket: TicketRow | undefined; type: TicketTypeRow | null }> {
+  const query = executor
     .select({ ticket: tickets, type: ticketTypes })
     .from(tickets)
     .leftJoin(
@@ -181,8 +197,8 @@ export async function lockTicketWithType(
         eq(tickets.serial, claims.ticketSerial),
         eq(tickets.tenantId, tenantId),
       ),
-    )
-    .for('update', { of: tickets });
+    );
+  const [row] = options.lock ? await query.for('update', { of: tickets }) : await query;
   return { ticket: row?.ticket, type: row?.type ?? null };
 }
 
@@ -202,13 +218,17 @@ export function knownTicketOf(ticket: TicketRow): KnownTicket {
  * the decision takes them. `hasZones`: the venue has zones, so an accepted entry or exit records its move.
  */
 export async function admissionContextOf(
-  tx: Transaction,
+  tx: Executor,
   event: EventRow,
   ticket: TicketRow,
   typeNo: number,
   place: ScanPlace,
-  /** What the caller already read: the type (null: none) and the venue's zone rules. */
-  known: { type?: TicketTypeRow | null; rules?: readonly ZoneRuleRow[] } = {},
+  /** What the caller already read: the type (null: none), the venue's zone rules, the ticket's history. */
+  known: {
+    type?: TicketTypeRow | null;
+    rules?: readonly ZoneRuleRow[];
+    history?: readonly AdmissionRecord[];
+  } = {},
 ): Promise<
   Pick<AdmissionInput, 'event' | 'ticketType' | 'ticket' | 'lastAdmission' | 'zones'> & {
     /** The corrected time of the ticket's latest record: a new one must follow it (admissionTimeAfter). */
@@ -230,12 +250,11 @@ export async function admissionContextOf(
   // The ticket's state folded from its whole admission history — entries and exits at every gate
   // (uploaded), by online validation and manual check-in — with the function the gates fold theirs with
   // (shared/admission/history), so the cloud and the doors agree. Read after the ticket's lock (the
-  // caller's) was taken, so a racing scan's committed record is seen.
-  const history = await admissionHistoryOf(
-    tx,
-    { tenantId: event.tenantId, eventId: event.id },
-    ticket.serial,
-  );
+  // caller's) was taken, so a racing scan's committed record is seen — or, on the fast path, read
+  // without it and counted again by the writer under the lock.
+  const history =
+    known.history ??
+    (await admissionHistoryOf(tx, { tenantId: event.tenantId, eventId: event.id }, ticket.serial));
   const state = zonedStateOf(history, rules);
   const zones = await zoneContextOf(tx, event, rules, state, place);
   return {

@@ -23,7 +23,7 @@ import {
   passageOf,
   type ZoneRule,
 } from '../../shared/admission/zones';
-import type { Transaction } from '../db/client';
+import type { Executor } from '../db/client';
 import { parseRows, sqlNumber } from '../db/rows';
 import { type events, type ScanDirection, venueZones } from '../db/schema';
 import { standingMovementSql } from './admissions';
@@ -42,7 +42,7 @@ export interface ScanPlace {
  * default zone); undefined at a venue without zones, which decides exactly as before.
  */
 export async function zoneContextOf(
-  tx: Transaction,
+  tx: Executor,
   event: EventRow,
   rules: readonly ZoneRule[],
   state: AdmissionState,
@@ -67,6 +67,17 @@ export async function zoneContextOf(
   return { move, holderZone: state.zone, enteredZones: state.enteredZones, target, targetInside };
 }
 
+/**
+ * Whether deciding this scan takes a zone's lock (zoneContextOf): an entry into a zone with a capacity.
+ * Such a scan is decided inside a transaction that holds the lock until its record commits; any other
+ * scan may be decided from a plain read (./validation-fast-path.ts).
+ */
+export function takesZoneLock(rules: readonly ZoneRule[], place: ScanPlace): boolean {
+  if (rules.length === 0 || place.direction !== 'in') return false;
+  const move = moveAt(passageOf(place.gate, rules), place.direction);
+  return rules.some((zone) => zone.id === move.to && zone.capacity !== null);
+}
+
 /** The holder's state as the venue's rules fold it: records without zones enter its first zone. */
 export function zonedStateOf(
   history: Parameters<typeof admissionStateOf>[0],
@@ -86,7 +97,7 @@ const Inside = z.object({ inside: sqlNumber });
  * that all 50,000 entered ~320 ms (every ticket's latest move is read) — entries into one big zone take
  * turns at that pace online; gates decide offline from their own counts.
  */
-async function insideNow(tx: Transaction, event: EventRow, zoneId: string, defaultZone: string) {
+async function insideNow(tx: Executor, event: EventRow, zoneId: string, defaultZone: string) {
   const toZone = (alias: string) => {
     const a = sql.raw(alias);
     return sql`coalesce(${a}.to_zone, case when ${a}.direction = 'in' then ${defaultZone} else ${OUTSIDE} end)`;

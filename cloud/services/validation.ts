@@ -1,8 +1,12 @@
 /**
  * Online validation (POST /validate, venue_staff): the same decision a gate agent makes offline, taken
  * the same way — open the token, look the ticket up, authenticate, decide (shared/admission) — against
- * PostgreSQL, then recorded. The ticket row is locked while deciding and recording the scan, so two
- * stewards scanning one ticket at two doors at the same instant admit it once.
+ * PostgreSQL, then recorded. Two stewards scanning one ticket at two doors at the same instant admit it
+ * once: the common case is decided from a plain read and written by one database statement that checks,
+ * under the ticket's lock, that the read still holds (./online-admission.ts; the loser decides again), so
+ * the event row that numbers the record is never held across this process's event loop (issue 19). An
+ * entry into a zone with a capacity is decided the locked way: ticket and zone rows locked in a
+ * transaction until its record commits.
  *
  * The ticket's state comes from its whole admission history (./admissions.ts: entries and exits at every
  * gate, uploaded, and online), and an online accept appends the cloud's own record to it, which reaches
@@ -23,20 +27,24 @@ import {
 } from '../../shared/admission';
 import { admissionTimeAfter } from '../../shared/admission/history';
 import type { OpenedToken, TicketClaims } from '../../shared/crypto';
-import type { Transaction } from '../db/client';
+import type { Database, Executor, Transaction } from '../db/client';
 import { type gates, type ScanDirection, scans } from '../db/schema';
 import { inTransaction } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
-import { appendAdmissions } from './admissions';
+import { admissionHistoryOf, appendAdmissions } from './admissions';
 import type { ServiceContext } from './context';
+import { recordOnlineAdmission } from './online-admission';
 import {
   admissionContextOf,
   type EventRow,
   gateScanContext,
   lockTicketWithType,
   type TicketRow,
+  ticketWithType,
+  type ZoneRuleRow,
 } from './validation-lookup';
+import { takesZoneLock } from './validation-zones';
 
 export interface ValidationView {
   decision: 'accept' | 'reject';
@@ -95,22 +103,85 @@ export async function validateOnline(
     await recordScan(db, scan, decided);
   } else {
     const event = keys.events.find((candidate) => candidate.id === opened.claims.eventId);
-    decided = await inTransaction(db, async (tx) => {
-      const { ticket, type } = await lockTicketWithType(tx, actor.tenantId, opened.claims);
-      const found = { opened, event, ticket, keys: keys.verifier, known: { type, rules } };
-      const result = await decideOpened(tx, scan, found);
-      await recordScan(tx, scan, result);
-      await recordAdmission(tx, scan, result);
-      return result;
-    });
+    const found = { opened, event, keys: keys.verifier, rules };
+    decided = (await decideFromRead(db, scan, found)) ?? (await decideLocked(db, scan, found));
     if (decided.decision.decision === 'accept') ctx.changesCommitted?.();
   }
   return { ok: true, validation: view(decided, now) };
 }
 
+/** What a scan's token opened to, and what its gate's context already holds. */
+interface OpenedScan {
+  opened: OpenedToken;
+  event: EventRow | undefined;
+  keys: SignatureKeys;
+  rules: ZoneRuleRow[];
+}
+
+/** Reads of a scan on the fast path before it goes the locked way (each a race lost to another writer). */
+const READ_ATTEMPTS = 3;
+
+/**
+ * The common case (issue 19): the ticket, its type and its history read in one parallel hop with no
+ * transaction, the decision taken as always, and an accept recorded in one statement that re-checks the
+ * read under the ticket's lock (./online-admission.ts) — so the event row, which numbers every change of
+ * the event, is never held across this process's event loop. A rejection is its scan row alone.
+ * Undefined: decide it the locked way — an entry into a zone with a capacity (the zone's lock is held
+ * while counting, ./validation-zones.ts), or a read that went stale READ_ATTEMPTS times.
+ */
+async function decideFromRead(
+  db: Database,
+  scan: OnlineScan,
+  found: OpenedScan,
+): Promise<OnlineDecision | undefined> {
+  if (takesZoneLock(found.rules, scan)) return undefined;
+  const { opened, event } = found;
+  for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+    const [{ ticket, type }, history] = await Promise.all([
+      ticketWithType(db, scan.actor.tenantId, opened.claims, { lock: false }),
+      event
+        ? admissionHistoryOf(db, { tenantId: event.tenantId, eventId: event.id }, opened.claims.ticketSerial)
+        : [],
+    ]);
+    const known = { type, rules: found.rules, history };
+    const decided = await decideOpened(db, scan, { ...found, ticket, known });
+    if (decided.decision.decision !== 'accept' || !ticket || !decided.eventId) {
+      await recordScan(db, scan, decided);
+      return decided;
+    }
+    const outcome = await recordOnlineAdmission(db, {
+      tenantId: scan.actor.tenantId,
+      eventId: decided.eventId,
+      ticket,
+      historyCount: history.length,
+      scanId: scan.ctx.newId(),
+      gate: { id: scan.gate.id, name: scan.gate.name },
+      staffUserId: scan.actor.userId,
+      direction: scan.direction,
+      reason: decided.decision.reason,
+      scannedAt: new Date(scan.now),
+      atMs: admissionTimeAfter(scan.now, decided.latestAt),
+      move: decided.hasZones ? decided.decision.move : undefined,
+    });
+    if (outcome === 'ok') return decided;
+  }
+  return undefined;
+}
+
+/** The locked way: the ticket locked (and the zone's row, for a capacity) until the record commits. */
+async function decideLocked(db: Database, scan: OnlineScan, found: OpenedScan): Promise<OnlineDecision> {
+  return inTransaction(db, async (tx) => {
+    const { ticket, type } = await lockTicketWithType(tx, scan.actor.tenantId, found.opened.claims);
+    const result = await decideOpened(tx, scan, { ...found, ticket, known: { type, rules: found.rules } });
+    await recordScan(tx, scan, result);
+    await recordAdmission(tx, scan, result);
+    return result;
+  });
+}
+
 /** Authenticates an opened token against the ticket row and decides. */
 async function decideOpened(
-  tx: Transaction,
+  tx: Executor,
   scan: OnlineScan,
   found: {
     opened: OpenedToken;
