@@ -267,6 +267,7 @@ export function createApp(deps: AppDeps): CloudApp {
   metrics.attach({
     jobDepth: () => jobs.depth(),
     poolStats: () => deps.database.poolStats(),
+    scanPoolStats: () => deps.database.scanPoolStats(),
     dependencies: readinessChecks,
     gateReports: () => gateHealthSamples(services),
     zoneOccupancy: () => liveOccupancySamples(services.db, services.clock()),

@@ -36,6 +36,7 @@ export async function servedOpenApiDocument(): Promise<Record<string, unknown>> 
     flush: unused('flush'),
     close: async () => {},
     poolStats: () => ({ total: 0, idle: 0, waiting: 0 }),
+    scanPoolStats: () => ({ total: 0, idle: 0, waiting: 0 }),
   };
   const logger = createLogger('silent', new Writable({ write: (_chunk, _encoding, done) => done() }));
   const keyring = new Keyring(database.db, config.keyEncryptionKey);

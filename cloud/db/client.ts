@@ -40,6 +40,8 @@ export interface DatabaseHandle {
   close(): Promise<void>;
   /** Connections of the main pool right now (metrics); PGlite is one connection, never waiting. */
   poolStats(): { total: number; idle: number; waiting: number };
+  /** Connections of the scan pool right now (metrics; PGlite: its one connection, as poolStats). */
+  scanPoolStats(): { total: number; idle: number; waiting: number };
   /** The underlying pg Pool (postgres only), for migrations that need one session. */
   pool?: pg.Pool;
   /** The underlying PGlite instance (pglite only). */
@@ -117,6 +119,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         await flushPool.query('select pg_current_xact_id()');
       }),
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      scanPoolStats: () => ({
+        total: scanPool.totalCount,
+        idle: scanPool.idleCount,
+        waiting: scanPool.waitingCount,
+      }),
       close: async () => {
         await pool.end();
         await scanPool.end();
@@ -144,6 +151,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // PGlite commits synchronously to its own store; there is nothing to wait for.
     flush: async () => {},
     poolStats: () => ({ total: 1, idle: 0, waiting: 0 }),
+    scanPoolStats: () => ({ total: 1, idle: 0, waiting: 0 }),
     close: () => client.close(),
   };
 }

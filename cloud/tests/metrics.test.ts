@@ -39,6 +39,7 @@ const CLOUD_METRICS = [
   'reconciliation_findings_total',
   'job_queue_depth',
   'db_pool_connections',
+  'db_scan_pool_connections',
   'dependency_up',
   'gate_last_report_age_seconds',
   'gate_reported_manifest_age_seconds',
@@ -96,8 +97,8 @@ describe('cloud /metrics', () => {
     expect((await cloud.call('GET', '/metrics', { token: seeded.adminToken })).status).toBe(403);
   });
 
-  it('has every contract metric after a purchase, a scan upload and a gate report', async () => {
-    await buyTickets(cloud, seeded, { quantity: 2 });
+  it('has every contract metric after a purchase, a scan upload, a gate report and an online scan', async () => {
+    const { purchase } = await buyTickets(cloud, seeded, { quantity: 2 });
     const device = await enrollTestDevice(cloud, seeded);
     const upload = await cloud.call('POST', '/api/v1/sync/scans', {
       token: device.accessToken,
@@ -134,6 +135,13 @@ describe('cloud /metrics', () => {
       ],
     });
     expect((await sendGateReport(cloud, device, report)).status).toBe(200);
+    // An online scan, decided on the scan pool (accepted or not, it took a connection there).
+    const staff = await cloud.token('venue_staff', seeded.tenant);
+    const scanned = await cloud.call('POST', '/api/v1/validate', {
+      token: staff,
+      body: { qr: purchase.tickets[0].qr, gateId: seeded.gateIds[0] },
+    });
+    expect(scanned.status).toBe(200);
     cloud.advance(12_000);
     // An error response, for http_errors_total.
     expect((await cloud.call('GET', `/api/v1/events/${uuidv7()}`, { token: seeded.adminToken })).status).toBe(
@@ -154,6 +162,8 @@ describe('cloud /metrics', () => {
     expect(sample(text, 'dependency_up', { dependency: 'database' })).toBe(1);
     expect(sample(text, 'db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'db_pool_connections', { state: 'waiting' })).toBe(0);
+    expect(sample(text, 'db_scan_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'db_scan_pool_connections', { state: 'waiting' })).toBe(0);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     // The purchase queued its hold's expiry: the in-process runner counts it.
     expect(text).toMatch(/^job_queue_depth\{job="[a-z-]+",state="(waiting|delayed|active|failed)"\} \d+$/m);

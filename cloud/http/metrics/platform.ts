@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { runReadinessChecks } from '../readiness';
 import { collectedGauge, type Scrape } from './scrape';
 
-/** Registers `job_queue_depth`, `db_pool_connections` and `dependency_up`. */
+/** Registers `job_queue_depth`, `db_pool_connections`, `db_scan_pool_connections` and `dependency_up`. */
 export function registerPlatformGauges(registry: Registry, scrape: Scrape): void {
   collectedGauge(registry, {
     name: 'job_queue_depth',
@@ -18,20 +18,17 @@ export function registerPlatformGauges(registry: Registry, scrape: Scrape): void
       return (rows ?? []).map((row) => ({ labels: { job: row.job, state: row.state }, value: row.count }));
     },
   });
-  collectedGauge(registry, {
+  registerPoolGauge(registry, {
     name: 'db_pool_connections',
     help: 'Database pool connections by state (total, idle, waiting = requests queued for a connection)',
-    labelNames: ['state'] as const,
-    // Each process has its own pool: a cluster's connections add up.
-    aggregator: 'sum',
-    samples() {
-      const stats = scrape.sources.poolStats?.();
-      if (!stats) return [];
-      return (['total', 'idle', 'waiting'] as const).map((state) => ({
-        labels: { state },
-        value: stats[state],
-      }));
-    },
+    stats: () => scrape.sources.poolStats?.(),
+  });
+  // Online validation's own pool (db/client.ts): steady `waiting` here means stewards wait for a
+  // connection, whatever the main pool does.
+  registerPoolGauge(registry, {
+    name: 'db_scan_pool_connections',
+    help: 'Online validation scan pool connections by state (total, idle, waiting = scans queued for one)',
+    stats: () => scrape.sources.scanPoolStats?.(),
   });
   collectedGauge(registry, {
     name: 'dependency_up',
@@ -44,6 +41,32 @@ export function registerPlatformGauges(registry: Registry, scrape: Scrape): void
       return outcomes.map((outcome) => ({
         labels: { dependency: outcome.name },
         value: outcome.up ? 1 : 0,
+      }));
+    },
+  });
+}
+
+/** A pool's connections by state (total, idle, waiting), summed over a cluster's processes. */
+function registerPoolGauge(
+  registry: Registry,
+  pool: {
+    name: string;
+    help: string;
+    stats: () => { total: number; idle: number; waiting: number } | undefined;
+  },
+): void {
+  collectedGauge(registry, {
+    name: pool.name,
+    help: pool.help,
+    labelNames: ['state'] as const,
+    // Each process has its own pools: a cluster's connections add up.
+    aggregator: 'sum',
+    samples() {
+      const stats = pool.stats();
+      if (!stats) return [];
+      return (['total', 'idle', 'waiting'] as const).map((state) => ({
+        labels: { state },
+        value: stats[state],
       }));
     },
   });

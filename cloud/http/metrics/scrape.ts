@@ -23,6 +23,8 @@ export interface MetricsSources {
   jobDepth?: JobDepthSource | undefined;
   /** Connections of the database pool. */
   poolStats?: (() => { total: number; idle: number; waiting: number }) | undefined;
+  /** Connections of online validation's scan pool. */
+  scanPoolStats?: (() => { total: number; idle: number; waiting: number }) | undefined;
   /** The readiness checks (/health/ready): each throws when its dependency is not usable. */
   dependencies?: ReadinessChecks | undefined;
   /** Every gate's latest health report (one bounded query). */
