@@ -22,6 +22,13 @@ export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesW
 export type Executor = Database | Transaction;
 
 /** An open database with its lifecycle. */
+/** A pool's connections by state: open, idle, and requests waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface DatabaseHandle {
   db: Database;
   /**
@@ -39,9 +46,9 @@ export interface DatabaseHandle {
   flush(): Promise<void>;
   close(): Promise<void>;
   /** Connections of the main pool right now (metrics); PGlite is one connection, never waiting. */
-  poolStats(): { total: number; idle: number; waiting: number };
+  poolStats(): PoolStats;
   /** Connections of the scan pool right now (metrics; PGlite: its one connection, as poolStats). */
-  scanPoolStats(): { total: number; idle: number; waiting: number };
+  scanPoolStats(): PoolStats;
   /** The underlying pg Pool (postgres only), for migrations that need one session. */
   pool?: pg.Pool;
   /** The underlying PGlite instance (pglite only). */

@@ -6,8 +6,8 @@
  *
  * Under purchase load every round trip waits its turn on a busy event loop, so a scan reads what it
  * needs in as few of them as it can (issue 19): the gate, its venue's events with their key versions and
- * its zone rules in ONE parallel hop on the scan pool (gateScanContext), then the ticket locked together
- * with its type. Nothing is cached across scans — a cancelled event, a changed gate or type, a revoked
+ * its zone rules in ONE parallel hop on the scan pool (gateScanContext), then the ticket with its type —
+ * read plainly beside its history (the common case), or locked in a transaction. Nothing is cached across scans — a cancelled event, a changed gate or type, a revoked
  * ticket is read fresh by the very next scan, whichever process made the change; only unwrapped event
  * keys (immutable per version) and the trusted signing keys (a minute) are kept by the keyring.
  */
@@ -176,7 +176,7 @@ export async function lockTicketWithType(
 
 /**
  * The ticket a token names with its type, in one statement; `lock`: FOR UPDATE of the ticket (inside a
- * transaction), else a plain read whose ticket fields the writer checks again (./validation-fast-path.ts).
+ * transaction), else a plain read whose ticket fields the writer checks again (./online-admission.ts).
  */
 export async function ticketWithType(
   executor: Executor,

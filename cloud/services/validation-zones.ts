@@ -70,7 +70,7 @@ export async function zoneContextOf(
 /**
  * Whether deciding this scan takes a zone's lock (zoneContextOf): an entry into a zone with a capacity.
  * Such a scan is decided inside a transaction that holds the lock until its record commits; any other
- * scan may be decided from a plain read (./validation-fast-path.ts).
+ * scan may be decided from a plain read (./validation.ts decideFromRead).
  */
 export function takesZoneLock(rules: readonly ZoneRule[], place: ScanPlace): boolean {
   if (rules.length === 0 || place.direction !== 'in') return false;

@@ -3,6 +3,7 @@
  * database pool, and whether each dependency answers its readiness check.
  */
 import type { Registry } from 'prom-client';
+import type { PoolStats } from '../../db/client';
 import { runReadinessChecks } from '../readiness';
 import { collectedGauge, type Scrape } from './scrape';
 
@@ -52,7 +53,7 @@ function registerPoolGauge(
   pool: {
     name: string;
     help: string;
-    stats: () => { total: number; idle: number; waiting: number } | undefined;
+    stats: () => PoolStats | undefined;
   },
 ): void {
   collectedGauge(registry, {

@@ -7,6 +7,7 @@
  * that scrape and counts `metrics_source_errors_total{source}`, so /metrics always answers.
  */
 import { type Aggregator, Counter, Gauge, type LabelValues, type Registry } from 'prom-client';
+import type { PoolStats } from '../../db/client';
 import type { GateHealthSample } from '../../services/gate-health';
 import type { ZoneOccupancySample } from '../../services/occupancy';
 import { CHECK_TIMEOUT_MS, type ReadinessChecks, within } from '../readiness';
@@ -22,9 +23,9 @@ export interface MetricsSources {
   /** The job runner's queue counts, for `job_queue_depth`. */
   jobDepth?: JobDepthSource | undefined;
   /** Connections of the database pool. */
-  poolStats?: (() => { total: number; idle: number; waiting: number }) | undefined;
+  poolStats?: (() => PoolStats) | undefined;
   /** Connections of online validation's scan pool. */
-  scanPoolStats?: (() => { total: number; idle: number; waiting: number }) | undefined;
+  scanPoolStats?: (() => PoolStats) | undefined;
   /** The readiness checks (/health/ready): each throws when its dependency is not usable. */
   dependencies?: ReadinessChecks | undefined;
   /** Every gate's latest health report (one bounded query). */
