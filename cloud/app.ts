@@ -85,6 +85,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Run jobs in this process even when REDIS_URL is set (default: BullMQ when it is set). */
   inProcessJobs?: boolean;
+  /** Take jobs from Redis in this process (default true; a scan-lane worker only queues them). */
+  jobWorkers?: boolean;
 }
 
 export interface CloudApp {
@@ -231,6 +233,7 @@ export function createApp(deps: AppDeps): CloudApp {
     services,
     logger,
     ...(deps.inProcessJobs ? { inProcess: true } : {}),
+    ...(deps.jobWorkers === false ? { workers: false } : {}),
   });
 
   const limiter: RateLimiter = createRateLimiter(config.rateLimits, deps.redis);

@@ -14,7 +14,12 @@
  *   keeps its number, so the sweeps come back with it.
  * - in the primary: `/metrics` of all workers, aggregated (http/cluster-metrics.ts), so a scrape that lands
  *   on any worker reads the whole cloud.
- * Several processes need PostgreSQL and Redis (cloud/config.ts refuses PGlite and a missing REDIS_URL).
+ *
+ * The scan lane (CLOUD_SCAN_WORKERS > 0): that many more workers serve online validation only. The
+ * primary then listens on the port itself and hands each connection to a worker of its lane by its first
+ * request line (http/lane-router.ts); scan workers take no BullMQ jobs and run no sweeps, so nothing but
+ * scans competes for their event loop. Without a lane the primary leaves the port to node:cluster.
+ * Several cloud processes need PostgreSQL and Redis (cloud/config.ts refuses PGlite and a missing REDIS_URL).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
@@ -22,10 +27,16 @@ import type { Config } from './config';
 import { openDatabase } from './db/client';
 import { runMigrations } from './db/migrate';
 import { serveClusterMetrics } from './http/cluster-metrics';
+import { type Lane, type LaneRouter, startLaneRouter } from './http/lane-router';
 import { Keyring } from './services/keyring';
 
 /** The environment variable that tells a forked worker its number (1..CLOUD_WORKERS). */
 export const WORKER_SLOT_VARIABLE = 'CLOUD_WORKER_SLOT';
+/** … its lane ('general' or 'scan'), and '1' in WORKER_HANDED_VARIABLE when the primary's router feeds it. */
+export const WORKER_LANE_VARIABLE = 'CLOUD_WORKER_LANE';
+export const WORKER_HANDED_VARIABLE = 'CLOUD_WORKER_HANDED';
+/** What a worker fed by the router sends the primary once it can take connections. */
+export const WORKER_READY = 'cloud:worker-ready';
 /** First restart delay of a dead worker; doubled per consecutive death, up to RESTART_DELAY_MAX_MS. */
 export const RESTART_DELAY_MIN_MS = 500;
 export const RESTART_DELAY_MAX_MS = 30_000;
@@ -39,6 +50,14 @@ export function workerSlot(): number | undefined {
   if (!cluster.isWorker) return undefined;
   const slot = Number(process.env[WORKER_SLOT_VARIABLE]);
   return Number.isInteger(slot) && slot > 0 ? slot : undefined;
+}
+
+/** This worker's lane and whether the primary hands it connections (it does not listen itself). */
+export function workerRole(): { lane: Lane; handed: boolean } {
+  return {
+    lane: process.env[WORKER_LANE_VARIABLE] === 'scan' ? 'scan' : 'general',
+    handed: cluster.isWorker && process.env[WORKER_HANDED_VARIABLE] === '1',
+  };
 }
 
 /** The delay before restarting a worker that died `deaths` times in a row (1 = first death). */
@@ -59,6 +78,9 @@ async function prepareDatabase(config: Config): Promise<void> {
 
 interface Slot {
   number: number;
+  lane: Lane;
+  /** Started and taking connections (listening, or ready for handed ones). */
+  ready: boolean;
   worker: Worker | undefined;
   startedAt: number;
   /** Deaths in a row without a stable run between them. */
@@ -66,9 +88,39 @@ interface Slot {
   restartTimer: NodeJS.Timeout | undefined;
 }
 
+/** Worker slots 1..CLOUD_WORKERS of the general lane, then CLOUD_SCAN_WORKERS of the scan lane. */
+function slotsFor(config: Config): Slot[] {
+  return Array.from({ length: config.cloudWorkers + config.scanWorkers }, (_, index) => ({
+    number: index + 1,
+    lane: index < config.cloudWorkers ? 'general' : 'scan',
+    ready: false,
+    worker: undefined,
+    startedAt: 0,
+    deaths: 0,
+    restartTimer: undefined,
+  }));
+}
+
+/** The primary's listener for a scan lane: each lane's connections round robin over its ready workers. */
+function routeToLanes(config: Config, slots: Slot[], logger: Logger): Promise<LaneRouter> {
+  const turn: Record<Lane, number> = { general: 0, scan: 0 };
+  return startLaneRouter({
+    port: config.port,
+    host: '0.0.0.0',
+    logger,
+    pick: (lane) => {
+      const live = slots.filter((s) => s.lane === lane && s.ready && s.worker?.isConnected());
+      if (live.length === 0) return undefined;
+      turn[lane] = (turn[lane] + 1) % live.length;
+      return live[turn[lane]]?.worker;
+    },
+  });
+}
+
 /**
- * Runs the primary: prepares the database, forks `config.cloudWorkers` workers and supervises them until
- * a signal. `announce` is called once every worker listens. Resolves with the exit code to end with.
+ * Runs the primary: prepares the database, forks `config.cloudWorkers` (and `config.scanWorkers`) workers
+ * and supervises them until a signal. `announce` is called once every worker takes connections. Resolves
+ * with the exit code to end with.
  */
 export async function runPrimary(
   config: Config,
@@ -76,14 +128,8 @@ export async function runPrimary(
   announce: (url: string) => void,
 ): Promise<number> {
   await prepareDatabase(config);
-  const slots: Slot[] = Array.from({ length: config.cloudWorkers }, (_, index) => ({
-    number: index + 1,
-    worker: undefined,
-    startedAt: 0,
-    deaths: 0,
-    restartTimer: undefined,
-  }));
-  const listening = new Set<number>();
+  const slots = slotsFor(config);
+  let router: LaneRouter | undefined;
   let started = false;
   let stopping = false;
   let finish: (code: number) => void = () => {};
@@ -94,19 +140,30 @@ export async function runPrimary(
   const fork = (slot: Slot) => {
     slot.restartTimer = undefined;
     slot.startedAt = Date.now();
-    const worker = cluster.fork({ [WORKER_SLOT_VARIABLE]: String(slot.number) });
+    const worker = cluster.fork({
+      [WORKER_SLOT_VARIABLE]: String(slot.number),
+      [WORKER_LANE_VARIABLE]: slot.lane,
+      [WORKER_HANDED_VARIABLE]: router ? '1' : '0',
+    });
     slot.worker = worker;
-    worker.on('listening', (address) => {
-      logger.info({ worker: slot.number, pid: worker.process.pid }, 'cloud worker listening');
-      listening.add(slot.number);
-      if (!started && listening.size === slots.length) {
+    const ready = (port: number) => {
+      logger.info(
+        { worker: slot.number, pid: worker.process.pid, lane: slot.lane },
+        'cloud worker listening',
+      );
+      slot.ready = true;
+      if (!started && slots.every((s) => s.ready)) {
         started = true;
-        announce(`http://127.0.0.1:${address.port}`);
+        announce(`http://127.0.0.1:${port}`);
       }
+    };
+    worker.on('listening', (address) => ready(address.port));
+    worker.on('message', (message: unknown) => {
+      if (router && (message as { type?: unknown } | null)?.type === WORKER_READY) ready(router.port);
     });
     worker.on('exit', (code, signal) => {
       slot.worker = undefined;
-      listening.delete(slot.number);
+      slot.ready = false;
       if (stopping) {
         if (code !== 0 && code !== null) exitCode ||= 1;
         if (slots.every((s) => !s.worker)) finish(0);
@@ -125,6 +182,7 @@ export async function runPrimary(
         {
           worker: slot.number,
           pid: worker.process.pid,
+          lane: slot.lane,
           code,
           signal,
           restartInMs: delayMs,
@@ -143,6 +201,8 @@ export async function runPrimary(
     exitCode = code;
     logger.info({ reason }, 'stopping the cloud workers');
     for (const slot of slots) clearTimeout(slot.restartTimer);
+    // No new connections; each worker finishes the ones it has.
+    void router?.close();
     const alive = slots.filter((slot) => slot.worker);
     if (alive.length === 0) {
       finish(0);
@@ -163,6 +223,7 @@ export async function runPrimary(
   process.on('SIGINT', () => void stop('SIGINT'));
 
   serveClusterMetrics();
+  if (config.scanWorkers > 0) router = await routeToLanes(config, slots, logger);
   for (const slot of slots) fork(slot);
   await done;
   return exitCode;

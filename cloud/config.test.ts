@@ -82,6 +82,24 @@ describe('loadConfig', () => {
     expect(noRedis.message).toContain('REDIS_URL');
   });
 
+  it('reads CLOUD_SCAN_WORKERS (0 by default, 0..16); a scan lane needs PostgreSQL and Redis too', () => {
+    const shared = { DATABASE_URL: 'postgres://db/cloud', REDIS_URL: 'redis://redis:6379' };
+    expect(loadConfig(base, { generateDevSecrets: false }).scanWorkers).toBe(0);
+    expect(
+      loadConfig({ ...base, ...shared, CLOUD_SCAN_WORKERS: '1' }, { generateDevSecrets: false }).scanWorkers,
+    ).toBe(1);
+    for (const bad of ['17', '1.5', 'one', '-1']) {
+      const error = errorOf({ ...base, ...shared, CLOUD_SCAN_WORKERS: bad });
+      expect(error.variable).toBe('CLOUD_SCAN_WORKERS');
+      expect(error.message).toContain('0 to 16');
+    }
+    const noPostgres = errorOf({ ...base, REDIS_URL: shared.REDIS_URL, CLOUD_SCAN_WORKERS: '1' });
+    expect(noPostgres.variable).toBe('CLOUD_SCAN_WORKERS');
+    expect(noPostgres.message).toContain('DATABASE_URL');
+    const noRedis = errorOf({ ...base, DATABASE_URL: shared.DATABASE_URL, CLOUD_SCAN_WORKERS: '1' });
+    expect(noRedis.message).toContain('REDIS_URL');
+  });
+
   it('trusts no proxy by default and reads TRUSTED_PROXIES as a list of IPs and CIDRs', () => {
     expect(loadConfig(base, { generateDevSecrets: false }).trustedProxies).toEqual([]);
     expect(loadConfig(base, { generateDevSecrets: false }).rateLimits.deviceToken).toBe(10);

@@ -65,6 +65,12 @@ const envSchema = z.object({
     .min(1, 'must be a whole number from 1 to 64')
     .max(64, 'must be a whole number from 1 to 64')
     .default(1),
+  CLOUD_SCAN_WORKERS: z.coerce
+    .number({ error: 'must be a whole number from 0 to 16' })
+    .int('must be a whole number from 0 to 16')
+    .min(0, 'must be a whole number from 0 to 16')
+    .max(16, 'must be a whole number from 0 to 16')
+    .default(0),
   SYNC_STREAM_HEARTBEAT_MS: positiveInt(5_000, 60_000),
   MINTING_SERVICE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INTERNAL_SERVICE_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -135,6 +141,12 @@ export interface Config {
    * 1 = one process, no cluster. More than 1 needs DATABASE_URL and REDIS_URL.
    */
   cloudWorkers: number;
+  /**
+   * Cloud processes that serve the scan lane only (CLOUD_SCAN_WORKERS, cloud/http/lane-router.ts): a
+   * connection whose first request is `POST /api/v1/validate` goes to one of them, every other to the
+   * CLOUD_WORKERS. 0 = no lane. More than 0 runs a cluster and needs DATABASE_URL and REDIS_URL.
+   */
+  scanWorkers: number;
   /**
    * How often an idle push stream sends a heartbeat (SYNC_STREAM_HEARTBEAT_MS). Gates treat a stream silent
    * for 2.5 heartbeats as dead and reconnect: a path that dies without closing the connection (a cloud
@@ -288,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     trustedProxies,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     cloudWorkers: e.CLOUD_WORKERS,
+    scanWorkers: e.CLOUD_SCAN_WORKERS,
     streamHeartbeatMs: e.SYNC_STREAM_HEARTBEAT_MS,
     minting:
       e.MINTING_SERVICE_URL && e.INTERNAL_SERVICE_SECRET
@@ -349,17 +362,21 @@ function paymentConfig(e: z.infer<typeof envSchema>, production: boolean): Payme
  * process) and its own rate-limit counts (every limit multiplied by the number of processes).
  */
 function workersNeedSharedStores(e: z.infer<typeof envSchema>): void {
-  if (e.CLOUD_WORKERS === 1) return;
+  if (e.CLOUD_WORKERS === 1 && e.CLOUD_SCAN_WORKERS === 0) return;
+  const [name, what] =
+    e.CLOUD_WORKERS > 1
+      ? ['CLOUD_WORKERS', `${e.CLOUD_WORKERS} processes`]
+      : ['CLOUD_SCAN_WORKERS', 'a scan lane (its own processes)'];
   if (!e.DATABASE_URL) {
     throw new ConfigError(
-      'CLOUD_WORKERS',
-      `${e.CLOUD_WORKERS} processes need DATABASE_URL (PostgreSQL): the embedded PGlite database belongs to one process`,
+      name,
+      `${what} need DATABASE_URL (PostgreSQL): the embedded PGlite database belongs to one process`,
     );
   }
   if (!e.REDIS_URL) {
     throw new ConfigError(
-      'CLOUD_WORKERS',
-      `${e.CLOUD_WORKERS} processes need REDIS_URL: jobs and rate limits must be shared by the processes`,
+      name,
+      `${what} need REDIS_URL: jobs and rate limits must be shared by the processes`,
     );
   }
 }

@@ -4,7 +4,7 @@
  * workers runs this file again as one cloud process on the shared port.
  */
 import cluster from 'node:cluster';
-import { runPrimary, workerSlot } from './cluster';
+import { runPrimary, WORKER_READY, workerRole, workerSlot } from './cluster';
 import { type Config, ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { startCloud } from './server';
@@ -16,13 +16,24 @@ function announce(url: string, processes: number): void {
 
 /** One cloud process until a signal (or, for a cluster worker, until its primary is gone). */
 async function serve(config: Config, slot: number | undefined): Promise<void> {
-  const logger = slot === undefined ? undefined : createLogger(config.logLevel).child({ worker: slot });
+  const role = workerRole();
+  const logger =
+    slot === undefined ? undefined : createLogger(config.logLevel).child({ worker: slot, lane: role.lane });
   const running = await startCloud(config, {
     ...(logger ? { logger } : {}),
-    // The primary migrated once for all workers; worker 1 runs the sweeps for all (cloud/cluster.ts).
-    ...(slot === undefined ? {} : { migrate: false, sweeps: slot === 1 }),
+    // The primary migrated once for all workers; worker 1 runs the sweeps for all, scan workers take no
+    // jobs, and behind the lane router the primary hands connections over (cloud/cluster.ts).
+    ...(slot === undefined
+      ? {}
+      : {
+          migrate: false,
+          sweeps: slot === 1,
+          jobWorkers: role.lane !== 'scan',
+          handedConnections: role.handed,
+        }),
   });
   if (slot === undefined) announce(running.url, 1);
+  if (role.handed) process.send?.({ type: WORKER_READY });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -60,9 +71,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (cluster.isPrimary && config.cloudWorkers > 1) {
+  if (cluster.isPrimary && (config.cloudWorkers > 1 || config.scanWorkers > 0)) {
     const logger = createLogger(config.logLevel).child({ component: 'cluster' });
-    const code = await runPrimary(config, logger, (url) => announce(url, config.cloudWorkers));
+    const processes = config.cloudWorkers + config.scanWorkers;
+    const code = await runPrimary(config, logger, (url) => announce(url, processes));
     process.exit(code);
   }
   await serve(config, workerSlot());

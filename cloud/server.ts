@@ -4,14 +4,16 @@
  * in-flight requests, stop the job workers and sweeps, close pools). Used by main.ts, the dev launcher and benches.
  */
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer, serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type CloudApp, createApp } from './app';
 import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
 import { runMigrations } from './db/migrate';
+import { type HandedConnections, serveHandedConnections } from './http/handed-connections';
 import { createMetrics } from './http/metrics';
 import { type SweepIntervals, startSweeps } from './jobs/sweeps';
 import { createLogger } from './logger';
@@ -42,6 +44,13 @@ export interface StartCloudOptions {
   migrate?: boolean;
   /** Run the safety-net sweeps in this process (default true; in a cluster, one worker runs them). */
   sweeps?: boolean;
+  /**
+   * Do not listen: serve the connections the cluster's primary hands over (its lane router,
+   * cloud/http/lane-router.ts, with CLOUD_SCAN_WORKERS). `url` and `port` are then the configured port's.
+   */
+  handedConnections?: boolean;
+  /** Take BullMQ jobs in this process (default true; the scan lane's workers leave them to the others). */
+  jobWorkers?: boolean;
 }
 
 /** Bounds every rate-limit and readiness call to Redis. */
@@ -79,6 +88,7 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolea
  */
 async function shutdown(parts: {
   server: ReturnType<typeof serve>;
+  handed: HandedConnections | undefined;
   cloud: CloudApp;
   stopSweeps: () => Promise<void>;
   redis: Redis | undefined;
@@ -92,7 +102,9 @@ async function shutdown(parts: {
   const deadline = Date.now() + budgetMs;
   const left = () => deadline - Date.now();
   logger.info('shutting down: no new connections, finishing in-flight requests');
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = parts.handed
+    ? parts.handed.close()
+    : new Promise<void>((resolve) => server.close(() => resolve()));
   // Gates' push streams never end on their own: end them now so they do not hold the shutdown for
   // the whole grace period (found by the fault simulation).
   cloud.watcher.shutdown();
@@ -152,25 +164,36 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
     metrics: createMetrics({ defaultMetrics: true, clusterWorker: cluster.isWorker }),
     ...(options.payments ? { payments: options.payments } : {}),
     ...(redis ? { redis } : {}),
+    ...(options.jobWorkers === false ? { jobWorkers: false } : {}),
   });
   const stopSweeps =
     (options.sweeps ?? true)
       ? startSweeps(cloud.services, cloud.jobs, logger.child({ component: 'sweeps' }), options.sweepIntervals)
       : async () => {};
 
-  const server = serve({
-    fetch: cloud.app.fetch,
-    port: config.port,
-    hostname: options.hostname ?? '0.0.0.0',
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
+  let server: ReturnType<typeof serve>;
+  let handed: HandedConnections | undefined;
+  let port = config.port;
+  if (options.handedConnections) {
+    server = createAdaptorServer({ fetch: cloud.app.fetch });
+    handed = serveHandedConnections(server as Server);
+  } else {
+    server = serve({ fetch: cloud.app.fetch, port: config.port, hostname: options.hostname ?? '0.0.0.0' });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+    port = (server.address() as AddressInfo).port;
+  }
   const url = `http://127.0.0.1:${port}`;
   logger.info(
-    { url, database: database.kind, redis: Boolean(redis), jobs: cloud.jobs.kind },
+    {
+      url,
+      database: database.kind,
+      redis: Boolean(redis),
+      jobs: cloud.jobs.kind,
+      ...(handed ? { connections: 'handed by the primary' } : {}),
+    },
     'cloud listening',
   );
 
@@ -178,6 +201,7 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
   const close = () => {
     closing ??= shutdown({
       server,
+      handed,
       cloud,
       stopSweeps,
       redis,

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { benchDatabaseServer, startBenchCloud } from '../lib/cloud-process';
 import { runHealth } from './health';
 import { runListing } from './listing';
-import { heapUsedMiB, residentMiB, sampleResident } from './memory';
+import { heapUsedMiB, processTree, residentMiB, sampleResident } from './memory';
 import { runPurchases } from './purchases';
 import type { ScenarioResult } from './scenario';
 import { seedLoad } from './seed';
@@ -147,7 +147,14 @@ const GC_ON_SIGNAL = new URL('./gc-on-signal.mjs', import.meta.url).href;
 /** Memory of the cloud after a full garbage collection (see gc-on-signal.mjs), or undefined. */
 async function settledMemory(pid: number, base: string, opsToken: string, settleS: number) {
   await sleep(settleS * 1000);
-  process.kill(pid, 'SIGUSR2');
+  // Every process of the cloud: a cluster's workers hold its heap (their V8 heaps add up in /metrics).
+  for (const member of processTree(pid)) {
+    try {
+      process.kill(member, 'SIGUSR2');
+    } catch {
+      // a worker that just exited
+    }
+  }
   await sleep(1000);
   const rss = residentMiB(pid);
   const heap = await heapUsedMiB(base, opsToken);

@@ -1,21 +1,43 @@
 /**
- * The cloud process's resident memory, read from /proc/<pid>/status (VmRSS) — what the kernel has
- * given it, heap and native buffers alike — sampled through a run so a report can show the memory
- * before the load, its peak, and after the load once the process has had time to collect its garbage.
+ * The cloud's resident memory, read from /proc/<pid>/status (VmRSS) — what the kernel has given it, heap
+ * and native buffers alike — summed over the process started and its descendants (a cluster's workers:
+ * CLOUD_WORKERS, CLOUD_SCAN_WORKERS), sampled through a run so a report can show the memory before the
+ * load, its peak, and after the load once the processes have had time to collect their garbage.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
-/** The process's resident set in MiB, or undefined when it cannot be read (no /proc, process gone). */
-export function residentMiB(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
+/** `pid` and every process below it (children of any of its threads), or [pid] without /proc. */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length && tree.length < 256; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${tree[i]}/task`)) {
+        const children = readFileSync(`/proc/${tree[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) tree.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone, or no /proc: what was found so far
+    }
   }
+  return tree;
 }
 
-/** Samples a process's RSS every `everyMs` until stopped; returns the highest sample. */
+/** The resident set in MiB of `pid` and its descendants, or undefined when `pid`'s cannot be read. */
+export function residentMiB(pid: number): number | undefined {
+  let total: number | undefined;
+  for (const member of processTree(pid)) {
+    try {
+      const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${member}/status`, 'utf8'));
+      if (match) total = (total ?? 0) + Number(match[1]) / 1024;
+    } catch {
+      // a worker that just exited
+    }
+    if (member === pid && total === undefined) return undefined;
+  }
+  return total;
+}
+
+/** Samples the RSS of a process and its descendants every `everyMs` until stopped; returns the highest sample. */
 export function sampleResident(pid: number, everyMs = 1000): { stop(): number } {
   let peak = residentMiB(pid) ?? 0;
   const timer = setInterval(() => {

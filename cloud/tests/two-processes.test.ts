@@ -259,9 +259,11 @@ describe.skipIf(!runnable)('CLOUD_WORKERS=2: one port, two worker processes', ()
     try {
       await cloud.start();
       const workers = () =>
-        [...cloud.output().matchAll(/"worker":(\d),"pid":(\d+),"msg":"cloud worker listening"/g)].map(
-          (match) => ({ slot: Number(match[1]), pid: Number(match[2]) }),
-        );
+        [
+          ...cloud
+            .output()
+            .matchAll(/"worker":(\d),"pid":(\d+),"lane":"general","msg":"cloud worker listening"/g),
+        ].map((match) => ({ slot: Number(match[1]), pid: Number(match[2]) }));
       await eventually('two workers listening', async () => workers().length >= 2, 60_000);
       expect(new Set(workers().map((w) => w.slot))).toEqual(new Set([1, 2]));
       expect(cloud.output()).toContain('(2 processes)');
