@@ -64,6 +64,7 @@ import type { Keyring } from './services/keyring';
 import { ManifestWatcher } from './services/manifest-watch';
 import { liveOccupancySamples } from './services/occupancy';
 import { type PaymentProvider, TestPaymentProvider } from './services/payments';
+import { ScanContextCache } from './services/scan-context-cache';
 import { SerialAllocator } from './services/serials';
 import { StripePaymentProvider } from './services/stripe-payments';
 import { allocateSerials } from './services/tickets';
@@ -156,6 +157,7 @@ function createServiceContext(deps: AppDeps, metrics: Metrics): ServiceContext {
   const services: ServiceContext = {
     db: deps.database.db,
     scanDb: deps.database.scanDb,
+    scanContexts: new ScanContextCache(),
     clock: deps.clock ?? Date.now,
     newId: deps.newId ?? (() => uuidv7()),
     keyring: deps.keyring,

@@ -2,10 +2,12 @@
  * The dependencies every service function receives. Injected (never imported globals) so tests can fix
  * the clock and ids and swap the payment provider while running the real SQL.
  */
+
 import type { Database } from '../db/client';
 import type { JobQueue } from './job-queue';
 import type { Keyring } from './keyring';
 import type { PaymentProvider } from './payments';
+import type { ScanContextCache } from './scan-context-cache';
 import type { SerialAllocator } from './serials';
 
 /**
@@ -48,6 +50,11 @@ export interface ServiceContext {
    * connection; absent (tools, tests that build a context by hand): `db`.
    */
   scanDb?: Database;
+  /**
+   * Gate scan contexts kept for a moment (./scan-context-cache.ts); absent: read for every scan. Services
+   * that change a tenant's events, gates or zones call `forget`.
+   */
+  scanContexts?: ScanContextCache;
   /** Current time, unix milliseconds. */
   clock: () => number;
   /** New primary keys (UUIDv7 in production: time-ordered, which keeps indexes and cursors cheap). */

@@ -232,6 +232,7 @@ export async function updateEvent(
     },
   );
   if (outcome.ok) {
+    ctx.scanContexts?.forget(actor.tenantId);
     ctx.changesCommitted?.();
     const [row] = await ctx.db.select().from(events).where(eq(events.id, eventId));
     if (row) await queueExitAll(ctx, row);
@@ -250,7 +251,10 @@ export async function publishEvent(
     .set({ status: 'published', updatedAt: new Date(ctx.clock()) })
     .where(and(eq(events.id, eventId), eq(events.tenantId, actor.tenantId), eq(events.status, 'draft')))
     .returning();
-  if (row) return { ok: true, event: eventView(row) };
+  if (row) {
+    ctx.scanContexts?.forget(actor.tenantId);
+    return { ok: true, event: eventView(row) };
+  }
   const existing = await findEvent(ctx, actor, eventId);
   if (!existing) return fail('NOT_FOUND', 'event not found');
   return existing.status === 'cancelled'
@@ -344,6 +348,7 @@ export async function cancelEvent(
     return { ok: true as const, event: locked, revokedTickets: revoked.length };
   });
   if (!outcome.ok) return outcome;
+  ctx.scanContexts?.forget(actor.tenantId);
 
   const paid = await ctx.db
     .select({ id: orders.id })

@@ -7,9 +7,10 @@
  * Under purchase load every round trip waits its turn on a busy event loop, so a scan reads what it
  * needs in as few of them as it can (issue 19): the gate, its venue's events with their key versions and
  * its zone rules in ONE parallel hop on the scan pool (gateScanContext), then the ticket with its type —
- * read plainly beside its history (the common case), or locked in a transaction. Nothing is cached across scans — a cancelled event, a changed gate or type, a revoked
- * ticket is read fresh by the very next scan, whichever process made the change; only unwrapped event
- * keys (immutable per version) and the trusted signing keys (a minute) are kept by the keyring.
+ * read plainly beside its history (the common case), or locked in a transaction. The ticket, its type and
+ * its history are read fresh by every scan, whichever process changed them; the gate's context is kept
+ * for a moment per process (./scan-context-cache.ts says what that may leave stale, and for how long),
+ * and the keyring keeps unwrapped event keys (immutable per version) and the trusted signing keys.
  */
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { AdmissionInput, KnownTicket } from '../../shared/admission';

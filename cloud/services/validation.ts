@@ -38,6 +38,7 @@ import { recordOnlineAdmission } from './online-admission';
 import {
   admissionContextOf,
   type EventRow,
+  type GateScanContext,
   gateScanContext,
   lockTicketWithType,
   type TicketRow,
@@ -89,25 +90,40 @@ export async function validateOnline(
   input: { qr: string; gateId: string; direction?: ScanDirection | undefined },
 ): Promise<Result<{ validation: ValidationView }>> {
   const now = ctx.clock();
-  const context = await gateScanContext(ctx, actor.tenantId, input.gateId, now);
-  if (!context) return fail('NOT_FOUND', 'gate not found');
-  const { gate, keys, rules } = context;
+  const read = () => gateScanContext(ctx, actor.tenantId, input.gateId, now);
+  let context = ctx.scanContexts
+    ? await ctx.scanContexts.get(actor.tenantId, input.gateId, now, read)
+    : { context: await read(), cached: false };
+  if (!context.context) return fail('NOT_FOUND', 'gate not found');
+  let opened = openToken(input.qr, context.context.keys.verifier);
+  if (context.cached && (!opened.ok || !eventOf(context.context, opened.claims.eventId))) {
+    // A kept context may predate the token's event or key version: refuse only with a fresh one.
+    ctx.scanContexts?.forgetGate(actor.tenantId, input.gateId);
+    context = { context: await read(), cached: false };
+    if (!context.context) return fail('NOT_FOUND', 'gate not found');
+    opened = openToken(input.qr, context.context.keys.verifier);
+  }
+  const { gate, keys, rules } = context.context;
   const scan: OnlineScan = { ctx, actor, gate, direction: input.direction ?? 'in', now };
   // The scan pool (db/client.ts): a scan never waits for a connection behind queued purchases.
   const db = ctx.scanDb ?? ctx.db;
 
-  const opened = openToken(input.qr, keys.verifier);
   let decided: OnlineDecision;
   if (!opened.ok) {
     decided = { decision: decideTokenRejection(opened), eventId: null, ticketId: null };
     await recordScan(db, scan, decided);
   } else {
-    const event = keys.events.find((candidate) => candidate.id === opened.claims.eventId);
+    const event = eventOf(context.context, opened.claims.eventId);
     const found = { opened, event, keys: keys.verifier, rules };
     decided = (await decideFromRead(db, scan, found)) ?? (await decideLocked(db, scan, found));
     if (decided.decision.decision === 'accept') ctx.changesCommitted?.();
   }
   return { ok: true, validation: view(decided, now) };
+}
+
+/** The event of the gate's context a token claims, if the context lists it. */
+function eventOf(context: GateScanContext, eventId: string): EventRow | undefined {
+  return context.keys.events.find((candidate) => candidate.id === eventId);
 }
 
 /** What a scan's token opened to, and what its gate's context already holds. */

@@ -202,6 +202,7 @@ export async function updateGate(
     await announceVenueChange(tx, { tenantId: actor.tenantId, venueId });
     return updated;
   });
+  ctx.scanContexts?.forget(actor.tenantId);
   ctx.changesCommitted?.();
   return row ? { ok: true, gate: gateView(row) } : fail('NOT_FOUND', 'gate not found');
 }

@@ -111,6 +111,7 @@ export async function createZone(
     if (sqlState(error) === '23505') return NAME_TAKEN();
     throw error;
   } finally {
+    ctx.scanContexts?.forget(actor.tenantId);
     ctx.changesCommitted?.();
   }
 }
@@ -190,6 +191,7 @@ export async function updateZone(
     if (sqlState(error) === '23505') return NAME_TAKEN();
     throw error;
   } finally {
+    ctx.scanContexts?.forget(actor.tenantId);
     ctx.changesCommitted?.();
   }
 }
