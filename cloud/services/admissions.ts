@@ -182,17 +182,62 @@ export async function admissionHistoryOf(
         eq(admissions.serial, serial),
       ),
     );
-  return rows.map((r) => ({
+  return rows.map(admissionRecordOf);
+}
+
+/** The columns of an admissions row a decision folds, as drizzle (or HISTORY_JSON_SQL) names them. */
+export interface StoredAdmission {
+  origin: string;
+  originSeq: number;
+  direction: 'in' | 'out' | 'undo';
+  undoesOrigin: string | null;
+  undoesOriginSeq: number | null;
+  fromZone: string | null;
+  toZone: string | null;
+  atMs: number;
+  gateId: string;
+  gateName: string | null;
+  unconfirmed: boolean;
+}
+
+/**
+ * A ticket's admission rows as one JSON array of StoredAdmission (empty: none), for a query that reads
+ * the ticket and its history in one statement; `ticket` is the row the history is of (tickets.*).
+ */
+export function historyJsonOf(ticket: {
+  eventId: unknown;
+  tenantId: unknown;
+  serial: unknown;
+}): SQL<unknown> {
+  return sql`coalesce((select json_agg(json_build_object(
+      'origin', a.origin, 'originSeq', a.origin_seq, 'direction', a.direction,
+      'undoesOrigin', a.undoes_origin, 'undoesOriginSeq', a.undoes_origin_seq,
+      'fromZone', a.from_zone, 'toZone', a.to_zone, 'atMs', a.at_ms, 'gateId', a.gate_id,
+      'gateName', a.gate_name, 'unconfirmed', a.unconfirmed))
+    from ${admissions} a
+   where a.event_id = ${ticket.eventId} and a.tenant_id = ${ticket.tenantId} and a.serial = ${ticket.serial}),
+  '[]'::json)`;
+}
+
+/** One stored record as the decision folds it. */
+export function admissionRecordOf(r: StoredAdmission): AdmissionRecord {
+  return {
     origin: r.origin,
-    originSeq: r.originSeq,
+    originSeq: Number(r.originSeq),
     direction: r.direction,
-    ...(r.direction === 'undo' ? { undoes: undoesOf(r) } : {}),
-    at: r.atMs,
+    ...(r.direction === 'undo'
+      ? { undoes: undoesOf({ ...r, undoesOriginSeq: numberOrNull(r.undoesOriginSeq) }) }
+      : {}),
+    at: Number(r.atMs),
     gateId: r.gateId,
     gateName: r.gateName,
     unconfirmed: r.unconfirmed,
     ...storedZones(r),
-  }));
+  };
+}
+
+function numberOrNull(value: number | null): number | null {
+  return value === null ? null : Number(value);
 }
 
 /** The records of an event with after < seq ≤ upTo, in sequence order, at most `limit` (manifest pages). */

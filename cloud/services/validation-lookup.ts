@@ -21,7 +21,7 @@ import {
 import { type EventKey, type TicketClaims, TicketVerifier } from '../../shared/crypto';
 import type { Executor, Transaction } from '../db/client';
 import { eventKeys, events, gates, tickets, ticketTypes, venueZones } from '../db/schema';
-import { admissionHistoryOf } from './admissions';
+import { admissionHistoryOf, admissionRecordOf, historyJsonOf, type StoredAdmission } from './admissions';
 import type { ServiceContext } from './context';
 import { venueZoneRules } from './event-peers';
 import { type ScanPlace, zoneContextOf, zonedStateOf } from './validation-zones';
@@ -201,6 +201,33 @@ export async function ticketWithType(
     );
   const [row] = options.lock ? await query.for('update', { of: tickets }) : await query;
   return { ticket: row?.ticket, type: row?.type ?? null };
+}
+
+/**
+ * The ticket with its type and its whole admission history in ONE statement, unlocked (online
+ * validation's common case: one round trip, where a read of each would be two).
+ */
+export async function ticketWithHistory(
+  executor: Executor,
+  tenantId: string,
+  claims: TicketClaims,
+): Promise<{ ticket: TicketRow | undefined; type: TicketTypeRow | null; history: AdmissionRecord[] }> {
+  const [row] = await executor
+    .select({ ticket: tickets, type: ticketTypes, history: historyJsonOf(tickets) })
+    .from(tickets)
+    .leftJoin(
+      ticketTypes,
+      and(eq(ticketTypes.eventId, tickets.eventId), eq(ticketTypes.typeNo, claims.ticketTypeNo)),
+    )
+    .where(
+      and(
+        eq(tickets.eventId, claims.eventId),
+        eq(tickets.serial, claims.ticketSerial),
+        eq(tickets.tenantId, tenantId),
+      ),
+    );
+  const stored = (row?.history ?? []) as StoredAdmission[];
+  return { ticket: row?.ticket, type: row?.type ?? null, history: stored.map(admissionRecordOf) };
 }
 
 /** The ticket as the decision knows a ticket. */

@@ -32,7 +32,7 @@ import { type gates, type ScanDirection, scans } from '../db/schema';
 import { inTransaction } from '../db/transaction';
 import { fail, type Result } from '../errors';
 import type { Actor } from './actor';
-import { admissionHistoryOf, appendAdmissions } from './admissions';
+import { appendAdmissions } from './admissions';
 import type { ServiceContext } from './context';
 import { recordOnlineAdmission } from './online-admission';
 import {
@@ -42,7 +42,7 @@ import {
   gateScanContext,
   lockTicketWithType,
   type TicketRow,
-  ticketWithType,
+  ticketWithHistory,
   type ZoneRuleRow,
 } from './validation-lookup';
 import { takesZoneLock } from './validation-zones';
@@ -153,12 +153,10 @@ async function decideFromRead(
   if (takesZoneLock(found.rules, scan)) return undefined;
   const { opened, event } = found;
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-    const [{ ticket, type }, history] = await Promise.all([
-      ticketWithType(db, scan.actor.tenantId, opened.claims, { lock: false }),
-      event
-        ? admissionHistoryOf(db, { tenantId: event.tenantId, eventId: event.id }, opened.claims.ticketSerial)
-        : [],
-    ]);
+    const read = await ticketWithHistory(db, scan.actor.tenantId, opened.claims);
+    const { ticket, type } = read;
+    // The history of an event this gate does not serve is never folded (the decision refuses it anyway).
+    const history = event ? read.history : [];
     const known = { type, rules: found.rules, history };
     const decided = await decideOpened(db, scan, { ...found, ticket, known });
     if (decided.decision.decision !== 'accept' || !ticket || !decided.eventId) {
