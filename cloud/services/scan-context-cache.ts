@@ -15,8 +15,6 @@
  * - A token this context cannot open, or whose event it does not list (a newly published event, a new
  *   key version), is tried again with a context read fresh before it is refused.
  */
-import type { GateScanContext } from './validation-lookup';
-
 /** How long a context is used: also how late another process's organiser change reaches its scans. */
 export const CONTEXT_TTL_MS = 1_000;
 /** Contexts kept at most (one per gate in use); the oldest goes first. */
@@ -24,15 +22,19 @@ export const MAX_CONTEXTS = 2_000;
 
 interface Entry {
   tenantId: string;
-  /** A read in flight (scans arriving together share it) or its result. */
-  context: Promise<GateScanContext | undefined>;
+  /**
+   * A read in flight (scans arriving together share it) or its result. Typed by the caller's `get`
+   * (validation-lookup.ts GateScanContext): naming that type here would make an import cycle through
+   * the service context.
+   */
+  context: Promise<unknown>;
   /** When it was read, by the monotonic clock and by the service clock (tests move the latter). */
   readAt: number;
   clockAt: number;
 }
 
-export interface CachedContext {
-  context: GateScanContext | undefined;
+export interface CachedContext<C> {
+  context: C | undefined;
   /** True when it was read for an earlier scan (a refusal it leads to is checked against a fresh one). */
   cached: boolean;
 }
@@ -46,15 +48,16 @@ export class ScanContextCache {
   }
 
   /** The gate's context: a recent one, or `read()` (once for every scan asking meanwhile). */
-  async get(
+  async get<C>(
     tenantId: string,
     gateId: string,
     now: number,
-    read: () => Promise<GateScanContext | undefined>,
-  ): Promise<CachedContext> {
+    read: () => Promise<C | undefined>,
+  ): Promise<CachedContext<C>> {
     const key = `${tenantId}\u0000${gateId}`;
     const entry = this.#entries.get(key);
-    if (entry && this.#fresh(entry, now)) return { context: await entry.context, cached: true };
+    if (entry && this.#fresh(entry, now))
+      return { context: (await entry.context) as C | undefined, cached: true };
     const fresh: Entry = { tenantId, context: read(), readAt: this.#monotonic(), clockAt: now };
     this.#entries.delete(key);
     this.#entries.set(key, fresh);
@@ -63,7 +66,7 @@ export class ScanContextCache {
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
     try {
-      const context = await fresh.context;
+      const context = (await fresh.context) as C | undefined;
       // An unknown gate is not kept: it may be created in a moment.
       if (!context && this.#entries.get(key) === fresh) this.#entries.delete(key);
       return { context, cached: false };
