@@ -143,23 +143,27 @@ export function isServedEvent(event: EventRow, now: number): boolean {
   );
 }
 
+/** The ticket a token names: its event and serial, within the scanning tenant. */
+function tokenTicket(tenantId: string, claims: TicketClaims) {
+  return and(
+    eq(tickets.eventId, claims.eventId),
+    eq(tickets.serial, claims.ticketSerial),
+    eq(tickets.tenantId, tenantId),
+  );
+}
+
+/** The ticket type a token names, joined to its ticket (left: a token may name a type the event lacks). */
+function tokenTicketType(claims: TicketClaims) {
+  return and(eq(ticketTypes.eventId, tickets.eventId), eq(ticketTypes.typeNo, claims.ticketTypeNo));
+}
+
 /** The ticket a token names, locked until the transaction ends: two doors admit it once. */
 export async function lockTicket(
   tx: Transaction,
   tenantId: string,
   claims: TicketClaims,
 ): Promise<TicketRow | undefined> {
-  const [ticket] = await tx
-    .select()
-    .from(tickets)
-    .where(
-      and(
-        eq(tickets.eventId, claims.eventId),
-        eq(tickets.serial, claims.ticketSerial),
-        eq(tickets.tenantId, tenantId),
-      ),
-    )
-    .for('update');
+  const [ticket] = await tx.select().from(tickets).where(tokenTicket(tenantId, claims)).for('update');
   return ticket;
 }
 
@@ -188,17 +192,8 @@ export async function ticketWithType(
   const query = executor
     .select({ ticket: tickets, type: ticketTypes })
     .from(tickets)
-    .leftJoin(
-      ticketTypes,
-      and(eq(ticketTypes.eventId, tickets.eventId), eq(ticketTypes.typeNo, claims.ticketTypeNo)),
-    )
-    .where(
-      and(
-        eq(tickets.eventId, claims.eventId),
-        eq(tickets.serial, claims.ticketSerial),
-        eq(tickets.tenantId, tenantId),
-      ),
-    );
+    .leftJoin(ticketTypes, tokenTicketType(claims))
+    .where(tokenTicket(tenantId, claims));
   const [row] = options.lock ? await query.for('update', { of: tickets }) : await query;
   return { ticket: row?.ticket, type: row?.type ?? null };
 }
@@ -215,17 +210,8 @@ export async function ticketWithHistory(
   const [row] = await executor
     .select({ ticket: tickets, type: ticketTypes, history: historyJsonOf(tickets) })
     .from(tickets)
-    .leftJoin(
-      ticketTypes,
-      and(eq(ticketTypes.eventId, tickets.eventId), eq(ticketTypes.typeNo, claims.ticketTypeNo)),
-    )
-    .where(
-      and(
-        eq(tickets.eventId, claims.eventId),
-        eq(tickets.serial, claims.ticketSerial),
-        eq(tickets.tenantId, tenantId),
-      ),
-    );
+    .leftJoin(ticketTypes, tokenTicketType(claims))
+    .where(tokenTicket(tenantId, claims));
   const stored = (row?.history ?? []) as StoredAdmission[];
   return { ticket: row?.ticket, type: row?.type ?? null, history: stored.map(admissionRecordOf) };
 }
