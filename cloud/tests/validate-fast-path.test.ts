@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ADMISSION_XOR_SQL, admissionTotalsOf } from '../../shared/sync-protocol';
+import { ADMISSION_XOR_SQL, ADMISSION_XOR_TERM_SQL, admissionTotalsOf } from '../../shared/sync-protocol';
 import { parseRows, sqlCount, sqlNumber } from '../db/rows';
 import { admissionsAfter, checksumOfXor } from '../services/admissions';
 import { type OnlineAdmission, recordOnlineAdmission } from '../services/online-admission';
@@ -172,10 +172,12 @@ describe('record_online_admission', () => {
   });
 
   it('hashes a record with the checksum term shared/sync-protocol defines', () => {
+    // The function as migration 0015 left it: the term taken from the inserted row (RETURNING).
     const migration = readFileSync(
-      new URL('../../migrations/cloud/0014_online_admission.sql', import.meta.url),
+      new URL('../../migrations/cloud/0015_online_admission_xor_returning.sql', import.meta.url),
       'utf8',
     );
-    expect(migration).toContain(ADMISSION_XOR_SQL);
+    expect(migration).toContain(`RETURNING ${ADMISSION_XOR_TERM_SQL} INTO v_xor`);
+    expect(ADMISSION_XOR_SQL).toBe(`bit_xor(${ADMISSION_XOR_TERM_SQL})`);
   });
 });

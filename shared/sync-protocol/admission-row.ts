@@ -111,13 +111,19 @@ export function admissionTotalsOf(rows: Iterable<AdmissionRowContent>): Admissio
 export const EMPTY_ADMISSION_TOTALS: AdmissionTotals = { count: 0, checksum: '0000000000000000' };
 
 /**
- * The PostgreSQL aggregate over the cloud's `admissions` rows that equals admissionTotalsOf(...).checksum
- * as a signed bigint (NULL over no rows): what the cloud keeps on the event row. Columns: serial, origin,
- * origin_seq, direction, at_ms, gate_id, unconfirmed, and on undo rows undoes_origin, undoes_origin_seq
- * (appended exactly when direction = 'undo', like admissionHashInput), on other rows from_zone, to_zone
- * (appended exactly when both are set).
+ * One `admissions` row's checksum term in PostgreSQL, a signed bigint: the first 8 bytes of the SHA-256 of
+ * admissionHashInput(...). Columns: serial, origin, origin_seq, direction, at_ms, gate_id, unconfirmed, and
+ * on undo rows undoes_origin, undoes_origin_seq (appended exactly when direction = 'undo', like
+ * admissionHashInput), on other rows from_zone, to_zone (appended exactly when both are set). A writer
+ * that inserts one record takes it from the row itself (`INSERT … RETURNING`, migration 0015).
  */
-export const ADMISSION_XOR_SQL = `bit_xor(('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end) || (case when direction = 'undo' then '|' || lower(undoes_origin) || '|' || undoes_origin_seq when from_zone is not null and to_zone is not null then '|' || lower(from_zone) || '|' || lower(to_zone) else '' end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint)`;
+export const ADMISSION_XOR_TERM_SQL = `('x' || encode(substring(sha256(convert_to(serial || '|' || lower(origin) || '|' || origin_seq || '|' || direction || '|' || at_ms || '|' || lower(gate_id::text) || '|' || (case when unconfirmed then 1 else 0 end) || (case when direction = 'undo' then '|' || lower(undoes_origin) || '|' || undoes_origin_seq when from_zone is not null and to_zone is not null then '|' || lower(from_zone) || '|' || lower(to_zone) else '' end), 'UTF8')) from 1 for 8), 'hex'))::bit(64)::bigint`;
+
+/**
+ * The PostgreSQL aggregate over the cloud's `admissions` rows that equals admissionTotalsOf(...).checksum
+ * as a signed bigint (NULL over no rows): what the cloud keeps on the event row.
+ */
+export const ADMISSION_XOR_SQL = `bit_xor(${ADMISSION_XOR_TERM_SQL})`;
 
 /** The same aggregate as the 16-hex-digit checksum pages carry. */
 export const ADMISSION_CHECKSUM_SQL = `lpad(to_hex(${ADMISSION_XOR_SQL}), 16, '0')`;
