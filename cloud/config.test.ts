@@ -58,6 +58,9 @@ describe('loadConfig', () => {
     ['TRUSTED_PROXIES', { TRUSTED_PROXIES: '10.0.0.0/33' }],
     ['TRUSTED_PROXIES', { TRUSTED_PROXIES: '10.0.0.1, fd00::/129' }],
     ['RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE', { RATE_LIMIT_DEVICE_TOKEN_PER_MINUTE: '0' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '0' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '201' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: 'many' }],
   ])('names %s when it is bad', (variable, env) => {
     const error = errorOf({ ...base, ...env });
     expect(error.variable).toBe(variable);
@@ -80,6 +83,13 @@ describe('loadConfig', () => {
     expect(noPostgres.message).toContain('DATABASE_URL');
     const noRedis = errorOf({ ...base, DATABASE_URL: shared.DATABASE_URL, CLOUD_WORKERS: '2' });
     expect(noRedis.message).toContain('REDIS_URL');
+  });
+
+  it('reads DATABASE_POOL_SIZE (the main pool of each process; 8 by default, 1..200)', () => {
+    expect(loadConfig(base, { generateDevSecrets: false }).databasePoolSize).toBe(8);
+    expect(
+      loadConfig({ ...base, DATABASE_POOL_SIZE: '20' }, { generateDevSecrets: false }).databasePoolSize,
+    ).toBe(20);
   });
 
   it('reads CLOUD_SCAN_WORKERS (0 by default, 0..16); a scan lane needs PostgreSQL and Redis too', () => {

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DATABASE_POOL_SIZE } from './db/client';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -71,6 +72,7 @@ const envSchema = z.object({
     .min(0, 'must be a whole number from 0 to 16')
     .max(16, 'must be a whole number from 0 to 16')
     .default(0),
+  DATABASE_POOL_SIZE: positiveInt(DEFAULT_DATABASE_POOL_SIZE, 200),
   SYNC_STREAM_HEARTBEAT_MS: positiveInt(5_000, 60_000),
   MINTING_SERVICE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   INTERNAL_SERVICE_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -147,6 +149,11 @@ export interface Config {
    * CLOUD_WORKERS. 0 = no lane. More than 0 runs a cluster and needs DATABASE_URL and REDIS_URL.
    */
   scanWorkers: number;
+  /**
+   * Connections of this process's main PostgreSQL pool (DATABASE_POOL_SIZE); online scans (8) and the
+   * durability flush (4) have small pools of their own beside it.
+   */
+  databasePoolSize: number;
   /**
    * How often an idle push stream sends a heartbeat (SYNC_STREAM_HEARTBEAT_MS). Gates treat a stream silent
    * for 2.5 heartbeats as dead and reconnect: a path that dies without closing the connection (a cloud
@@ -301,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     cloudWorkers: e.CLOUD_WORKERS,
     scanWorkers: e.CLOUD_SCAN_WORKERS,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     streamHeartbeatMs: e.SYNC_STREAM_HEARTBEAT_MS,
     minting:
       e.MINTING_SERVICE_URL && e.INTERNAL_SERVICE_SECRET

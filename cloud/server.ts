@@ -36,7 +36,7 @@ export interface StartCloudOptions {
   payments?: PaymentProvider;
   /** Host to bind (default 0.0.0.0). */
   hostname?: string;
-  /** PostgreSQL pool size (default 20). */
+  /** PostgreSQL main pool size (default: the configuration's DATABASE_POOL_SIZE). */
   maxConnections?: number;
   /** Safety-net sweep intervals (cloud/jobs/sweeps.ts; defaults there). */
   sweepIntervals?: Partial<SweepIntervals>;
@@ -131,7 +131,7 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: config.dataDir,
-    maxConnections: options.maxConnections ?? 20,
+    maxConnections: options.maxConnections ?? config.databasePoolSize,
   });
   if (options.migrate ?? true) await runMigrations(database);
   const keyring = new Keyring(database.db, config.keyEncryptionKey);

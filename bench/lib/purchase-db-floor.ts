@@ -16,12 +16,12 @@
  * connections exactly as the cloud's requests do.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { openDatabase } from '../../cloud/db/client';
+import { DEFAULT_DATABASE_POOL_SIZE, openDatabase } from '../../cloud/db/client';
 import { SerialAllocator } from '../../cloud/services/serials';
 import { percentile } from './measure';
 
-/** The cloud's pool size (cloud/server.ts opens the database with 20 connections). */
-export const CLOUD_POOL_SIZE = 20;
+/** The cloud's main pool size (DATABASE_POOL_SIZE's default: what one cloud process has). */
+export const CLOUD_POOL_SIZE = DEFAULT_DATABASE_POOL_SIZE;
 /** The cloud's default per-customer hold cap (HOLD_LIMIT_PER_CUSTOMER). */
 const HOLD_LIMIT = 10;
 const RESERVATION_TTL_MS = 600_000;

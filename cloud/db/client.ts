@@ -59,13 +59,21 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string | undefined;
   /** Directory for PGlite files; undefined = in-memory (tests). */
   pgliteDir?: string | undefined;
-  /** Pool size for PostgreSQL. */
+  /** Main pool size for PostgreSQL (default DEFAULT_DATABASE_POOL_SIZE). */
   maxConnections?: number;
 }
 
 /**
+ * Connections of the main pool unless DATABASE_POOL_SIZE says otherwise. Small on purpose: a pool wider
+ * than the database has cores lets more backends run at once than can, and a backend holding a hot row's
+ * lock (the event row that numbers changes) then loses its core to those queued behind it — measured in
+ * docs/PERFORMANCE.md ("Pool size"): 8 against 20 on two cores, every figure of the load test better.
+ */
+export const DEFAULT_DATABASE_POOL_SIZE = 8;
+
+/**
  * Connections of the scan pool (online validation): each scan holds one for a few short statements, so
- * a few serve 100 stewards; a process opens at most 20 + 4 (flush) + 8 (scans) = 32 connections.
+ * a few serve 100 stewards; a process opens at most 8 (main, by default) + 4 (flush) + 8 (scans) = 20.
  */
 export const SCAN_POOL_CONNECTIONS = 8;
 
@@ -81,7 +89,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // one fsync (group commit). A crash can lose only writes whose success was never reported.
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
-      max: options.maxConnections ?? 20,
+      max: options.maxConnections ?? DEFAULT_DATABASE_POOL_SIZE,
       // A request must not hang forever on an exhausted pool or a dead server.
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
