@@ -11,6 +11,8 @@
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchDatabaseServer, startBenchCloud } from '../lib/cloud-process';
+import { type CpuShares, sampleCpuShares } from './cpu-shares';
+import { type DatabaseWaits, sampleDatabaseWaits } from './database-waits';
 import { runHealth } from './health';
 import { runListing } from './listing';
 import { heapUsedMiB, processTree, residentMiB, sampleResident } from './memory';
@@ -57,6 +59,14 @@ export interface LoadOptions {
   maxRssGrowthMiB: number;
   /** Redis for the cloud (jobs, rate limits, pub/sub); undefined = the cloud's in-process equivalents. */
   redisUrl: string | undefined;
+  /**
+   * How the cloud under load is deployed: CLOUD_WORKERS general processes and CLOUD_SCAN_WORKERS processes
+   * of the scan lane (cloud/http/lane-router.ts). By default one of each when Redis is there — the stewards'
+   * scans then have a process of their own, as docs/DEPLOY.md recommends for a venue that scans online
+   * during a sale — and one process without Redis (a lane needs it).
+   */
+  cloudWorkers: number;
+  scanWorkers: number;
 }
 
 const DEFAULTS = {
@@ -93,11 +103,19 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 /**
  * The load test's settings from the environment: LOAD_QUICK=1 (≈ 20 s, lighter), LOAD_DURATION_S,
  * LOAD_BUYERS, LOAD_STEWARDS, LOAD_LISTING_RPS, LOAD_HEALTH_EVERY_S, LOAD_THINK_MS, LOAD_WARMUP_S, LOAD_SETTLE_S,
- * LOAD_MAX_HEAP_GROWTH_MB, LOAD_MAX_RSS_GROWTH_MB, LOAD_SCAN_EVENT (same | separate), REDIS_URL.
+ * LOAD_MAX_HEAP_GROWTH_MB, LOAD_MAX_RSS_GROWTH_MB, LOAD_SCAN_EVENT (same | separate), REDIS_URL, and the
+ * cloud's CLOUD_WORKERS and CLOUD_SCAN_WORKERS.
  */
 export function loadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LoadOptions {
   const quick = env.LOAD_QUICK === '1';
   const d = quick ? DEFAULTS.quick : DEFAULTS.full;
+  const redisUrl = env.REDIS_URL || undefined;
+  const scanWorkers = intSetting(env, 'CLOUD_SCAN_WORKERS', redisUrl ? 1 : 0, 0, 16);
+  const cloudWorkers = intSetting(env, 'CLOUD_WORKERS', 1, 1, 64);
+  if (!redisUrl && (scanWorkers > 0 || cloudWorkers > 1))
+    throw new RangeError(
+      'CLOUD_SCAN_WORKERS and CLOUD_WORKERS > 1 need REDIS_URL (the cloud refuses them without)',
+    );
   return {
     quick,
     seconds: intSetting(env, 'LOAD_DURATION_S', d.seconds, 5, 3600),
@@ -113,7 +131,9 @@ export function loadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LoadOp
     ticketsEach: quick ? 10 : 20,
     maxHeapGrowthMiB: intSetting(env, 'LOAD_MAX_HEAP_GROWTH_MB', 24, 1, 100_000),
     maxRssGrowthMiB: intSetting(env, 'LOAD_MAX_RSS_GROWTH_MB', 160, 1, 100_000),
-    redisUrl: env.REDIS_URL || undefined,
+    redisUrl,
+    cloudWorkers,
+    scanWorkers,
   };
 }
 
@@ -128,8 +148,12 @@ export interface LoadRun {
   startedAt: string;
   seconds: number;
   machine: { cpus: number; node: string };
-  cloud: { postgres: true; redis: boolean; rateLimitPerMinute: number };
+  cloud: { postgres: true; redis: boolean; rateLimitPerMinute: number; workers: number; scanWorkers: number };
   scenarios: ScenarioResult[];
+  /** Cores used by the cloud, PostgreSQL, Redis and the load generator during the load (undefined: no /proc). */
+  cpu: CpuShares | undefined;
+  /** What the cloud's database connections were busy with during the load (pg_stat_activity samples). */
+  database: DatabaseWaits | undefined;
   /** The cloud's resident memory and V8 heap in use, before the load, at the peak and after settling. */
   memory: {
     beforeMiB: number;
@@ -161,6 +185,37 @@ async function settledMemory(pid: number, base: string, opsToken: string, settle
   return rss === undefined || heap === undefined ? undefined : { rss, heap };
 }
 
+/** The same scenarios, lightly, before the baseline is read; their figures are not reported. */
+async function warmUp(
+  base: string,
+  seed: Awaited<ReturnType<typeof seedLoad>>,
+  buyerTokens: string[],
+  options: LoadOptions,
+): Promise<void> {
+  const light = { seconds: options.warmupS, thinkMs: options.thinkMs, base };
+  await Promise.all([
+    runPurchases({
+      ...light,
+      eventId: seed.eventId,
+      ticketTypeId: seed.ticketTypeId,
+      buyerTokens,
+      peakBuyers: Math.min(10, options.peakBuyers),
+    }),
+    runValidation({
+      ...light,
+      gateId: seed.gateId,
+      stewardToken: seed.stewardToken,
+      qrCodes: seed.qrCodes,
+      stewards: Math.min(5, options.stewards),
+    }),
+    runListing({
+      ...light,
+      holderTokens: seed.holderTokens,
+      perSecond: Math.min(5, options.listingPerSecond),
+    }),
+  ]);
+}
+
 /** Starts the cloud, seeds it, runs the four scenarios at once, reads memory, stops the cloud. */
 export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
   if (!benchDatabaseServer()) throw new Error('the load test needs DATABASE_URL or TEST_DATABASE_URL');
@@ -172,6 +227,8 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
     RATE_LIMIT_SYNC_PER_MINUTE: rate,
     RATE_LIMIT_AUTH_PER_MINUTE: rate,
     REDIS_URL: options.redisUrl ?? '',
+    CLOUD_WORKERS: String(options.cloudWorkers),
+    CLOUD_SCAN_WORKERS: String(options.scanWorkers),
     // The seed gives each holder `ticketsEach` tickets in one hold (setup, not a buyer under test).
     HOLD_LIMIT_PER_CUSTOMER: String(Math.max(10, options.ticketsEach)),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${GC_ON_SIGNAL}`.trim(),
@@ -187,35 +244,13 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
         cloud.token('customer', seed.tenant, `buyer-${i}`),
       ),
     );
-    if (options.warmupS > 0) {
-      // The same scenarios, lightly; their figures are not reported.
-      const light = { seconds: options.warmupS, thinkMs: options.thinkMs, base: cloud.url };
-      await Promise.all([
-        runPurchases({
-          ...light,
-          eventId: seed.eventId,
-          ticketTypeId: seed.ticketTypeId,
-          buyerTokens,
-          peakBuyers: Math.min(10, options.peakBuyers),
-        }),
-        runValidation({
-          ...light,
-          gateId: seed.gateId,
-          stewardToken: seed.stewardToken,
-          qrCodes: seed.qrCodes,
-          stewards: Math.min(5, options.stewards),
-        }),
-        runListing({
-          ...light,
-          holderTokens: seed.holderTokens,
-          perSecond: Math.min(5, options.listingPerSecond),
-        }),
-      ]);
-    }
+    if (options.warmupS > 0) await warmUp(cloud.url, seed, buyerTokens, options);
     const opsToken = await cloud.token('ops', 'platform', 'load-monitor');
     const before = await settledMemory(cloud.pid, cloud.url, opsToken, options.settleS);
     if (!before) throw new Error(`cannot read the memory of the cloud (pid ${cloud.pid}, /metrics)`);
     const sampler = sampleResident(cloud.pid);
+    const cpuSampler = sampleCpuShares(cloud.pid);
+    const databaseSampler = sampleDatabaseWaits(cloud.databaseUrl);
     const started = performance.now();
     const timed = async (run: Promise<ScenarioResult>) => {
       const result = await run;
@@ -256,6 +291,8 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
       timed(runHealth({ base: cloud.url, everyS: options.healthEveryS, seconds: options.seconds })),
     ]);
     const peakMiB = sampler.stop();
+    const cpu = cpuSampler.stop();
+    const database = await databaseSampler.stop();
     const after = await settledMemory(cloud.pid, cloud.url, opsToken, options.settleS);
     if (!after) throw new Error('cannot read the memory of the cloud after the load');
     return {
@@ -263,8 +300,16 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
       startedAt,
       seconds: (performance.now() - started) / 1000,
       machine: { cpus: cpus().length, node: process.version },
-      cloud: { postgres: true, redis: Boolean(options.redisUrl), rateLimitPerMinute: RATE_LIMIT },
+      cloud: {
+        postgres: true,
+        redis: Boolean(options.redisUrl),
+        rateLimitPerMinute: RATE_LIMIT,
+        workers: options.cloudWorkers,
+        scanWorkers: options.scanWorkers,
+      },
       scenarios,
+      cpu,
+      database,
       memory: {
         beforeMiB: before.rss,
         peakMiB,

@@ -5,6 +5,7 @@
 // fails a run in which a scenario never succeeded.
 import { describe, expect, it } from 'vitest';
 import { benchDatabaseServer } from '../lib/cloud-process';
+import { statementName } from './database-waits';
 import { Series } from './generator';
 import { type LoadRun, loadOptionsFromEnv, runLoadTest } from './load-test';
 import { judgeLoadRun } from './report';
@@ -77,6 +78,17 @@ describe.skipIf(!database)('load test, quick run against the real cloud on Postg
     expect(report.memory.heapAfterMiB).toBeGreaterThan(5);
     expect(report.cloud.redis).toBe(Boolean(process.env.REDIS_URL));
     expect(JSON.stringify(report)).not.toContain('redis://');
+    // Where the time went: every party's cores from /proc, the database's connections from pg_stat_activity.
+    expect(report.cpu, 'CPU shares (Linux /proc)').toBeDefined();
+    expect(report.cpu!.cores.cloud).toBeGreaterThan(0);
+    expect(report.cpu!.cores.postgres).toBeGreaterThan(0);
+    expect(report.cpu!.cores['load generator']).toBeGreaterThan(0);
+    expect(report.cpu!.machineBusy).toBeGreaterThan(0);
+    expect(report.cpu!.machineBusy).toBeLessThanOrEqual(1);
+    // Which statements a sample catches busy is chance at this load; the sampler has its own test.
+    expect(report.database!.samples).toBeGreaterThan(20);
+    const sum = report.database!.lines.reduce((n, l) => n + l.backends, 0);
+    expect(report.database!.active).toBeCloseTo(sum, 6);
   }, 120_000);
 });
 
@@ -93,7 +105,7 @@ describe('load report judge', () => {
       startedAt: new Date(0).toISOString(),
       seconds: options.seconds,
       machine: { cpus: 2, node: process.version },
-      cloud: { postgres: true, redis: false, rateLimitPerMinute: 1_000_000 },
+      cloud: { postgres: true, redis: false, rateLimitPerMinute: 1_000_000, workers: 1, scanWorkers: 0 },
       scenarios: [
         {
           name: 'purchases',
@@ -118,6 +130,8 @@ describe('load report judge', () => {
         heapAfterMiB: 42,
         settleS: 3,
       },
+      cpu: undefined,
+      database: undefined,
     };
   };
 
@@ -127,11 +141,31 @@ describe('load report judge', () => {
     expect(report.pass).toBe(true);
   });
 
+  it('allows each process that serves requests its own memory growth', () => {
+    const grown = run(true);
+    grown.memory.heapAfterMiB = grown.memory.heapBeforeMiB + 30;
+    const heapLine = (r: LoadRun) =>
+      judgeLoadRun(r).thresholds.find((t) => t.name === 'cloud heap growth (after settling)')!;
+    expect(heapLine(grown).pass).toBe(false);
+    grown.cloud.scanWorkers = 1;
+    expect(heapLine(grown)).toMatchObject({ pass: true, limit: '<= 48 MiB (24 × 2 processes)' });
+  });
+
   it('fails a run in which a scenario never succeeded, naming it', () => {
     const report = judgeLoadRun(run(false));
     expect(report.pass).toBe(false);
     expect(report.problems.join('\n')).toMatch(/qr validation: no successful "validate"/);
     expect(report.thresholds.find((t) => t.name === 'http failure rate')!.pass).toBe(false);
+  });
+
+  it('names the database statements it samples by the function they call or the table they start from', () => {
+    expect(statementName('select purchase_hold(\n  $1::uuid, $2::text) as outcome')).toBe('purchase_hold()');
+    expect(statementName('with quota as materialized (select 1)')).toBe('with quota …');
+    expect(statementName('insert into "scans" ("id") values ($1)')).toBe('insert scans');
+    expect(statementName('update "event_counters" set "next_serial" = 1')).toBe('update event_counters');
+    expect(statementName('select "tickets"."id" from "tickets" left join "ticket_types" on true')).toBe(
+      'select tickets',
+    );
   });
 
   it('refuses a bad setting by name', () => {
@@ -140,5 +174,12 @@ describe('load report judge', () => {
     expect(() => loadOptionsFromEnv({ LOAD_SCAN_EVENT: 'other' })).toThrow(/LOAD_SCAN_EVENT/);
     expect(loadOptionsFromEnv({}).scanEvent).toBe('same');
     expect(loadOptionsFromEnv({ LOAD_SCAN_EVENT: 'separate' }).scanEvent).toBe('separate');
+    // The cloud under load: a scan lane by default with Redis, one process without; a lane needs Redis.
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadOptionsFromEnv(redis)).toMatchObject({ cloudWorkers: 1, scanWorkers: 1 });
+    expect(loadOptionsFromEnv({ ...redis, CLOUD_SCAN_WORKERS: '0' }).scanWorkers).toBe(0);
+    expect(loadOptionsFromEnv({})).toMatchObject({ cloudWorkers: 1, scanWorkers: 0 });
+    expect(() => loadOptionsFromEnv({ CLOUD_SCAN_WORKERS: '1' })).toThrow(/REDIS_URL/);
+    expect(() => loadOptionsFromEnv({ ...redis, CLOUD_SCAN_WORKERS: '17' })).toThrow(/CLOUD_SCAN_WORKERS/);
   });
 });

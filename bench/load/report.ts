@@ -47,6 +47,8 @@ export interface LoadReport {
   series: SeriesRow[];
   counters: Record<string, Record<string, number>>;
   memory: LoadRun['memory'] & { growthMiB: number; heapGrowthMiB: number };
+  cpu: LoadRun['cpu'];
+  database: LoadRun['database'];
   thresholds: Threshold[];
   /** Why the run is not a real load test; empty when it is. */
   problems: string[];
@@ -100,8 +102,14 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
   /** Passes under `limit` (in `unit`); `binding` false: shown, not judged. */
   const below = (name: string, value: number, unit: string, limit: number, binding = true) =>
     line(name, value, unit, `< ${limit} ${unit}`, value < limit, binding);
-  const growth = (name: string, valueMiB: number, limitMiB: number) =>
-    line(name, valueMiB, 'MiB', `<= ${limitMiB} MiB`, valueMiB <= limitMiB);
+  // Each process that serves requests keeps its own compiled code, pools and caches: the allowance is
+  // per serving process (a cluster's primary only routes), the readings the sum over all of them.
+  const serving = run.cloud.workers + run.cloud.scanWorkers;
+  const growth = (name: string, valueMiB: number, perProcessMiB: number) => {
+    const limitMiB = perProcessMiB * serving;
+    const per = serving > 1 ? ` (${perProcessMiB} × ${serving} processes)` : '';
+    return line(name, valueMiB, 'MiB', `<= ${limitMiB} MiB${per}`, valueMiB <= limitMiB);
+  };
   const reserved = pct(purchases.holdsOk ?? 0, hold.count);
   const thresholds: Threshold[] = [
     below('http request p95', at(95), 'ms', 1000),
@@ -143,6 +151,8 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     series,
     counters: Object.fromEntries(run.scenarios.map((s) => [s.name, s.counters])),
     memory: { ...run.memory, growthMiB, heapGrowthMiB },
+    cpu: run.cpu,
+    database: run.database,
     thresholds,
     problems,
     pass: problems.length === 0 && thresholds.every((t) => t.pass || !t.binding),
@@ -160,6 +170,13 @@ function pct(part: number, whole: number): number {
 
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
+/** "1 process", "1 process + 1 scan-lane process", … */
+function deploymentOf(cloud: LoadReport['cloud']): string {
+  const general = `${cloud.workers} process${cloud.workers === 1 ? '' : 'es'}`;
+  if (cloud.scanWorkers === 0) return general;
+  return `${general} + ${cloud.scanWorkers} scan-lane process${cloud.scanWorkers === 1 ? '' : 'es'}`;
+}
+
 /** Prints the report as two tables (requests, thresholds) with memory and counters between them. */
 export function printLoadReport(report: LoadReport): void {
   const o = report.options;
@@ -167,7 +184,7 @@ export function printLoadReport(report: LoadReport): void {
     `\nload test (${report.quick ? 'quick run' : 'full run'}: ${o.seconds} s, peak ${o.peakBuyers} buyers, ` +
       `${o.stewards} stewards scanning ${o.scanEvent === 'separate' ? 'another event' : 'the event on sale'}, ` +
       `${o.listingPerSecond} listings/s, health every ${o.healthEveryS} s, think ${o.thinkMs} ms; ` +
-      `${report.machine.cpus} CPUs, node ${report.machine.node}; cloud on PostgreSQL, ` +
+      `${report.machine.cpus} CPUs, node ${report.machine.node}; cloud: ${deploymentOf(report.cloud)} on PostgreSQL, ` +
       `Redis ${report.cloud.redis ? 'yes' : 'no (in-process jobs and limits)'}; ` +
       `rate limits raised to ${report.cloud.rateLimitPerMinute.toLocaleString('en')}/min: capacity, not the limiter)\n`,
   );
@@ -197,8 +214,9 @@ export function printLoadReport(report: LoadReport): void {
   console.log(
     `\ncloud RSS: ${fixed(m.beforeMiB)} MiB before, ${fixed(m.peakMiB)} MiB peak, ${fixed(m.afterMiB)} MiB ` +
       `${m.settleS} s after the load (growth ${fixed(m.growthMiB)} MiB); V8 heap in use: ` +
-      `${fixed(m.heapBeforeMiB)} MiB before, ${fixed(m.heapAfterMiB)} MiB after (growth ${fixed(m.heapGrowthMiB)} MiB)\n`,
+      `${fixed(m.heapBeforeMiB)} MiB before, ${fixed(m.heapAfterMiB)} MiB after (growth ${fixed(m.heapGrowthMiB)} MiB)`,
   );
+  printWhereTimeWent(report);
   console.log(
     formatTable(
       ['threshold', 'value', 'limit', 'result'],
@@ -212,6 +230,29 @@ export function printLoadReport(report: LoadReport): void {
   );
   for (const problem of report.problems) console.log(`PROBLEM: ${problem}`);
   console.log(`\nload test ${report.pass ? 'PASSED' : 'FAILED'}`);
+}
+
+/** The cores each party used, and what the database's connections waited for (the busiest lines). */
+function printWhereTimeWent(report: LoadReport): void {
+  const { cpu, database } = report;
+  console.log(
+    cpu
+      ? `CPU during the load, cores used of ${report.machine.cpus}: cloud ${fixed(cpu.cores.cloud, 2)}, ` +
+          `PostgreSQL ${fixed(cpu.cores.postgres, 2)}, Redis ${fixed(cpu.cores.redis, 2)}, load generator ` +
+          `${fixed(cpu.cores['load generator'], 2)}; the machine busy ${fixed(100 * cpu.machineBusy, 0)} %`
+      : 'CPU during the load: not measured (no /proc)',
+  );
+  if (!database) {
+    console.log('database during the load: not measured (no pg_stat_activity sample)\n');
+    return;
+  }
+  const busiest = database.lines
+    .slice(0, 8)
+    .map((l) => `    ${fixed(l.backends, 2).padStart(5)}  ${l.statement}  ${l.wait}`);
+  console.log(
+    `database backends active on average ${fixed(database.active, 2)} (${database.samples} samples), ` +
+      `the busiest:\n${busiest.join('\n')}\n`,
+  );
 }
 
 /** Writes the report as JSON (NaN becomes null). */
