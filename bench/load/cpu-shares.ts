@@ -36,7 +36,7 @@ function ticksOf(pid: number): number | undefined {
   }
 }
 
-function commandOf(pid: string): string {
+function commandOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
@@ -58,19 +58,20 @@ function machineTicks(): { busy: number; total: number } | undefined {
   }
 }
 
-/** The group a process belongs to, or undefined for everything else on the machine. */
-function groupOf(pid: number, cloud: ReadonlySet<number>): CpuGroup | undefined {
+/** The group of a process outside the cloud, from its command line, or null for the rest of the machine. */
+function otherGroupOf(pid: number): CpuGroup | null {
   if (pid === process.pid) return 'load generator';
-  if (cloud.has(pid)) return 'cloud';
-  const command = commandOf(String(pid));
+  const command = commandOf(pid);
   if (command.startsWith('postgres')) return 'postgres';
   if (command.includes('redis-server')) return 'redis';
-  return undefined;
+  return null;
 }
 
 /** Starts sampling; `stop()` ends the window and answers the shares, or undefined without /proc. */
 export function sampleCpuShares(cloudPid: number, everyMs = 1000): { stop(): CpuShares | undefined } {
   const last = new Map<number, number>();
+  // A process's command line is read once: every second would be hundreds of reads for the same answer.
+  const others = new Map<number, CpuGroup | null>();
   const used: Record<CpuGroup, number> = { cloud: 0, postgres: 0, redis: 0, 'load generator': 0 };
   const startMachine = machineTicks();
   const started = performance.now();
@@ -89,8 +90,13 @@ export function sampleCpuShares(cloudPid: number, everyMs = 1000): { stop(): Cpu
       if (ticks === undefined) continue;
       const previous = last.get(pid);
       last.set(pid, ticks);
-      const group = previous === undefined ? undefined : groupOf(pid, cloud);
-      if (group && previous !== undefined) used[group] += ticks - previous;
+      if (previous === undefined) continue;
+      let group: CpuGroup | null | undefined = cloud.has(pid) ? 'cloud' : others.get(pid);
+      if (group === undefined) {
+        group = otherGroupOf(pid);
+        others.set(pid, group);
+      }
+      if (group) used[group] += ticks - previous;
     }
   };
   sample();

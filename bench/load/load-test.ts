@@ -148,7 +148,7 @@ export interface LoadRun {
   startedAt: string;
   seconds: number;
   machine: { cpus: number; node: string };
-  cloud: { postgres: true; redis: boolean; rateLimitPerMinute: number; workers: number; scanWorkers: number };
+  cloud: { postgres: true; redis: boolean; rateLimitPerMinute: number };
   scenarios: ScenarioResult[];
   /** Cores used by the cloud, PostgreSQL, Redis and the load generator during the load (undefined: no /proc). */
   cpu: CpuShares | undefined;
@@ -300,13 +300,7 @@ export async function runLoadTest(options: LoadOptions): Promise<LoadRun> {
       startedAt,
       seconds: (performance.now() - started) / 1000,
       machine: { cpus: cpus().length, node: process.version },
-      cloud: {
-        postgres: true,
-        redis: Boolean(options.redisUrl),
-        rateLimitPerMinute: RATE_LIMIT,
-        workers: options.cloudWorkers,
-        scanWorkers: options.scanWorkers,
-      },
+      cloud: { postgres: true, redis: Boolean(options.redisUrl), rateLimitPerMinute: RATE_LIMIT },
       scenarios,
       cpu,
       database,

@@ -105,7 +105,7 @@ describe('load report judge', () => {
       startedAt: new Date(0).toISOString(),
       seconds: options.seconds,
       machine: { cpus: 2, node: process.version },
-      cloud: { postgres: true, redis: false, rateLimitPerMinute: 1_000_000, workers: 1, scanWorkers: 0 },
+      cloud: { postgres: true, redis: false, rateLimitPerMinute: 1_000_000 },
       scenarios: [
         {
           name: 'purchases',
@@ -147,7 +147,7 @@ describe('load report judge', () => {
     const heapLine = (r: LoadRun) =>
       judgeLoadRun(r).thresholds.find((t) => t.name === 'cloud heap growth (after settling)')!;
     expect(heapLine(grown).pass).toBe(false);
-    grown.cloud.scanWorkers = 1;
+    grown.options.scanWorkers = 1;
     expect(heapLine(grown)).toMatchObject({ pass: true, limit: '<= 48 MiB (24 × 2 processes)' });
   });
 

@@ -104,7 +104,7 @@ export function judgeLoadRun(run: LoadRun): LoadReport {
     line(name, value, unit, `< ${limit} ${unit}`, value < limit, binding);
   // Each process that serves requests keeps its own compiled code, pools and caches: the allowance is
   // per serving process (a cluster's primary only routes), the readings the sum over all of them.
-  const serving = run.cloud.workers + run.cloud.scanWorkers;
+  const serving = run.options.cloudWorkers + run.options.scanWorkers;
   const growth = (name: string, valueMiB: number, perProcessMiB: number) => {
     const limitMiB = perProcessMiB * serving;
     const per = serving > 1 ? ` (${perProcessMiB} × ${serving} processes)` : '';
@@ -171,10 +171,10 @@ function pct(part: number, whole: number): number {
 const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
 /** "1 process", "1 process + 1 scan-lane process", … */
-function deploymentOf(cloud: LoadReport['cloud']): string {
-  const general = `${cloud.workers} process${cloud.workers === 1 ? '' : 'es'}`;
-  if (cloud.scanWorkers === 0) return general;
-  return `${general} + ${cloud.scanWorkers} scan-lane process${cloud.scanWorkers === 1 ? '' : 'es'}`;
+function deploymentOf({ cloudWorkers, scanWorkers }: LoadReport['options']): string {
+  const general = `${cloudWorkers} process${cloudWorkers === 1 ? '' : 'es'}`;
+  if (scanWorkers === 0) return general;
+  return `${general} + ${scanWorkers} scan-lane process${scanWorkers === 1 ? '' : 'es'}`;
 }
 
 /** Prints the report as two tables (requests, thresholds) with memory and counters between them. */
@@ -184,7 +184,7 @@ export function printLoadReport(report: LoadReport): void {
     `\nload test (${report.quick ? 'quick run' : 'full run'}: ${o.seconds} s, peak ${o.peakBuyers} buyers, ` +
       `${o.stewards} stewards scanning ${o.scanEvent === 'separate' ? 'another event' : 'the event on sale'}, ` +
       `${o.listingPerSecond} listings/s, health every ${o.healthEveryS} s, think ${o.thinkMs} ms; ` +
-      `${report.machine.cpus} CPUs, node ${report.machine.node}; cloud: ${deploymentOf(report.cloud)} on PostgreSQL, ` +
+      `${report.machine.cpus} CPUs, node ${report.machine.node}; cloud: ${deploymentOf(report.options)} on PostgreSQL, ` +
       `Redis ${report.cloud.redis ? 'yes' : 'no (in-process jobs and limits)'}; ` +
       `rate limits raised to ${report.cloud.rateLimitPerMinute.toLocaleString('en')}/min: capacity, not the limiter)\n`,
   );
