@@ -33,7 +33,8 @@ export interface DatabaseHandle {
   db: Database;
   /**
    * Online validation's own small pool (postgres: SCAN_POOL_CONNECTIONS connections; PGlite: `db`), so a
-   * steward's scan never waits for a connection behind a queue of purchases on the main pool.
+   * steward's scan never waits for a connection behind a queue of purchases on the main pool. A holder's
+   * read of their own tickets uses it too (services/tickets.ts): one short statement, someone waiting.
    */
   scanDb: Database;
   kind: 'postgres' | 'pglite';
@@ -73,8 +74,9 @@ export interface OpenDatabaseOptions {
 export const DEFAULT_DATABASE_POOL_SIZE = 8;
 
 /**
- * Connections of the scan pool (online validation): each scan holds one for a few short statements, so
- * a few serve 100 stewards; a process opens at most 8 (main, by default) + 4 (flush) + 8 (scans) = 20.
+ * Connections of the scan pool (online validation, holders' ticket reads): each scan holds one for a few
+ * short statements and a ticket list for one, so a few serve 100 stewards and 50 lists a second; a process
+ * opens at most 8 (main, by default) + 4 (flush) + 8 (scans) = 20.
  */
 export const SCAN_POOL_CONNECTIONS = 8;
 

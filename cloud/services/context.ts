@@ -46,8 +46,9 @@ export interface BusinessEvents {
 export interface ServiceContext {
   db: Database;
   /**
-   * Online validation's own pool (db/client.ts scanDb), so a scan does not queue behind purchases for a
-   * connection; absent (tools, tests that build a context by hand): `db`.
+   * The pool of short statements someone waits on (db/client.ts scanDb): online validation, and a holder's
+   * read of their tickets, so neither queues behind purchases for a connection; absent (tools, tests that
+   * build a context by hand): `db`.
    */
   scanDb?: Database;
   /**
