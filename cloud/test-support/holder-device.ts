@@ -38,7 +38,9 @@ export function holderDevice(alg: HolderKeyAlg): HolderDevice {
     alg === 'Ed25519'
       ? (() => {
           const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-          const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+          // The raw key ends the DER SPKI; not a JWK export (Node 20's can deadlock under a garbage
+          // collection: gate-agent/test-support/holder-device.ts).
+          const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12);
           return { raw, sign: (m: Uint8Array) => sign(null, m, privateKey) };
         })()
       : (() => {

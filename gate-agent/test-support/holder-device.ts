@@ -36,12 +36,10 @@ export class HolderDevice {
       return;
     }
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = publicKey.export({ format: 'jwk' });
-    const raw = new Uint8Array(65);
-    raw[0] = 4;
-    raw.set(Buffer.from(jwk.x!, 'base64url'), 1);
-    raw.set(Buffer.from(jwk.y!, 'base64url'), 33);
-    this.publicKey = raw;
+    // The uncompressed point ends the DER SubjectPublicKeyInfo. Not through a JWK export: Node 20's
+    // ExportJWKEcKey can deadlock when a garbage collection it triggers frees the key pair's KeyGenJob
+    // (both take the key's mutex) — seen here hanging bench/holder-code.ts at 12,000 phone keys.
+    this.publicKey = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-65));
     this.#privateKey = privateKey;
   }
 

@@ -38,11 +38,9 @@ function deviceKey(alg: HolderKeyAlg): { publicKey: Uint8Array; sign(message: Ui
     return { publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
   }
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' });
-  const raw = new Uint8Array(65);
-  raw[0] = 4;
-  raw.set(Buffer.from(jwk.x!, 'base64url'), 1);
-  raw.set(Buffer.from(jwk.y!, 'base64url'), 33);
+  // The uncompressed point ends the DER SPKI (a JWK export of an EC key can deadlock in Node 20 when a
+  // garbage collection frees the key pair's job meanwhile: gate-agent/test-support/holder-device.ts).
+  const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-65));
   const key: KeyObject = privateKey;
   return {
     publicKey: raw,
