@@ -1,7 +1,7 @@
 /**
  * What an operation answers, as the OpenAPI document states it: the success response (JSON of a schema,
  * or no content) and the SPEC error envelope `{"error": {code, message, requestId}}` for the statuses
- * it may give besides the ones every authenticated operation can (400, 401, 403, 429).
+ * it may give besides the ones every authenticated operation can (400, 401, 403, 429, 503).
  */
 import { z } from '@hono/zod-openapi';
 import { ERROR_STATUS, type ErrorCode } from '../errors';
@@ -36,9 +36,10 @@ export function errorResponses(...statuses: number[]) {
     422: 'Idempotency key reused',
     429: 'Rate limited (Retry-After says when to try again)',
     502: 'The payment provider failed; nothing was charged or changed (`PAYMENT_UNAVAILABLE`)',
+    503: 'Overloaded: no database connection came free in time (`SERVICE_UNAVAILABLE`; Retry-After says when to try again)',
   };
   const out: Record<number, { description: string; content: typeof errorContent }> = {};
-  for (const status of [400, 401, 403, 429, ...statuses]) {
+  for (const status of [400, 401, 403, 429, 503, ...statuses]) {
     out[status] = { description: descriptions[status] ?? 'Error', content: errorContent };
   }
   return out;

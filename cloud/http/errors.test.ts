@@ -1,6 +1,7 @@
 /**
  * The one error handler: a failed query is logged by its SQLSTATE and the database's message, never with
- * its SQL or bound parameters (tokens, payment ids, names); the client gets a bare 500 envelope.
+ * its SQL or bound parameters (tokens, payment ids, names); the client gets a bare 500 envelope — or a 503
+ * with Retry-After when the request could not get a database connection.
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +42,34 @@ describe('createErrorHandler', () => {
     expect(logged).toContain('"sqlState":"23505"');
     expect(logged).toContain('duplicate key value violates unique constraint');
     expect(logged).not.toMatch(/tok_visa_secret|insert into orders/);
+  });
+
+  it('answers 503 with Retry-After when no database connection came free (overload, not a defect)', async () => {
+    // What drizzle throws around pg-pool's wait running out, and a refused connection.
+    const poolTimeout = Object.assign(new Error('Failed query: select … params: secret-param'), {
+      query: 'select 1',
+      params: ['secret-param'],
+      cause: new Error('timeout exceeded when trying to connect'),
+    });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    for (const error of [poolTimeout, refused]) {
+      const { app, lines } = appThrowing(error);
+      const response = await app.request('/boom');
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
+      expect(await response.json()).toEqual({
+        error: {
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'the service is overloaded; try again shortly',
+          requestId: 'req-1',
+        },
+      });
+      expect(lines.join('')).toContain('"code":"SERVICE_UNAVAILABLE"');
+      expect(lines.join('')).not.toContain('secret-param');
+    }
+    // Any other failure stays a bare 500.
+    const { app } = appThrowing(new Error('timeout exceeded when trying to connect, or so'));
+    expect((await app.request('/boom')).status).toBe(500);
   });
 
   it('says "query failed" when the database gave no message', async () => {

@@ -1,7 +1,8 @@
 /**
  * The one error handler (app.onError) and the 404 handler: every failure leaves as the SPEC envelope
  * `{"error": {code, message, requestId}}`. Unknown errors become a bare 500 with the cause logged, so no
- * stack trace, SQL or internal name ever reaches a client.
+ * stack trace, SQL or internal name ever reaches a client; a request that could not get a database
+ * connection is a 503 with Retry-After (overload, worth retrying), logged the same way.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -55,12 +56,39 @@ function loggableCause(error: unknown): unknown {
   return error;
 }
 
+/** What pg-pool throws when no connection frees up within its connectionTimeoutMillis (it has no code). */
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+/** Seconds an overloaded cloud asks a client to wait before it tries again. */
+const OVERLOADED_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * True when the request failed for want of a database connection: the pool stayed exhausted for its
+ * whole wait (a cloud saturated by a sale), or the database refused or dropped the connection. Drizzle
+ * wraps the driver's error, so the chain of causes is searched (a few levels, no cycles).
+ */
+function lackedConnection(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const { message, code } = current as { message?: unknown; code?: unknown };
+    if (message === POOL_TIMEOUT_MESSAGE || code === 'ECONNREFUSED' || code === '57P03') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export function createErrorHandler(metrics: Metrics): ErrorHandler<AppEnv> {
   return (error, c) => {
     let appError: AppError;
     if (error instanceof AppError) appError = error;
     else if (error instanceof HTTPException) appError = fromHttpException(error);
-    else appError = new AppError('INTERNAL', 'internal error', { cause: error });
+    else if (lackedConnection(error)) {
+      // Overload, not a defect: a client that retries later (with the same Idempotency-Key for a
+      // purchase) gets its answer, so say when.
+      appError = new AppError('SERVICE_UNAVAILABLE', 'the service is overloaded; try again shortly', {
+        cause: error,
+        retryAfterSeconds: OVERLOADED_RETRY_AFTER_SECONDS,
+      });
+    } else appError = new AppError('INTERNAL', 'internal error', { cause: error });
     metrics.errorsByCode.inc({ code: appError.code });
     if (appError.status >= 500) {
       c.get('logger')?.error(

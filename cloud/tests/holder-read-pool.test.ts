@@ -3,8 +3,9 @@
  * 19): it runs on the small pool online scans use (db/client.ts scanDb), not the main pool a sale fills.
  * Shown the hard way on real PostgreSQL: every connection of the main pool is checked out and held, the
  * holder's list, one ticket and its QR code are still answered, while a request that needs the main pool
- * waits — and is answered once the connections are given back. (PGlite has one connection for everything:
- * nothing to show there.)
+ * waits — and is answered once the connections are given back; held past the pool's wait, that request is
+ * answered 503 with Retry-After (overload), not 500. (PGlite has one connection for everything: nothing to
+ * show there.)
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { buyTickets, createTestCloud, seedEvent, type TestCloud } from '../test-
 const postgres = Boolean(process.env['TEST_DATABASE_URL']);
 if (!postgres && process.env['CI'] === 'true') throw new Error('CI=true but TEST_DATABASE_URL is not set');
 
-describe.skipIf(!postgres)("a holder's ticket reads with the main pool exhausted", () => {
+describe.skipIf(!postgres)('the main pool exhausted', () => {
   let cloud: TestCloud;
   beforeAll(async () => {
     cloud = await createTestCloud();
@@ -22,7 +23,7 @@ describe.skipIf(!postgres)("a holder's ticket reads with the main pool exhausted
     await cloud?.close();
   });
 
-  it('are answered from the scan pool while a main-pool request waits for a connection', async () => {
+  it("a holder's ticket reads are answered from the scan pool while a main-pool request waits", async () => {
     const seeded = await seedEvent(cloud);
     const { token, purchase } = await buyTickets(cloud, seeded, { quantity: 2 });
     const bought = (purchase.tickets as { id: string; qr: string }[]).map((t) => t.id).sort();
@@ -59,5 +60,26 @@ describe.skipIf(!postgres)("a holder's ticket reads with the main pool exhausted
     } finally {
       for (const client of held) client.release();
     }
+  });
+
+  it('answers a main-pool request 503 with Retry-After once no connection came free in time', async () => {
+    const seeded = await seedEvent(cloud);
+    const pool = cloud.database.pool!;
+    const held: pg.PoolClient[] = [];
+    try {
+      while (held.length < pool.options.max) held.push(await pool.connect());
+      // The pool's wait (connectionTimeoutMillis, 10 s in db/client.ts) runs out with every connection held.
+      const answer = await cloud.call('GET', `/api/v1/events/${seeded.eventId}`, {
+        token: seeded.adminToken,
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(503);
+      expect(answer.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(answer.headers.get('retry-after')).toBe('2');
+    } finally {
+      for (const client of held) client.release();
+    }
+    // Given back, the same request is answered.
+    const again = await cloud.call('GET', `/api/v1/events/${seeded.eventId}`, { token: seeded.adminToken });
+    expect(again.status).toBe(200);
   });
 });
