@@ -36,7 +36,7 @@ export function errorResponses(...statuses: number[]) {
     422: 'Idempotency key reused',
     429: 'Rate limited (Retry-After says when to try again)',
     502: 'The payment provider failed; nothing was charged or changed (`PAYMENT_UNAVAILABLE`)',
-    503: 'Overloaded: no database connection came free in time (`SERVICE_UNAVAILABLE`; Retry-After says when to try again)',
+    503: 'No database connection came free in time, or the database refused it (`SERVICE_UNAVAILABLE`; Retry-After says when to try again)',
   };
   const out: Record<number, { description: string; content: typeof errorContent }> = {};
   for (const status of [400, 401, 403, 429, 503, ...statuses]) {

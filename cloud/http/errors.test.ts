@@ -44,7 +44,7 @@ describe('createErrorHandler', () => {
     expect(logged).not.toMatch(/tok_visa_secret|insert into orders/);
   });
 
-  it('answers 503 with Retry-After when no database connection came free (overload, not a defect)', async () => {
+  it('answers 503 with Retry-After when no database connection came free or it was refused', async () => {
     // What drizzle throws around pg-pool's wait running out, and a refused connection.
     const poolTimeout = Object.assign(new Error('Failed query: select … params: secret-param'), {
       query: 'select 1',
@@ -60,7 +60,7 @@ describe('createErrorHandler', () => {
       expect(await response.json()).toEqual({
         error: {
           code: 'SERVICE_UNAVAILABLE',
-          message: 'the service is overloaded; try again shortly',
+          message: 'the service is temporarily unavailable; try again shortly',
           requestId: 'req-1',
         },
       });

@@ -63,8 +63,8 @@ const OVERLOADED_RETRY_AFTER_SECONDS = 2;
 
 /**
  * True when the request failed for want of a database connection: the pool stayed exhausted for its
- * whole wait (a cloud saturated by a sale), or the database refused or dropped the connection. Drizzle
- * wraps the driver's error, so the chain of causes is searched (a few levels, no cycles).
+ * whole wait (a cloud saturated by a sale), or the database refused the connection (down, or still
+ * starting). Drizzle wraps the driver's error, so the chain of causes is searched (a few levels).
  */
 function lackedConnection(error: unknown): boolean {
   let current: unknown = error;
@@ -82,12 +82,16 @@ export function createErrorHandler(metrics: Metrics): ErrorHandler<AppEnv> {
     if (error instanceof AppError) appError = error;
     else if (error instanceof HTTPException) appError = fromHttpException(error);
     else if (lackedConnection(error)) {
-      // Overload, not a defect: a client that retries later (with the same Idempotency-Key for a
+      // Overload or an outage, not a defect: a client that retries later (with the same Idempotency-Key for a
       // purchase) gets its answer, so say when.
-      appError = new AppError('SERVICE_UNAVAILABLE', 'the service is overloaded; try again shortly', {
-        cause: error,
-        retryAfterSeconds: OVERLOADED_RETRY_AFTER_SECONDS,
-      });
+      appError = new AppError(
+        'SERVICE_UNAVAILABLE',
+        'the service is temporarily unavailable; try again shortly',
+        {
+          cause: error,
+          retryAfterSeconds: OVERLOADED_RETRY_AFTER_SECONDS,
+        },
+      );
     } else appError = new AppError('INTERNAL', 'internal error', { cause: error });
     metrics.errorsByCode.inc({ code: appError.code });
     if (appError.status >= 500) {
