@@ -14,6 +14,21 @@ import { buyTickets, createTestCloud, seedEvent, type TestCloud } from '../test-
 const postgres = Boolean(process.env['TEST_DATABASE_URL']);
 if (!postgres && process.env['CI'] === 'true') throw new Error('CI=true but TEST_DATABASE_URL is not set');
 
+/** Checks out every connection of `pool` and keeps them until `release` (which may be called twice). */
+async function holdEveryConnection(pool: pg.Pool): Promise<{ release(): void }> {
+  const held: pg.PoolClient[] = [];
+  const release = () => {
+    for (const client of held.splice(0)) client.release();
+  };
+  try {
+    while (held.length < pool.options.max) held.push(await pool.connect());
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return { release };
+}
+
 describe.skipIf(!postgres)('the main pool exhausted', () => {
   let cloud: TestCloud;
   beforeAll(async () => {
@@ -30,9 +45,8 @@ describe.skipIf(!postgres)('the main pool exhausted', () => {
 
     // Take every connection of the main pool and hold it.
     const pool = cloud.database.pool!;
-    const held: pg.PoolClient[] = [];
+    const held = await holdEveryConnection(pool);
     try {
-      while (held.length < pool.options.max) held.push(await pool.connect());
       expect(pool.idleCount).toBe(0);
       // A request that needs the main pool waits for a connection …
       const waiting = cloud.call('GET', `/api/v1/events/${seeded.eventId}`, { token: seeded.adminToken });
@@ -55,19 +69,17 @@ describe.skipIf(!postgres)('the main pool exhausted', () => {
       expect(String(qr.body)).toContain('<svg');
 
       // Given back, the waiting request is answered: it waited, it was not refused.
-      for (const client of held.splice(0)) client.release();
+      held.release();
       expect((await waiting).status).toBe(200);
     } finally {
-      for (const client of held) client.release();
+      held.release();
     }
   });
 
   it('answers a main-pool request 503 with Retry-After once no connection came free in time', async () => {
     const seeded = await seedEvent(cloud);
-    const pool = cloud.database.pool!;
-    const held: pg.PoolClient[] = [];
+    const held = await holdEveryConnection(cloud.database.pool!);
     try {
-      while (held.length < pool.options.max) held.push(await pool.connect());
       // The pool's wait (connectionTimeoutMillis, 10 s in db/client.ts) runs out with every connection held.
       const answer = await cloud.call('GET', `/api/v1/events/${seeded.eventId}`, {
         token: seeded.adminToken,
@@ -76,7 +88,7 @@ describe.skipIf(!postgres)('the main pool exhausted', () => {
       expect(answer.body.error.code).toBe('SERVICE_UNAVAILABLE');
       expect(answer.headers.get('retry-after')).toBe('2');
     } finally {
-      for (const client of held) client.release();
+      held.release();
     }
     // Given back, the same request is answered.
     const again = await cloud.call('GET', `/api/v1/events/${seeded.eventId}`, { token: seeded.adminToken });
