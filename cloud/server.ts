@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer, serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type CloudApp, createApp } from './app';
@@ -14,6 +14,7 @@ import type { Config } from './config';
 import { type DatabaseHandle, openDatabase } from './db/client';
 import { runMigrations } from './db/migrate';
 import { type HandedConnections, serveHandedConnections } from './http/handed-connections';
+import { type KeepAlive, manageKeepAlive } from './http/keep-alive';
 import { createMetrics } from './http/metrics';
 import { type SweepIntervals, startSweeps } from './jobs/sweeps';
 import { createLogger } from './logger';
@@ -87,7 +88,8 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolea
  * unreachable or silent, where BullMQ would otherwise wait for ever.
  */
 async function shutdown(parts: {
-  server: ReturnType<typeof serve>;
+  server: Server;
+  keepAlive: KeepAlive;
   handed: HandedConnections | undefined;
   cloud: CloudApp;
   stopSweeps: () => Promise<void>;
@@ -108,12 +110,14 @@ async function shutdown(parts: {
   // Gates' push streams never end on their own: end them now so they do not hold the shutdown for
   // the whole grace period (found by the fault simulation).
   cloud.watcher.shutdown();
-  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  // Connections close as soon as their last answer is out, not a keep-alive timeout later.
+  const stopSweep = parts.keepAlive.drain();
   const requestsMs = budgetMs - Math.min(CLEANUP_RESERVE_MS, Math.floor(budgetMs / 2));
   if (!(await settledWithin(closed, requestsMs))) {
     logger.warn('grace period over: closing remaining connections');
-    if ('closeAllConnections' in server) server.closeAllConnections();
+    server.closeAllConnections();
   }
+  stopSweep();
   if (!(await settledWithin(parts.stopSweeps(), left() / 3))) logger.warn('shutdown: sweeps abandoned');
   // Workers finish the job in hand and stop; queued BullMQ jobs wait in Redis for the next process.
   await settledWithin(cloud.jobs.close({ timeoutMs: left() / 2 }), left() / 2);
@@ -171,17 +175,17 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
       ? startSweeps(cloud.services, cloud.jobs, logger.child({ component: 'sweeps' }), options.sweepIntervals)
       : async () => {};
 
-  let server: ReturnType<typeof serve>;
+  const server = createAdaptorServer({ fetch: cloud.app.fetch }) as Server;
+  const keepAlive = manageKeepAlive(server);
   let handed: HandedConnections | undefined;
   let port = config.port;
   if (options.handedConnections) {
-    server = createAdaptorServer({ fetch: cloud.app.fetch });
-    handed = serveHandedConnections(server as Server);
+    handed = serveHandedConnections(server);
   } else {
-    server = serve({ fetch: cloud.app.fetch, port: config.port, hostname: options.hostname ?? '0.0.0.0' });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', () => resolve());
       server.once('error', reject);
+      server.listen(config.port, options.hostname ?? '0.0.0.0');
     });
     port = (server.address() as AddressInfo).port;
   }
@@ -201,6 +205,7 @@ export async function startCloud(config: Config, options: StartCloudOptions = {}
   const close = () => {
     closing ??= shutdown({
       server,
+      keepAlive,
       handed,
       cloud,
       stopSweeps,
