@@ -56,7 +56,8 @@ describe('holder name box', () => {
     // Every 6-byte run of the name must be absent. A shorter probe fails by chance: random ciphertext of
     // 72 bytes holds a given 2-byte run about once in 900 seals (it did, once, in CI).
     const name = Buffer.from('Zoë Ångström', 'utf8');
-    for (let at = 0; at + 6 <= name.length; at++) expect(bytes.includes(name.subarray(at, at + 6))).toBe(false);
+    for (let at = 0; at + 6 <= name.length; at++)
+      expect(bytes.includes(name.subarray(at, at + 6))).toBe(false);
   });
 
   it('does not open with another ticket’s code, not even the same ticket’s previous generation', () => {
