@@ -21,6 +21,7 @@ import {
   seedEvent,
   type TestCloud,
 } from '../test-support/cloud';
+import { usingPostgres } from '../test-support/database';
 import { enrollTestDevice } from '../test-support/devices';
 import { scanRecord } from '../test-support/scan-records';
 
@@ -202,43 +203,48 @@ describe('online decisions with zone rules', () => {
     });
   });
 
-  it('admits exactly one of two scans racing for the last place in the lounge', async () => {
-    const racers = [await buy(1), await buy(1)];
-    for (const ticket of racers) expect((await validate(ticket, gate.main)).body.decision).toBe('accept');
-    // One place left, whatever the lounge holds now.
-    const inside = (await occupancy())['VIP lounge']!;
-    const capacity = await cloud.call('PATCH', `/api/v1/venues/${seeded.venueId}/zones/${zone.lounge}`, {
-      token: seeded.adminToken,
-      body: { capacity: inside + 1 },
-    });
-    expect(capacity.status).toBe(200);
-    cloud.advance(1000);
-    // Hold the event row (every accept's record needs it) and the lounge's row until both scans wait:
-    // without the zone lock both would count one inside and both be accepted.
-    const waiting = sql`select count(*)::int as n from pg_stat_activity
+  // It holds row locks in one transaction while the scans wait on them: PGlite has one connection, so
+  // nothing can wait beside an open transaction there. PostgreSQL only.
+  it.runIf(usingPostgres())(
+    'admits exactly one of two scans racing for the last place in the lounge',
+    async () => {
+      const racers = [await buy(1), await buy(1)];
+      for (const ticket of racers) expect((await validate(ticket, gate.main)).body.decision).toBe('accept');
+      // One place left, whatever the lounge holds now.
+      const inside = (await occupancy())['VIP lounge']!;
+      const capacity = await cloud.call('PATCH', `/api/v1/venues/${seeded.venueId}/zones/${zone.lounge}`, {
+        token: seeded.adminToken,
+        body: { capacity: inside + 1 },
+      });
+      expect(capacity.status).toBe(200);
+      cloud.advance(1000);
+      // Hold the event row (every accept's record needs it) and the lounge's row until both scans wait:
+      // without the zone lock both would count one inside and both be accepted.
+      const waiting = sql`select count(*)::int as n from pg_stat_activity
       where wait_event_type = 'Lock' and datname = current_database()`;
-    let pending: Promise<Array<{ body: { decision: string; reason: string } }>> | undefined;
-    await cloud.database.db.transaction(async (tx) => {
-      await tx.execute(sql`select id from venue_zones where id = ${zone.lounge}::uuid for update`);
-      await tx.execute(sql`select id from events where id = ${seeded.eventId}::uuid for update`);
-      pending = Promise.all(
-        racers.map((ticket) =>
-          cloud.call('POST', '/api/v1/validate', {
-            token: staff,
-            body: { qr: ticket.qr, gateId: gate.lounge },
-          }),
-        ),
-      );
-      for (let attempt = 0; attempt < 200; attempt++) {
-        const [row] = parseRows(z.object({ n: sqlCount }), await cloud.database.db.execute(waiting));
-        if ((row?.n ?? 0) >= 2) break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    });
-    const answers = (await pending!).map((a) => a.body.reason).sort();
-    expect(answers).toEqual(['OK', 'ZONE_FULL']);
-    expect(await occupancy()).toMatchObject({ 'VIP lounge': inside + 1 });
-  });
+      let pending: Promise<Array<{ body: { decision: string; reason: string } }>> | undefined;
+      await cloud.database.db.transaction(async (tx) => {
+        await tx.execute(sql`select id from venue_zones where id = ${zone.lounge}::uuid for update`);
+        await tx.execute(sql`select id from events where id = ${seeded.eventId}::uuid for update`);
+        pending = Promise.all(
+          racers.map((ticket) =>
+            cloud.call('POST', '/api/v1/validate', {
+              token: staff,
+              body: { qr: ticket.qr, gateId: gate.lounge },
+            }),
+          ),
+        );
+        for (let attempt = 0; attempt < 200; attempt++) {
+          const [row] = parseRows(z.object({ n: sqlCount }), await cloud.database.db.execute(waiting));
+          if ((row?.n ?? 0) >= 2) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      });
+      const answers = (await pending!).map((a) => a.body.reason).sort();
+      expect(answers).toEqual(['OK', 'ZONE_FULL']);
+      expect(await occupancy()).toMatchObject({ 'VIP lounge': inside + 1 });
+    },
+  );
 
   it('records no zones at a venue without zones (decisions as before)', async () => {
     const plain = await seedEvent(cloud, { tenant: seeded.tenant });
